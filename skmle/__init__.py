@@ -1,0 +1,14 @@
+"""skmle: maximum likelihood estimation, the scikit-learn way."""
+
+from skmle.estimators.base import GradientAscentMixin
+from skmle.estimators.gaussian import GaussianMLE
+from skmle.gradcheck import check_gradient
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GaussianMLE",
+    "GradientAscentMixin",
+    "__version__",
+    "check_gradient",
+]

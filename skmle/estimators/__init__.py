@@ -1,0 +1,1 @@
+"""Estimators: scikit-learn classes built on the model and optimizer layers."""

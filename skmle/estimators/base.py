@@ -1,0 +1,307 @@
+"""``GradientAscentMixin``: the fitting loop every skmle estimator shares.
+
+An estimator supplies its model and a few hooks; the mixin owns solver dispatch,
+warm start, the history and convergence warning, verbose output, the fitted
+``loglik_``/``loglik_history_``/``n_iter_``/``converged_``, ``log_likelihood``,
+``aic``/``bic``, Wald standard errors and ``summary()``.
+
+Hooks an estimator implements
+-----------------------------
+``_make_model(batch)``
+    The :class:`~skmle.models.base.LogLikelihood` for this data and these
+    hyperparameters.
+``_initial_theta(objective)``
+    A starting point, computed from the data only through weighted sums (so a
+    weight of 2 and a duplicated row start at the same point).
+``_set_theta(theta)``
+    Unpack ``theta`` into the public fitted attributes.
+``_solve_<name>(objective, theta0)`` (optional)
+    A model-specific solver (``closed_form``, ``irls``, ``em``) returning an
+    :class:`~skmle.optim.OptimizeResult`.
+``_inference_blocks()`` (optional)
+    ``{attribute: indices into theta}`` for the parameters that get standard
+    errors (``coef`` gives ``coef_se_``).
+
+Where no unique maximum exists
+------------------------------
+Every start and stopping rule depends on the data only through weighted sums, so
+a weighted fit and a fit on repeated rows follow the same iterates. Where the
+maximum is not unique, the estimator must pick a canonical one: the minimum-norm
+solution for a flat linear optimum; for a supremum that is not attained
+(separable classes) a warning and the finite iterate where the stopping rule
+fired. Standard errors are then NaN, with a warning, because the information
+matrix is singular.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from skmle._sklearn_compat import Interval, StrOptions, check_sample_weight
+from skmle.inference import Summary, SummaryRow, covariance_from_hessian
+from skmle.models.base import Batch
+from skmle.models.objective import Objective
+from skmle.optim import OPTIMIZERS, OptimizeResult
+
+GENERIC_SOLVERS = tuple(OPTIMIZERS)
+
+
+class GradientAscentMixin:
+    """Mixin for estimators fitted by maximising a log-likelihood.
+
+    Parameters shared by the estimators that use it
+    ------------------------------------------------
+    solver : str
+        ``"gd"``, ``"lbfgs"``, ``"newton"`` or one of the model's own solvers.
+    learning_rate : float or "auto", default="auto"
+        Step size of ``solver="gd"`` on the mean log-likelihood; ``"auto"`` is an
+        Armijo backtracking line search.
+    max_iter : int
+    tol : float
+        The iterative solvers stop when every component of the gradient of the
+        mean (per unit of sample weight) objective is at most ``tol``.
+    verbose : int, default=0
+        0 silent, 1 a line at the end of the fit, 2 a line per iteration.
+    warm_start : bool, default=False
+        Start from the previous fit's parameters.
+
+    Attributes set by ``fit``
+    -------------------------
+    theta_ : ndarray
+        The fitted parameters as the model's flat vector.
+    loglik_ : float
+        Total (weighted) training log-likelihood at ``theta_``.
+    loglik_history_ : ndarray of shape (n_iter_ + 1,)
+        The maximised objective (the total log-likelihood, plus the log-prior
+        where the estimator has a penalty), at the start and after each iteration.
+    n_iter_ : int
+    converged_ : bool
+    """
+
+    _common_parameter_constraints: dict = {
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # -- fitting -----------------------------------------------------------------
+    def _objective_for_data(self, X, y=None, sample_weight=None) -> Objective:
+        """Validate training data, build ``model_`` and bind it to the data."""
+        X, y = self._validate_fit_data(X, y)
+        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        batch = Batch(X, y, sample_weight)
+        self.model_ = self._make_model(batch)
+        return self._make_objective([batch])
+
+    def _fit(self, X, y=None, sample_weight=None):
+        """The body of every estimator's ``fit``: validate, solve, store."""
+        self._validate_params()
+        objective = self._objective_for_data(X, y, sample_weight)
+        theta0 = self.theta_ if self._warm_started() else None
+        result = self._run_solver(objective, theta0)
+        self._store_result(result, objective)
+        return self
+
+    def _make_objective(self, batches) -> Objective:
+        return Objective(self.model_, batches)
+
+    def _warm_started(self) -> bool:
+        theta = getattr(self, "theta_", None)
+        return bool(
+            self.warm_start
+            and theta is not None
+            and theta.shape == (self.model_.n_params,)
+        )
+
+    def _run_solver(self, objective: Objective, theta0) -> OptimizeResult:
+        own = getattr(self, f"_solve_{self.solver}", None)
+        if own is not None:
+            return own(objective, theta0)
+        if self.solver not in OPTIMIZERS:  # _parameter_constraints should prevent this
+            raise ValueError(f"Unknown solver {self.solver!r}.")
+        if theta0 is None:
+            theta0 = self._initial_theta(objective)
+        options = {"max_iter": self.max_iter, "tol": self.tol}
+        if self.solver == "gd":
+            options["learning_rate"] = self.learning_rate
+        if self.verbose >= 2:
+            options["callback"] = self._print_iteration(objective.total_weight)
+        return OPTIMIZERS[self.solver](objective, theta0, **options)
+
+    def _print_iteration(self, total_weight):
+        name = type(self).__name__
+
+        def callback(iteration, theta, value):
+            print(f"[{name}] iter {iteration:4d}  loglik {value * total_weight:.10g}")
+
+        return callback
+
+    def _store_result(self, result: OptimizeResult, objective: Objective) -> None:
+        theta = np.asarray(result.theta, dtype=float)
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(
+                f"{type(self).__name__} with solver={self.solver!r} produced "
+                "non-finite parameters; scale the features or choose another solver."
+            )
+        self.theta_ = theta
+        self.n_iter_ = int(result.n_iter)
+        self.converged_ = bool(result.converged)
+        self.n_samples_seen_ = objective.total_weight
+        self.loglik_history_ = np.asarray(result.history) * objective.total_weight
+        self.loglik_ = self._training_loglik(result, objective)
+        self._set_theta(theta)
+        self._compute_standard_errors(objective)
+        if self.verbose >= 1:
+            print(
+                f"[{type(self).__name__}] solver={self.solver} "
+                f"n_iter={self.n_iter_} converged={self.converged_} "
+                f"loglik={self.loglik_:.10g} ({result.message})"
+            )
+        if not self.converged_:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
+                f"iterations with solver={self.solver!r} ({result.message}). "
+                "Increase max_iter, loosen tol, or try another solver.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _training_loglik(self, result: OptimizeResult, objective: Objective) -> float:
+        """Total training log-likelihood at the fitted parameters (no prior)."""
+        if not self.model_.has_prior:
+            return float(result.value * objective.total_weight)
+        return objective.loglik(result.theta)
+
+    # -- standard errors -----------------------------------------------------------
+    def _inference_blocks(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _standard_errors(self, objective: Objective) -> dict[str, np.ndarray]:
+        """Standard errors of each block, from the inverse observed information."""
+        blocks = self._inference_blocks()
+        if not blocks:
+            return {}
+        hessian = objective.hessian(self.theta_) * objective.total_weight
+        try:
+            covariance = covariance_from_hessian(hessian)
+        except np.linalg.LinAlgError:
+            warnings.warn(
+                f"The observed information of {type(self).__name__} is singular at "
+                "the fitted parameters (the maximum is not unique): standard errors "
+                "are undefined and set to NaN.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return {name: np.full(len(idx), np.nan) for name, idx in blocks.items()}
+        variances = np.diag(covariance)
+        return {name: np.sqrt(variances[idx]) for name, idx in blocks.items()}
+
+    def _compute_standard_errors(self, objective: Objective) -> None:
+        for name, se in self._standard_errors(objective).items():
+            shape = np.shape(getattr(self, f"{name}_"))
+            setattr(self, f"{name}_se_", np.reshape(se, shape) if shape else float(se[0]))
+
+    # -- likelihood-based scores ---------------------------------------------------
+    def _scoring_batch(self, X, y=None, sample_weight=None) -> Batch:
+        """Validate data for scoring a fitted model (override when y needs care)."""
+        X = self._validate_for_scoring(X)
+        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return Batch(X, None if y is None else np.asarray(y), sample_weight)
+
+    def log_likelihood(self, X, y=None, sample_weight=None) -> float:
+        """Total weighted log-likelihood of data under the fitted model.
+
+        .. math:: \\ell(\\hat\\theta) = \\sum_i w_i \\log p(x_i, y_i; \\hat\\theta)
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Targets, for the supervised estimators.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self)
+        batch = self._scoring_batch(X, y, sample_weight)
+        return self.model_.loglik(self.theta_, batch)
+
+    def _n_parameters(self) -> int:
+        """Number of free parameters, for AIC and BIC."""
+        return int(self.model_.n_params)
+
+    def aic(self, X, y=None) -> float:
+        """Akaike information criterion :math:`-2\\ell + 2k` on ``X`` (lower is better)."""
+        return -2.0 * self.log_likelihood(X, y) + 2.0 * self._n_parameters()
+
+    def bic(self, X, y=None) -> float:
+        """Bayesian information criterion :math:`-2\\ell + k\\log n` (lower is better)."""
+        n_samples = np.shape(X)[0]
+        return -2.0 * self.log_likelihood(X, y) + self._n_parameters() * np.log(
+            n_samples
+        )
+
+    # -- summary -------------------------------------------------------------------
+    def _summary_rows(self) -> list[SummaryRow]:
+        rows = []
+        for name in self._inference_blocks():
+            estimates = np.ravel(getattr(self, f"{name}_"))
+            errors = np.ravel(getattr(self, f"{name}_se_"))
+            labels = self._parameter_labels(name, estimates.size)
+            rows += [
+                SummaryRow(label, float(e), float(s))
+                for label, e, s in zip(labels, estimates, errors, strict=True)
+            ]
+        return rows
+
+    def _parameter_labels(self, name: str, size: int) -> list[str]:
+        features = getattr(self, "feature_names_in_", None)
+        if features is None:
+            features = [f"x{j}" for j in range(self.n_features_in_)]
+        if size == len(features):
+            return [f"{name}[{f}]" if name not in ("coef",) else str(f) for f in features]
+        if size == 1:
+            return [name]
+        return [f"{name}[{j}]" for j in range(size)]
+
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Table of estimates with standard errors, z, p-values and intervals.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The intervals are central ``1 - alpha`` Wald intervals.
+
+        Returns
+        -------
+        Summary
+            ``str()`` gives the table; ``to_dict()`` the same as plain types.
+        """
+        check_is_fitted(self)
+        n = getattr(self, "n_samples_seen_", None)
+        stats = {
+            "log-likelihood": self.loglik_,
+            "n parameters": self._n_parameters(),
+            "AIC": -2.0 * self.loglik_ + 2.0 * self._n_parameters(),
+        }
+        if n is not None:
+            stats["BIC"] = -2.0 * self.loglik_ + self._n_parameters() * np.log(n)
+            stats["n samples"] = n
+        stats.update(
+            {"solver": self.solver, "iterations": self.n_iter_, "converged": self.converged_}
+        )
+        return Summary(
+            title=f"{type(self).__name__} maximum likelihood estimates",
+            rows=self._summary_rows(),
+            stats=stats,
+            alpha=alpha,
+        )

@@ -1,0 +1,113 @@
+"""Wald inference from the observed information, and the ``summary()`` table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg, stats
+
+
+def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray:
+    """Inverse observed information :math:`(-H)^{-1}`, by Cholesky.
+
+    Raises ``numpy.linalg.LinAlgError`` when :math:`-H` is not positive definite
+    (the maximum is not unique, so the Wald covariance does not exist).
+    """
+    factor = linalg.cho_factor(-np.asarray(hessian, dtype=float))
+    return linalg.cho_solve(factor, np.eye(hessian.shape[0]))
+
+
+@dataclass
+class SummaryRow:
+    name: str
+    estimate: float
+    std_err: float
+
+
+@dataclass
+class Summary:
+    """A fitted model's coefficient table and fit statistics.
+
+    ``str(summary)`` is a fixed-width table: for each parameter its estimate,
+    standard error, Wald statistic :math:`z = \\hat\\theta / \\mathrm{se}`, two-sided
+    p-value :math:`2\\,\\Phi(-|z|)` and the ``1 - alpha`` confidence interval
+    :math:`\\hat\\theta \\pm z_{1-\\alpha/2}\\,\\mathrm{se}`; the fit statistics follow.
+    """
+
+    title: str
+    rows: list[SummaryRow]
+    stats: dict[str, object] = field(default_factory=dict)
+    alpha: float = 0.05
+
+    @property
+    def estimates(self) -> np.ndarray:
+        return np.array([r.estimate for r in self.rows])
+
+    @property
+    def std_errors(self) -> np.ndarray:
+        return np.array([r.std_err for r in self.rows])
+
+    @property
+    def z(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.estimates / self.std_errors
+
+    @property
+    def p_values(self) -> np.ndarray:
+        return 2.0 * stats.norm.sf(np.abs(self.z))
+
+    @property
+    def conf_int(self) -> np.ndarray:
+        """Array of shape (n_params, 2): lower and upper Wald limits."""
+        half = stats.norm.ppf(1.0 - self.alpha / 2.0) * self.std_errors
+        return np.column_stack([self.estimates - half, self.estimates + half])
+
+    def to_dict(self) -> dict[str, object]:
+        """The table and statistics as plain Python types (for JSON)."""
+        params = [
+            {
+                "name": row.name,
+                "estimate": float(row.estimate),
+                "std_err": float(row.std_err),
+                "z": float(z),
+                "p_value": float(p),
+                "ci_lower": float(lo),
+                "ci_upper": float(hi),
+            }
+            for row, z, p, (lo, hi) in zip(
+                self.rows, self.z, self.p_values, self.conf_int, strict=True
+            )
+        ]
+        return {"title": self.title, "params": params, "stats": dict(self.stats)}
+
+    def __str__(self) -> str:
+        level = f"{100 * (1 - self.alpha):g}%"
+        name_width = max([len(r.name) for r in self.rows] + [9])
+        header = (
+            f"{'parameter':<{name_width}} {'estimate':>12} {'std err':>11} "
+            f"{'z':>9} {'P>|z|':>8}   {level + ' conf. int.':>25}"
+        )
+        rule = "=" * len(header)
+        lines = [self.title, rule, header, "-" * len(header)]
+        for row, z, p, (lo, hi) in zip(
+            self.rows, self.z, self.p_values, self.conf_int, strict=True
+        ):
+            lines.append(
+                f"{row.name:<{name_width}} {row.estimate:>12.5g} {row.std_err:>11.4g} "
+                f"{z:>9.3f} {p:>8.3f}   [{lo:>11.5g}, {hi:>11.5g}]"
+            )
+        lines.append(rule)
+        items = [f"{key}: {_format_stat(value)}" for key, value in self.stats.items()]
+        for i in range(0, len(items), 2):
+            lines.append("   ".join(f"{item:<38}" for item in items[i : i + 2]).rstrip())
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle):  # IPython
+        printer.text(str(self))
+
+
+def _format_stat(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:.6g}"
+    return str(value)

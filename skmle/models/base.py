@@ -1,0 +1,91 @@
+"""The model layer's interface: a log-likelihood over a flat parameter vector.
+
+Conventions
+-----------
+- ``theta`` is a 1-D float array; each model documents its layout at the top of its
+  module. Positive quantities (variances, scales) are stored unconstrained
+  (log scale, Cholesky factor with log diagonal), so any real ``theta`` is valid.
+- Every method takes one :class:`Batch` of rows and returns a *sum over those rows*
+  weighted by ``batch.sample_weight``. Sums over disjoint batches add up to the sum
+  over all rows, which is what lets a fit run chunk by chunk or on a cluster.
+- Higher is better: these are log-likelihoods, never losses.
+
+No scikit-learn here: NumPy arrays in, numbers out.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows of data with their weights.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs), or None
+    sample_weight : ndarray of shape (n_samples,)
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    sample_weight: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, X, y=None, sample_weight=None) -> Batch:
+        X = np.asarray(X, dtype=float)
+        if sample_weight is None:
+            sample_weight = np.ones(X.shape[0])
+        return cls(X, None if y is None else np.asarray(y), np.asarray(sample_weight))
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.sample_weight.sum())
+
+
+class LogLikelihood(ABC):
+    """A log-likelihood :math:`\\ell(\\theta) = \\sum_i w_i \\log p(x_i, y_i; \\theta)`.
+
+    Subclasses implement :meth:`loglik_obs` and :meth:`loglik_grad`; they set
+    ``has_hessian = True`` and implement :meth:`hessian` when the Hessian (or the
+    negative Fisher information, for models whose Hessian is not informative) is
+    cheap. ``n_params`` is the length of ``theta``.
+    """
+
+    has_hessian: bool = False
+    n_params: int
+
+    @abstractmethod
+    def loglik_obs(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        """Unweighted log-density of each row, shape (n_samples,)."""
+
+    def loglik(self, theta: np.ndarray, batch: Batch) -> float:
+        """Weighted sum of :meth:`loglik_obs`."""
+        return float(batch.sample_weight @ self.loglik_obs(theta, batch))
+
+    @abstractmethod
+    def loglik_grad(self, theta: np.ndarray, batch: Batch) -> tuple[float, np.ndarray]:
+        """The weighted log-likelihood and its gradient in ``theta``."""
+
+    def hessian(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        """Hessian of the weighted log-likelihood, shape (n_params, n_params)."""
+        raise NotImplementedError(f"{type(self).__name__} has no analytic Hessian")
+
+    def log_prior(
+        self, theta: np.ndarray, total_weight: float
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Log-prior (penalty) added to the objective: value, gradient, Hessian.
+
+        The default is the flat prior (plain maximum likelihood).
+        """
+        n = theta.shape[0]
+        return 0.0, np.zeros(n), np.zeros((n, n))
+
+    @property
+    def has_prior(self) -> bool:
+        return False

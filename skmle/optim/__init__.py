@@ -1,0 +1,15 @@
+"""Optimizers: maximise a function given by value, gradient and Hessian callables.
+
+They know nothing about models or scikit-learn; each returns an
+:class:`~skmle.optim.result.OptimizeResult`.
+"""
+
+from skmle.optim.gradient_ascent import gradient_ascent
+from skmle.optim.lbfgs import lbfgs
+from skmle.optim.newton import newton
+from skmle.optim.result import OptimizeResult
+
+OPTIMIZERS = {"gd": gradient_ascent, "lbfgs": lbfgs, "newton": newton}
+"""The generic solvers, by the name an estimator's ``solver`` parameter uses."""
+
+__all__ = ["OPTIMIZERS", "OptimizeResult", "gradient_ascent", "lbfgs", "newton"]
