@@ -100,7 +100,9 @@ class Summary:
         lines.append(rule)
         items = [f"{key}: {_format_stat(value)}" for key, value in self.stats.items()]
         for i in range(0, len(items), 2):
-            lines.append("   ".join(f"{item:<38}" for item in items[i : i + 2]).rstrip())
+            lines.append(
+                "   ".join(f"{item:<38}" for item in items[i : i + 2]).rstrip()
+            )
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle):  # IPython

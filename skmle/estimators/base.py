@@ -84,7 +84,10 @@ class GradientAscentMixin:
     """
 
     _common_parameter_constraints: dict = {
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "learning_rate": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
@@ -206,7 +209,9 @@ class GradientAscentMixin:
     def _compute_standard_errors(self, objective: Objective) -> None:
         for name, se in self._standard_errors(objective).items():
             shape = np.shape(getattr(self, f"{name}_"))
-            setattr(self, f"{name}_se_", np.reshape(se, shape) if shape else float(se[0]))
+            setattr(
+                self, f"{name}_se_", np.reshape(se, shape) if shape else float(se[0])
+            )
 
     # -- likelihood-based scores ---------------------------------------------------
     def _scoring_batch(self, X, y=None, sample_weight=None) -> Batch:
@@ -268,7 +273,9 @@ class GradientAscentMixin:
         if features is None:
             features = [f"x{j}" for j in range(self.n_features_in_)]
         if size == len(features):
-            return [f"{name}[{f}]" if name not in ("coef",) else str(f) for f in features]
+            return [
+                f"{name}[{f}]" if name not in ("coef",) else str(f) for f in features
+            ]
         if size == 1:
             return [name]
         return [f"{name}[{j}]" for j in range(size)]
@@ -297,7 +304,11 @@ class GradientAscentMixin:
             stats["BIC"] = -2.0 * self.loglik_ + self._n_parameters() * np.log(n)
             stats["n samples"] = n
         stats.update(
-            {"solver": self.solver, "iterations": self.n_iter_, "converged": self.converged_}
+            {
+                "solver": self.solver,
+                "iterations": self.n_iter_,
+                "converged": self.converged_,
+            }
         )
         return Summary(
             title=f"{type(self).__name__} maximum likelihood estimates",

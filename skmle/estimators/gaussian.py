@@ -10,7 +10,12 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from skmle._sklearn_compat import Interval, StrOptions, check_sample_weight, validate_data
+from skmle._sklearn_compat import (
+    Interval,
+    StrOptions,
+    check_sample_weight,
+    validate_data,
+)
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.models.base import Batch
 from skmle.models.gaussian import (
@@ -184,14 +189,18 @@ class GaussianMLE(GradientAscentMixin, DensityMixin, BaseEstimator):
             X.shape[1], self.covariance_type, self.reg_covar
         )
         self._moments = moments
-        self._store_result(self._closed_form_result(moments), _MomentsObjective(moments))
+        self._store_result(
+            self._closed_form_result(moments), _MomentsObjective(moments)
+        )
         return self
 
     def _moments_type(self) -> str:
         return "full" if self.covariance_type == "full" else "diag"
 
     def _make_model(self, batch: Batch) -> GaussianLogLikelihood:
-        return GaussianLogLikelihood(batch.X.shape[1], self.covariance_type, self.reg_covar)
+        return GaussianLogLikelihood(
+            batch.X.shape[1], self.covariance_type, self.reg_covar
+        )
 
     def _data_moments(self, objective) -> Moments:
         if getattr(self, "_moments", None) is None:
@@ -323,7 +332,9 @@ class GaussianMLE(GradientAscentMixin, DensityMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if not (isinstance(n_samples, int | np.integer) and n_samples >= 1):
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+            raise ValueError(
+                f"n_samples must be a positive integer, got {n_samples!r}."
+            )
         rng = check_random_state(random_state)
         noise = rng.standard_normal((n_samples, self.mean_.shape[0]))
         if self.covariance_type == "full":

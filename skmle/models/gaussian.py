@@ -173,9 +173,7 @@ def covariance_from_theta(theta, n_features: int, covariance_type: str):
     """The covariance (full (d, d), diag (d,), spherical float) ``theta`` encodes."""
     _, prec_chol = unpack(theta, n_features, covariance_type)
     if covariance_type == "full":
-        cov_chol_t = linalg.solve_triangular(
-            prec_chol, np.eye(n_features), lower=True
-        )
+        cov_chol_t = linalg.solve_triangular(prec_chol, np.eye(n_features), lower=True)
         return cov_chol_t.T @ cov_chol_t
     variances = 1.0 / prec_chol**2
     return variances if covariance_type == "diag" else float(variances[0])
@@ -250,8 +248,12 @@ class GaussianLogLikelihood(LogLikelihood):
     def loglik_obs(self, theta, batch: Batch) -> np.ndarray:
         mean, prec_chol = self._unpack(theta)
         z = whiten(batch.X - mean, prec_chol, self.covariance_type)
-        logdet = log_det_precision_cholesky(prec_chol, self.n_features, self.covariance_type)
-        return logdet - 0.5 * self.n_features * LOG_2PI - 0.5 * np.einsum("ij,ij->i", z, z)
+        logdet = log_det_precision_cholesky(
+            prec_chol, self.n_features, self.covariance_type
+        )
+        return (
+            logdet - 0.5 * self.n_features * LOG_2PI - 0.5 * np.einsum("ij,ij->i", z, z)
+        )
 
     def _statistics(self, theta, batch: Batch):
         mean, prec_chol = self._unpack(theta)
@@ -259,7 +261,9 @@ class GaussianLogLikelihood(LogLikelihood):
         centred = batch.X - mean
         z = whiten(centred, prec_chol, self.covariance_type)
         weight = float(w.sum())
-        logdet = log_det_precision_cholesky(prec_chol, self.n_features, self.covariance_type)
+        logdet = log_det_precision_cholesky(
+            prec_chol, self.n_features, self.covariance_type
+        )
         value = weight * (logdet - 0.5 * self.n_features * LOG_2PI) - 0.5 * float(
             w @ np.einsum("ij,ij->i", z, z)
         )
@@ -302,7 +306,9 @@ class GaussianLogLikelihood(LogLikelihood):
             on_diag = rows == cols
             jac = np.where(on_diag, prec_chol[rows, cols], 1.0)
             # second derivatives of -1/2 tr(R^T S R) in the raw entries of R
-            h_rr = -scatter[rows[:, None], rows[None, :]] * (cols[:, None] == cols[None, :])
+            h_rr = -scatter[rows[:, None], rows[None, :]] * (
+                cols[:, None] == cols[None, :]
+            )
             grad_raw = -(scatter @ prec_chol)[rows, cols]
             h_rr = jac[:, None] * h_rr * jac[None, :]
             h_rr[on_diag, on_diag] += (grad_raw * jac)[on_diag]
@@ -317,7 +323,11 @@ class GaussianLogLikelihood(LogLikelihood):
             hess[d:, d:] = h_rr
             return hess
         scatter_diag = (centred**2).T @ w
-        r2 = prec_chol**2 if self.covariance_type == "diag" else np.full(d, prec_chol[0] ** 2)
+        r2 = (
+            prec_chol**2
+            if self.covariance_type == "diag"
+            else np.full(d, prec_chol[0] ** 2)
+        )
         hess[:d, :d] = np.diag(-weight * r2)
         if self.covariance_type == "diag":
             hess[d:, d:] = np.diag(-2.0 * r2 * scatter_diag)

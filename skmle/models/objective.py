@@ -14,8 +14,8 @@ objective overrides it and nothing else.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import add
 from functools import reduce
+from operator import add
 from typing import Any
 
 import numpy as np

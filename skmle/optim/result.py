@@ -67,9 +67,7 @@ def gradient_converged(grad: np.ndarray, tol: float) -> bool:
 def require(function: object, *methods: str, solver: str) -> None:
     """Fail at once, naming what is missing, if ``function`` lacks ``methods``."""
     missing = [m for m in methods if not callable(getattr(function, m, None))]
-    if missing or (
-        "hessian" in methods and not getattr(function, "has_hessian", True)
-    ):
+    if missing or ("hessian" in methods and not getattr(function, "has_hessian", True)):
         raise ValueError(
             f"solver={solver!r} needs {', '.join(methods)} from the objective; "
             f"{type(function).__name__} does not provide "

@@ -1,0 +1,32 @@
+"""``skmle demo``: fit each estimator on a dataset bundled with scikit-learn.
+
+Each entry of :data:`DEMOS` is a function returning a title and a fitted
+estimator; the command prints the title and the estimator's ``summary()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sklearn import datasets
+
+
+def gaussian_on_iris():
+    from skmle import GaussianMLE
+
+    iris = datasets.load_iris(as_frame=True)
+    setosa = iris.data[iris.target == 0]
+    model = GaussianMLE().fit(setosa)
+    return "GaussianMLE: the four iris measurements of Iris setosa (n=50)", model
+
+
+DEMOS: list[Callable] = [gaussian_on_iris]
+"""Demos in the order ``skmle demo`` runs them."""
+
+
+def run_demos(write=print) -> None:
+    """Run every demo and write its title and summary."""
+    for demo in DEMOS:
+        title, model = demo()
+        write(f"\n## {title}\n")
+        write(str(model.summary()))
