@@ -1,0 +1,308 @@
+"""Profile likelihood of one parameter, and its likelihood-ratio interval.
+
+The profile log-likelihood of a parameter :math:`\\beta = \\theta_j` is the
+log-likelihood maximised over every other parameter with :math:`\\beta` held fixed,
+
+.. math:: \\ell_p(\\beta) = \\max_{\\theta:\\ \\theta_j = \\beta} \\ell(\\theta).
+
+By Wilks' theorem :math:`2\\{\\ell(\\hat\\theta) - \\ell_p(\\beta)\\}` is
+approximately :math:`\\chi^2_1` at the true :math:`\\beta`, so
+
+.. math:: \\{\\beta : \\ell_p(\\beta) \\ge \\ell(\\hat\\theta) - \\tfrac12
+   \\chi^2_{1,1-\\alpha}\\}
+
+is a :math:`1-\\alpha` confidence interval. Unlike the Wald interval
+:math:`\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se}` it need not be symmetric, and it
+does not change when the parameter is transformed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, stats
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+
+from skmle.optim import lbfgs, newton
+from skmle.plotting._mpl import axes_or_new
+
+INNER_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class ProfileLikelihood:
+    """A profile log-likelihood on a grid, with both confidence intervals.
+
+    Attributes
+    ----------
+    name : str
+        The parameter, as ``summary()`` labels it.
+    values : ndarray of shape (n_points,)
+        Grid of values of the parameter.
+    loglik : ndarray of shape (n_points,)
+        The profile log-likelihood at each value.
+    estimate : float
+        The maximum likelihood estimate of the parameter.
+    loglik_max : float
+        The maximised log-likelihood.
+    lr_interval : tuple of float
+        The likelihood-ratio interval (where the profile crosses the cutoff).
+    wald_interval : tuple of float
+        :math:`\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se}`.
+    cutoff : float
+        :math:`\\ell(\\hat\\theta) - \\tfrac12\\chi^2_{1,1-\\alpha}`.
+    alpha : float
+    """
+
+    name: str
+    values: np.ndarray
+    loglik: np.ndarray
+    estimate: float
+    loglik_max: float
+    lr_interval: tuple[float, float]
+    wald_interval: tuple[float, float]
+    cutoff: float
+    alpha: float
+
+
+class _Restricted:
+    """The objective over every parameter but ``theta[index]``, which is fixed."""
+
+    def __init__(self, objective, index: int, value: float, theta: np.ndarray):
+        self.objective = objective
+        self.index = index
+        self.full = np.array(theta, dtype=float)
+        self.full[index] = value
+        self.has_hessian = objective.has_hessian
+
+    def embed(self, free: np.ndarray) -> np.ndarray:
+        return np.insert(free, self.index, self.full[self.index])
+
+    def value(self, free):
+        return self.objective.value(self.embed(free))
+
+    def value_and_grad(self, free):
+        value, grad = self.objective.value_and_grad(self.embed(free))
+        return value, np.delete(grad, self.index)
+
+    def hessian(self, free):
+        hess = self.objective.hessian(self.embed(free))
+        return np.delete(np.delete(hess, self.index, axis=0), self.index, axis=1)
+
+
+def _parameter_index(estimator, param) -> tuple[int, str, float]:
+    """Position in ``theta_``, summary label and standard error of ``param``."""
+    blocks = estimator._inference_blocks()
+    if not blocks:
+        raise ValueError(
+            f"{type(estimator).__name__} reports no standard errors, so it has no "
+            "parameters to profile."
+        )
+    rows = estimator._summary_rows()
+    indices = np.concatenate([np.atleast_1d(idx) for idx in blocks.values()])
+    names = [row.name for row in rows]
+    if isinstance(param, int | np.integer):
+        if not 0 <= param < len(names):
+            raise ValueError(
+                f"param={param} is out of range: there are {len(names)} parameters."
+            )
+        position = int(param)
+    elif param in names:
+        position = names.index(param)
+    else:
+        raise ValueError(
+            f"Unknown parameter {param!r}. Choose one of {names} (the names in "
+            "summary()) or an integer position."
+        )
+    return int(indices[position]), names[position], float(rows[position].std_err)
+
+
+def _maximise_rest(objective, index, value, start):
+    """Maximise the objective with ``theta[index] = value``; the total and theta."""
+    restricted = _Restricted(objective, index, value, start)
+    free = np.delete(restricted.full, index)
+    if free.size:
+        solver = newton if restricted.has_hessian else lbfgs
+        options = {"max_iter": 200} if solver is newton else {"max_iter": 2000}
+        free = solver(restricted, free, tol=INNER_TOL, **options).theta
+    theta = restricted.embed(free)
+    return objective.value(theta) * objective.total_weight, theta
+
+
+def profile_likelihood(
+    estimator, X, y=None, *, param=0, values=None, n_points: int = 41, alpha=0.05
+) -> ProfileLikelihood:
+    """Profile log-likelihood of one parameter of a fitted estimator.
+
+    For each value of the parameter the others are re-maximised (Newton's method
+    when the model has a Hessian, L-BFGS otherwise), starting from the solution at
+    the neighbouring value.
+
+    Parameters
+    ----------
+    estimator : fitted skmle estimator
+        One that reports standard errors (``coef_se_``, ``mean_se_``, ...).
+    X : array-like of shape (n_samples, n_features)
+        The training data it was fitted on.
+    y : array-like of shape (n_samples,), default=None
+        The training targets, for supervised estimators.
+    param : int or str, default=0
+        The parameter: its position or its name in ``summary()``.
+    values : array-like, default=None
+        Where to evaluate the profile. By default ``n_points`` values spanning
+        both intervals with a margin.
+    n_points : int, default=41
+    alpha : float, default=0.05
+        The intervals have level ``1 - alpha``.
+
+    Returns
+    -------
+    ProfileLikelihood
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmle import GaussianMLE
+    >>> from skmle.plotting import profile_likelihood
+    >>> X = np.random.default_rng(0).normal(loc=3.0, size=(100, 1))
+    >>> profile = profile_likelihood(GaussianMLE().fit(X), X)
+    >>> lower, upper = profile.lr_interval
+    >>> bool(lower < X.mean() < upper)
+    True
+    """
+    check_is_fitted(estimator)
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}.")
+    index, name, std_err = _parameter_index(estimator, param)
+    objective = clone(estimator)._objective_for_data(X, y)
+    theta_hat = np.asarray(estimator.theta_, dtype=float)
+    loglik_max = objective.value(theta_hat) * objective.total_weight
+    estimate = float(theta_hat[index])
+    drop = 0.5 * stats.chi2.ppf(1.0 - alpha, df=1)
+    cutoff = loglik_max - drop
+
+    def excess(value):
+        return _maximise_rest(objective, index, value, theta_hat)[0] - cutoff
+
+    scale = std_err if np.isfinite(std_err) and std_err > 0 else 0.1
+    scale *= np.sqrt(2.0 * drop)
+    ends = []
+    for direction in (-1.0, 1.0):
+        step = scale
+        while excess(estimate + direction * step) > 0:
+            step *= 2.0
+            if step > 1e6 * scale:
+                raise ValueError(
+                    f"The profile log-likelihood of {name} does not fall below the "
+                    "cutoff: the likelihood-ratio interval is unbounded."
+                )
+        ends.append(
+            optimize.brentq(excess, estimate, estimate + direction * step, xtol=1e-10)
+        )
+    lr_interval = (float(ends[0]), float(ends[1]))
+    half = stats.norm.ppf(1.0 - alpha / 2.0) * std_err
+    wald_interval = (estimate - half, estimate + half)
+
+    if values is None:
+        low = min(lr_interval[0], wald_interval[0])
+        high = max(lr_interval[1], wald_interval[1])
+        margin = 0.3 * (high - low)
+        values = np.linspace(low - margin, high + margin, n_points)
+    values = np.asarray(values, dtype=float)
+    loglik = np.empty_like(values)
+    # Continuation: walk outwards from the estimate, each solve starting where the
+    # previous one ended, so Newton's method starts close to the answer.
+    order = np.argsort(values)
+    below = [i for i in order[::-1] if values[i] < estimate]
+    above = [i for i in order if values[i] >= estimate]
+    for side in (below, above):
+        theta = theta_hat
+        for i in side:
+            loglik[i], theta = _maximise_rest(objective, index, values[i], theta)
+    return ProfileLikelihood(
+        name=name,
+        values=values,
+        loglik=loglik,
+        estimate=estimate,
+        loglik_max=float(loglik_max),
+        lr_interval=lr_interval,
+        wald_interval=wald_interval,
+        cutoff=float(cutoff),
+        alpha=alpha,
+    )
+
+
+def plot_profile_likelihood(
+    estimator, X, y=None, *, param=0, values=None, n_points=41, alpha=0.05, ax=None
+):
+    """Plot the profile log-likelihood of one parameter with two intervals.
+
+    Draws the profile :math:`\\ell_p(\\beta)` (a line), the cutoff
+    :math:`\\ell(\\hat\\theta) - \\tfrac12\\chi^2_{1,1-\\alpha}` (a dotted horizontal
+    line), the estimate, the likelihood-ratio interval where the profile crosses
+    the cutoff (solid vertical lines) and the Wald interval from the standard
+    error (dashed vertical lines). Where the two intervals disagree, the
+    quadratic approximation behind the Wald interval is poor.
+
+    Parameters
+    ----------
+    estimator : fitted skmle estimator
+    X : array-like of shape (n_samples, n_features)
+        The training data.
+    y : array-like of shape (n_samples,), default=None
+    param : int or str, default=0
+        Position or ``summary()`` name of the parameter.
+    values : array-like, default=None
+    n_points : int, default=41
+    alpha : float, default=0.05
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    See Also
+    --------
+    profile_likelihood : the numbers behind the plot.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skmle import GaussianMLE
+    >>> from skmle.plotting import plot_profile_likelihood
+    >>> X = np.random.default_rng(0).normal(size=(50, 2))
+    >>> ax = plot_profile_likelihood(GaussianMLE().fit(X), X, param="mean[x1]")
+    >>> ax.get_xlabel()
+    'mean[x1]'
+    """
+    profile = profile_likelihood(
+        estimator, X, y, param=param, values=values, n_points=n_points, alpha=alpha
+    )
+    ax = axes_or_new(ax)
+    level = f"{100 * (1 - alpha):g}%"
+    ax.plot(profile.values, profile.loglik, color="C0", label="profile log-likelihood")
+    ax.axhline(
+        profile.cutoff, color="0.4", linestyle=":", label=r"cutoff $\chi^2_1$ / 2"
+    )
+    ax.axvline(profile.estimate, color="k", linewidth=0.8, label="estimate")
+    for i, end in enumerate(profile.lr_interval):
+        ax.axvline(
+            end,
+            color="C1",
+            label=f"{level} likelihood-ratio interval" if not i else None,
+        )
+    for i, end in enumerate(profile.wald_interval):
+        ax.axvline(
+            end,
+            color="C2",
+            linestyle="--",
+            label=f"{level} Wald interval" if not i else None,
+        )
+    ax.set_xlabel(profile.name)
+    ax.set_ylabel("profile log-likelihood")
+    ax.legend(loc="lower center", fontsize="small")
+    return ax
