@@ -73,7 +73,9 @@ def gradient_ascent(
         trial_step = 2.0 * step if line_search else float(learning_rate)
         for _ in range(MAX_HALVINGS):
             candidate = theta + trial_step * grad
-            new_value = function.value(candidate)
+            # A trial point may overflow; it is then rejected, not reported.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                new_value = function.value(candidate)
             required = value + (ARMIJO_C * trial_step * slope if line_search else 0.0)
             if np.isfinite(new_value) and new_value >= required:
                 break

@@ -37,7 +37,9 @@ def lbfgs(
         raise ValueError("The objective is not finite at the starting point.")
 
     def negated(theta):
-        value, grad = function.value_and_grad(theta)
+        # SciPy's line search may try a point that overflows; it is rejected below.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value, grad = function.value_and_grad(theta)
         if not np.isfinite(value) or not np.all(np.isfinite(grad)):
             # An infinite value makes SciPy's line search shorten the step.
             return np.inf, np.zeros_like(theta)

@@ -83,7 +83,9 @@ def newton(
         step = 1.0
         for _ in range(MAX_HALVINGS):
             candidate = theta + step * direction
-            new_value = function.value(candidate)
+            # A trial point may overflow; it is then rejected, not reported.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                new_value = function.value(candidate)
             if np.isfinite(new_value) and new_value >= value + ARMIJO_C * step * slope:
                 break
             step /= 2.0
