@@ -1,29 +1,373 @@
-"""The ``skmle`` command line."""
+"""The ``skmle`` command line.
+
+``skmle fit MODEL --data NAME|FILE.csv`` fits one estimator and prints its
+``summary()`` (or JSON); ``skmle demo`` fits every estimator on bundled data.
+Mistakes in the data or the options end with one line on stderr and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ast
+import csv
+import json
+import math
 import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MODELS = {
+    "gaussian": "GaussianMLE",
+    "linear": "LinearGaussianRegressor",
+    "laplace": "LaplaceRegressor",
+    "logistic": "LogisticGD",
+    "mixture": "EMGaussianMixture",
+}
+"""Command-line model names and the skmle classes they stand for."""
+
+DATASETS = ("iris", "wine", "breast_cancer", "diabetes")
+"""Datasets bundled with scikit-learn that ``--data`` accepts by name."""
+
+EXIT_USAGE = 2
 
 
+class CommandError(Exception):
+    """A mistake in the command or its data: reported in one line, exit status 2."""
+
+
+@dataclass
+class Table:
+    """Named numeric feature columns and an optional target."""
+
+    source: str
+    names: list[str]
+    X: np.ndarray
+    y: np.ndarray | None = None
+    target: str | None = None
+
+
+def available_models() -> dict[str, type]:
+    """The command-line names of the estimators this version of skmle has."""
+    import skmle
+
+    return {
+        name: getattr(skmle, cls) for name, cls in MODELS.items() if hasattr(skmle, cls)
+    }
+
+
+# -- data -----------------------------------------------------------------------------
+def _to_float(values: list[str], column: str, source: str) -> np.ndarray:
+    try:
+        return np.array([float(v) for v in values])
+    except ValueError:
+        bad = next(i for i, v in enumerate(values) if not _is_number(v))
+        raise CommandError(
+            f"column {column!r} of {source} is not numeric (data row {bad + 1} has "
+            f"{values[bad]!r}); remove or encode it"
+        ) from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_csv(path: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV file (comma-separated, header on the first line)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise CommandError(f"cannot read {path}: {reason}") from None
+    except csv.Error as error:
+        raise CommandError(f"{path} is not a valid CSV file: {error}") from None
+    if len(rows) < 2:
+        raise CommandError(f"{path} needs a header line and at least one data row")
+    header = [name.strip() for name in rows[0]]
+    if len(set(header)) != len(header):
+        raise CommandError(f"{path} has repeated column names in its header")
+    for number, row in enumerate(rows[1:], start=1):
+        if len(row) != len(header):
+            raise CommandError(
+                f"data row {number} of {path} has {len(row)} fields but the header "
+                f"has {len(header)}"
+            )
+    return header, [[cell.strip() for cell in row] for row in rows[1:]]
+
+
+def load_table(data: str, target: str | None, supervised: bool, classifier: bool):
+    """Feature columns and target from a bundled dataset name or a CSV path."""
+    if data in DATASETS:
+        from sklearn import datasets
+
+        bunch = getattr(datasets, f"load_{data}")()
+        header = [*bunch.feature_names, "target"]
+        target_values = bunch.target
+        if bunch.get("target_names") is not None:
+            target_values = np.asarray(bunch.target_names)[bunch.target]
+        columns = {name: bunch.data[:, j] for j, name in enumerate(bunch.feature_names)}
+        columns["target"] = target_values
+        default_target = "target"
+        source = f"the {data} dataset"
+    elif data.lower().endswith(".csv") or Path(data).is_file():
+        header, rows = read_csv(data)
+        cells = dict(zip(header, zip(*rows, strict=True), strict=True))
+        columns = {name: list(values) for name, values in cells.items()}
+        default_target = None
+        source = data
+    else:
+        raise CommandError(
+            f"unknown dataset {data!r}: use one of {', '.join(DATASETS)} or the path "
+            "of a CSV file"
+        )
+
+    target = target if target is not None else default_target
+    if target is not None and target not in columns:
+        raise CommandError(
+            f"column {target!r} is not in {source}; its columns are {', '.join(header)}"
+        )
+    if supervised and target is None:
+        raise CommandError(
+            f"this model needs a target: add --target COLUMN (one of {', '.join(header)})"
+        )
+    names = [name for name in header if name != target]
+    if not names:
+        raise CommandError(f"{source} has no feature columns besides the target")
+    X = np.column_stack([_numeric(columns[name], name, source) for name in names])
+    y = None
+    if supervised:
+        raw = columns[target]
+        if classifier and not all(_is_number(str(v)) for v in raw):
+            y = np.asarray(raw)
+        else:
+            y = _numeric(raw, target, source)
+    return Table(source, names, X, y, target if supervised else None)
+
+
+def _numeric(values, name: str, source: str) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.astype(float)
+    column = _to_float([str(v) for v in values], name, source)
+    if not np.all(np.isfinite(column)):
+        raise CommandError(
+            f"column {name!r} of {source} has missing or infinite values"
+        )
+    return column
+
+
+def _frame(table: Table, X: np.ndarray):
+    """X as a DataFrame (so summaries name the features) when pandas is there."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return X
+    return pd.DataFrame(X, columns=table.names)
+
+
+# -- fit ------------------------------------------------------------------------------
+def _parse_params(items: list[str]) -> dict[str, object]:
+    params = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--param expects NAME=VALUE, got {item!r}")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        params[key.strip()] = value
+    return params
+
+
+def _report(model) -> dict[str, object]:
+    """The summary as plain types, or the fit statistics when there is no summary."""
+    summary = getattr(model, "summary", None)
+    if summary is not None:
+        return summary().to_dict()
+    return {
+        "title": f"{type(model).__name__} maximum likelihood fit",
+        "params": [],
+        "stats": {"log-likelihood": getattr(model, "loglik_", None)},
+    }
+
+
+def _plain(value):
+    """JSON-ready: NumPy scalars become Python numbers, NaN and inf become None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _plot(name: str, model, X, y, out: str) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        from skmle.plotting._mpl import INSTALL_HINT
+
+        raise CommandError(f"--plot needs matplotlib: {INSTALL_HINT}") from None
+    matplotlib.use("Agg")
+    from skmle import plotting
+
+    if name in ("linear", "laplace"):
+        ax = plotting.plot_predictive_interval(model, X, y)
+    elif name == "mixture":
+        ax = plotting.plot_mixture(model, X)
+    elif name == "gaussian":
+        ax = plotting.plot_profile_likelihood(model, X)
+    else:
+        ax = plotting.plot_convergence(model)
+    ax.set_title(f"{type(model).__name__} on {Path(out).stem}")
+    try:
+        ax.figure.savefig(out, dpi=100, bbox_inches="tight")
+    except OSError as error:
+        raise CommandError(f"cannot write {out}: {error.strerror or error}") from None
+
+
+def fit_command(args, out=None, err=None) -> int:
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    from sklearn.base import is_classifier, is_regressor
+
+    models = available_models()
+    cls = models[args.model]
+    model = cls()
+    supervised = is_classifier(model) or is_regressor(model)
+    table = load_table(args.data, args.target, supervised, is_classifier(model))
+    X = table.X
+    if args.scale:
+        spread = X.std(axis=0)
+        X = (X - X.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    X = _frame(table, X)
+    params = _parse_params(args.param)
+    if args.solver is not None:
+        params["solver"] = args.solver
+    try:
+        model.set_params(**params)
+    except ValueError as error:
+        raise CommandError(str(error).splitlines()[0]) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, table.y) if supervised else model.fit(X)
+    for warning in caught:
+        message = str(warning.message).splitlines()[0]
+        print(f"skmle: warning: {message}", file=err)
+    report = _report(model)
+    if args.json:
+        report = {"model": args.model, "data": args.data, **report}
+        print(json.dumps(_plain(report), indent=2), file=out)
+    else:
+        print(str(model.summary()) if hasattr(model, "summary") else report, file=out)
+    if args.plot:
+        _plot(args.model, model, X, table.y, args.plot)
+        print(f"skmle: plot written to {args.plot}", file=err)
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="skmle", description="Maximum likelihood estimation, the scikit-learn way."
+        prog="skmle",
+        description="Maximum likelihood estimation, the scikit-learn way.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "demo", help="fit every estimator on bundled datasets and print summaries"
+    )
+    models = available_models()
+    fit = commands.add_parser(
+        "fit",
+        help="fit one model to a bundled dataset or a CSV file and print its summary",
+        description=(
+            "Fit one model by maximum likelihood and print its summary table "
+            "(estimates, standard errors, z, p-values, intervals, log-likelihood, "
+            "AIC, BIC). Models: "
+            + ", ".join(f"{name} ({cls.__name__})" for name, cls in models.items())
+            + "."
+        ),
+        epilog=(
+            "examples: skmle fit gaussian --data iris;  "
+            "skmle fit linear --data diabetes --json;  "
+            "skmle fit linear --data my.csv --target price --plot fit.png"
+        ),
+    )
+    fit.add_argument(
+        "model",
+        choices=list(models),
+        metavar="MODEL",
+        help="one of " + ", ".join(models),
+    )
+    fit.add_argument(
+        "--data",
+        required=True,
+        metavar="NAME|FILE.csv",
+        help=f"a dataset bundled with scikit-learn ({', '.join(DATASETS)}) or a CSV "
+        "file with a header line and numeric columns",
+    )
+    fit.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="the column to predict (default: the bundled dataset's target; required "
+        "for a CSV with a supervised model; left out of the features otherwise)",
+    )
+    fit.add_argument(
+        "--solver",
+        metavar="S",
+        help="the estimator's solver (e.g. closed_form, gd, lbfgs, newton, irls, em)",
+    )
+    fit.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set another hyperparameter, e.g. --param n_components=3 (repeatable)",
+    )
+    fit.add_argument(
+        "--scale",
+        action="store_true",
+        help="standardise the features (zero mean, unit variance) before fitting",
+    )
+    fit.add_argument(
+        "--plot",
+        metavar="OUT.png",
+        help="also save a figure: predictive band (regressors), mixture ellipses, "
+        "profile likelihood (gaussian) or convergence curve (logistic); needs "
+        "matplotlib",
+    )
+    fit.add_argument(
+        "--json", action="store_true", help="print the summary as JSON instead"
     )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         from skmle.demo import run_demos
 
         run_demos()
-    return 0
+        return 0
+    try:
+        return fit_command(args)
+    except CommandError as error:
+        print(f"skmle: error: {error}", file=sys.stderr)
+    except ValueError as error:  # the estimator rejected the data
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(f"skmle: error: {message or type(error).__name__}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -1,0 +1,212 @@
+"""The ``skmle`` command line: ``skmle fit`` and ``skmle demo``."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn import datasets
+
+from skmle.cli import available_models, main
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def fit_json(capsys, *argv):
+    status, out, err = run(capsys, "fit", *argv, "--json")
+    assert status == 0, err
+    return json.loads(out)
+
+
+def write_csv(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+# -- skmle fit gaussian ------------------------------------------------------------------
+def test_fit_gaussian_on_iris_prints_the_summary_table(capsys):
+    status, out, _ = run(capsys, "fit", "gaussian", "--data", "iris")
+    assert status == 0
+    iris = datasets.load_iris()
+    assert "GaussianMLE maximum likelihood estimates" in out
+    for name, mean in zip(iris.feature_names, iris.data.mean(axis=0), strict=True):
+        label = f"mean[{name}]"
+        line = next(row for row in out.splitlines() if row.startswith(label))
+        assert float(line[len(label) :].split()[0]) == pytest.approx(mean, rel=1e-4)
+
+
+def test_fit_json_has_estimates_and_standard_errors_of_the_data(capsys):
+    report = fit_json(capsys, "gaussian", "--data", "wine")
+    wine = datasets.load_wine()
+    n = wine.data.shape[0]
+    estimates = [p["estimate"] for p in report["params"]]
+    errors = [p["std_err"] for p in report["params"]]
+    assert np.allclose(estimates, wine.data.mean(axis=0))
+    # reg_covar=1e-6 is added to each variance before the standard error
+    assert np.allclose(errors, np.sqrt((wine.data.var(axis=0) + 1e-6) / n))
+    assert report["model"] == "gaussian" and report["data"] == "wine"
+    assert report["stats"]["n samples"] == n
+
+
+def test_fit_csv_leaves_the_target_column_out_of_an_unsupervised_model(
+    capsys, tmp_path
+):
+    rows = np.random.default_rng(0).normal(size=(30, 3))
+    text = "a,b,label\n" + "\n".join(",".join(f"{v:.6f}" for v in r) for r in rows)
+    path = write_csv(tmp_path / "data.csv", text)
+    report = fit_json(capsys, "gaussian", "--data", path, "--target", "label")
+    values = np.loadtxt(path, delimiter=",", skiprows=1)
+    assert [p["name"] for p in report["params"]] == ["mean[a]", "mean[b]"]
+    assert np.allclose([p["estimate"] for p in report["params"]], values[:, :2].mean(0))
+
+
+def test_solver_and_param_options_reach_the_estimator(capsys):
+    report = fit_json(
+        capsys,
+        "gaussian",
+        "--data",
+        "wine",
+        "--solver",
+        "newton",
+        "--param",
+        "covariance_type='diag'",
+    )
+    assert report["stats"]["solver"] == "newton"
+    assert report["stats"]["iterations"] > 0
+    assert report["stats"]["n parameters"] == 2 * 13  # means and variances
+    wine = datasets.load_wine().data
+    assert np.allclose([p["estimate"] for p in report["params"]], wine.mean(axis=0))
+
+
+def test_scale_standardises_the_features(capsys):
+    report = fit_json(capsys, "gaussian", "--data", "wine", "--scale")
+    n = datasets.load_wine().data.shape[0]
+    assert np.allclose([p["estimate"] for p in report["params"]], 0.0, atol=1e-9)
+    assert np.allclose([p["std_err"] for p in report["params"]], np.sqrt(1 / n))
+
+
+def test_fit_plot_writes_a_png(capsys, tmp_path):
+    out = tmp_path / "fit.png"
+    status, _, err = run(
+        capsys, "fit", "gaussian", "--data", "iris", "--plot", str(out)
+    )
+    assert status == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(out) in err
+
+
+# -- errors: one line, exit status 2 -------------------------------------------------------
+BAD_CSVS = {
+    "non_numeric.csv": ("a,b\n1,2\n3,abc\n", "column 'b' of .* is not numeric"),
+    "ragged.csv": ("a,b\n1,2\n3\n", "data row 2 of .* has 1 fields"),
+    "empty.csv": ("", "needs a header line"),
+    "header_only.csv": ("a,b\n", "needs a header line"),
+    "missing.csv": ("a,b\n1,2\n3,\n", "column 'b' .* not numeric"),
+    "nan.csv": ("a,b\n1,2\n3,nan\n", "missing or infinite"),
+    "repeated.csv": ("a,a\n1,2\n", "repeated column names"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CSVS))
+def test_bad_csv_is_one_line_on_stderr_and_status_2(capsys, tmp_path, name):
+    text, message = BAD_CSVS[name]
+    path = write_csv(tmp_path / name, text)
+    status, out, err = run(capsys, "fit", "gaussian", "--data", path)
+    assert status == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("skmle: error: ")
+    assert re.search(message, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--data", "nowhere.csv"], "cannot read nowhere.csv"),
+        (["--data", "penguins"], "unknown dataset 'penguins'"),
+        (["--data", "iris", "--target", "colour"], "column 'colour' is not in"),
+        (["--data", "iris", "--solver", "simplex"], "'solver' parameter"),
+        (["--data", "iris", "--param", "reg_covar"], "NAME=VALUE"),
+        (["--data", "iris", "--param", "reg_covar=-1"], "'reg_covar' parameter"),
+    ],
+)
+def test_bad_options_are_one_line_on_stderr_and_status_2(capsys, argv, message):
+    status, out, err = run(capsys, "fit", "gaussian", *argv)
+    assert (status, out) == (2, "")
+    assert err.count("\n") == 1 and message in err
+
+
+def test_plot_to_an_unwritable_place_is_reported(capsys, tmp_path):
+    out = tmp_path / "missing_dir" / "fit.png"
+    status, _, err = run(
+        capsys, "fit", "gaussian", "--data", "iris", "--plot", str(out)
+    )
+    assert status == 2
+    assert err.startswith("skmle: error: cannot write")
+
+
+# -- help, demo and the installed console script ----------------------------------------
+def test_fit_help_lists_the_available_models(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for name, cls in available_models().items():
+        assert f"{name} ({cls.__name__})" in out
+    assert "--target COLUMN" in out and "--json" in out
+
+
+def test_unknown_model_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "tree", "--data", "iris"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'tree'" in capsys.readouterr().err
+
+
+def test_demo_prints_every_demo(capsys):
+    from skmle.demo import DEMOS
+
+    status, out, _ = run(capsys, "demo")
+    assert status == 0
+    assert out.count("## ") == len(DEMOS)
+    assert "GaussianMLE maximum likelihood estimates" in out
+
+
+def console_script():
+    script = Path(sys.executable).parent / "skmle"
+    assert script.exists(), "install skmle first: pip install -e ."
+    return str(script)
+
+
+def test_installed_console_script(tmp_path):
+    done = subprocess.run(
+        [console_script(), "fit", "gaussian", "--data", "iris", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    assert np.allclose(
+        [p["estimate"] for p in report["params"]],
+        datasets.load_iris().data.mean(axis=0),
+    )
+    bad = write_csv(tmp_path / "bad.csv", "a,b\n1,x\n")
+    failed = subprocess.run(
+        [console_script(), "fit", "gaussian", "--data", bad],
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 2
+    assert failed.stdout == ""
+    assert "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines() == [
+        f"skmle: error: column 'b' of {bad} is not numeric (data row 1 has 'x'); "
+        "remove or encode it"
+    ]
