@@ -1,7 +1,9 @@
 """``skmle demo``: fit each estimator on a dataset bundled with scikit-learn.
 
-Each entry of :data:`DEMOS` is a function returning a title and a fitted
-estimator; the command prints the title and the estimator's ``summary()``.
+Each entry of :data:`DEMOS` is a function returning a title, a fitted estimator
+and, optionally, the names of the features; the command prints the title and the
+estimator's ``summary()``. Demos load the bundled data as NumPy arrays: pandas is
+not a dependency of skmle.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from sklearn import datasets
 def gaussian_on_iris():
     from skmle import GaussianMLE
 
-    iris = datasets.load_iris(as_frame=True)
+    iris = datasets.load_iris()
     setosa = iris.data[iris.target == 0]
     model = GaussianMLE().fit(setosa)
-    return "GaussianMLE: the four iris measurements of Iris setosa (n=50)", model
+    title = "GaussianMLE: the four iris measurements of Iris setosa (n=50)"
+    return title, model, iris.feature_names
 
 
 DEMOS: list[Callable] = [gaussian_on_iris]
@@ -27,6 +30,6 @@ DEMOS: list[Callable] = [gaussian_on_iris]
 def run_demos(write=print) -> None:
     """Run every demo and write its title and summary."""
     for demo in DEMOS:
-        title, model = demo()
+        title, model, *feature_names = demo()
         write(f"\n## {title}\n")
-        write(str(model.summary()))
+        write(str(model.summary(feature_names=next(iter(feature_names), None))))

@@ -256,37 +256,42 @@ class GradientAscentMixin:
         )
 
     # -- summary -------------------------------------------------------------------
-    def _summary_rows(self) -> list[SummaryRow]:
+    def _summary_rows(self, feature_names=None) -> list[SummaryRow]:
         rows = []
         for name in self._inference_blocks():
             estimates = np.ravel(getattr(self, f"{name}_"))
             errors = np.ravel(getattr(self, f"{name}_se_"))
-            labels = self._parameter_labels(name, estimates.size)
+            labels = self._parameter_labels(name, estimates.size, feature_names)
             rows += [
                 SummaryRow(label, float(e), float(s))
                 for label, e, s in zip(labels, estimates, errors, strict=True)
             ]
         return rows
 
-    def _parameter_labels(self, name: str, size: int) -> list[str]:
-        features = getattr(self, "feature_names_in_", None)
+    def _parameter_labels(self, name: str, size: int, feature_names=None) -> list[str]:
+        features = feature_names
+        if features is None:
+            features = getattr(self, "feature_names_in_", None)
         if features is None:
             features = [f"x{j}" for j in range(self.n_features_in_)]
         if size == len(features):
-            return [
-                f"{name}[{f}]" if name not in ("coef",) else str(f) for f in features
-            ]
+            if name == "coef":
+                return [str(f) for f in features]
+            return [f"{name}[{f}]" for f in features]
         if size == 1:
             return [name]
         return [f"{name}[{j}]" for j in range(size)]
 
-    def summary(self, alpha: float = 0.05) -> Summary:
+    def summary(self, alpha: float = 0.05, feature_names=None) -> Summary:
         """Table of estimates with standard errors, z, p-values and intervals.
 
         Parameters
         ----------
         alpha : float, default=0.05
             The intervals are central ``1 - alpha`` Wald intervals.
+        feature_names : sequence of str, default=None
+            Names for the rows; by default ``feature_names_in_`` when the model
+            was fitted on a DataFrame, else ``x0, x1, ...``.
 
         Returns
         -------
@@ -312,7 +317,7 @@ class GradientAscentMixin:
         )
         return Summary(
             title=f"{type(self).__name__} maximum likelihood estimates",
-            rows=self._summary_rows(),
+            rows=self._summary_rows(feature_names),
             stats=stats,
             alpha=alpha,
         )
