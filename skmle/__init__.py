@@ -2,6 +2,7 @@
 
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.gaussian import GaussianMLE
+from skmle.estimators.regression import LaplaceRegressor, LinearGaussianRegressor
 from skmle.gradcheck import check_gradient
 
 __version__ = "0.1.0"
@@ -9,6 +10,8 @@ __version__ = "0.1.0"
 __all__ = [
     "GaussianMLE",
     "GradientAscentMixin",
+    "LaplaceRegressor",
+    "LinearGaussianRegressor",
     "__version__",
     "check_gradient",
 ]

@@ -1,0 +1,702 @@
+"""Linear regression by maximum likelihood: Gaussian noise and Laplace noise.
+
+The two estimators share everything but the noise model: validation, the
+parameter layout, prediction (the mean, a frozen ``scipy.stats`` distribution,
+central intervals), R^2 scoring, standard errors from
+:math:`X_1^\\top \\mathrm{diag}(w) X_1` and the treatment of data that a line fits
+exactly. Each adds its own exact solver: least squares by Cholesky for
+:class:`LinearGaussianRegressor`, least absolute deviations by linear programming
+for :class:`LaplaceRegressor`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, stats
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from skmle._sklearn_compat import StrOptions, check_sample_weight, validate_data
+from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
+from skmle.models.base import Batch
+from skmle.models.laplace import LaplaceLogLikelihood
+from skmle.models.linear import WeightedSums, centred_cross_products
+from skmle.models.linear_gaussian import (
+    LinearGaussianLogLikelihood,
+    inverse_from_factor,
+    min_norm_least_squares,
+    solve_normal_equations,
+)
+from skmle.optim import OptimizeResult
+from skmle.optim.lad import (
+    least_absolute_deviations,
+    subgradient_lad,
+    weighted_median,
+)
+
+SCALE_FLOOR = np.sqrt(np.finfo(float).eps)
+"""The noise scale is floored at this times the weighted root mean square of ``y``
+(or at this value when ``y`` is all zero)."""
+
+
+@dataclass(frozen=True)
+class _DataStats:
+    x_mean: np.ndarray
+    y_mean: float
+    y_var: float
+    scale_floor: float
+
+
+class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
+    """What the two regressors share; subclasses set the model and the scale."""
+
+    _model_class: type
+    _distribution = None  # scipy.stats family of the noise
+
+    # -- fit hooks -------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by maximum likelihood.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a weight of 2 counts a row twice.
+
+        Returns
+        -------
+        self
+        """
+        self._gram = None
+        try:
+            return self._fit(X, y, sample_weight)
+        finally:
+            self._stats = None  # drop the reference to the training data
+
+    def _validate_fit_data(self, X, y):
+        return validate_data(
+            self, X, y, dtype=np.float64, y_numeric=True, multi_output=False
+        )
+
+    def _make_model(self, batch: Batch):
+        return self._model_class(batch.X.shape[1], self.fit_intercept)
+
+    def _scoring_batch(self, X, y=None, sample_weight=None) -> Batch:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.log_likelihood needs the targets y: the "
+                "model is a density of y given X."
+            )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            y_numeric=True,
+            multi_output=False,
+            reset=False,
+        )
+        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return Batch(X, y, sample_weight)
+
+    def _validate_for_scoring(self, X):
+        return validate_data(self, X, dtype=np.float64, reset=False)
+
+    def _set_theta(self, theta) -> None:
+        coef, intercept, log_scale = self.model_.unpack(theta)
+        self.coef_ = np.array(coef)
+        self.intercept_ = float(intercept)
+        self._set_scale(float(np.exp(log_scale)))
+
+    # -- weighted summaries of the data, computed once per fit -----------------------
+    def _data_stats(self, objective) -> _DataStats:
+        cached = getattr(self, "_stats", None)
+        if cached is not None and cached[0] is objective:
+            return cached[1]
+        total = objective.total_weight
+        if self.fit_intercept:
+            x_mean, y_mean = objective._sum(WeightedSums.from_batch).means()
+        else:
+            x_mean, y_mean = np.zeros(self.model_.n_features), 0.0
+        y_square = objective._sum(lambda b: float(b.sample_weight @ np.square(b.y)))
+        y_var = objective._sum(
+            lambda b: float(b.sample_weight @ np.square(b.y - y_mean))
+        )
+        root = float(np.sqrt(y_square / total))
+        stats_ = _DataStats(
+            x_mean=x_mean,
+            y_mean=float(y_mean),
+            y_var=y_var / total,
+            scale_floor=SCALE_FLOOR * root if root > 0 else SCALE_FLOOR,
+        )
+        self._stats = (objective, stats_)
+        return stats_
+
+    def _centring(self, objective) -> tuple[np.ndarray, float]:
+        stats_ = self._data_stats(objective)
+        return stats_.x_mean, stats_.y_mean
+
+    # -- the scale floor, where a line fits the data exactly -------------------------
+    def _scale_floor(self, objective) -> float:
+        return self._data_stats(objective).scale_floor
+
+    def _floored_scale(self, scale: float, objective) -> float:
+        """``scale``, or the floor with a warning when the fit is (nearly) exact."""
+        floor = self._scale_floor(objective)
+        if scale >= floor:
+            return scale
+        warnings.warn(
+            f"{type(self).__name__}: the fitted line passes through every sample "
+            "(residuals are zero to rounding error, as happens with no more distinct "
+            "samples than parameters or a constant y), so the likelihood is "
+            f"unbounded as the noise scale goes to zero. The scale is floored at "
+            f"{floor:.3g} (sqrt(machine epsilon) times the root mean square of y); "
+            "the coefficients are the minimum-norm interpolant.",
+            UserWarning,
+            stacklevel=5,
+        )
+        return floor
+
+    def _run_solver(self, objective, theta0) -> OptimizeResult:
+        result = super()._run_solver(objective, theta0)
+        log_floor = np.log(self._scale_floor(objective))
+        theta = np.asarray(result.theta, dtype=float)
+        if not theta[-1] < log_floor:
+            return result
+        # A generic solver drove the scale towards zero: the data are interpolated.
+        self._floored_scale(float(np.exp(theta[-1])), objective)
+        theta = theta.copy()
+        theta[-1] = log_floor
+        value = objective.value(theta)
+        history = np.append(result.history[:-1], value)
+        return OptimizeResult(
+            theta, value, history, result.n_iter, result.converged, result.message
+        )
+
+    # -- shared numerics -------------------------------------------------------------
+    def _least_squares(self, objective) -> tuple[np.ndarray, float, str]:
+        """Weighted least squares: Cholesky of the centred normal equations.
+
+        Falls back to the minimum-norm SVD solution on the centred data when the
+        normal matrix is singular or ill-conditioned.
+        """
+        x_mean, y_mean = self._centring(objective)
+        gram, cross = objective._sum(
+            lambda b: centred_cross_products(b, x_mean, y_mean)
+        )
+        solved = solve_normal_equations(gram, cross)
+        if solved is not None:
+            coef, factor = solved
+            self._gram = (gram, factor, x_mean)
+            route = "Cholesky"
+        else:
+            X, y, w = _stacked(objective)
+            coef = min_norm_least_squares(X - x_mean, y - y_mean, w)
+            self._gram = (gram, None, x_mean)
+            route = "SVD (minimum norm)"
+        return coef, y_mean - float(x_mean @ coef), route
+
+    def _n_parameters(self) -> int:
+        return int(self.model_.n_params)
+
+    # -- inference -------------------------------------------------------------------
+    def _inference_blocks(self):
+        d = self.model_.n_features
+        blocks = {"coef": np.arange(d)}
+        if self.fit_intercept:
+            blocks["intercept"] = np.array([d])
+        return blocks
+
+    def _parameter_labels(self, name: str, size: int, feature_names=None) -> list[str]:
+        if name == "intercept":
+            return ["intercept"]
+        return super()._parameter_labels(name, size, feature_names)
+
+    def _standard_errors(self, objective):
+        """:math:`\\hat s^2 (X_1^\\top W X_1)^{-1}`, by blocks of the centred design.
+
+        With :math:`G = \\sum_i w_i (x_i - \\bar x)(x_i - \\bar x)^\\top`, the
+        coefficient block of :math:`(X_1^\\top W X_1)^{-1}` is :math:`G^{-1}` and the
+        intercept's entry is :math:`1/W + \\bar x^\\top G^{-1} \\bar x`.
+        """
+        if self._gram is None:
+            x_mean, y_mean = self._centring(objective)
+            gram = objective._sum(lambda b: centred_cross_products(b, x_mean, y_mean))[
+                0
+            ]
+            self._gram = (gram, None, x_mean)
+        gram, factor, x_mean = self._gram
+        try:
+            inverse = (
+                inverse_from_factor(factor)
+                if factor is not None
+                else linalg.cho_solve(linalg.cho_factor(gram), np.eye(gram.shape[0]))
+            )
+        except (linalg.LinAlgError, ValueError):
+            warnings.warn(
+                f"{type(self).__name__}: X^T W X is singular (collinear or constant "
+                "columns, or fewer samples than features), so the coefficients are "
+                "not identified: standard errors are set to NaN.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return {
+                name: np.full(len(idx), np.nan)
+                for name, idx in self._inference_blocks().items()
+            }
+        variance = self._coef_variance_factor()
+        errors = {"coef": np.sqrt(variance * np.diag(inverse))}
+        if self.fit_intercept:
+            intercept_var = 1.0 / objective.total_weight + x_mean @ inverse @ x_mean
+            errors["intercept"] = np.sqrt([variance * intercept_var])
+        return errors
+
+    # -- prediction ------------------------------------------------------------------
+    def predict(self, X):
+        """Predicted mean :math:`x^\\top \\hat w + \\hat b` of ``y`` given ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_for_scoring(X)
+        return X @ self.coef_ + self.intercept_
+
+    def predict_dist(self, X):
+        """Predictive distribution of ``y`` for each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scipy.stats frozen distribution
+            Vectorised over rows: ``.mean()``, ``.ppf(q)``, ``.logpdf(y)`` ...
+            return arrays of shape (n_samples,).
+        """
+        return self._distribution(loc=self.predict(X), scale=self._dist_scale())
+
+    def predict_interval(self, X, alpha: float = 0.05):
+        """Central ``1 - alpha`` predictive interval of ``y`` for each row.
+
+        The interval is between the ``alpha/2`` and ``1 - alpha/2`` quantiles of
+        the fitted noise around the prediction; it ignores the uncertainty of the
+        coefficients (a plug-in interval).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        alpha : float, default=0.05
+            In (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Lower and upper limits.
+        """
+        if not (isinstance(alpha, float | int) and 0 < alpha < 1):
+            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}.")
+        lower, upper = self.predict_dist(X).interval(1.0 - alpha)
+        return np.column_stack([lower, upper])
+
+
+def _gaussian_mean_loglik(mean_square: float, sigma: float) -> float:
+    """Mean Gaussian log-density of residuals with mean square ``mean_square``."""
+    return float(
+        -0.5 * np.log(2.0 * np.pi) - np.log(sigma) - 0.5 * mean_square / sigma**2
+    )
+
+
+def _stacked(objective) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All rows of the objective's batches as one X, y and sample_weight."""
+    batches = objective.batches
+    if len(batches) == 1:
+        b = batches[0]
+        return b.X, b.y, b.sample_weight
+    return (
+        np.vstack([b.X for b in batches]),
+        np.concatenate([b.y for b in batches]),
+        np.concatenate([b.sample_weight for b in batches]),
+    )
+
+
+class LinearGaussianRegressor(_LinearRegressorBase):
+    """Linear regression with Gaussian noise, fitted by maximum likelihood.
+
+    The model is :math:`y = x^\\top w + b + e`, :math:`e \\sim N(0, \\sigma^2)`, with
+    log-likelihood
+
+    .. math:: \\ell(w, b, \\sigma) = -\\frac{W}{2}\\log(2\\pi\\sigma^2)
+       - \\frac{1}{2\\sigma^2}\\sum_i w_i (y_i - x_i^\\top w - b)^2 .
+
+    Its maximiser is the weighted least-squares fit and
+    :math:`\\hat\\sigma^2 = \\mathrm{RSS}/W` (divided by the total weight, not by
+    :math:`W - p`).
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Whether to fit :math:`b`; otherwise :math:`b = 0`.
+    solver : {"closed_form", "gd", "lbfgs", "newton"}, default="closed_form"
+        ``"closed_form"`` centres ``X`` and ``y`` by their weighted means, forms the
+        normal equations :math:`G w = c` block by block (a symmetric rank-k BLAS
+        update, without copying ``X``) and solves them by Cholesky after scaling
+        :math:`G` to unit diagonal. When :math:`G` is singular (a constant or
+        collinear column, fewer samples than features) or ill-conditioned (its
+        reciprocal condition number below :math:`\\sqrt{\\epsilon} \\approx 1.5
+        \\times 10^{-8}`, that is :math:`\\kappa(X) \\gtrsim 10^4`), it uses the
+        minimum-norm least-squares solution by SVD (LAPACK ``gelsd``) instead,
+        which copies ``X`` once. The gradient solvers maximise over
+        ``[coef, intercept, log sigma]`` from :math:`w = 0`, :math:`b = \\bar y`,
+        :math:`\\sigma` the weighted standard deviation of ``y``, and reach the same
+        maximum (to ``tol``); they need more samples than parameters.
+    learning_rate : float or "auto", default="auto"
+        Step size of ``solver="gd"``; ``"auto"`` is an Armijo line search.
+    max_iter : int, default=1000
+        Iterations of the gradient solvers.
+    tol : float, default=1e-8
+        The gradient solvers stop when every component of the gradient of the
+        mean log-likelihood is at most ``tol``.
+    verbose : int, default=0
+    warm_start : bool, default=False
+        Start the gradient solvers from the previous fit.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+        0.0 when ``fit_intercept=False``.
+    sigma2_ : float
+        Noise variance :math:`\\hat\\sigma^2 = \\sum_i w_i r_i^2 / W`. When the fit
+        passes through every sample (no more distinct samples than parameters, or
+        a constant ``y``) the likelihood is unbounded as :math:`\\sigma \\to 0`; a
+        warning is then issued and :math:`\\sigma` is floored at
+        :math:`\\sqrt{\\epsilon}` times the weighted root mean square of ``y``.
+    coef_se_ : ndarray of shape (n_features,)
+        Standard errors from the inverse observed information,
+        :math:`\\hat\\sigma^2 (X_1^\\top W X_1)^{-1}` with :math:`X_1 = [X, 1]` and the
+        MLE :math:`\\hat\\sigma^2`. They are smaller than statsmodels' OLS ``bse`` by
+        the factor :math:`\\sqrt{(n-p)/n}`. NaN, with a warning, when
+        :math:`X_1^\\top W X_1` is singular.
+    intercept_se_ : float
+        Defined when ``fit_intercept=True``.
+    theta_ : ndarray of shape (n_params,)
+        ``[coef, intercept, log sigma]`` (see :mod:`skmle.models.linear`).
+    loglik_ : float
+        Total weighted training log-likelihood (statsmodels' ``llf``).
+    loglik_history_ : ndarray of shape (n_iter_ + 1,)
+        Log-likelihood at the start of the gradient solvers (:math:`w = 0`) and
+        after each iteration; for the closed form, at that start and at the
+        solution.
+    n_iter_ : int
+        Iterations run (1 for the closed form).
+    converged_ : bool
+    solver_route_ : str
+        For the closed form, ``"Cholesky"`` or ``"SVD (minimum norm)"``.
+    n_samples_seen_ : float
+        Total sample weight.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has string feature names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmle import LinearGaussianRegressor
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = np.array([1.0, 3.0, 5.0, 8.0])
+    >>> model = LinearGaussianRegressor().fit(X, y)
+    >>> model.coef_, round(model.intercept_, 10), round(model.sigma2_, 10)
+    (array([2.3]), 0.8, 0.075)
+    >>> model.predict([[4.0]])
+    array([10.])
+    """
+
+    _model_class = LinearGaussianLogLikelihood
+    _distribution = staticmethod(stats.norm)
+
+    _parameter_constraints: dict = {
+        **GradientAscentMixin._common_parameter_constraints,
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"closed_form", *GENERIC_SOLVERS})],
+    }
+
+    def __init__(
+        self,
+        fit_intercept=True,
+        solver="closed_form",
+        learning_rate="auto",
+        max_iter=1000,
+        tol=1e-8,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _set_scale(self, scale: float) -> None:
+        self.sigma2_ = scale**2
+
+    def _dist_scale(self) -> float:
+        return float(np.sqrt(self.sigma2_))
+
+    def _coef_variance_factor(self) -> float:
+        return self.sigma2_
+
+    def _initial_theta(self, objective) -> np.ndarray:
+        _, y_mean = self._centring(objective)
+        floor = self._scale_floor(objective)
+        scale = max(float(np.sqrt(self._y_variance(objective))), floor)
+        return self.model_.pack(np.zeros(self.model_.n_features), y_mean, np.log(scale))
+
+    def _solve_closed_form(self, objective, theta0) -> OptimizeResult:
+        coef, intercept, route = self._least_squares(objective)
+        self.solver_route_ = route
+        rss = objective._sum(
+            lambda b: float(b.sample_weight @ np.square(b.y - b.X @ coef - intercept))
+        )
+        total = objective.total_weight
+        sigma = self._floored_scale(float(np.sqrt(rss / total)), objective)
+        theta = self.model_.pack(coef, intercept, np.log(sigma))
+        value = _gaussian_mean_loglik(rss / total, sigma)
+        # The start of the gradient solvers (w = 0, b = mean of y) has residual
+        # variance var(y): its log-likelihood needs no pass over X.
+        start = self._initial_theta(objective)
+        start_sigma = float(np.exp(start[-1]))
+        start_value = _gaussian_mean_loglik(self._y_variance(objective), start_sigma)
+        return OptimizeResult(
+            theta=theta,
+            value=value,
+            history=np.array([start_value, value]),
+            n_iter=1,
+            converged=True,
+            message=f"closed form ({route})",
+        )
+
+    def _y_variance(self, objective) -> float:
+        return self._data_stats(objective).y_var
+
+
+class LaplaceRegressor(_LinearRegressorBase):
+    """Linear regression with Laplace noise (median regression) by maximum likelihood.
+
+    The model is :math:`y = x^\\top w + b + e`, :math:`e \\sim \\mathrm{Laplace}(0,
+    s)`, with log-likelihood
+
+    .. math:: \\ell(w, b, s) = -W\\log(2s) - \\frac{1}{s}\\sum_i w_i
+       |y_i - x_i^\\top w - b| .
+
+    For any :math:`s` the maximiser in :math:`(w, b)` is the weighted
+    least-absolute-deviation fit, which is robust to outliers in ``y``; then
+    :math:`\\hat s` is the weighted mean absolute residual.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+    solver : {"lp", "gd"}, default="lp"
+        ``"lp"`` reaches the exact optimum: least absolute deviations is a linear
+        program, solved with HiGHS through :func:`scipy.optimize.linprog` on its
+        dual (which has one equality row per coefficient). Above 1,000 rows (and
+        20 per coefficient), iteratively reweighted least squares gets close first
+        and only a band of rows near the fit enters the LP, the others being fixed
+        on their side of it; the solution is checked and the band widened until
+        no fixed row changes side, so the result is still exact (see
+        :func:`skmle.optim.lad.least_absolute_deviations`). ``"gd"`` is
+        subgradient ascent with steps decaying like :math:`1/k` on standardised
+        features (:func:`skmle.optim.lad.subgradient_lad`): the textbook method for
+        a non-smooth log-likelihood, slow and only approximate, kept for teaching.
+        The smooth-objective solvers (L-BFGS, Newton) do not apply: the gradient
+        jumps at every kink and the Hessian is zero almost everywhere.
+    learning_rate : float or "auto", default="auto"
+        Initial step :math:`\\gamma` of ``solver="gd"``, in units of the current
+        mean absolute residual; ``"auto"`` means 1.0.
+    max_iter : int, default=1000
+        Iterations of ``solver="gd"``.
+    tol : float, default=1e-6
+        ``solver="gd"`` stops when its best mean absolute residual has improved by
+        less than ``tol`` (relative) over the last 50 iterations.
+    verbose : int, default=0
+    warm_start : bool, default=False
+        Start ``solver="gd"`` from the previous fit.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+        0.0 when ``fit_intercept=False``.
+    scale_ : float
+        :math:`\\hat s = \\sum_i w_i |r_i| / W`. When the fit passes through every
+        sample the likelihood is unbounded; a warning is issued, ``scale_`` is
+        floored at :math:`\\sqrt{\\epsilon}` times the weighted root mean square of
+        ``y``, and the coefficients are the minimum-norm interpolant (the
+        least-squares solution), the same whether rows are repeated or weighted.
+        Where the optimum is not unique otherwise (a flat edge of the LP, such as
+        an even number of equally weighted samples in an intercept-only fit) the
+        solver returns one basic solution: every point of that edge has the same
+        likelihood.
+    coef_se_ : ndarray of shape (n_features,)
+        Asymptotic standard errors from :math:`\\hat s^2 (X_1^\\top W X_1)^{-1}`,
+        :math:`X_1 = [X, 1]` (the expected information: the observed one is zero
+        almost everywhere). NaN, with a warning, when :math:`X_1^\\top W X_1` is
+        singular.
+    intercept_se_ : float
+        Defined when ``fit_intercept=True``.
+    theta_ : ndarray of shape (n_params,)
+        ``[coef, intercept, log s]`` (see :mod:`skmle.models.linear`).
+    loglik_ : float
+        Total weighted training log-likelihood.
+    loglik_history_ : ndarray
+        For ``"gd"``, shape (n_iter_ + 1,): the log-likelihood of the best iterate
+        so far, at the start (:math:`w = 0`, :math:`b` the weighted median of
+        ``y``) and after each iteration. For ``"lp"``, shape (2,): at that start
+        and at the solution.
+    n_iter_ : int
+        IRLS iterations plus LP solves (``"lp"``) or subgradient steps (``"gd"``).
+    converged_ : bool
+    n_samples_seen_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has string feature names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmle import LaplaceRegressor
+    >>> X = np.arange(6.0).reshape(-1, 1)
+    >>> y = np.array([1.0, 3.0, 5.0, 7.0, 9.0, 100.0])  # one outlier
+    >>> model = LaplaceRegressor().fit(X, y)
+    >>> np.round(model.coef_, 10), round(model.intercept_, 10)
+    (array([2.]), 1.0)
+    """
+
+    _model_class = LaplaceLogLikelihood
+    _distribution = staticmethod(stats.laplace)
+
+    _parameter_constraints: dict = {
+        **GradientAscentMixin._common_parameter_constraints,
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"lp", "gd"})],
+    }
+
+    def __init__(
+        self,
+        fit_intercept=True,
+        solver="lp",
+        learning_rate="auto",
+        max_iter=1000,
+        tol=1e-6,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _set_scale(self, scale: float) -> None:
+        self.scale_ = scale
+
+    def _dist_scale(self) -> float:
+        return self.scale_
+
+    def _coef_variance_factor(self) -> float:
+        return self.scale_**2
+
+    def _initial_theta(self, objective) -> np.ndarray:
+        _, y, w = _stacked(objective)
+        centre = weighted_median(y, w) if self.fit_intercept else 0.0
+        spread = float(w @ np.abs(y - centre)) / objective.total_weight
+        scale = max(spread, self._scale_floor(objective))
+        return self.model_.pack(np.zeros(self.model_.n_features), centre, np.log(scale))
+
+    def _result_from_fit(self, objective, coef, intercept, **fields) -> OptimizeResult:
+        """Close the fit: the scale in closed form, floored, and the log-likelihood."""
+        total = objective.total_weight
+        sad = objective._sum(
+            lambda b: float(b.sample_weight @ np.abs(b.y - b.X @ coef - intercept))
+        )
+        scale = self._floored_scale(sad / total, objective)
+        theta = self.model_.pack(coef, intercept, np.log(scale))
+        value = -np.log(2.0 * scale) - sad / (total * scale)
+        history = fields.pop(
+            "history",
+            np.array([objective.value(self._initial_theta(objective)), value]),
+        )
+        return OptimizeResult(
+            theta=theta, value=float(value), history=history, **fields
+        )
+
+    def _solve_lp(self, objective, theta0) -> OptimizeResult:
+        X, y, w = _stacked(objective)
+        design = np.column_stack([X, np.ones(X.shape[0])]) if self.fit_intercept else X
+        lad = least_absolute_deviations(design, y, w)
+        coef = lad.coef[: X.shape[1]]
+        intercept = float(lad.coef[-1]) if self.fit_intercept else 0.0
+        if lad.objective / objective.total_weight < self._scale_floor(objective):
+            # Every interpolant is optimal: return the canonical, minimum-norm one.
+            coef, intercept, _ = self._least_squares(objective)
+        return self._result_from_fit(
+            objective,
+            coef,
+            intercept,
+            n_iter=lad.n_iter,
+            converged=True,
+            message=f"exact ({lad.method})",
+        )
+
+    def _subgradient_printer(self):
+        name = type(self).__name__
+
+        def callback(iteration, theta, value):
+            print(f"[{name}] iter {iteration:4d}  mean |residual| {-value:.10g}")
+
+        return callback
+
+    def _solve_gd(self, objective, theta0) -> OptimizeResult:
+        X, y, w = _stacked(objective)
+        start = None
+        if theta0 is not None:
+            coef0, intercept0, _ = self.model_.unpack(theta0)
+            start = (coef0, intercept0)
+        result, coef, intercept = subgradient_lad(
+            X,
+            y,
+            w,
+            fit_intercept=self.fit_intercept,
+            learning_rate=1.0 if self.learning_rate == "auto" else self.learning_rate,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            start=start,
+            callback=self._subgradient_printer() if self.verbose >= 2 else None,
+        )
+        floor = self._scale_floor(objective)
+        # History of the profile log-likelihood (s at its optimum for each iterate).
+        spread = np.maximum(-result.history, floor)
+        history = -np.log(2.0 * spread) - 1.0
+        return self._result_from_fit(
+            objective,
+            coef,
+            intercept,
+            history=history,
+            n_iter=result.n_iter,
+            converged=result.converged,
+            message=result.message,
+        )
