@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import inspect
 import json
 import math
 import sys
@@ -137,7 +138,9 @@ def load_table(data: str, target: str | None, supervised: bool, classifier: bool
         raise CommandError(
             f"this model needs a target: add --target COLUMN (one of {', '.join(header)})"
         )
-    names = [name for name in header if name != target]
+    # A bundled dataset's own target (class labels) is never a feature.
+    left_out = {target, default_target}
+    names = [name for name in header if name not in left_out]
     if not names:
         raise CommandError(f"{source} has no feature columns besides the target")
     X = np.column_stack([_numeric(columns[name], name, source) for name in names])
@@ -162,15 +165,6 @@ def _numeric(values, name: str, source: str) -> np.ndarray:
     return column
 
 
-def _frame(table: Table, X: np.ndarray):
-    """X as a DataFrame (so summaries name the features) when pandas is there."""
-    try:
-        import pandas as pd
-    except ImportError:
-        return X
-    return pd.DataFrame(X, columns=table.names)
-
-
 # -- fit ------------------------------------------------------------------------------
 def _parse_params(items: list[str]) -> dict[str, object]:
     params = {}
@@ -186,16 +180,11 @@ def _parse_params(items: list[str]) -> dict[str, object]:
     return params
 
 
-def _report(model) -> dict[str, object]:
-    """The summary as plain types, or the fit statistics when there is no summary."""
-    summary = getattr(model, "summary", None)
-    if summary is not None:
-        return summary().to_dict()
-    return {
-        "title": f"{type(model).__name__} maximum likelihood fit",
-        "params": [],
-        "stats": {"log-likelihood": getattr(model, "loglik_", None)},
-    }
+def _summary(model, names: list[str]):
+    """``model.summary()`` with the table's column names on its rows."""
+    if "feature_names" in inspect.signature(model.summary).parameters:
+        return model.summary(feature_names=names)
+    return model.summary()
 
 
 def _plain(value):
@@ -211,7 +200,7 @@ def _plain(value):
     return value
 
 
-def _plot(name: str, model, X, y, out: str) -> None:
+def _plot(name: str, model, X, table: Table, out: str) -> None:
     try:
         import matplotlib
     except ImportError:
@@ -222,14 +211,20 @@ def _plot(name: str, model, X, y, out: str) -> None:
     from skmle import plotting
 
     if name in ("linear", "laplace"):
-        ax = plotting.plot_predictive_interval(model, X, y)
+        ax = plotting.plot_predictive_interval(model, X, table.y)
+        if X.shape[1] == 1:
+            ax.set_xlabel(table.names[0])
+        ax.set_ylabel(table.target)
     elif name == "mixture":
         ax = plotting.plot_mixture(model, X)
+        ax.set_xlabel(table.names[0])
+        ax.set_ylabel(table.names[1])
     elif name == "gaussian":
         ax = plotting.plot_profile_likelihood(model, X)
+        ax.set_xlabel(f"mean of {table.names[0]}")
     else:
         ax = plotting.plot_convergence(model)
-    ax.set_title(f"{type(model).__name__} on {Path(out).stem}")
+    ax.set_title(f"{type(model).__name__} on {table.source}")
     try:
         ax.figure.savefig(out, dpi=100, bbox_inches="tight")
     except OSError as error:
@@ -250,7 +245,6 @@ def fit_command(args, out=None, err=None) -> int:
     if args.scale:
         spread = X.std(axis=0)
         X = (X - X.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-    X = _frame(table, X)
     params = _parse_params(args.param)
     if args.solver is not None:
         params["solver"] = args.solver
@@ -264,14 +258,14 @@ def fit_command(args, out=None, err=None) -> int:
     for warning in caught:
         message = str(warning.message).splitlines()[0]
         print(f"skmle: warning: {message}", file=err)
-    report = _report(model)
+    summary = _summary(model, table.names)
     if args.json:
-        report = {"model": args.model, "data": args.data, **report}
+        report = {"model": args.model, "data": args.data, **summary.to_dict()}
         print(json.dumps(_plain(report), indent=2), file=out)
     else:
-        print(str(model.summary()) if hasattr(model, "summary") else report, file=out)
+        print(summary, file=out)
     if args.plot:
-        _plot(args.model, model, X, table.y, args.plot)
+        _plot(args.model, model, X, table, args.plot)
         print(f"skmle: plot written to {args.plot}", file=err)
     return 0
 
@@ -287,20 +281,23 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="fit every estimator on bundled datasets and print summaries"
     )
     models = available_models()
+    model_lines = "\n".join(
+        f"  {name:<10} {cls.__name__}" for name, cls in models.items()
+    )
     fit = commands.add_parser(
         "fit",
         help="fit one model to a bundled dataset or a CSV file and print its summary",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Fit one model by maximum likelihood and print its summary table "
-            "(estimates, standard errors, z, p-values, intervals, log-likelihood, "
-            "AIC, BIC). Models: "
-            + ", ".join(f"{name} ({cls.__name__})" for name, cls in models.items())
-            + "."
+            "Fit one model by maximum likelihood and print its summary table\n"
+            "(estimates, standard errors, z, p-values, intervals, log-likelihood,\n"
+            f"AIC, BIC).\n\nmodels:\n{model_lines}"
         ),
         epilog=(
-            "examples: skmle fit gaussian --data iris;  "
-            "skmle fit linear --data diabetes --json;  "
-            "skmle fit linear --data my.csv --target price --plot fit.png"
+            "examples:\n"
+            "  skmle fit gaussian --data iris\n"
+            "  skmle fit linear --data diabetes --json\n"
+            "  skmle fit linear --data prices.csv --target price --plot fit.png"
         ),
     )
     fit.add_argument(

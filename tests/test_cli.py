@@ -159,7 +159,7 @@ def test_fit_help_lists_the_available_models(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     for name, cls in available_models().items():
-        assert f"{name} ({cls.__name__})" in out
+        assert f"  {name:<10} {cls.__name__}\n" in out
     assert "--target COLUMN" in out and "--json" in out
 
 
