@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import sparse
 from scipy.optimize import linprog
 
 from skmle.optim import lad
@@ -16,7 +17,7 @@ def primal_lp_optimum(X, y, w):
     """min sum w (u + v) s.t. X b + u - v = y, u, v >= 0: an independent formulation."""
     n, p = X.shape
     cost = np.concatenate([np.zeros(p), w, w])
-    A_eq = np.hstack([X, np.eye(n), -np.eye(n)])
+    A_eq = sparse.hstack([X, sparse.eye(n), -sparse.eye(n)], format="csc")
     bounds = [(None, None)] * p + [(0, None)] * (2 * n)
     result = linprog(cost, A_eq=A_eq, b_eq=y, bounds=bounds, method="highs")
     assert result.status == 0

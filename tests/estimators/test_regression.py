@@ -1,0 +1,364 @@
+"""LinearGaussianRegressor and LaplaceRegressor against independent references."""
+
+import warnings
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy import sparse, stats
+from scipy.optimize import linprog
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, QuantileRegressor
+from sklearn.metrics import r2_score
+
+from skmle import LaplaceRegressor, LinearGaussianRegressor, check_gradient
+
+
+def gaussian_data(seed=0, n=120, d=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * [1.0, 3.0, 0.5][:d] + 2.0
+    y = X @ np.array([1.5, -0.7, 2.0])[:d] + 4.0 + rng.normal(size=n)
+    return X, y
+
+
+def laplace_data(seed=0, n=150, d=3, outliers=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = X @ np.array([2.0, -1.0, 0.5])[:d] + 1.0 + rng.laplace(size=n)
+    mask = rng.random(n) < outliers
+    y[mask] += rng.uniform(20.0, 60.0, mask.sum())
+    return X, y
+
+
+def lad_optimum(X, y, w=None):
+    """Minimal weighted sum |r| from the primal LP (coefficients free, u, v >= 0)."""
+    n = len(y)
+    w = np.ones(n) if w is None else w
+    X1 = np.column_stack([X, np.ones(n)])
+    p = X1.shape[1]
+    result = linprog(
+        np.concatenate([np.zeros(p), w, w]),
+        A_eq=sparse.hstack([X1, sparse.eye(n), -sparse.eye(n)], format="csc"),
+        b_eq=y,
+        bounds=[(None, None)] * p + [(0, None)] * (2 * n),
+        method="highs",
+    )
+    return result.fun
+
+
+def sum_abs(model, X, y, w=None):
+    return float((np.ones(len(y)) if w is None else w) @ np.abs(y - model.predict(X)))
+
+
+# -- LinearGaussianRegressor -----------------------------------------------------------
+def test_gaussian_matches_statsmodels_ols():
+    X, y = gaussian_data()
+    model = LinearGaussianRegressor().fit(X, y)
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(model.intercept_, ols.params[0], rtol=1e-10)
+    np.testing.assert_allclose(model.coef_, ols.params[1:], rtol=1e-10)
+    assert model.loglik_ == pytest.approx(ols.llf, rel=1e-12)
+    n, k = X.shape[0], X.shape[1] + 1
+    assert model.sigma2_ == pytest.approx(ols.ssr / n, rel=1e-12)
+    # statsmodels divides RSS by n - k; the MLE by n.
+    rescale = np.sqrt((n - k) / n)
+    np.testing.assert_allclose(model.coef_se_, ols.bse[1:] * rescale, rtol=1e-9)
+    assert model.intercept_se_ == pytest.approx(ols.bse[0] * rescale, rel=1e-9)
+    assert model.n_iter_ == 1 and model.converged_
+    assert model.loglik_history_[-1] == pytest.approx(model.loglik_)
+    assert model.solver_route_ == "Cholesky"
+
+
+def test_gaussian_without_intercept_matches_statsmodels():
+    X, y = gaussian_data(1)
+    model = LinearGaussianRegressor(fit_intercept=False).fit(X, y)
+    ols = sm.OLS(y, X).fit()
+    np.testing.assert_allclose(model.coef_, ols.params, rtol=1e-10)
+    assert model.intercept_ == 0.0
+    assert model.loglik_ == pytest.approx(ols.llf, rel=1e-12)
+    n = len(y)
+    np.testing.assert_allclose(
+        model.coef_se_, ols.bse * np.sqrt((n - 3) / n), rtol=1e-9
+    )
+    assert not hasattr(model, "intercept_se_")
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_gaussian_solvers_reach_the_closed_form(solver, fit_intercept):
+    X, y = gaussian_data(2, n=80)
+    X = (X - 2.0) / [1.0, 3.0, 0.5]  # comparable scales keep gradient ascent short
+    closed = LinearGaussianRegressor(fit_intercept=fit_intercept).fit(X, y)
+    model = LinearGaussianRegressor(
+        solver=solver, fit_intercept=fit_intercept, max_iter=5000
+    ).fit(X, y)
+    assert model.converged_
+    np.testing.assert_allclose(model.coef_, closed.coef_, rtol=1e-5, atol=1e-6)
+    assert model.intercept_ == pytest.approx(closed.intercept_, abs=1e-6)
+    assert model.sigma2_ == pytest.approx(closed.sigma2_, rel=1e-5)
+    assert model.loglik_ == pytest.approx(closed.loglik_, rel=1e-9)
+    np.testing.assert_allclose(model.coef_se_, closed.coef_se_, rtol=1e-4)
+    assert model.loglik_history_.shape == (model.n_iter_ + 1,)
+    assert model.loglik_history_[-1] == pytest.approx(model.loglik_)
+
+
+def test_gaussian_weights_equal_repeated_rows():
+    X, y = gaussian_data(3, n=40)
+    weights = np.random.default_rng(3).integers(0, 4, size=40)
+    weighted = LinearGaussianRegressor().fit(X, y, sample_weight=weights)
+    repeated = LinearGaussianRegressor().fit(
+        X.repeat(weights, axis=0), y.repeat(weights)
+    )
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-10)
+    assert weighted.sigma2_ == pytest.approx(repeated.sigma2_, rel=1e-10)
+    assert weighted.loglik_ == pytest.approx(repeated.loglik_, rel=1e-10)
+    np.testing.assert_allclose(weighted.coef_se_, repeated.coef_se_, rtol=1e-9)
+    wls = sm.WLS(y, sm.add_constant(X), weights=weights).fit()
+    np.testing.assert_allclose(weighted.coef_, wls.params[1:], rtol=1e-10)
+
+
+def test_gaussian_predictive_distribution_and_likelihood():
+    X, y = gaussian_data(4)
+    model = LinearGaussianRegressor().fit(X, y)
+    mean = X @ model.coef_ + model.intercept_
+    np.testing.assert_allclose(model.predict(X), mean)
+    dist = model.predict_dist(X)
+    sigma = np.sqrt(model.sigma2_)
+    np.testing.assert_allclose(dist.mean(), mean)
+    np.testing.assert_allclose(dist.std(), np.full(len(y), sigma))
+    logpdf = stats.norm.logpdf(y, loc=mean, scale=sigma)
+    assert model.log_likelihood(X, y) == pytest.approx(logpdf.sum(), rel=1e-12)
+    assert model.loglik_ == pytest.approx(logpdf.sum(), rel=1e-12)
+    interval = model.predict_interval(X[:5], alpha=0.1)
+    expected = np.column_stack(
+        [stats.norm.ppf(0.05, mean[:5], sigma), stats.norm.ppf(0.95, mean[:5], sigma)]
+    )
+    np.testing.assert_allclose(interval, expected)
+    assert model.score(X, y) == pytest.approx(r2_score(y, mean))
+    k = X.shape[1] + 2
+    assert model.aic(X, y) == pytest.approx(-2 * logpdf.sum() + 2 * k)
+    assert model.bic(X, y) == pytest.approx(-2 * logpdf.sum() + k * np.log(len(y)))
+
+
+def test_gaussian_ill_conditioned_uses_svd_and_matches_lstsq():
+    rng = np.random.default_rng(5)
+    X, y = gaussian_data(5, n=200, d=2)
+    X = np.column_stack([X, X[:, 0] + 1e-7 * rng.normal(size=200)])
+    model = LinearGaussianRegressor().fit(X, y)
+    assert model.solver_route_ == "SVD (minimum norm)"
+    X1 = np.column_stack([X, np.ones(200)])
+    reference = np.linalg.lstsq(X1, y, rcond=None)[0]
+    np.testing.assert_allclose(model.predict(X), X1 @ reference, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(model.coef_, reference[:-1], rtol=1e-6)
+    # scikit-learn's LinearRegression drops the small singular value: a worse fit.
+    rss = np.sum((y - model.predict(X)) ** 2)
+    assert rss < np.sum((y - LinearRegression().fit(X, y).predict(X)) ** 2)
+
+
+def test_gaussian_rank_deficient_gives_the_minimum_norm_fit_and_nan_errors():
+    X, y = gaussian_data(6, n=60, d=2)
+    X = np.column_stack([X, 2.0 * X[:, 0], np.full(60, 3.0)])  # collinear + constant
+    with pytest.warns(UserWarning, match="singular"):
+        model = LinearGaussianRegressor().fit(X, y)
+    centred = X - X.mean(axis=0)
+    expected = np.linalg.pinv(centred) @ (y - y.mean())
+    np.testing.assert_allclose(model.coef_, expected, rtol=1e-8, atol=1e-12)
+    assert model.coef_[3] == pytest.approx(0.0, abs=1e-12)
+    assert np.all(np.isnan(model.coef_se_)) and np.isnan(model.intercept_se_)
+    assert np.isfinite(model.loglik_)
+
+
+def test_gaussian_more_features_than_samples_interpolates_with_a_warning():
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(5, 8)), rng.normal(size=5)
+    with (
+        pytest.warns(UserWarning, match="passes through every sample"),
+        pytest.warns(UserWarning, match="standard errors are set to NaN"),
+    ):
+        model = LinearGaussianRegressor().fit(X, y)
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-10)
+    assert model.sigma2_ > 0 and np.isfinite(model.loglik_)
+    assert np.all(np.isfinite(model.coef_))
+
+
+def test_gaussian_constant_target():
+    X, _ = gaussian_data(8, n=30)
+    with pytest.warns(UserWarning, match="passes through every sample"):
+        model = LinearGaussianRegressor().fit(X, np.full(30, 2.5))
+    np.testing.assert_allclose(model.coef_, 0.0, atol=1e-12)
+    assert model.intercept_ == pytest.approx(2.5)
+    assert model.sigma2_ == pytest.approx((np.sqrt(np.finfo(float).eps) * 2.5) ** 2)
+    assert np.isfinite(model.loglik_)
+
+
+def test_gaussian_check_gradient():
+    X, y = gaussian_data(9)
+    assert check_gradient(LinearGaussianRegressor(), X, y, random_state=0) < 1e-6
+    assert (
+        check_gradient(
+            LinearGaussianRegressor(fit_intercept=False), X, y, random_state=1
+        )
+        < 1e-6
+    )
+
+
+# -- LaplaceRegressor -------------------------------------------------------------------
+@pytest.mark.parametrize("n", [150, 3000])  # one LP, and IRLS plus the banded LP
+def test_laplace_reaches_the_lp_optimum(n):
+    X, y = laplace_data(10, n=n, outliers=0.05)
+    model = LaplaceRegressor().fit(X, y)
+    optimum = lad_optimum(X, y)
+    assert sum_abs(model, X, y) <= optimum * (1 + 1e-9)
+    assert model.converged_
+    assert model.scale_ == pytest.approx(sum_abs(model, X, y) / n, rel=1e-12)
+
+
+def test_laplace_matches_quantile_regressor():
+    X, y = laplace_data(11, n=100)
+    model = LaplaceRegressor().fit(X, y)
+    reference = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-7, atol=1e-9)
+    assert model.intercept_ == pytest.approx(reference.intercept_, abs=1e-8)
+
+
+def test_laplace_likelihood_and_predictive_distribution():
+    X, y = laplace_data(12)
+    model = LaplaceRegressor().fit(X, y)
+    median = X @ model.coef_ + model.intercept_
+    logpdf = stats.laplace.logpdf(y, loc=median, scale=model.scale_)
+    assert model.loglik_ == pytest.approx(logpdf.sum(), rel=1e-12)
+    assert model.log_likelihood(X, y) == pytest.approx(logpdf.sum(), rel=1e-12)
+    dist = model.predict_dist(X)
+    np.testing.assert_allclose(dist.median(), median)
+    np.testing.assert_allclose(dist.logpdf(y), logpdf)
+    interval = model.predict_interval(X)
+    np.testing.assert_allclose(
+        interval[:, 1] - median, model.scale_ * np.log(1 / 0.05), rtol=1e-12
+    )
+    assert model.score(X, y) == pytest.approx(r2_score(y, median))
+    assert model.aic(X, y) == pytest.approx(-2 * logpdf.sum() + 2 * 5)
+
+
+def test_laplace_standard_errors_are_scale_squared_inverse_gram():
+    X, y = laplace_data(13)
+    weights = np.random.default_rng(13).integers(1, 4, size=len(y)).astype(float)
+    model = LaplaceRegressor().fit(X, y, sample_weight=weights)
+    X1 = np.column_stack([X, np.ones(len(y))])
+    covariance = model.scale_**2 * np.linalg.inv(X1.T @ (weights[:, None] * X1))
+    errors = np.sqrt(np.diag(covariance))
+    np.testing.assert_allclose(model.coef_se_, errors[:-1], rtol=1e-10)
+    assert model.intercept_se_ == pytest.approx(errors[-1], rel=1e-10)
+    text = str(model.summary())
+    assert "intercept" in text and "x2" in text and "lp" in text
+
+
+def test_laplace_weights_equal_repeated_rows():
+    X, y = laplace_data(14, n=80)
+    weights = np.random.default_rng(14).integers(0, 4, size=80)
+    weighted = LaplaceRegressor().fit(X, y, sample_weight=weights)
+    repeated = LaplaceRegressor().fit(X.repeat(weights, axis=0), y.repeat(weights))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-9)
+    assert weighted.scale_ == pytest.approx(repeated.scale_, rel=1e-10)
+    assert weighted.loglik_ == pytest.approx(repeated.loglik_, rel=1e-10)
+    w = weights.astype(float)
+    assert sum_abs(weighted, X, y, w) <= lad_optimum(X, y, w) * (1 + 1e-9)
+
+
+def test_laplace_is_robust_to_outliers_where_least_squares_is_not():
+    X, y = laplace_data(15, n=400, outliers=0.1)
+    true_coef = np.array([2.0, -1.0, 0.5])
+    laplace = LaplaceRegressor().fit(X, y)
+    gaussian = LinearGaussianRegressor().fit(X, y)
+    assert np.max(np.abs(laplace.coef_ - true_coef)) < 0.25
+    assert abs(laplace.intercept_ - 1.0) < 0.25
+    assert abs(gaussian.intercept_ - 1.0) > 2.0  # pulled up by the outliers
+
+
+def test_laplace_gd_approaches_the_optimum():
+    X, y = laplace_data(16, n=300, outliers=0.05)
+    exact = LaplaceRegressor().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LaplaceRegressor(solver="gd", max_iter=3000, tol=0.0).fit(X, y)
+    assert sum_abs(model, X, y) <= sum_abs(exact, X, y) * (1 + 1e-4)
+    np.testing.assert_allclose(model.coef_, exact.coef_, atol=0.05)
+    assert model.loglik_ <= exact.loglik_ + 1e-9
+    assert model.loglik_ == pytest.approx(exact.loglik_, rel=1e-4)
+    assert np.all(np.diff(model.loglik_history_) >= 0)
+    assert model.loglik_history_.shape == (model.n_iter_ + 1,)
+
+
+def test_laplace_gd_stops_and_warm_starts():
+    X, y = laplace_data(17, n=200)
+    model = LaplaceRegressor(solver="gd", tol=1e-5).fit(X, y)
+    assert model.converged_
+    first = model.n_iter_
+    model.set_params(warm_start=True).fit(X, y)
+    assert model.n_iter_ < first
+
+
+def test_laplace_more_features_than_samples_is_the_minimum_norm_interpolant():
+    rng = np.random.default_rng(18)
+    X, y = rng.normal(size=(6, 10)), rng.normal(size=6)
+    with (
+        pytest.warns(UserWarning, match="passes through every sample"),
+        pytest.warns(UserWarning, match="standard errors are set to NaN"),
+    ):
+        model = LaplaceRegressor().fit(X, y)
+    centred = X - X.mean(axis=0)
+    np.testing.assert_allclose(
+        model.coef_, np.linalg.pinv(centred) @ (y - y.mean()), rtol=1e-8
+    )
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-10)
+    assert np.isfinite(model.loglik_) and model.scale_ > 0
+
+
+def test_laplace_constant_target_and_constant_feature():
+    X, _ = laplace_data(19, n=40)
+    with pytest.warns(UserWarning, match="passes through every sample"):
+        model = LaplaceRegressor().fit(X, np.full(40, -1.0))
+    np.testing.assert_allclose(model.coef_, 0.0, atol=1e-12)
+    assert model.intercept_ == pytest.approx(-1.0)
+    X_const = np.column_stack([X, np.ones(40)])
+    _, y = laplace_data(19, n=40)
+    with pytest.warns(UserWarning, match="singular"):
+        with_constant = LaplaceRegressor().fit(X_const, y)
+    plain = LaplaceRegressor().fit(X, y)
+    np.testing.assert_allclose(with_constant.predict(X_const), plain.predict(X))
+    assert np.all(np.isfinite(with_constant.coef_))
+
+
+def test_laplace_check_gradient_away_from_kinks():
+    X, y = laplace_data(20)
+    assert check_gradient(LaplaceRegressor(), X, y, random_state=0, eps=1e-8) < 1e-5
+
+
+# -- both --------------------------------------------------------------------------------
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_bad_input_raises_clear_errors(Estimator):
+    X, y = laplace_data(21, n=20)
+    model = Estimator().fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        model.predict_interval(X, alpha=1.5)
+    with pytest.raises(ValueError, match="needs the targets"):
+        model.log_likelihood(X)
+    with pytest.raises(ValueError, match="NaN"):
+        Estimator().fit(np.where(X > 1, np.nan, X), y)
+    with pytest.raises(ValueError, match="(?i)negative"):
+        Estimator().fit(X, y, sample_weight=-np.ones(20))
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :2])
+
+
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_summary_uses_dataframe_names(Estimator):
+    pd = pytest.importorskip("pandas")
+    X, y = gaussian_data(22)
+    frame = pd.DataFrame(X, columns=["age", "dose", "weight"])
+    model = Estimator().fit(frame, y)
+    summary = model.summary()
+    text = str(summary)
+    for name in ("age", "dose", "weight", "intercept"):
+        assert name in text
+    np.testing.assert_allclose(summary.estimates[:3], model.coef_)
+    np.testing.assert_allclose(summary.std_errors[-1], model.intercept_se_)
