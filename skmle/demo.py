@@ -23,7 +23,35 @@ def gaussian_on_iris():
     return title, model, iris.feature_names
 
 
-DEMOS: list[Callable] = [gaussian_on_iris]
+def linear_gaussian_on_diabetes():
+    from skmle import LinearGaussianRegressor
+
+    diabetes = datasets.load_diabetes()
+    model = LinearGaussianRegressor().fit(diabetes.data, diabetes.target)
+    title = (
+        "LinearGaussianRegressor: disease progression after one year from ten "
+        "baseline variables, diabetes data (n=442)"
+    )
+    return title, model, diabetes.feature_names
+
+
+def laplace_on_diabetes():
+    from skmle import LaplaceRegressor
+
+    diabetes = datasets.load_diabetes()
+    model = LaplaceRegressor().fit(diabetes.data, diabetes.target)
+    title = (
+        "LaplaceRegressor: the same diabetes regression with Laplace noise "
+        "(median regression, exact LP)"
+    )
+    return title, model, diabetes.feature_names
+
+
+DEMOS: list[Callable] = [
+    gaussian_on_iris,
+    linear_gaussian_on_diabetes,
+    laplace_on_diabetes,
+]
 """Demos in the order ``skmle demo`` runs them."""
 
 
