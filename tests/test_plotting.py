@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import matplotlib
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 from sklearn.mixture import GaussianMixture
 
-from skmle import GaussianMLE
+from skmle import GaussianMLE, LaplaceRegressor, LinearGaussianRegressor
 from skmle.plotting import (
     plot_convergence,
     plot_mixture,
@@ -333,3 +333,94 @@ def test_predictive_band_with_several_features_is_drawn_against_the_mean():
     assert np.allclose(x, mean)
     assert np.allclose(np.sort(x), np.sort(model.predict(X)))
     assert ax.get_xlabel() == "predicted mean"
+
+
+# -- the regressors ------------------------------------------------------------------------
+def regression_data(n=80, seed=0, noise="laplace"):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    e = rng.laplace(size=n) if noise == "laplace" else rng.normal(size=n)
+    return X, X @ [1.0, -0.5] + 0.3 + e
+
+
+def least_absolute_deviations(A, r):
+    """min sum |r - A c| through the dual LP: max r^T u, A^T u = 0, |u| <= 1."""
+    dual = optimize.linprog(
+        -r, A_eq=A.T, b_eq=np.zeros(A.shape[1]), bounds=(-1, 1), method="highs"
+    )
+    return -dual.fun
+
+
+def test_profile_of_a_gaussian_regression_coefficient_is_least_squares():
+    X, y = regression_data(noise="normal")
+    n = len(y)
+    model = LinearGaussianRegressor().fit(X, y)
+    values = np.linspace(0.5, 1.5, 7)
+    profile = profile_likelihood(model, X, y, param="x0", values=values)
+    others = np.column_stack([X[:, 1], np.ones(n)])
+    for value, loglik in zip(values, profile.loglik, strict=True):
+        offset = y - value * X[:, 0]
+        _, rss, *_ = np.linalg.lstsq(others, offset, rcond=None)
+        assert loglik == pytest.approx(-n / 2 * (np.log(2 * np.pi * rss[0] / n) + 1))
+    # RSS(b) = RSS + (b - b_hat)^2 / [(X1'X1)^-1]_00, so the LR interval is closed form
+    design = np.column_stack([X, np.ones(n)])
+    fit, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+    c00 = np.linalg.inv(design.T @ design)[0, 0]
+    half = np.sqrt(rss[0] * np.expm1(stats.chi2.ppf(0.95, 1) / n) * c00)
+    assert profile.lr_interval == pytest.approx((fit[0] - half, fit[0] + half))
+    wald = stats.norm.ppf(0.975) * np.sqrt(rss[0] / n * c00)
+    assert profile.wald_interval == pytest.approx((fit[0] - wald, fit[0] + wald))
+
+
+@pytest.mark.parametrize(
+    ("n_features", "param"), [(2, "x0"), (2, "intercept"), (1, "x0")]
+)
+def test_profile_of_a_laplace_regression_parameter_is_least_absolute_deviations(
+    n_features, param
+):
+    X, y = regression_data()
+    X = X[:, :n_features]
+    n = len(y)
+    model = LaplaceRegressor().fit(X, y)
+    values = model.intercept_ + np.linspace(-0.4, 0.4, 5)
+    if param == "x0":
+        values = model.coef_[0] + np.linspace(-0.4, 0.4, 5)
+    profile = profile_likelihood(model, X, y, param=param, values=values)
+    for value, loglik in zip(values, profile.loglik, strict=True):
+        if param == "x0":
+            design = np.column_stack([X[:, 1:], np.ones(n)])
+            total = least_absolute_deviations(design, y - value * X[:, 0])
+        else:
+            total = least_absolute_deviations(X, y - value)
+        # with s = sum|r| / n re-maximised: l_p = -n log(2 s) - n
+        assert loglik == pytest.approx(-n * np.log(2 * total / n) - n, rel=1e-9)
+    low, high = profile.lr_interval
+    assert low < profile.estimate < high
+
+
+def test_predictive_band_of_the_gaussian_regressor():
+    X, y = regression_data(noise="normal")
+    X = X[:, :1]
+    model = LinearGaussianRegressor().fit(X, y)
+    ax = plot_predictive_interval(model, X, y, alpha=0.2)
+    slope, intercept = np.polyfit(X[:, 0], y, 1)
+    sigma = np.std(y - intercept - slope * X[:, 0])
+    xs, ys = band_limits(ax.collections[1])
+    distance = np.abs(ys - (intercept + slope * xs))
+    assert np.allclose(distance, stats.norm.ppf(0.9) * sigma, rtol=1e-8)
+
+
+def test_predictive_band_of_the_laplace_regressor():
+    X, y = regression_data()
+    model = LaplaceRegressor().fit(X, y)
+    ax = plot_predictive_interval(model, X, y, alpha=0.1)
+    (mean_line,) = ax.get_lines()
+    fitted = np.sort(mean_line.get_xdata())
+    design = np.column_stack([X, np.ones(len(y))])
+    scale = least_absolute_deviations(design, y) / len(y)
+    # Laplace(0, s): P(|e| > t) = exp(-t / s), so the 90% interval is +- s log(10)
+    xs, ys = band_limits(ax.collections[1])
+    assert np.allclose(np.abs(ys - xs), scale * np.log(10.0), rtol=1e-6)
+    assert np.allclose(
+        fitted, np.sort(design @ np.append(model.coef_, model.intercept_))
+    )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, stats
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.utils.validation import check_is_fitted
 
 from skmle.optim import lbfgs, newton
@@ -131,14 +131,54 @@ def _maximise_rest(objective, index, value, start):
     return objective.value(theta) * objective.total_weight, theta
 
 
+def _is_linear_regressor(estimator) -> bool:
+    coef = getattr(estimator, "coef_", None)
+    return (
+        hasattr(estimator, "fit_intercept")
+        and coef is not None
+        and np.ndim(coef) == 1
+        and is_regressor(estimator)
+    )
+
+
+def _offset_refit(estimator, X, y, index):
+    """Profile of a linear regressor by refitting with the parameter as an offset.
+
+    With :math:`w_j = \beta` fixed the model is a regression of
+    :math:`y - \beta x_j` on the other columns (of :math:`y - \beta` without an
+    intercept, for the intercept), so the estimator's own exact solver gives the
+    profile; this is how models without a Hessian (least absolute deviations,
+    whose log-likelihood has kinks) are profiled.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n_features = X.shape[1]
+
+    def evaluate(value, start):
+        model = clone(estimator)
+        if index < n_features:
+            rest = np.delete(X, index, axis=1)
+            if rest.shape[1] == 0:  # the intercept alone: a column of ones
+                rest = np.ones((X.shape[0], 1))
+                model.set_params(fit_intercept=False)
+            model.fit(rest, y - value * X[:, index])
+        else:
+            model.set_params(fit_intercept=False).fit(X, y - value)
+        return model.loglik_, start
+
+    return evaluate
+
+
 def profile_likelihood(
     estimator, X, y=None, *, param=0, values=None, n_points: int = 41, alpha=0.05
 ) -> ProfileLikelihood:
     """Profile log-likelihood of one parameter of a fitted estimator.
 
-    For each value of the parameter the others are re-maximised (Newton's method
-    when the model has a Hessian, L-BFGS otherwise), starting from the solution at
-    the neighbouring value.
+    For each value of the parameter the others are re-maximised: by Newton's
+    method when the model has a Hessian, starting from the solution at the
+    neighbouring value; for a linear regressor without one (``LaplaceRegressor``)
+    by refitting the estimator with the parameter as an offset; by L-BFGS
+    otherwise.
 
     Parameters
     ----------
@@ -183,8 +223,22 @@ def profile_likelihood(
     drop = 0.5 * stats.chi2.ppf(1.0 - alpha, df=1)
     cutoff = loglik_max - drop
 
+    # A linear regressor without a Hessian (least absolute deviations, with kinks)
+    # is profiled by refitting, which needs another location parameter to refit.
+    refit = (
+        not objective.has_hessian
+        and _is_linear_regressor(estimator)
+        and np.size(estimator.coef_) + bool(estimator.fit_intercept) >= 2
+    )
+    if refit:
+        evaluate = _offset_refit(estimator, X, y, index)
+    else:
+
+        def evaluate(value, start):
+            return _maximise_rest(objective, index, value, start)
+
     def excess(value):
-        return _maximise_rest(objective, index, value, theta_hat)[0] - cutoff
+        return evaluate(value, theta_hat)[0] - cutoff
 
     scale = std_err if np.isfinite(std_err) and std_err > 0 else 0.1
     scale *= np.sqrt(2.0 * drop)
@@ -220,7 +274,7 @@ def profile_likelihood(
     for side in (below, above):
         theta = theta_hat
         for i in side:
-            loglik[i], theta = _maximise_rest(objective, index, values[i], theta)
+            loglik[i], theta = evaluate(values[i], theta)
     return ProfileLikelihood(
         name=name,
         values=values,
