@@ -2,12 +2,14 @@
 
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.gaussian import GaussianMLE
+from skmle.estimators.mixture import EMGaussianMixture
 from skmle.estimators.regression import LaplaceRegressor, LinearGaussianRegressor
 from skmle.gradcheck import check_gradient
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EMGaussianMixture",
     "GaussianMLE",
     "GradientAscentMixin",
     "LaplaceRegressor",

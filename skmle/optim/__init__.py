@@ -4,6 +4,7 @@ They know nothing about models or scikit-learn; each returns an
 :class:`~skmle.optim.result.OptimizeResult`.
 """
 
+from skmle.optim.em import em
 from skmle.optim.gradient_ascent import gradient_ascent
 from skmle.optim.lbfgs import lbfgs
 from skmle.optim.newton import newton
@@ -12,4 +13,4 @@ from skmle.optim.result import OptimizeResult
 OPTIMIZERS = {"gd": gradient_ascent, "lbfgs": lbfgs, "newton": newton}
 """The generic solvers, by the name an estimator's ``solver`` parameter uses."""
 
-__all__ = ["OPTIMIZERS", "OptimizeResult", "gradient_ascent", "lbfgs", "newton"]
+__all__ = ["OPTIMIZERS", "OptimizeResult", "em", "gradient_ascent", "lbfgs", "newton"]
