@@ -358,5 +358,5 @@ def plot_profile_likelihood(
         )
     ax.set_xlabel(profile.name)
     ax.set_ylabel("profile log-likelihood")
-    ax.legend(loc="lower center", fontsize="small")
+    ax.legend(loc="best", fontsize="small")
     return ax
