@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -230,13 +230,15 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             ]
             self._gram = (gram, None, x_mean)
         gram, factor, x_mean = self._gram
-        try:
-            inverse = (
-                inverse_from_factor(factor)
-                if factor is not None
-                else linalg.cho_solve(linalg.cho_factor(gram), np.eye(gram.shape[0]))
+        if factor is None:
+            # Ill-conditioned is fine here (large errors are the honest answer);
+            # singular to working precision is not.
+            eps = np.finfo(float).eps
+            solved = solve_normal_equations(
+                gram, np.zeros(gram.shape[0]), rcond_min=gram.shape[0] * eps
             )
-        except (linalg.LinAlgError, ValueError):
+            factor = None if solved is None else solved[1]
+        if factor is None:
             warnings.warn(
                 f"{type(self).__name__}: X^T W X is singular (collinear or constant "
                 "columns, or fewer samples than features), so the coefficients are "
@@ -248,6 +250,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
                 name: np.full(len(idx), np.nan)
                 for name, idx in self._inference_blocks().items()
             }
+        inverse = inverse_from_factor(factor)
         variance = self._coef_variance_factor()
         errors = {"coef": np.sqrt(variance * np.diag(inverse))}
         if self.fit_intercept:

@@ -77,15 +77,15 @@ class LinearGaussianLogLikelihood(LinearLogLikelihood):
 
 
 def solve_normal_equations(
-    gram: np.ndarray, cross: np.ndarray
+    gram: np.ndarray, cross: np.ndarray, rcond_min: float = RCOND_MIN
 ) -> tuple[np.ndarray, tuple] | None:
     """Solve :math:`G w = c` by Cholesky, or return None when that is not safe.
 
     ``G`` is first equilibrated to unit diagonal (which does not change the
     solution, only the rounding); None is returned when a column of ``X`` is
     constant or zero (a zero diagonal), when ``G`` is not numerically positive
-    definite, or when its reciprocal condition number is below
-    :data:`RCOND_MIN`.
+    definite, or when its reciprocal condition number is below ``rcond_min``
+    (default :data:`RCOND_MIN`).
 
     Returns
     -------
@@ -104,7 +104,7 @@ def solve_normal_equations(
         return None
     anorm = float(np.max(np.sum(np.abs(equilibrated), axis=0)))
     rcond, info = lapack.dpocon(factor[0], anorm, uplo="L" if factor[1] else "U")
-    if info != 0 or not rcond >= RCOND_MIN:
+    if info != 0 or not rcond >= rcond_min:
         return None
     coef = linalg.cho_solve(factor, cross / scales, check_finite=False) / scales
     return coef, (factor, scales)

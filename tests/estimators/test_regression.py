@@ -168,6 +168,17 @@ def test_gaussian_rank_deficient_gives_the_minimum_norm_fit_and_nan_errors():
     assert np.isfinite(model.loglik_)
 
 
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_collinear_columns_give_nan_standard_errors(Estimator):
+    X, y = gaussian_data(10, n=60, d=2)
+    X = np.column_stack([X, X[:, 0] - 3.0 * X[:, 1]])
+    with pytest.warns(UserWarning, match="standard errors are set to NaN"):
+        model = Estimator().fit(X, y)
+    assert np.all(np.isnan(model.coef_se_))
+    assert np.all(np.isfinite(model.coef_)) and np.isfinite(model.loglik_)
+    assert np.isfinite(model.score(X, y))
+
+
 def test_gaussian_more_features_than_samples_interpolates_with_a_warning():
     rng = np.random.default_rng(7)
     X, y = rng.normal(size=(5, 8)), rng.normal(size=5)
