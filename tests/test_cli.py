@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import optimize
 from sklearn import datasets
+from sklearn.mixture import GaussianMixture
 
 from skmle.cli import available_models, main
 
@@ -100,6 +102,86 @@ def test_fit_plot_writes_a_png(capsys, tmp_path):
     assert status == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(out) in err
+
+
+# -- the other models ------------------------------------------------------------------------
+def test_fit_linear_on_diabetes_matches_least_squares(capsys):
+    report = fit_json(capsys, "linear", "--data", "diabetes")
+    diabetes = datasets.load_diabetes()
+    design = np.column_stack([diabetes.data, np.ones(len(diabetes.target))])
+    theta, rss, *_ = np.linalg.lstsq(design, diabetes.target, rcond=None)
+    n = len(diabetes.target)
+    names = [p["name"] for p in report["params"]]
+    assert names == [*diabetes.feature_names, "intercept"]
+    assert np.allclose([p["estimate"] for p in report["params"]], theta)
+    # Wald standard errors with the MLE variance RSS / n
+    errors = np.sqrt(rss[0] / n * np.diag(np.linalg.inv(design.T @ design)))
+    assert np.allclose([p["std_err"] for p in report["params"]], errors)
+    loglik = -n / 2 * (np.log(2 * np.pi * rss[0] / n) + 1)
+    assert report["stats"]["log-likelihood"] == pytest.approx(loglik)
+
+
+def test_fit_laplace_on_a_csv_target_is_least_absolute_deviations(capsys, tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(60, 2))
+    y = x @ [2.0, -1.0] + rng.laplace(size=60)
+    rows = "\n".join(f"{a:.6f},{b:.6f},{c:.6f}" for (a, b), c in zip(x, y, strict=True))
+    path = write_csv(tmp_path / "lad.csv", "u,v,response\n" + rows)
+    report = fit_json(capsys, "laplace", "--data", path, "--target", "response")
+    data = np.loadtxt(path, delimiter=",", skiprows=1)
+    design = np.column_stack([data[:, :2], np.ones(60)])
+    dual = optimize.linprog(
+        -data[:, 2], A_eq=design.T, b_eq=np.zeros(3), bounds=(-1, 1), method="highs"
+    )
+    scale = -dual.fun / 60
+    assert report["stats"]["log-likelihood"] == pytest.approx(
+        -60 * np.log(2 * scale) - 60, rel=1e-9
+    )
+    assert [p["name"] for p in report["params"]] == ["u", "v", "intercept"]
+
+
+def test_fit_mixture_on_iris_matches_scikit_learn(capsys):
+    report = fit_json(
+        capsys,
+        "mixture",
+        "--data",
+        "iris",
+        "--param",
+        "n_components=2",
+        "--param",
+        "random_state=0",
+    )
+    X = datasets.load_iris().data
+    reference = GaussianMixture(2, random_state=0).fit(X)
+    assert report["stats"]["log-likelihood"] == pytest.approx(
+        reference.score(X) * len(X), rel=1e-8
+    )
+
+
+def test_supervised_model_on_a_csv_needs_a_target(capsys, tmp_path):
+    path = write_csv(tmp_path / "xy.csv", "a,b\n1,2\n2,3\n3,5\n")
+    status, out, err = run(capsys, "fit", "linear", "--data", path)
+    assert (status, out) == (2, "")
+    assert (
+        err
+        == "skmle: error: this model needs a target: add --target COLUMN (one of a, b)\n"
+    )
+
+
+def test_regression_target_must_be_numeric(capsys, tmp_path):
+    path = write_csv(tmp_path / "xy.csv", "a,label\n1,x\n2,y\n3,z\n")
+    status, _, err = run(capsys, "fit", "linear", "--data", path, "--target", "label")
+    assert status == 2
+    assert "column 'label'" in err and "not numeric" in err
+
+
+def test_fit_linear_plot_writes_a_png(capsys, tmp_path):
+    out = tmp_path / "band.png"
+    status, _, _ = run(
+        capsys, "fit", "linear", "--data", "diabetes", "--plot", str(out)
+    )
+    assert status == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # -- errors: one line, exit status 2 -------------------------------------------------------

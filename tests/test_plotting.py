@@ -10,7 +10,12 @@ import pytest
 from scipy import optimize, stats
 from sklearn.mixture import GaussianMixture
 
-from skmle import GaussianMLE, LaplaceRegressor, LinearGaussianRegressor
+from skmle import (
+    EMGaussianMixture,
+    GaussianMLE,
+    LaplaceRegressor,
+    LinearGaussianRegressor,
+)
 from skmle.plotting import (
     plot_convergence,
     plot_mixture,
@@ -263,6 +268,21 @@ def test_mixture_of_more_features_shows_marginal_ellipses():
         )
         assert np.allclose(distance, 2.0, rtol=1e-6)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "x2")
+
+
+def test_mixture_of_skmle_em_gaussian_mixture():
+    X = blobs()[:, :2]
+    mixture = EMGaussianMixture(n_components=3, random_state=0).fit(X)
+    reference = GaussianMixture(3, random_state=0).fit(X)
+    ax = plot_mixture(mixture, X, n_std=(2.0,))
+    centres = np.array([patch.center for patch in ax.patches])
+    assert np.allclose(centres, reference.means_, atol=1e-6)
+    for k, patch in enumerate(ax.patches):
+        offset = ellipse_points(patch) - reference.means_[k]
+        distance = np.sqrt(
+            np.einsum("ij,jk,ik->i", offset, reference.precisions_[k], offset)
+        )
+        assert np.allclose(distance, 2.0, rtol=1e-5)
 
 
 def test_mixture_needs_two_columns():
