@@ -20,6 +20,7 @@ from skmle.optim.result import (
     OptimizeResult,
     gradient_converged,
     require,
+    step_accepted,
 )
 
 ARMIJO_C = 1e-4
@@ -77,7 +78,7 @@ def gradient_ascent(
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 new_value = function.value(candidate)
             required = value + (ARMIJO_C * trial_step * slope if line_search else 0.0)
-            if np.isfinite(new_value) and new_value >= required:
+            if step_accepted(function, value, grad, candidate, new_value, required):
                 break
             trial_step /= 2.0
         else:

@@ -32,24 +32,33 @@ def lbfgs(
     few machine epsilons (``ftol``), whichever comes first.
     """
     require(function, "value_and_grad", solver="lbfgs")
-    history = [function.value(np.asarray(theta0, dtype=float))]
+    # value_and_grad, not value: it is the only method required above.
+    history = [function.value_and_grad(np.asarray(theta0, dtype=float))[0]]
     if not np.isfinite(history[0]):
         raise ValueError("The objective is not finite at the starting point.")
+
+    # What SciPy sees at a point where the objective is not finite. Its line search
+    # interpolates, so it needs a finite number: given inf it takes a zero step and
+    # reports convergence at the point it started from. A value worse than the
+    # start by 1 + |f(theta0)| fails the sufficient-decrease test, so the step is
+    # shortened, and is moderate enough to keep the interpolation sane.
+    rejected = -history[0] + 1.0 + abs(history[0])
 
     def negated(theta):
         # SciPy's line search may try a point that overflows; it is rejected below.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             value, grad = function.value_and_grad(theta)
         if not np.isfinite(value) or not np.all(np.isfinite(grad)):
-            # An infinite value makes SciPy's line search shorten the step.
-            return np.inf, np.zeros_like(theta)
+            return rejected, np.zeros_like(theta)
         return -value, -grad
 
     def record(intermediate_result):
         value = -float(intermediate_result.fun)
         history.append(value)
         if callback is not None:
-            callback(len(history) - 1, intermediate_result.x, value)
+            # SciPy updates x in place: hand over a copy that later iterations
+            # cannot overwrite.
+            callback(len(history) - 1, np.array(intermediate_result.x), value)
 
     result = minimize(
         negated,

@@ -20,6 +20,7 @@ from skmle.optim.result import (
     TwiceDifferentiable,
     gradient_converged,
     require,
+    step_accepted,
 )
 
 ARMIJO_C = 1e-4
@@ -86,7 +87,8 @@ def newton(
             # A trial point may overflow; it is then rejected, not reported.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 new_value = function.value(candidate)
-            if np.isfinite(new_value) and new_value >= value + ARMIJO_C * step * slope:
+            required = value + ARMIJO_C * step * slope
+            if step_accepted(function, value, grad, candidate, new_value, required):
                 break
             step /= 2.0
         else:
