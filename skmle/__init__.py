@@ -5,6 +5,7 @@ from skmle.estimators.gaussian import GaussianMLE
 from skmle.estimators.mixture import EMGaussianMixture
 from skmle.estimators.regression import LaplaceRegressor, LinearGaussianRegressor
 from skmle.gradcheck import check_gradient
+from skmle.models.chunked import chunked
 
 __version__ = "0.1.0"
 
@@ -16,4 +17,5 @@ __all__ = [
     "LinearGaussianRegressor",
     "__version__",
     "check_gradient",
+    "chunked",
 ]

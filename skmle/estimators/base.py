@@ -22,6 +22,20 @@ Hooks an estimator implements
     ``{attribute: indices into theta}`` for the parameters that get standard
     errors (``coef`` gives ``coef_se_``).
 
+Data larger than memory
+-----------------------
+``fit``, ``log_likelihood``, ``aic`` and ``bic`` also take a ``dask.array`` chunked
+by rows, or :func:`skmle.chunked` around a ``numpy.memmap`` (or any array with row
+slicing). The mixin then binds the model to a store of batches instead of one
+in-memory batch: :class:`~skmle.models.dask_batches.DaskBatches` (summed on the
+Dask workers) or :class:`~skmle.models.chunked.ChunkedBatches` (read one chunk at a
+time). Every chunk is validated by the same ``_validate_fit_data`` as in-memory
+data, on the first pass only (later passes skip the finiteness scan), and
+``_make_model`` receives the first rows (``head``) for the shapes. An estimator
+works on such data when everything it computes from the data goes through
+``objective._sum`` with a small picklable function. Methods that map rows of ``X``
+to rows of output take the same inputs when decorated with :func:`rowwise`.
+
 Where no unique maximum exists
 ------------------------------
 Every start and stopping rule depends on the data only through weighted sums, so
@@ -36,19 +50,77 @@ matrix is singular.
 from __future__ import annotations
 
 import warnings
+from functools import partial, wraps
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from skmle._sklearn_compat import Interval, StrOptions, check_sample_weight
+from skmle._sklearn_compat import (
+    Interval,
+    StrOptions,
+    check_sample_weight,
+    validating_chunk,
+)
 from skmle.inference import Summary, SummaryRow, covariance_from_hessian
 from skmle.models.base import Batch
+from skmle.models.chunked import ChunkedArray, ChunkedBatches, release_pages
+from skmle.models.dask_batches import is_dask_array, map_rows
 from skmle.models.objective import Objective
 from skmle.optim import OPTIMIZERS, OptimizeResult
 
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
+
+
+# -- data larger than memory ---------------------------------------------------------
+def is_large(X) -> bool:
+    """Whether ``X`` is read in pieces: a Dask array or :func:`skmle.chunked` data."""
+    return isinstance(X, ChunkedArray) or is_dask_array(X)
+
+
+def batch_store(X, y, sample_weight, prepare, *, persist: bool = True):
+    """The store of batches for Dask or chunked ``X`` (see ``Objective.batches``)."""
+    if isinstance(X, ChunkedArray):
+        return ChunkedBatches(X, y, sample_weight, prepare=prepare)
+    from skmle.models.dask_batches import DaskBatches
+
+    return DaskBatches(X, y, sample_weight, prepare=prepare, persist=persist)
+
+
+def _call_method(estimator, name, args, kwargs, X):
+    return getattr(estimator, name)(X, *args, **kwargs)
+
+
+def rowwise(method):
+    """Let a method from rows of ``X`` to rows of output take data larger than memory.
+
+    On a Dask array the decorated method returns a Dask array: the method mapped
+    lazily over the row blocks, with the fitted estimator sent to the workers. On
+    :func:`skmle.chunked` data it returns an ndarray computed one chunk at a time.
+    Other input goes to the method unchanged.
+    """
+
+    @wraps(method)
+    def wrapper(self, X, *args, **kwargs):
+        if is_dask_array(X):
+            # One row of zeros gives the output's dtype and row shape, and runs the
+            # estimator's own checks (fitted, number of features) at once.
+            probe = method(self, np.zeros((1, *X.shape[1:]), X.dtype), *args, **kwargs)
+            function = partial(_call_method, self, method.__name__, args, kwargs)
+            return map_rows(function, X, probe)
+        if isinstance(X, ChunkedArray):
+            parts = []
+            for start, stop in X.bounds():
+                rows = X.data[start:stop]
+                parts.append(method(self, rows, *args, **kwargs))
+                release_pages(rows)
+            if not parts:
+                return method(self, X.data[:0], *args, **kwargs)
+            return np.concatenate(parts)
+        return method(self, X, *args, **kwargs)
+
+    return wrapper
 
 
 class GradientAscentMixin:
@@ -95,11 +167,25 @@ class GradientAscentMixin:
     }
 
     # -- fitting -----------------------------------------------------------------
-    def _objective_for_data(self, X, y=None, sample_weight=None) -> Objective:
-        """Validate training data, build ``model_`` and bind it to the data."""
+    def _fit_batch(self, X, y=None, sample_weight=None) -> Batch:
+        """Validate training rows into a :class:`Batch`."""
         X, y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-        batch = Batch(X, y, sample_weight)
+        return Batch(X, y, sample_weight)
+
+    def _fit_chunk(self, X, y=None, sample_weight=None, check=True) -> Batch:
+        """:meth:`_fit_batch` for one chunk of a larger data set (on a worker, for
+        Dask); ``check=False`` after the first pass skips the scan for NaN."""
+        with validating_chunk(check):
+            return self._fit_batch(X, y, sample_weight)
+
+    def _objective_for_data(self, X, y=None, sample_weight=None) -> Objective:
+        """Validate training data, build ``model_`` and bind it to the data."""
+        if is_large(X):
+            batches = batch_store(X, y, sample_weight, self._fit_chunk)
+            self.model_ = self._make_model(batches.head())
+            return self._make_objective(batches)
+        batch = self._fit_batch(X, y, sample_weight)
         self.model_ = self._make_model(batch)
         return self._make_objective([batch])
 
@@ -220,6 +306,10 @@ class GradientAscentMixin:
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, None if y is None else np.asarray(y), sample_weight)
 
+    def _scoring_chunk(self, X, y=None, sample_weight=None, check=True) -> Batch:
+        with validating_chunk(check):
+            return self._scoring_batch(X, y, sample_weight)
+
     def log_likelihood(self, X, y=None, sample_weight=None) -> float:
         """Total weighted log-likelihood of data under the fitted model.
 
@@ -228,6 +318,7 @@ class GradientAscentMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Also a Dask array or :func:`skmle.chunked` data (summed by pieces).
         y : array-like of shape (n_samples,), default=None
             Targets, for the supervised estimators.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -237,6 +328,12 @@ class GradientAscentMixin:
         float
         """
         check_is_fitted(self)
+        if is_large(X):
+            batches = batch_store(
+                X, y, sample_weight, self._scoring_chunk, persist=False
+            )
+            model, theta = self.model_, self.theta_
+            return float(batches.map_sum(lambda b: model.loglik(theta, b)))
         batch = self._scoring_batch(X, y, sample_weight)
         return self.model_.loglik(self.theta_, batch)
 

@@ -16,7 +16,7 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validate_data,
 )
-from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
+from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin, rowwise
 from skmle.models.base import Batch
 from skmle.models.gaussian import (
     COVARIANCE_TYPES,
@@ -145,6 +145,9 @@ class GaussianMLE(GradientAscentMixin, DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Also a Dask array chunked by rows (the moments or gradients are summed
+            on the workers) or :func:`skmle.chunked` data such as a memmap (read
+            one chunk at a time); the result equals the in-memory fit.
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -287,12 +290,15 @@ class GaussianMLE(GradientAscentMixin, DensityMixin, BaseEstimator):
     def _validate_for_scoring(self, X):
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
+    @rowwise
     def score_samples(self, X):
         """Log-density of each row under the fitted Gaussian.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Also a Dask array (the result is then a Dask array) or
+            :func:`skmle.chunked` data.
 
         Returns
         -------

@@ -7,8 +7,11 @@ so that step sizes and tolerances mean the same thing for ten rows or ten millio
 .. math:: f(\\theta) = \\frac{1}{W}\\Big(\\sum_b \\ell_b(\\theta) + \\log \\pi(\\theta)\\Big),
    \\qquad W = \\sum_i w_i.
 
-Only :meth:`Objective._sum` knows how batches are stored; a chunked or distributed
-objective overrides it and nothing else.
+Only :meth:`Objective._sum` knows how batches are stored. ``batches`` is a list of
+:class:`~skmle.models.base.Batch` in memory, or a store that sums lazily or remotely
+by itself through a ``map_sum(per_batch)`` method: chunks of a memmap read one at a
+time (:class:`~skmle.models.chunked.ChunkedBatches`) or the blocks of a Dask array
+summed on the workers (:class:`~skmle.models.dask_batches.DaskBatches`).
 """
 
 from __future__ import annotations
@@ -29,13 +32,13 @@ class Objective:
     Parameters
     ----------
     model : LogLikelihood
-    batches : sequence of Batch
+    batches : sequence of Batch, or a store with a ``map_sum`` method
         Disjoint blocks of rows; their sums add up.
     """
 
     def __init__(self, model: LogLikelihood, batches: Sequence[Batch]):
         self.model = model
-        self.batches = list(batches)
+        self.batches = batches if hasattr(batches, "map_sum") else list(batches)
         self.total_weight = float(self._sum(lambda b: b.total_weight))
         if not self.total_weight > 0:
             raise ValueError(
@@ -52,12 +55,23 @@ class Objective:
         return self.model.has_hessian
 
     def _sum(self, per_batch: Callable[[Batch], Any]) -> Any:
-        """Apply ``per_batch`` to every batch and add the results."""
+        """Apply ``per_batch`` to every batch and add the results.
+
+        ``per_batch`` may run in another process (a Dask worker): it must be
+        picklable and should capture only small things (the model, ``theta``),
+        never the objective or its data.
+        """
+        map_sum = getattr(self.batches, "map_sum", None)
+        if map_sum is not None:
+            return map_sum(per_batch)
         return reduce(add_results, (per_batch(b) for b in self.batches))
 
+    # The functions below bind ``model`` to a local name so that the function sent
+    # to a worker carries the model, not the objective with its data.
     def loglik(self, theta: np.ndarray) -> float:
         """Total weighted log-likelihood (no prior, not divided by the weight)."""
-        return float(self._sum(lambda b: self.model.loglik(theta, b)))
+        model = self.model
+        return float(self._sum(lambda b: model.loglik(theta, b)))
 
     def value(self, theta: np.ndarray) -> float:
         total = self.loglik(theta)
@@ -65,7 +79,8 @@ class Objective:
         return (total + prior) / self.total_weight
 
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        total, grad = self._sum(lambda b: self.model.loglik_grad(theta, b))
+        model = self.model
+        total, grad = self._sum(lambda b: model.loglik_grad(theta, b))
         prior, prior_grad, _ = self.model.log_prior(theta, self.total_weight)
         return (
             (total + prior) / self.total_weight,
@@ -73,7 +88,8 @@ class Objective:
         )
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
-        hess = self._sum(lambda b: self.model.hessian(theta, b))
+        model = self.model
+        hess = self._sum(lambda b: model.hessian(theta, b))
         _, _, prior_hess = self.model.log_prior(theta, self.total_weight)
         return (hess + prior_hess) / self.total_weight
 

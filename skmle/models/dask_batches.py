@@ -1,0 +1,235 @@
+"""The row blocks of Dask arrays as batches, summed on the Dask workers.
+
+A :class:`DaskBatches` turns each row block of ``X`` (with the matching blocks of
+``y`` and ``sample_weight``) into a :class:`~skmle.models.base.Batch` on a worker.
+:meth:`DaskBatches.map_sum` sends a per-batch function (a small closure over the
+model and ``theta``) to every block and adds the results on the client, in block
+order, so the sum does not depend on which worker ran what. The optimizer runs on
+the client and only parameter vectors and per-block sums cross the network.
+
+With a ``distributed`` client, the batches are computed once and kept on the
+workers (persisted) for the whole fit; a block lost with its worker is recomputed
+from the array's task graph, so a fit survives a worker failure or stops with the
+error Dask raises. Without a client, each pass recomputes the blocks from their
+source with Dask's local scheduler, so an array larger than memory stays out of
+memory.
+
+Dask is imported only when a :class:`DaskBatches` is built: importing this module
+does not import it. No scikit-learn here: the estimator layer supplies ``prepare``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import reduce
+from typing import Any
+
+import numpy as np
+
+from skmle.models.base import Batch
+from skmle.models.chunked import Prepare, arrays_to_batch, check_n_samples
+from skmle.models.objective import add_results
+
+
+def is_dask_array(obj) -> bool:
+    """Whether ``obj`` is a ``dask.array.Array`` (without importing Dask)."""
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(obj, module.Array)
+
+
+def current_client():
+    """The ``distributed`` client Dask would compute with now, or None.
+
+    Follows Dask's own choice (``dask.config.set(scheduler=...)`` included), so a
+    ``scheduler="threads"`` context runs a fit locally even while a client exists.
+    """
+    if "distributed" not in sys.modules:
+        return None  # a client exists only if distributed was imported
+    import dask.base
+    from distributed import Client
+
+    client = getattr(dask.base.get_scheduler(), "__self__", None)
+    return client if isinstance(client, Client) else None
+
+
+def _whole_rows(array):
+    """``array`` with one chunk along every axis but the first."""
+    if array.ndim > 1 and any(len(c) > 1 for c in array.chunks[1:]):
+        array = array.rechunk({axis: -1 for axis in range(1, array.ndim)})
+    return array
+
+
+def _check_known_rows(array, name: str) -> None:
+    if any(np.isnan(c) for c in array.chunks[0]):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (rows). Call {name}.compute_chunk_sizes() "
+            "or build it with known chunks before fitting."
+        )
+
+
+def _rows_like(values, row_chunks, name: str):
+    """``values`` as a Dask array with the row chunks ``row_chunks``; None and
+    scalars are returned as they are."""
+    import dask.array as da
+
+    if values is None or np.ndim(values) == 0:
+        return values
+    if is_dask_array(values):
+        _check_known_rows(values, name)
+    elif not hasattr(values, "shape"):
+        values = np.asarray(values)
+    check_n_samples(sum(row_chunks), **{name: values})
+    chunks = {0: row_chunks, **{axis: -1 for axis in range(1, len(values.shape))}}
+    if is_dask_array(values):
+        return values.rechunk(chunks)
+    return da.from_array(values, chunks=chunks)
+
+
+def _blocks(values, n_blocks: int) -> list:
+    if not is_dask_array(values):
+        return [values] * n_blocks
+    return list(values.to_delayed().ravel())
+
+
+class DaskBatches:
+    """Batches that are the row blocks of Dask arrays, summed where they live.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, ...)
+        Chunked by rows (blocks along the other axes are merged).
+    y : dask.array.Array, array-like or None, default=None
+        Rechunked (or, for a NumPy array, split) to ``X``'s row chunks.
+    sample_weight : dask.array.Array, array-like, float or None, default=None
+    prepare : callable, default=arrays_to_batch
+        ``prepare(X, y, sample_weight, check) -> Batch`` for one block, run on the
+        workers; ``check`` is True for the first pass.
+    persist : bool, default=True
+        With a ``distributed`` client, compute the batches once and keep them on
+        the workers for every later pass. Without a client nothing is persisted.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from skmle.models.dask_batches import DaskBatches
+    >>> X = da.arange(10.0, chunks=3).reshape(5, 2)
+    >>> batches = DaskBatches(X.rechunk((2, 2)))
+    >>> len(batches)
+    3
+    >>> float(batches.map_sum(lambda b: b.X.sum()))
+    45.0
+    """
+
+    def __init__(
+        self,
+        X,
+        y=None,
+        sample_weight=None,
+        *,
+        prepare: Prepare = arrays_to_batch,
+        persist: bool = True,
+    ):
+        import dask
+
+        if not is_dask_array(X):
+            raise TypeError(f"DaskBatches needs a dask array, got {type(X).__name__}.")
+        _check_known_rows(X, "X")
+        self.X = _whole_rows(X)
+        row_chunks = self.X.chunks[0]
+        self.y = _rows_like(y, row_chunks, "y")
+        self.sample_weight = _rows_like(sample_weight, row_chunks, "sample_weight")
+        self.prepare = prepare
+        self.checked = False
+        n_blocks = len(row_chunks)
+        self._blocks = list(
+            zip(
+                _blocks(self.X, n_blocks),
+                _blocks(self.y, n_blocks),
+                _blocks(self.sample_weight, n_blocks),
+                strict=True,
+            )
+        )
+        self._head = None
+        self.client = current_client()
+        self._futures = None
+        if persist and self.client is not None:
+            self._futures = self.client.compute(self._batch_tasks(True))
+            self.checked = True
+        self._dask = dask
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def __iter__(self):
+        raise TypeError(
+            "The batches of a Dask array live on the workers: sum over them with "
+            "Objective._sum or DaskBatches.map_sum instead of iterating."
+        )
+
+    def __reduce__(self):
+        raise TypeError(
+            "DaskBatches cannot be sent to a worker. A function given to "
+            "Objective._sum must capture only small things (the model, theta), not "
+            "the objective or its batches."
+        )
+
+    def _batch_tasks(self, check: bool) -> list:
+        import dask
+
+        prepare = dask.delayed(self.prepare, pure=False)
+        return [prepare(x, y, w, check) for x, y, w in self._blocks]
+
+    def head(self, n_rows: int = 16) -> Batch:
+        """The first rows, fetched to the client and prepared: shapes for a model."""
+        if self._head is None:
+            stop = min(n_rows, self.X.shape[0])
+
+            def first(values):
+                if values is None or np.ndim(values) == 0:
+                    return values
+                return values[:stop]
+
+            rows = self._dask.compute(
+                first(self.X), first(self.y), first(self.sample_weight)
+            )
+            self._head = self.prepare(*rows, True)
+        return self._head
+
+    def map(self, per_batch: Callable[[Batch], Any]) -> list:
+        """``per_batch`` of every block, computed by Dask, in block order."""
+        if self._futures is not None:
+            parts = self.client.map(per_batch, self._futures, pure=False)
+            return self.client.gather(parts)
+        apply = self._dask.delayed(per_batch, pure=False)
+        tasks = [apply(batch) for batch in self._batch_tasks(not self.checked)]
+        results = list(self._dask.compute(*tasks))
+        self.checked = True
+        return results
+
+    def map_sum(self, per_batch: Callable[[Batch], Any]) -> Any:
+        """Apply ``per_batch`` to every block and add the results in block order."""
+        return reduce(add_results, self.map(per_batch))
+
+    def close(self) -> None:
+        """Release the persisted batches on the workers (also done when collected)."""
+        if self._futures is not None:
+            self.client.cancel(self._futures)
+            self._futures = None
+
+
+def map_rows(function: Callable[[np.ndarray], np.ndarray], X, probe: np.ndarray):
+    """``function`` applied lazily to each row block of the Dask array ``X``.
+
+    ``probe`` is ``function``'s output on one row: it gives the output's dtype and
+    the shape of an output row. The result is a Dask array with ``X``'s row chunks.
+    """
+    X = _whole_rows(X)
+    probe = np.asarray(probe)
+    meta = np.empty((0,) * probe.ndim, dtype=probe.dtype)
+    if probe.ndim == 1:
+        return X.map_blocks(
+            function, drop_axis=list(range(1, X.ndim)), dtype=probe.dtype, meta=meta
+        )
+    chunks = (X.chunks[0], *((n,) for n in probe.shape[1:]))
+    return X.map_blocks(function, chunks=chunks, dtype=probe.dtype, meta=meta)
