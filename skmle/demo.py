@@ -47,10 +47,23 @@ def laplace_on_diabetes():
     return title, model, diabetes.feature_names
 
 
+def mixture_on_iris():
+    from skmle import EMGaussianMixture
+
+    iris = datasets.load_iris()
+    model = EMGaussianMixture(n_components=3, random_state=0).fit(iris.data)
+    title = (
+        "EMGaussianMixture: three components on the four iris measurements, "
+        "species not used (n=150); standard errors with covariances held fixed"
+    )
+    return title, model, iris.feature_names
+
+
 DEMOS: list[Callable] = [
     gaussian_on_iris,
     linear_gaussian_on_diabetes,
     laplace_on_diabetes,
+    mixture_on_iris,
 ]
 """Demos in the order ``skmle demo`` runs them."""
 

@@ -284,47 +284,68 @@ def log_normalize(log_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- E-step kernels: (d, m) centred rows -> (K, m) squared Mahalanobis distances ------
-def _mahalanobis_full(xt1, means, chol):
-    # One GEMM whitens the chunk for every component: the rows of ``weights`` are
-    # the columns of all U_k, and the last column, against the row of ones at the
+# Each covariance type has a ``prepare(means, chol)``, run once per pass over the
+# data, and a kernel ``(xt1, prepared)`` run on every chunk.
+def _prepare_full(means, chol):
+    # One GEMM whitens a chunk for every component: the rows of this matrix are the
+    # columns of all U_k, and its last column, against the row of ones at the
     # bottom of xt1, subtracts U_k^T mu_k. No (rows x d) temporary per component.
     K, d = means.shape
-    weights = np.empty((K * d, d + 1))
-    weights[:, :d] = np.swapaxes(chol, 1, 2).reshape(K * d, d)
-    weights[:, d] = -np.einsum("kij,ki->kj", chol, means).ravel()
-    z = weights @ xt1
+    whitening = np.empty((K * d, d + 1))
+    whitening[:, :d] = np.swapaxes(chol, 1, 2).reshape(K * d, d)
+    whitening[:, d] = -np.einsum("kij,ki->kj", chol, means).ravel()
+    return whitening
+
+
+def _mahalanobis_full(xt1, whitening):
+    d = xt1.shape[0] - 1
+    z = whitening @ xt1
     np.square(z, out=z)
-    return z.reshape(K, d, -1).sum(axis=1)
+    return z.reshape(-1, d, z.shape[1]).sum(axis=1)
 
 
-def _mahalanobis_tied(xt1, means, chol):
-    d = means.shape[1]
-    z = chol.T @ xt1[:d]
-    diff = z[None, :, :] - (means @ chol)[:, :, None]
+def _prepare_tied(means, chol):
+    return np.ascontiguousarray(chol.T), (means @ chol)[:, :, None]
+
+
+def _mahalanobis_tied(xt1, prepared):
+    chol_t, shifts = prepared
+    z = chol_t @ xt1[:-1]
+    diff = z[None, :, :] - shifts
     np.square(diff, out=diff)
     return diff.sum(axis=1)
 
 
-def _mahalanobis_diag(xt1, means, chol):
-    d = means.shape[1]
-    diff = xt1[None, :d, :] - means[:, :, None]
-    diff *= chol[:, :, None]
+def _prepare_diag(means, chol):
+    return means[:, :, None], chol[:, :, None]
+
+
+def _mahalanobis_diag(xt1, prepared):
+    means, chol = prepared
+    diff = xt1[None, :-1, :] - means
+    diff *= chol
     np.square(diff, out=diff)
     return diff.sum(axis=1)
 
 
-def _mahalanobis_spherical(xt1, means, chol):
-    d = means.shape[1]
-    diff = xt1[None, :d, :] - means[:, :, None]
+def _prepare_spherical(means, chol):
+    return means[:, :, None], (chol**2)[:, None]
+
+
+def _mahalanobis_spherical(xt1, prepared):
+    means, precisions = prepared
+    diff = xt1[None, :-1, :] - means
     np.square(diff, out=diff)
-    return diff.sum(axis=1) * (chol**2)[:, None]
+    out = diff.sum(axis=1)
+    out *= precisions
+    return out
 
 
 MAHALANOBIS = {
-    "full": _mahalanobis_full,
-    "tied": _mahalanobis_tied,
-    "diag": _mahalanobis_diag,
-    "spherical": _mahalanobis_spherical,
+    "full": (_prepare_full, _mahalanobis_full),
+    "tied": (_prepare_tied, _mahalanobis_tied),
+    "diag": (_prepare_diag, _mahalanobis_diag),
+    "spherical": (_prepare_spherical, _mahalanobis_spherical),
 }
 
 
@@ -455,7 +476,8 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
 
     # -- E-step pieces ----------------------------------------------------------------
     def _prepare(self, params: MixtureParams):
-        """What every chunk needs: centred means and the per-component constants."""
+        """What every chunk needs: the kernel, its whitening data and the constants
+        :math:`\\log \\pi_k + \\sum_j \\log U_{k,jj} - \\frac d2 \\log 2\\pi`."""
         K, d = self.n_components, self.n_features
         log_det = log_det_cholesky(
             params.precisions_cholesky, self.covariance_type, K, d
@@ -463,7 +485,9 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
         with np.errstate(divide="ignore"):
             log_weights = np.log(params.weights)
         constant = log_weights + log_det - 0.5 * d * LOG_2PI
-        return params.means - self.location, params.precisions_cholesky, constant
+        prepare, kernel = MAHALANOBIS[self.covariance_type]
+        whitening = prepare(params.means - self.location, params.precisions_cholesky)
+        return kernel, whitening, constant
 
     def _chunks(self, X: np.ndarray):
         """Yield (start, stop, xt1): centred, transposed rows with a row of ones."""
@@ -479,8 +503,8 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
 
     def _log_prob(self, xt1, prepared) -> np.ndarray:
         """:math:`\\log \\pi_k + \\log N(x_i; \\mu_k, \\Sigma_k)`, shape (K, m)."""
-        means, chol, constant = prepared
-        mahalanobis = MAHALANOBIS[self.covariance_type](xt1, means, chol)
+        kernel, whitening, constant = prepared
+        mahalanobis = kernel(xt1, whitening)
         mahalanobis *= -0.5
         mahalanobis += constant[:, None]
         return mahalanobis
@@ -565,8 +589,10 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
         K, d = self.n_components, self.n_features
         n_weights = K - 1
         precisions = self._precision_matrices(params.precisions_cholesky)
-        stacked = np.concatenate(list(precisions), axis=1)  # (d, K d)
-        offsets = np.einsum("kd,kde->ke", params.means - self.location, precisions)
+        # Rows k*d..k*d+d-1 of ``stacked`` are Sigma_k^{-1}: one GEMM gives every
+        # g_ik, laid out (K d, rows) like the E-step.
+        stacked = np.concatenate(list(precisions), axis=0)
+        offsets = np.einsum("kde,ke->kd", precisions, params.means - self.location)
         prepared = self._prepare(params)
         size = n_weights + K * d
         opg = np.zeros((size, size))
@@ -575,23 +601,24 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
         weight = np.zeros(K)
         for start, stop, xt1 in self._chunks(batch.X):
             _, resp = log_normalize(self._log_prob(xt1, prepared))
-            resp = resp.T  # (m, K)
             w = batch.sample_weight[start:stop]
-            grads = (xt1[:d].T @ stacked - offsets.ravel()).reshape(-1, K, d)
-            scores = np.empty((stop - start, size))
-            scores[:, :n_weights] = (
-                resp[:, :n_weights] / params.weights[:n_weights]
-                - resp[:, n_weights:] / params.weights[n_weights]
+            grads = (stacked @ xt1[:d]).reshape(K, d, -1)
+            grads -= offsets[:, :, None]
+            scores = np.empty((size, stop - start))
+            scores[:n_weights] = resp[:n_weights] / params.weights[:n_weights, None]
+            scores[:n_weights] -= resp[n_weights] / params.weights[n_weights]
+            np.multiply(
+                grads, resp[:, None, :], out=scores[n_weights:].reshape(K, d, -1)
             )
-            scores[:, n_weights:] = (resp[:, :, None] * grads).reshape(-1, K * d)
-            opg += scores.T @ (scores * w[:, None])
-            resp_w = resp * w[:, None]
-            weight += resp_w.sum(axis=0)
-            sums += np.einsum("mk,mkd->kd", resp_w, grads)
-            root = np.sqrt(resp_w)
+            # sqrt(w) on both sides: one symmetric product (SYRK) per chunk
+            scores *= np.sqrt(w)
+            opg += scores @ scores.T
+            resp *= w
+            weight += resp.sum(axis=1)
+            sums += (grads @ resp[:, :, None])[:, :, 0]
+            grads *= np.sqrt(resp)[:, None, :]
             for k in range(K):
-                scaled = grads[:, k, :] * root[:, k : k + 1]
-                outer[k] += scaled.T @ scaled
+                outer[k] += grads[k] @ grads[k].T
         return opg, outer, sums, weight
 
     def observed_information(self, theta: np.ndarray, parts: tuple) -> np.ndarray:
