@@ -2,6 +2,7 @@
 
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.gaussian import GaussianMLE
+from skmle.estimators.logistic import LogisticGD
 from skmle.estimators.mixture import EMGaussianMixture
 from skmle.estimators.regression import LaplaceRegressor, LinearGaussianRegressor
 from skmle.gradcheck import check_gradient
@@ -15,6 +16,7 @@ __all__ = [
     "GradientAscentMixin",
     "LaplaceRegressor",
     "LinearGaussianRegressor",
+    "LogisticGD",
     "__version__",
     "check_gradient",
     "chunked",

@@ -1,0 +1,586 @@
+"""Logistic regression: a Bernoulli sigmoid or a multinomial softmax of linear scores.
+
+For two classes, with :math:`y_i \\in \\{0, 1\\}` and the log-odds
+:math:`\\eta_i = x_i^\\top w + b`,
+
+.. math::
+
+    \\ell(w, b) = \\sum_i w_i \\big[y_i \\log\\sigma(\\eta_i)
+        + (1 - y_i) \\log\\sigma(-\\eta_i)\\big],
+    \\qquad \\nabla_w \\ell = \\sum_i w_i (y_i - \\sigma(\\eta_i))\\, x_i,
+
+    -\\nabla^2_w \\ell = X^\\top \\mathrm{diag}\\big(w_i\\,\\sigma(\\eta_i)\\sigma(-\\eta_i)\\big) X.
+
+For :math:`K > 2` classes, with scores :math:`\\eta_{ik} = x_i^\\top w_k + b_k` and
+:math:`p_{ik} = \\mathrm{softmax}_k(\\eta_i)`,
+
+.. math::
+
+    \\ell(W) = \\sum_i w_i \\Big[\\eta_{i y_i} - \\log\\sum_k e^{\\eta_{ik}}\\Big],
+    \\qquad \\nabla_{w_k} \\ell = \\sum_i w_i ([y_i = k] - p_{ik})\\, x_i,
+
+    -\\nabla^2_{w_k w_l} \\ell = X^\\top \\mathrm{diag}\\big(w_i\\,p_{ik}([k = l] - p_{il})\\big) X.
+
+(:math:`w_i` without a class index is the sample weight.) Both are computed in log
+space (``log_expit``, ``log_softmax``), so scores of any finite size are safe.
+
+The optional L2 penalty ``alpha`` is the log-density of a Gaussian prior
+:math:`N(0, \\alpha^{-1} I)` on the coefficients (not the intercepts):
+:math:`\\log\\pi = -\\tfrac{\\alpha}{2}\\sum_k \\lVert w_k \\rVert^2`. It is not
+divided by the number of samples: ``alpha`` is scikit-learn's ``1 / C``.
+
+Conventions
+-----------
+- ``y`` holds class indices ``0 .. K-1`` (the estimator's ``classes_`` order).
+- ``p = n_features + fit_intercept`` values per row of coefficients; the intercept
+  is the **last** entry of each row.
+- Two classes: ``theta = [w_1, ..., w_d, b]``, one row; ``eta`` has shape
+  (n_samples,) and is the log-odds of class 1.
+- ``K > 2`` classes: ``theta`` is the (K, p) matrix ``W`` flattened row by row
+  (C order, **class-major**: ``theta[k*p:(k+1)*p]`` is class ``k``); ``eta`` has
+  shape (n_samples, K).
+- The softmax does not change when one vector is added to every row of ``W``. The
+  canonical parameters have **rows summing to zero** (every column of ``W``
+  centred across classes). Solvers starting there stay there: each column of the
+  gradient sums to zero over the classes, and so does the prior's. The
+  *free coordinates* used for Newton steps and standard errors are the rows of
+  classes ``1 .. K-1``, with ``theta = B phi`` mapping them back (fill class 0
+  with zeros, then centre the columns); for two classes ``B`` is the identity.
+- The per-row derivatives are taken in ``eta`` and the chain rule is applied once
+  (``grad = X.T @ resid``): the linear-predictor split. Sums over rows run in
+  chunks of :data:`CHUNK_ROWS` so a Hessian needs no (n, p) temporary.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import reduce
+from itertools import pairwise
+
+import numpy as np
+from scipy.special import log_softmax
+
+from skmle.models.base import Batch, LogLikelihood
+from skmle.models.objective import Objective, add_results
+from skmle.optim.linear_newton import solve_information
+
+CHUNK_ROWS = 4096
+"""Rows per block in the Hessian sums: a (4096, p) block stays in cache."""
+
+SEPARABLE_MESSAGE = "the classes are linearly separable"
+"""The Newton solver's stop reason when an iterate separates the classes."""
+
+
+# -- per-row terms in the linear predictor --------------------------------------------
+def eta_terms(eta: np.ndarray, y: np.ndarray):
+    """Per-row log-likelihood and derivatives in ``eta``.
+
+    Returns ``(loglik_obs, resid, prob, curv)``: the log-likelihood of each row; the
+    gradient in ``eta`` (``y - p``, one-hot minus softmax for K > 2); for K > 2 the
+    softmax probabilities (``None`` for two classes, where no block needs them);
+    and ``curv = p (1 - p)``, the diagonal curvature, per class for K > 2.
+
+    For two classes everything comes from :math:`z = \\pm\\eta` (the score of the
+    observed class), one exponential :math:`e = e^{-|z|} \\le 1` and one division
+    :math:`u = 1 / (1 + e) = \\sigma(|z|)`: :math:`\\log\\sigma(z) = \\min(z, 0) -
+    \\log(1 + e)`, :math:`q = e u = \\sigma(-|z|)`, :math:`\\sigma(-z) = q` or
+    :math:`u` by the sign of :math:`z`, and :math:`p (1-p) = q u`. Nothing
+    overflows and nothing loses relative accuracy for large :math:`|\\eta|`. For
+    K > 2, :math:`1 - p_k` is ``-expm1(log p_k)``, accurate when :math:`p_k` is
+    near 1.
+    """
+    if eta.ndim == 1:
+        sign = np.where(y == 1, 1.0, -1.0)
+        z = sign * eta
+        e = np.exp(-np.abs(z))
+        u = 1.0 / (1.0 + e)
+        q = e * u
+        loglik_obs = np.minimum(z, 0.0) - np.log1p(e)
+        other = np.where(z >= 0, q, u)  # sigma(-z) = 1 - P(observed class)
+        return loglik_obs, sign * other, None, q * u
+    log_prob = log_softmax(eta, axis=1)
+    rows = np.arange(eta.shape[0])
+    prob = np.exp(log_prob)
+    resid = -prob
+    resid[rows, y] += 1.0
+    return log_prob[rows, y], resid, prob, prob * -np.expm1(log_prob)
+
+
+def loglik_obs_from_eta(eta: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Log-likelihood of each row from its linear predictor (log space).
+
+    For two classes :math:`\\log\\sigma(z) = \\min(z, 0) - \\log(1 + e^{-|z|})` with
+    :math:`z = \\pm\\eta`, as in :func:`eta_terms`.
+    """
+    if eta.ndim == 1:
+        z = np.where(y == 1, eta, -eta)
+        return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
+    return log_softmax(eta, axis=1)[np.arange(eta.shape[0]), y]
+
+
+def correctly_separated(eta: np.ndarray, y: np.ndarray, weight: np.ndarray) -> bool:
+    """Whether every row with positive weight scores its own class strictly highest."""
+    rows = weight > 0
+    eta, y = eta[rows], y[rows]
+    if eta.ndim == 1:
+        return bool(np.all(np.where(y == 1, eta, -eta) > 0))
+    index = np.arange(eta.shape[0])
+    own = eta[index, y].copy()
+    eta = eta.copy()
+    eta[index, y] = -np.inf
+    return bool(np.all(own > eta.max(axis=1)))
+
+
+def scaled_rows(X: np.ndarray, factor: np.ndarray, fit_intercept: bool, out=None):
+    """:math:`\\mathrm{diag}(f)\\tilde X`, with :math:`\\tilde X = [X, 1]` if there is an
+    intercept, written into ``out`` (shape (n, p)) without forming :math:`\\tilde X`."""
+    n, d = X.shape
+    if out is None:
+        out = np.empty((n, d + fit_intercept))
+    np.multiply(X, factor[:, None], out=out[:, :d])
+    if fit_intercept:
+        out[:, d] = factor
+    return out
+
+
+def information_blocks(
+    X: np.ndarray,
+    fit_intercept: bool,
+    weight: np.ndarray,
+    prob: np.ndarray | None,
+    curv: np.ndarray,
+    classes,
+    scratch: np.ndarray | None = None,
+) -> np.ndarray:
+    """Negative Hessian of the log-likelihood in the coefficients of ``classes``.
+
+    Block (k, l) is :math:`\\tilde X^\\top \\mathrm{diag}(w\\,p_k([k=l] -
+    p_l))\\tilde X`, :math:`\\tilde X = [X, 1]` with an intercept. A diagonal block
+    is the Gram matrix of :math:`\\sqrt{w p_k (1 - p_k)}\\,\\tilde X`, which NumPy
+    computes with one symmetric rank-k update (SYRK: half the work of a general
+    product, and exactly symmetric).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    fit_intercept : bool
+    weight : ndarray of shape (n_samples,)
+    prob : ndarray of shape (n_samples, K) or None
+        Softmax probabilities, for the off-diagonal blocks (None for two classes).
+    curv : ndarray of shape (n_samples,) or (n_samples, K)
+        ``p (1 - p)`` from :func:`eta_terms`.
+    classes : sequence of int
+        Classes whose blocks to return (``[0]`` for two classes).
+    scratch : ndarray of shape (n_samples, p), optional
+        Reused for the scaled copy of :math:`\\tilde X`.
+    """
+    p = X.shape[1] + fit_intercept
+    if curv.ndim == 1:
+        curv = curv[:, None]
+    m = len(classes)
+    info = np.empty((m * p, m * p))
+    for a, k in enumerate(classes):
+        root = np.sqrt(weight * curv[:, k])
+        scaled = scaled_rows(X, root, fit_intercept, scratch)
+        info[a * p : (a + 1) * p, a * p : (a + 1) * p] = scaled.T @ scaled
+        for b in range(a + 1, m):
+            l = classes[b]  # noqa: E741
+            scaled = scaled_rows(
+                X, weight * prob[:, k] * prob[:, l], fit_intercept, scratch
+            )
+            block = -_left_augmented(X, fit_intercept, scaled)
+            info[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
+            info[b * p : (b + 1) * p, a * p : (a + 1) * p] = block.T
+    return info
+
+
+def _left_augmented(
+    X: np.ndarray, fit_intercept: bool, right: np.ndarray
+) -> np.ndarray:
+    """:math:`\\tilde X^\\top R` without forming :math:`\\tilde X = [X, 1]`."""
+    product = X.T @ right
+    if fit_intercept:
+        product = np.vstack([product, right.sum(axis=0)])
+    return product
+
+
+# -- the log-likelihood -----------------------------------------------------------------
+class LogisticLogLikelihood(LogLikelihood):
+    """Binary (``n_classes=2``) or multinomial logistic log-likelihood over ``theta``.
+
+    Parameters
+    ----------
+    n_features : int
+    n_classes : int
+        At least 2; two classes use the sigmoid and one row of coefficients.
+    fit_intercept : bool, default=True
+    alpha : float, default=0.0
+        Precision of the Gaussian prior on the coefficients (the L2 penalty
+        :math:`\\tfrac{\\alpha}{2}\\lVert W \\rVert^2`, intercepts excluded).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmle.models.base import Batch
+    >>> from skmle.models.logistic import LogisticLogLikelihood
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> batch = Batch.from_arrays(X, np.array([0, 0, 1, 1]))
+    >>> model = LogisticLogLikelihood(n_features=1, n_classes=2)
+    >>> round(model.loglik(np.zeros(2), batch), 6)  # 4 rows with p = 1/2
+    -2.772589
+    """
+
+    has_hessian = True
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        fit_intercept: bool = True,
+        alpha: float = 0.0,
+    ):
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be at least 2, got {n_classes}.")
+        self.n_features = int(n_features)
+        self.n_classes = int(n_classes)
+        self.fit_intercept = bool(fit_intercept)
+        self.alpha = float(alpha)
+        self.row_size = self.n_features + self.fit_intercept
+        self.n_rows = 1 if self.binary else self.n_classes
+        self.n_params = self.n_rows * self.row_size
+        self.n_free = (self.n_classes - 1) * self.row_size
+
+    @property
+    def binary(self) -> bool:
+        return self.n_classes == 2
+
+    # -- layout ----------------------------------------------------------------------
+    def coef_matrix(self, theta: np.ndarray) -> np.ndarray:
+        """``theta`` as the (n_rows, p) matrix: one row per class (one if binary)."""
+        return np.reshape(theta, (self.n_rows, self.row_size))
+
+    def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients (n_rows, d) and intercepts (n_rows,) (zeros without one)."""
+        W = self.coef_matrix(theta)
+        d = self.n_features
+        intercept = W[:, d] if self.fit_intercept else np.zeros(self.n_rows)
+        return W[:, :d], intercept
+
+    def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """``eta = X W^T + b``: shape (n_samples,) for two classes, else (n, K)."""
+        coef, intercept = self.split(theta)
+        if self.binary:
+            return X @ coef[0] + intercept[0]
+        return X @ coef.T + intercept
+
+    # -- free (identified) coordinates -------------------------------------------------
+    def to_free(self, vector: np.ndarray) -> np.ndarray:
+        """:math:`B^\\top v`: centre each column across classes, drop class 0."""
+        if self.binary:
+            return vector
+        V = self.coef_matrix(vector)
+        return (V - V.mean(axis=0))[1:].ravel()
+
+    def from_free(self, phi: np.ndarray) -> np.ndarray:
+        """:math:`B \\phi`: class 0 gets zeros, then every column is centred."""
+        if self.binary:
+            return phi
+        W = np.vstack([np.zeros(self.row_size), np.reshape(phi, (-1, self.row_size))])
+        return (W - W.mean(axis=0)).ravel()
+
+    def _penalised(self) -> np.ndarray:
+        """1.0 for a coefficient, 0.0 for an intercept, over one row of ``W``."""
+        mask = np.ones(self.row_size)
+        if self.fit_intercept:
+            mask[-1] = 0.0
+        return mask
+
+    # -- per batch -------------------------------------------------------------------
+    def loglik_obs(self, theta, batch: Batch) -> np.ndarray:
+        return loglik_obs_from_eta(self.linear_predictor(theta, batch.X), batch.y)
+
+    def loglik_eta(self, eta: np.ndarray, batch: Batch) -> float:
+        """Weighted log-likelihood of a batch from its linear predictor."""
+        return float(batch.sample_weight @ loglik_obs_from_eta(eta, batch.y))
+
+    def loglik_grad(self, theta, batch: Batch):
+        eta = self.linear_predictor(theta, batch.X)
+        loglik_obs, resid, _, _ = eta_terms(eta, batch.y)
+        weighted = resid * (
+            batch.sample_weight if resid.ndim == 1 else batch.sample_weight[:, None]
+        )
+        return float(batch.sample_weight @ loglik_obs), self._chain(batch.X, weighted)
+
+    def _chain(self, X: np.ndarray, weighted_resid: np.ndarray) -> np.ndarray:
+        """Gradient in ``theta`` from the weighted gradient in ``eta``."""
+        r = np.reshape(weighted_resid, (X.shape[0], -1))
+        grad = r.T @ X
+        if self.fit_intercept:
+            grad = np.hstack([grad, r.sum(axis=0)[:, None]])
+        return grad.ravel()
+
+    def hessian(self, theta, batch: Batch) -> np.ndarray:
+        """Hessian in ``theta`` (singular along the softmax shift when K > 2)."""
+        eta = self.linear_predictor(theta, batch.X)
+        _, _, prob, curv = eta_terms(eta, batch.y)
+        return -information_blocks(
+            batch.X,
+            self.fit_intercept,
+            batch.sample_weight,
+            prob,
+            curv,
+            range(self.n_rows),
+        )
+
+    def newton_terms(self, eta: np.ndarray, batch: Batch):
+        """Log-likelihood, gradient, information and the separation test, in one pass.
+
+        Returns ``(loglik, grad, info, separated)``: the gradient in ``theta``, the
+        information (negative Hessian) in free coordinates, and whether ``eta``
+        puts every row with positive weight strictly on its own class's side
+        (:func:`correctly_separated`). The rows are taken in chunks of
+        :data:`CHUNK_ROWS`; each chunk of ``X`` is read once, for the gradient and
+        for its share of the information matrix, through two reused buffers.
+        """
+        X, y, weight = batch.X, batch.y, batch.sample_weight
+        n = X.shape[0]
+        classes = [0] if self.binary else list(range(1, self.n_classes))
+        loglik = 0.0
+        grad = np.zeros(self.n_params)
+        info = np.zeros((self.n_free, self.n_free))
+        separated = True
+        chunk = min(CHUNK_ROWS, n)
+        scratch = np.empty((chunk, self.row_size))
+        for start in range(0, n, chunk):
+            rows = slice(start, start + chunk)
+            w = weight[rows]
+            loglik_obs, resid, prob, curv = eta_terms(eta[rows], y[rows])
+            loglik += float(w @ loglik_obs)
+            weighted = resid * (w if resid.ndim == 1 else w[:, None])
+            grad += self._chain(X[rows], weighted)
+            info += information_blocks(
+                X[rows], self.fit_intercept, w, prob, curv, classes, scratch[: w.size]
+            )
+            separated = separated and correctly_separated(eta[rows], y[rows], w)
+        return loglik, grad, info, separated
+
+    def line_terms(self, eta: np.ndarray, step_eta: np.ndarray, batch: Batch):
+        """Log-likelihood at ``eta`` and its derivatives along ``eta + t * step_eta``.
+
+        :math:`\\varphi'(0) = \\sum_i w_i r_i^\\top s_i` and
+        :math:`\\varphi''(0) = -\\sum_i w_i s_i^\\top (\\mathrm{diag}(p_i) - p_i
+        p_i^\\top) s_i`, with :math:`r` the gradient in ``eta`` and :math:`s` the
+        step of ``eta`` (for two classes :math:`-\\sum_i w_i p_i(1-p_i) s_i^2`).
+        """
+        weight = batch.sample_weight
+        loglik_obs, resid, prob, curv = eta_terms(eta, batch.y)
+        if eta.ndim == 1:
+            slope = (weight * resid) @ step_eta
+            curvature = -((weight * curv) @ step_eta**2)
+        else:
+            slope = weight @ np.einsum("ik,ik->i", resid, step_eta)
+            mean_step = np.einsum("ik,ik->i", prob, step_eta)
+            spread = np.einsum("ik,ik->i", prob, step_eta**2) - mean_step**2
+            curvature = -(weight @ spread)
+        return float(weight @ loglik_obs), float(slope), float(curvature)
+
+    def separates(self, eta: np.ndarray, batch: Batch) -> bool:
+        """Whether every row with positive weight is strictly on its class's side.
+
+        If so, scaling the parameters up drives the log-likelihood to 0: the data
+        are linearly separable and no maximum likelihood estimate exists.
+        """
+        return correctly_separated(eta, batch.y, batch.sample_weight)
+
+    # -- prior -----------------------------------------------------------------------
+    @property
+    def has_prior(self) -> bool:
+        return self.alpha > 0
+
+    def log_prior(self, theta, total_weight):
+        """:math:`-\\tfrac{\\alpha}{2}\\lVert W\\rVert^2` over the coefficients only."""
+        mask = np.tile(self._penalised(), self.n_rows) * self.alpha
+        return (
+            -0.5 * float(mask @ theta**2),
+            -mask * theta,
+            -np.diag(mask),
+        )
+
+    def prior_information(self) -> np.ndarray:
+        """Negative Hessian of the log-prior in free coordinates, :math:`B^\\top A B`.
+
+        For K > 2, :math:`B^\\top B = I - J/K` on the class index, so this is
+        :math:`\\alpha (I_{K-1} - J/K) \\otimes \\mathrm{diag}(\\text{penalised})`.
+        """
+        diag = np.diag(self._penalised() * self.alpha)
+        if self.binary:
+            return diag
+        m = self.n_classes - 1
+        return np.kron(np.eye(m) - 1.0 / self.n_classes, diag)
+
+
+# -- the objective with the linear-predictor interface ---------------------------------
+MIN_ROWS_PER_THREAD = 16384
+"""Below this many rows per thread, a sum over rows runs in the calling thread."""
+
+_threadpool_controller = None
+
+
+def _single_threaded_blas():
+    """Context limiting BLAS to one thread while our own threads share the rows.
+
+    OpenBLAS threads busy-wait for work; running them under our threads (or on a
+    loaded machine) can make a product ten times slower instead of faster.
+    """
+    global _threadpool_controller
+    if _threadpool_controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _threadpool_controller = ThreadpoolController()
+    return _threadpool_controller.limit(limits=1, user_api="blas")
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    """A process-wide pool, started once: starting threads per sum costs more than
+    the sum on a busy machine. A forked child gets a new pool of its own."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(available_threads()))
+    return _pool[1]
+
+
+def available_threads() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class LogisticObjective(Objective):
+    """:class:`~skmle.models.objective.Objective` plus what
+    :func:`~skmle.optim.linear_newton.linear_newton` needs: the linear predictor
+    over all rows (batches stacked), the objective and its derivatives along a
+    line from it, and Newton steps.
+
+    Sums over rows run in parallel: the rows are cut into one block per thread
+    (``n_threads``, default all available CPUs; at least
+    :data:`MIN_ROWS_PER_THREAD` rows each), each block is summed in its own thread
+    with BLAS held to one thread, and the block sums are added in a fixed order.
+
+    Each :meth:`newton_step` keeps the total information matrix (free coordinates,
+    prior included) and the point it was computed at in ``information`` and
+    ``information_theta`` (standard errors at the fitted parameters then need no
+    further pass over the data), and whether that point separates the classes,
+    which :meth:`stop_reason` reports.
+    """
+
+    information: np.ndarray | None = None
+    information_theta: np.ndarray | None = None
+    _last_eta: np.ndarray | None = None
+    _last_separated: bool = False
+
+    def __init__(self, model, batches, n_threads: int | None = None):
+        batches = list(batches)
+        self.n_threads = available_threads() if n_threads is None else int(n_threads)
+        self.n_rows_total = sum(b.X.shape[0] for b in batches)
+        self._blocks = self._cut(batches)
+        super().__init__(model, batches)
+
+    def _cut(self, batches):
+        """``(block, rows)`` pairs: a Batch of consecutive rows and its slice of eta."""
+        blocks, offset = [], 0
+        for batch in batches:
+            n = batch.X.shape[0]
+            k = max(1, min(self.n_threads, n // MIN_ROWS_PER_THREAD))
+            cuts = np.linspace(0, n, k + 1).astype(int)
+            for lo, hi in pairwise(cuts):
+                part = Batch(batch.X[lo:hi], batch.y[lo:hi], batch.sample_weight[lo:hi])
+                blocks.append((part, slice(offset + lo, offset + hi)))
+            offset += n
+        return blocks
+
+    def _run(self, per_block) -> list:
+        """``per_block(block, rows)`` for every block, in parallel when several."""
+        if len(self._blocks) == 1:
+            return [per_block(*self._blocks[0])]
+        with _single_threaded_blas():
+            return list(
+                _thread_pool().map(lambda block: per_block(*block), self._blocks)
+            )
+
+    def _sum(self, per_batch):
+        """Sum ``per_batch`` over the blocks of rows (parallel, fixed order)."""
+        return reduce(add_results, self._run(lambda block, rows: per_batch(block)))
+
+    def predictor(self, theta: np.ndarray) -> np.ndarray:
+        n = self.n_rows_total
+        eta = np.empty((n,) if self.model.binary else (n, self.model.n_classes))
+
+        def fill(block, rows):
+            eta[rows] = self.model.linear_predictor(theta, block.X)
+
+        self._run(fill)
+        return eta
+
+    def _prior_value(self, theta) -> float:
+        if not self.model.has_prior:
+            return 0.0
+        return self.model.log_prior(theta, self.total_weight)[0]
+
+    def value_at(self, theta: np.ndarray, eta: np.ndarray) -> float:
+        total = sum(self._run(lambda b, rows: self.model.loglik_eta(eta[rows], b)))
+        return (total + self._prior_value(theta)) / self.total_weight
+
+    def line_terms(self, theta, eta, direction, step_eta):
+        parts = self._run(
+            lambda b, rows: self.model.line_terms(eta[rows], step_eta[rows], b)
+        )
+        loglik, slope, curvature = (sum(values) for values in zip(*parts, strict=True))
+        if self.model.has_prior:
+            value, grad, hess = self.model.log_prior(theta, self.total_weight)
+            loglik += value
+            slope += float(grad @ direction)
+            curvature += float(direction @ hess @ direction)
+        return (
+            loglik / self.total_weight,
+            slope / self.total_weight,
+            curvature / self.total_weight,
+        )
+
+    def information_at(self, eta: np.ndarray):
+        """Total log-likelihood, gradient, information (prior included), separated."""
+        parts = self._run(lambda b, rows: self.model.newton_terms(eta[rows], b))
+        loglik = sum(part[0] for part in parts)
+        grad = sum(part[1] for part in parts)
+        info = sum(part[2] for part in parts) + self.model.prior_information()
+        return loglik, grad, info, all(part[3] for part in parts)
+
+    def newton_step(self, theta: np.ndarray, eta: np.ndarray):
+        model = self.model
+        loglik, grad, info, separated = self.information_at(eta)
+        self.information, self.information_theta = info, np.array(theta)
+        self._last_eta, self._last_separated = eta, separated
+        _, prior_grad, _ = model.log_prior(theta, self.total_weight)
+        grad = (grad + prior_grad) / self.total_weight
+        value = (loglik + self._prior_value(theta)) / self.total_weight
+        free_step = solve_information(info / self.total_weight, model.to_free(grad))
+        return value, grad, model.from_free(free_step)
+
+    def stop_reason(self, theta: np.ndarray, eta: np.ndarray) -> str | None:
+        """:data:`SEPARABLE_MESSAGE` when ``alpha == 0`` and ``eta`` separates."""
+        if self.model.alpha > 0:
+            return None
+        # newton_step has just tested this very eta on its pass over the rows.
+        separated = (
+            self._last_separated if eta is self._last_eta else self.separated(eta)
+        )
+        return SEPARABLE_MESSAGE if separated else None
+
+    def separated(self, eta: np.ndarray) -> bool:
+        """Whether ``eta`` puts every row with positive weight on its class's side."""
+        return all(self._run(lambda b, rows: self.model.separates(eta[rows], b)))
