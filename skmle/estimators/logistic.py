@@ -21,7 +21,7 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validate_data,
 )
-from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
+from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin, rowwise
 from skmle.models.base import Batch
 from skmle.models.logistic import (
     SEPARABLE_MESSAGE,
@@ -407,6 +407,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, np.searchsorted(self.classes_, y), sample_weight)
 
+    @rowwise
     def decision_function(self, X):
         """Linear scores: the log-odds of ``classes_[1]``, or one score per class.
 
@@ -421,6 +422,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return self.model_.linear_predictor(self.theta_, self._validate_for_scoring(X))
 
+    @rowwise
     def predict_log_proba(self, X):
         """Log-probability of each class, computed in log space.
 
@@ -438,6 +440,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             return np.column_stack([log_expit(-eta), log_expit(eta)])
         return log_softmax(eta, axis=1)
 
+    @rowwise
     def predict_proba(self, X):
         """Probability of each class.
 
@@ -455,6 +458,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             return np.column_stack([expit(-eta), expit(eta)])
         return softmax(eta, axis=1)
 
+    @rowwise
     def predict(self, X):
         """The most probable class of each sample.
 

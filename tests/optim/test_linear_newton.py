@@ -1,0 +1,164 @@
+"""Newton on a linear predictor, on textbook GLMs with no skmle model involved.
+
+A Gaussian log-likelihood in ``eta = X theta`` is a quadratic (one Newton step
+reaches least squares); Poisson regression with the log link is a smooth concave
+GLM whose maximum scipy.optimize finds independently.
+"""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import linalg, optimize
+
+from skmle.optim.linear_newton import linear_newton, solve_information
+
+
+class PoissonRegression:
+    """Mean Poisson log-likelihood :math:`\\sum_i (y_i\\eta_i - e^{\\eta_i})/n`,
+    without the constant :math:`\\log y_i!`; or the Gaussian one,
+    :math:`-\\sum_i (y_i - \\eta_i)^2/2n`."""
+
+    def __init__(self, X, y, family="poisson"):
+        self.X, self.y, self.family = X, y, family
+        self.n = X.shape[0]
+        self.steps = []
+
+    def predictor(self, theta):
+        return self.X @ theta
+
+    def _terms(self, eta):
+        if self.family == "poisson":
+            mu = np.exp(eta)
+            return self.y * eta - mu, self.y - mu, mu
+        r = self.y - eta
+        return -0.5 * r**2, r, np.ones_like(eta)
+
+    def value(self, theta):
+        return self.value_at(theta, self.predictor(theta))
+
+    def value_at(self, theta, eta):
+        return float(np.sum(self._terms(eta)[0]) / self.n)
+
+    def line_terms(self, theta, eta, direction, step_eta):
+        value, resid, curv = self._terms(eta)
+        return (
+            float(value.sum() / self.n),
+            float(resid @ step_eta / self.n),
+            float(-(curv @ step_eta**2) / self.n),
+        )
+
+    def newton_step(self, theta, eta):
+        value, resid, curv = self._terms(eta)
+        grad = self.X.T @ resid / self.n
+        info = self.X.T @ (self.X * curv[:, None]) / self.n
+        return float(value.sum() / self.n), grad, solve_information(info, grad)
+
+
+@pytest.fixture
+def poisson_data():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.ones(300), rng.normal(size=(300, 3))])
+    y = rng.poisson(np.exp(X @ np.array([0.5, 0.3, -0.4, 0.2])))
+    return X, y
+
+
+def test_gaussian_reaches_least_squares_in_one_step():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + rng.normal(size=50)
+    result = linear_newton(PoissonRegression(X, y, "gaussian"), np.zeros(4), tol=1e-10)
+    expected, *_ = linalg.lstsq(X, y)
+    assert result.converged and result.n_iter == 1
+    assert_allclose(result.theta, expected, rtol=1e-12)
+
+
+def test_poisson_regression_matches_scipy(poisson_data):
+    X, y = poisson_data
+    function = PoissonRegression(X, y)
+    result = linear_newton(function, np.zeros(4), tol=1e-12)
+    reference = optimize.minimize(
+        lambda t: -function.value(t),
+        np.zeros(4),
+        jac=lambda t: -function.newton_step(t, X @ t)[1],
+        method="BFGS",
+        options={"gtol": 1e-12},
+    )
+    assert result.converged
+    assert_allclose(result.theta, reference.x, rtol=1e-7)
+    assert_allclose(result.value, -reference.fun, rtol=1e-14)
+    assert result.history.shape == (result.n_iter + 1,)
+    assert np.all(np.diff(result.history) > 0)  # every accepted step raises f
+
+
+def test_far_start_is_safeguarded_and_monotone(poisson_data):
+    # From theta = 3 * ones the Poisson means are e^{+-10}: the full Newton step
+    # overshoots and must be halved.
+    X, y = poisson_data
+    result = linear_newton(PoissonRegression(X, y), np.full(4, 3.0), tol=1e-10)
+    assert result.converged
+    assert np.all(np.diff(result.history) > 0)
+    reference = linear_newton(PoissonRegression(X, y), np.zeros(4), tol=1e-10)
+    assert_allclose(result.theta, reference.theta, rtol=1e-8)
+
+
+def test_max_iter_callback_and_stop_reason(poisson_data):
+    X, y = poisson_data
+    seen = []
+    result = linear_newton(
+        PoissonRegression(X, y),
+        np.zeros(4),
+        max_iter=1,
+        tol=1e-14,
+        callback=lambda i, theta, value: seen.append((i, value)),
+    )
+    assert not result.converged and result.n_iter == 1
+    assert "max_iter" in result.message
+    assert seen == [(1, result.value)]
+
+    function = PoissonRegression(X, y)
+    function.stop_reason = lambda theta, eta: "told to stop"
+    result = linear_newton(function, np.zeros(4), tol=1e-14)
+    assert result.message == "told to stop" and not result.converged
+    assert result.n_iter == 0
+
+
+def test_missing_method_fails_early():
+    with pytest.raises(ValueError, match="line_terms"):
+        linear_newton(object(), np.zeros(2))
+
+
+def test_solve_information_positive_definite():
+    rng = np.random.default_rng(2)
+    A = rng.normal(size=(6, 6))
+    matrix = A @ A.T + np.eye(6)
+    rhs = rng.normal(size=6)
+    assert_allclose(
+        solve_information(matrix, rhs), linalg.solve(matrix, rhs), rtol=1e-12
+    )
+
+
+def test_solve_information_badly_scaled():
+    # M = D C D with C a well-conditioned correlation matrix and D scales a million
+    # apart (features in different units): cond(M) is about 1e24, yet with the
+    # Jacobi scaling the solve is as accurate as one with C.
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(30, 4))
+    C = np.corrcoef(A.T)
+    scales = np.array([1e-6, 1.0, 1e3, 1e6])
+    b = rng.normal(size=4)
+    expected = linalg.solve(C, b) / scales
+    x = solve_information(scales[:, None] * C * scales, scales * b)
+    assert_allclose(x, expected, rtol=1e-12)
+
+
+def test_solve_information_singular_gives_minimum_norm():
+    # More columns than rows: the Gram matrix is singular, the right-hand side is
+    # in its range, and the answer is the minimum-norm solution (pseudo-inverse).
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(5, 9))
+    matrix = X.T @ X
+    rhs = X.T @ rng.normal(size=5)
+    x = solve_information(matrix, rhs)
+    assert_allclose(x, np.linalg.pinv(matrix) @ rhs, rtol=1e-8, atol=1e-12)
+    assert_allclose(matrix @ x, rhs, rtol=1e-9, atol=1e-12)
+    assert_allclose(solve_information(np.zeros((3, 3)), np.zeros(3)), 0.0)
