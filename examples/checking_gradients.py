@@ -19,13 +19,14 @@ formula is right; a mistake gives something near 1.
 # ------------------
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import load_diabetes, load_iris
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from skmle import (
     EMGaussianMixture,
     GaussianMLE,
     LaplaceRegressor,
     LinearGaussianRegressor,
+    LogisticGD,
     check_gradient,
 )
 from skmle.models.gaussian import GaussianLogLikelihood
@@ -48,7 +49,9 @@ for covariance_type in ("full", "diag", "spherical"):
 # the Laplace regressor the gradient is a subgradient, exact wherever no residual
 # is zero -- which is almost everywhere.
 diabetes_X, diabetes_y = load_diabetes(return_X_y=True)
-iris_X = load_iris().data
+iris_X, iris_y = load_iris(return_X_y=True)
+cancer_X, cancer_y = load_breast_cancer(return_X_y=True)
+cancer_X = (cancer_X - cancer_X.mean(axis=0)) / cancer_X.std(axis=0)
 checks = {
     "LinearGaussianRegressor on diabetes": (
         LinearGaussianRegressor(),
@@ -56,6 +59,8 @@ checks = {
         diabetes_y,
     ),
     "LaplaceRegressor on diabetes": (LaplaceRegressor(), diabetes_X, diabetes_y),
+    "LogisticGD on breast_cancer": (LogisticGD(), cancer_X, cancer_y),
+    "LogisticGD(alpha=1), 3 classes, iris": (LogisticGD(alpha=1.0), iris_X, iris_y),
     "EMGaussianMixture(3) on iris": (EMGaussianMixture(n_components=3), iris_X, None),
 }
 for label, (estimator, data, target) in checks.items():

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import statsmodels.api as sm
 from scipy import optimize
 from sklearn import datasets
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.mixture import GaussianMixture
 
 from skmle.cli import available_models, main
@@ -156,6 +159,48 @@ def test_fit_mixture_on_iris_matches_scikit_learn(capsys):
     assert report["stats"]["log-likelihood"] == pytest.approx(
         reference.score(X) * len(X), rel=1e-8
     )
+
+
+def test_fit_logistic_on_a_csv_with_label_target_matches_statsmodels(capsys, tmp_path):
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(200, 2))
+    positive = rng.random(200) < 1 / (1 + np.exp(-(0.5 + x @ [1.5, -1.0])))
+    labels = np.where(positive, "yes", "no")
+    rows = "\n".join(
+        f"{a:.6f},{b:.6f},{c}" for (a, b), c in zip(x, labels, strict=True)
+    )
+    path = write_csv(tmp_path / "labels.csv", "u,v,answer\n" + rows)
+    report = fit_json(
+        capsys, "logistic", "--data", path, "--target", "answer", "--param", "tol=1e-10"
+    )
+    data = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(0, 1))
+    logit = sm.Logit(positive.astype(float), sm.add_constant(data))
+    logit = logit.fit(disp=0, method="newton", tol=1e-12)
+    # statsmodels puts the constant first; "yes" sorts after "no", so it is class 1
+    expected = np.append(logit.params[1:], logit.params[0])
+    errors = np.append(logit.bse[1:], logit.bse[0])
+    assert np.allclose([p["estimate"] for p in report["params"]], expected, rtol=1e-6)
+    assert np.allclose([p["std_err"] for p in report["params"]], errors, rtol=1e-5)
+    assert report["stats"]["log-likelihood"] == pytest.approx(logit.llf, rel=1e-9)
+
+
+def test_fit_logistic_with_alpha_on_iris_matches_scikit_learn(capsys):
+    report = fit_json(capsys, "logistic", "--data", "iris", "--param", "alpha=2.0")
+    X, y = datasets.load_iris(return_X_y=True)
+    # scikit-learn's C penalises (1 / 2C) ||W||^2 against the total log-loss
+    reference = LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(X, y)
+    loglik = -log_loss(y, reference.predict_proba(X), normalize=False)
+    assert report["stats"]["log-likelihood"] == pytest.approx(loglik, rel=1e-6)
+
+
+def test_separable_classes_warn_in_one_line(capsys):
+    status, _, err = run(
+        capsys, "fit", "logistic", "--data", "breast_cancer", "--scale"
+    )
+    assert status == 0
+    warning_lines = [line for line in err.splitlines() if "warning" in line]
+    assert any("separable" in line and "alpha > 0" in line for line in warning_lines)
+    assert "Traceback" not in err
 
 
 def test_supervised_model_on_a_csv_needs_a_target(capsys, tmp_path):

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import matplotlib
 import numpy as np
 import pytest
+import statsmodels.api as sm
 from scipy import optimize, stats
 from sklearn.mixture import GaussianMixture
 
@@ -15,6 +16,7 @@ from skmle import (
     GaussianMLE,
     LaplaceRegressor,
     LinearGaussianRegressor,
+    LogisticGD,
 )
 from skmle.plotting import (
     plot_convergence,
@@ -444,3 +446,18 @@ def test_predictive_band_of_the_laplace_regressor():
     assert np.allclose(
         fitted, np.sort(design @ np.append(model.coef_, model.intercept_))
     )
+
+
+def test_profile_of_a_logistic_coefficient_matches_an_offset_glm():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(150, 2))
+    y = (rng.random(150) < 1 / (1 + np.exp(-(X @ [1.0, -0.8] + 0.2)))).astype(int)
+    model = LogisticGD().fit(X, y)
+    values = model.coef_[0, 0] + np.linspace(-0.6, 0.6, 5)
+    profile = profile_likelihood(model, X, y, param="x0", values=values)
+    others = sm.add_constant(X[:, 1])
+    for value, loglik in zip(values, profile.loglik, strict=True):
+        glm = sm.GLM(y, others, family=sm.families.Binomial(), offset=value * X[:, 0])
+        assert loglik == pytest.approx(glm.fit(tol=1e-12).llf, rel=1e-8)
+    low, high = profile.lr_interval
+    assert low < model.coef_[0, 0] < high
