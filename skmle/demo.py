@@ -47,6 +47,23 @@ def laplace_on_diabetes():
     return title, model, diabetes.feature_names
 
 
+def logistic_on_breast_cancer():
+    from sklearn.preprocessing import StandardScaler
+
+    from skmle import LogisticGD
+
+    cancer = datasets.load_breast_cancer()
+    X = StandardScaler().fit_transform(cancer.data[:, :10])  # the ten "mean" features
+    diagnosis = cancer.target_names[cancer.target]  # "malignant" or "benign"
+    model = LogisticGD().fit(X, diagnosis)
+    title = (
+        "LogisticGD: log-odds of a malignant tumour from the ten standardized "
+        "'mean' cell-nucleus features, breast cancer data (n=569); radius, "
+        "perimeter and area are nearly collinear, hence their large standard errors"
+    )
+    return title, model, list(cancer.feature_names[:10])
+
+
 def mixture_on_iris():
     from skmle import EMGaussianMixture
 
@@ -63,6 +80,7 @@ DEMOS: list[Callable] = [
     gaussian_on_iris,
     linear_gaussian_on_diabetes,
     laplace_on_diabetes,
+    logistic_on_breast_cancer,
     mixture_on_iris,
 ]
 """Demos in the order ``skmle demo`` runs them."""
