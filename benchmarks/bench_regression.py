@@ -13,10 +13,13 @@
 
 The fits alternate (skmle, reference, skmle, ...) so that the load of a shared
 machine falls on both alike. ``--quick`` runs small sizes in a few seconds.
+``--blas-threads 1`` limits every library's BLAS to one thread: on a busy machine
+multithreaded BLAS can be many times slower than single-threaded (skmle already
+uses one thread in its blocked passes), so this is the fairer comparison there.
 
 Usage::
 
-    python benchmarks/bench_regression.py [--quick] [--repeats N]
+    python benchmarks/bench_regression.py [--quick] [--repeats N] [--blas-threads K]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy as np
 import statsmodels.api as sm
 from scipy.optimize import linprog
 from sklearn.linear_model import LinearRegression, QuantileRegressor
+from threadpoolctl import threadpool_limits
 
 from skmle import LaplaceRegressor, LinearGaussianRegressor
 
@@ -146,13 +150,21 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quantile-repeats", type=int, default=1)
+    parser.add_argument(
+        "--blas-threads", type=int, default=None, help="limit BLAS threads for all"
+    )
+    parser.add_argument("--only", choices=["gaussian", "laplace"], default=None)
     args = parser.parse_args(argv)
-    if args.quick:
-        bench_gaussian(20_000, 10, 3)
-        bench_laplace(2_000, 5, 3, 1)
-        return
-    bench_gaussian(1_000_000, 50, args.repeats)
-    bench_laplace(20_000, 20, args.repeats, args.quantile_repeats)
+    print(f"BLAS threads: {args.blas_threads or 'library default'}")
+    with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+        if args.quick:
+            bench_gaussian(20_000, 10, 3)
+            bench_laplace(2_000, 5, 3, 1)
+            return
+        if args.only != "laplace":
+            bench_gaussian(1_000_000, 50, args.repeats)
+        if args.only != "gaussian":
+            bench_laplace(20_000, 20, args.repeats, args.quantile_repeats)
 
 
 if __name__ == "__main__":

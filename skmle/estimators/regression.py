@@ -569,7 +569,8 @@ class LaplaceRegressor(_LinearRegressorBase):
         ``y``) and after each iteration. For ``"lp"``, shape (2,): at that start
         and at the solution.
     n_iter_ : int
-        IRLS iterations plus LP solves (``"lp"``) or subgradient steps (``"gd"``).
+        Subgradient steps for ``"gd"``; 1 for the exact ``"lp"`` (its IRLS steps
+        and LP solves are counted in the ``verbose`` message).
     converged_ : bool
     n_samples_seen_ : float
     n_features_in_ : int
@@ -660,9 +661,9 @@ class LaplaceRegressor(_LinearRegressorBase):
             objective,
             coef,
             intercept,
-            n_iter=lad.n_iter,
+            n_iter=1,
             converged=True,
-            message=f"exact ({lad.method})",
+            message=f"exact ({lad.method}, {lad.n_iter} IRLS steps and LP solves)",
         )
 
     def _subgradient_printer(self):

@@ -222,6 +222,9 @@ def test_laplace_reaches_the_lp_optimum(n):
     assert sum_abs(model, X, y) <= optimum * (1 + 1e-9)
     assert model.converged_
     assert model.scale_ == pytest.approx(sum_abs(model, X, y) / n, rel=1e-12)
+    assert model.loglik_history_.shape == (model.n_iter_ + 1,)
+    assert model.loglik_history_[-1] == pytest.approx(model.loglik_)
+    assert model.loglik_history_[0] < model.loglik_
 
 
 def test_laplace_matches_quantile_regressor():
@@ -355,7 +358,7 @@ def test_bad_input_raises_clear_errors(Estimator):
         model.log_likelihood(X)
     with pytest.raises(ValueError, match="NaN"):
         Estimator().fit(np.where(X > 1, np.nan, X), y)
-    with pytest.raises(ValueError, match="(?i)negative"):
+    with pytest.raises(ValueError, match=r"(?i)negative"):
         Estimator().fit(X, y, sample_weight=-np.ones(20))
     with pytest.raises(ValueError, match="features"):
         model.predict(X[:, :2])
