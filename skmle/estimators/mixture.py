@@ -128,6 +128,10 @@ default="kmeans"
 
     Notes
     -----
+    The E- and M-steps run on chunks of rows sized to stay in cache, with BLAS
+    limited to one thread during the fit (threads cost more than they bring on
+    such small products; scikit-learn's k-means does the same).
+
     Sample weights multiply the responsibilities in the M-step, so an integer
     weight equals repeated rows: from the same explicit start the two fits run the
     same iterates. Random starts (k-means and the others) are drawn from the
