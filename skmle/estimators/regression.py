@@ -19,6 +19,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import StrOptions, check_sample_weight, validate_data
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.models.base import Batch
@@ -73,7 +74,9 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         """
         self._gram = None
         try:
-            return self._fit(X, y, sample_weight)
+            # Tall, thin products throughout: see skmle._blas.
+            with single_blas_thread():
+                return self._fit(X, y, sample_weight)
         finally:
             self._stats = None  # drop the reference to the training data
 

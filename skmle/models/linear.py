@@ -32,8 +32,8 @@ from abc import abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from skmle._blas import single_blas_thread
 from skmle.models.base import Batch, LogLikelihood
 
 BLOCK_ROWS = 1 << 14
@@ -200,7 +200,7 @@ def centred_cross_products(
     gram = np.zeros((d, d))
     cross = np.zeros(d)
     unit = bool(np.all(w == 1.0))
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         for start in range(0, X.shape[0], BLOCK_ROWS):
             rows = slice(start, start + BLOCK_ROWS)
             z = X[rows] - x_mean

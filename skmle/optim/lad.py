@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 from scipy.optimize import linprog
-from threadpoolctl import threadpool_limits
 
+from skmle._blas import single_blas_thread
 from skmle.optim.result import Callback, OptimizeResult
 
 DIRECT_ROWS = 1000
@@ -96,7 +96,7 @@ def least_absolute_deviations(
     n, p = X.shape
     # The products here are tall and thin (p columns): a second BLAS thread saves
     # little, and on a busy machine its spin-waiting costs several times that.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         if n <= max(DIRECT_ROWS, 20 * p):
             coef = _dual_lp(X, y, sample_weight, np.zeros(p))
             if coef is None:
