@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -10,7 +11,7 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
 from skmle.estimators.base import GradientAscentMixin
@@ -295,7 +296,7 @@ default="kmeans"
         best = None
         # The E- and M-steps run BLAS on cache-sized chunks of rows, where threads
         # cost more than they bring (as in scikit-learn's k-means).
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _one_blas_thread():
             for _ in range(n_init):
                 start = (
                     theta0
@@ -434,11 +435,13 @@ default="kmeans"
         """
         K = self.n_components
         model, theta = self.model_, self.theta_
-        with threadpool_limits(limits=1, user_api="blas"):
-            parts = objective._sum(lambda batch: model.information_parts(theta, batch))
-        information = model.observed_information(theta, parts)
         try:
-            covariance = covariance_from_hessian(-information)
+            with _one_blas_thread():
+                parts = objective._sum(
+                    lambda batch: model.information_parts(theta, batch)
+                )
+                information = model.observed_information(theta, parts)
+                covariance = covariance_from_hessian(-information)
         except np.linalg.LinAlgError:
             # Away from a maximum the information need not be positive definite;
             # a fit that stopped at max_iter has already warned.
@@ -577,6 +580,17 @@ default="kmeans"
                 parts.append(mean + rng.standard_normal((int(count), d)) * scale)
         labels = np.repeat(np.arange(self.n_components), counts)
         return np.vstack(parts), labels
+
+
+@functools.cache
+def _threadpool_controller() -> ThreadpoolController:
+    # Scanning the loaded libraries takes ~10 ms: do it once, at the first fit.
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """Context manager: BLAS on one thread (the E- and M-steps work on chunks)."""
+    return _threadpool_controller().limit(limits=1, user_api="blas")
 
 
 def _check_shape(array, shape, name):

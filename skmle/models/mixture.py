@@ -59,7 +59,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
+from scipy.linalg import lapack
 
 from skmle.models.base import Batch, LogLikelihood
 
@@ -150,6 +150,22 @@ def unpack(
     return MixtureParams(weights, means, chol)
 
 
+def triangular_inverse(factors: np.ndarray, lower: bool) -> np.ndarray:
+    """Inverse of each triangular matrix in ``factors`` (shape (..., d, d)).
+
+    LAPACK's ``trtri`` matrix by matrix: exactly triangular, and without the
+    per-call overhead of SciPy's batched ``solve_triangular`` (~1 ms a matrix),
+    which would otherwise cost more than an M-step on small data.
+    """
+    flat = np.reshape(factors, (-1, *factors.shape[-2:]))
+    out = np.empty_like(flat)
+    for k, factor in enumerate(flat):
+        out[k], info = lapack.dtrtri(factor, lower=int(lower))
+        if info != 0:
+            raise np.linalg.LinAlgError("singular triangular factor")
+    return out.reshape(factors.shape)
+
+
 def precision_cholesky(
     covariances: np.ndarray, covariance_type: str, reg_covar: float = 0.0
 ) -> np.ndarray:
@@ -159,14 +175,14 @@ def precision_cholesky(
     covariance is not positive definite (``reg_covar`` is quoted in the message).
     """
     covariances = np.asarray(covariances, dtype=float)
-    try:
-        if covariance_type in ("full", "tied"):
-            lower = linalg.cholesky(covariances, lower=True)
-            eye = np.broadcast_to(np.eye(covariances.shape[-1]), covariances.shape)
-            inverse = linalg.solve_triangular(lower, eye, lower=True)
-            return np.swapaxes(inverse, -1, -2)
-    except (np.linalg.LinAlgError, linalg.LinAlgError, ValueError):
-        raise ValueError(SINGULAR_MESSAGE.format(reg=reg_covar)) from None
+    if not np.all(np.isfinite(covariances)):
+        raise ValueError(SINGULAR_MESSAGE.format(reg=reg_covar))
+    if covariance_type in ("full", "tied"):
+        try:
+            lower = np.linalg.cholesky(covariances)
+            return np.swapaxes(triangular_inverse(lower, lower=True), -1, -2)
+        except np.linalg.LinAlgError:
+            raise ValueError(SINGULAR_MESSAGE.format(reg=reg_covar)) from None
     if not np.all(covariances > 0):
         raise ValueError(SINGULAR_MESSAGE.format(reg=reg_covar))
     return 1.0 / np.sqrt(covariances)
@@ -183,15 +199,14 @@ def precision_cholesky_from_precisions(
     precisions = np.asarray(precisions, dtype=float)
     if covariance_type in ("full", "tied"):
         flipped = precisions[..., ::-1, ::-1]
-        return linalg.cholesky(flipped, lower=True)[..., ::-1, ::-1].copy()
+        return np.linalg.cholesky(flipped)[..., ::-1, ::-1].copy()
     return np.sqrt(precisions)
 
 
 def covariances_from_cholesky(chol: np.ndarray, covariance_type: str) -> np.ndarray:
     """Covariances :math:`\\Sigma = V^\\top V` with :math:`V = U^{-1}`."""
     if covariance_type in ("full", "tied"):
-        eye = np.broadcast_to(np.eye(chol.shape[-1]), chol.shape)
-        inverse = linalg.solve_triangular(chol, eye, lower=False)
+        inverse = triangular_inverse(chol, lower=False)
         return np.swapaxes(inverse, -1, -2) @ inverse
     return 1.0 / chol**2
 
