@@ -322,12 +322,22 @@ default="kmeans"
         self._check_n_samples(objective)
         weights, means, precisions = self._checked_inits(self.model_.n_features)
         if weights is None or means is None or precisions is None:
-            X, w = self._training_data(objective)
-            rng = check_random_state(
-                self.random_state if random_state is None else random_state
-            )
-            resp = self._initial_responsibilities(X, w, rng)
-            stats = self.model_.statistics_from_responsibilities(X, w, resp)
+            model = self.model_
+            if self.n_components == 1 and self.init_params == "kmeans":
+                # k-means with one cluster labels every row 0: no draw, no copy,
+                # and it works on data read in pieces.
+                stats = objective._sum(
+                    lambda b: model.statistics_from_responsibilities(
+                        b.X, b.sample_weight, np.ones((b.X.shape[0], 1))
+                    )
+                )
+            else:
+                X, w = self._training_data(objective)
+                rng = check_random_state(
+                    self.random_state if random_state is None else random_state
+                )
+                resp = self._initial_responsibilities(X, w, rng)
+                stats = model.statistics_from_responsibilities(X, w, resp)
             params, _ = m_step(stats, self.covariance_type, self.reg_covar)
             weights = params.weights if weights is None else weights
             means = params.means if means is None else means
@@ -343,8 +353,6 @@ default="kmeans"
         sample_weight = w if weighted else None
         resp = np.zeros((n, K))
         if self.init_params == "kmeans":
-            if K == 1:
-                return np.ones((n, 1))
             labels = (
                 KMeans(n_clusters=K, n_init=1, random_state=rng)
                 .fit(X, sample_weight=sample_weight)
