@@ -193,11 +193,12 @@ def test_fit_logistic_with_alpha_on_iris_matches_scikit_learn(capsys):
     assert report["stats"]["log-likelihood"] == pytest.approx(loglik, rel=1e-6)
 
 
-def test_separable_classes_warn_in_one_line(capsys):
-    status, _, err = run(
-        capsys, "fit", "logistic", "--data", "breast_cancer", "--scale"
-    )
+def test_separable_classes_warn_in_one_line_and_json_has_null_errors(capsys):
+    argv = ["fit", "logistic", "--data", "breast_cancer", "--scale", "--json"]
+    status, out, err = run(capsys, *argv)
     assert status == 0
+    report = json.loads(out, parse_constant=lambda name: pytest.fail(name))
+    assert all(p["std_err"] is None for p in report["params"])
     warning_lines = [line for line in err.splitlines() if "warning" in line]
     assert any("separable" in line and "alpha > 0" in line for line in warning_lines)
     assert "Traceback" not in err
