@@ -152,3 +152,23 @@ def test_zero_weight_chunks_are_allowed(data):
         model.mean_, np.average(X, axis=0, weights=weights), rtol=1e-12
     )
     assert model.n_samples_seen_ == weights.sum()
+
+
+class CountingRows:
+    """An array-like that records the row slices read from it."""
+
+    def __init__(self, X):
+        self.X, self.shape, self.dtype, self.reads = X, X.shape, X.dtype, []
+
+    def __getitem__(self, rows):
+        self.reads.append((rows.start or 0, rows.stop))
+        return self.X[rows]
+
+
+def test_the_closed_form_reads_each_chunk_once(data):
+    X = data[0]
+    rows = CountingRows(X)
+    model = GaussianMLE(reg_covar=0).fit(chunked(rows, 250))
+    # The first rows for the model's shapes, then one pass over the three chunks.
+    assert rows.reads == [(0, 16), (0, 250), (250, 500), (500, 600)]
+    np.testing.assert_allclose(model.mean_, X.mean(axis=0), rtol=1e-12)

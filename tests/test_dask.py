@@ -263,12 +263,18 @@ def test_a_pass_survives_a_worker_killed_while_it_runs(client, data):
         time.sleep(0.25)
         return batch.X.sum(axis=0)
 
-    killed = []
-    timer = threading.Timer(0.4, lambda: killed.append(kill_a_worker(client)))
+    killed, kill_times = [], []
+
+    def kill():
+        killed.append(kill_a_worker(client))
+        kill_times.append(time.monotonic())
+
+    timer = threading.Timer(0.4, kill)
     timer.start()
     total = batches.map_sum(slow_column_sums)
+    finished = time.monotonic()
     timer.join()
-    assert killed
+    assert killed and kill_times[0] < finished, "the worker died after the pass"
     np.testing.assert_allclose(total, X.sum(axis=0), rtol=1e-12)
     batches.close()
     assert_worker_gone(client, killed[0])

@@ -34,17 +34,37 @@ class Objective:
     model : LogLikelihood
     batches : sequence of Batch, or a store with a ``map_sum`` method
         Disjoint blocks of rows; their sums add up.
+
+    Attributes
+    ----------
+    total_weight : float
+        :math:`W`. For a store it is summed along with the first pass over the
+        data rather than in a pass of its own, so that a closed-form fit reads
+        the data once.
     """
 
     def __init__(self, model: LogLikelihood, batches: Sequence[Batch]):
         self.model = model
-        self.batches = batches if hasattr(batches, "map_sum") else list(batches)
-        self.total_weight = float(self._sum(lambda b: b.total_weight))
-        if not self.total_weight > 0:
+        self._total_weight = None
+        if hasattr(batches, "map_sum"):
+            self.batches = batches
+        else:
+            self.batches = list(batches)
+            self._set_total_weight(self._sum(lambda b: b.total_weight))
+
+    def _set_total_weight(self, total_weight) -> None:
+        if not float(total_weight) > 0:
             raise ValueError(
                 "The sample weights sum to zero: at least one sample needs a "
                 "positive weight."
             )
+        self._total_weight = float(total_weight)
+
+    @property
+    def total_weight(self) -> float:
+        if self._total_weight is None:
+            self._sum(lambda b: None)
+        return self._total_weight
 
     @classmethod
     def from_arrays(cls, model, X, y=None, sample_weight=None) -> Objective:
@@ -62,9 +82,13 @@ class Objective:
         never the objective or its data.
         """
         map_sum = getattr(self.batches, "map_sum", None)
-        if map_sum is not None:
+        if map_sum is None:
+            return reduce(add_results, (per_batch(b) for b in self.batches))
+        if self._total_weight is not None:
             return map_sum(per_batch)
-        return reduce(add_results, (per_batch(b) for b in self.batches))
+        result, total_weight = map_sum(lambda b: (per_batch(b), b.total_weight))
+        self._set_total_weight(total_weight)
+        return result
 
     # The functions below bind ``model`` to a local name so that the function sent
     # to a worker carries the model, not the objective with its data.
@@ -95,7 +119,9 @@ class Objective:
 
 
 def add_results(a, b):
-    """Add two per-batch results: numbers, arrays, or tuples of them."""
+    """Add two per-batch results: numbers, arrays, None, or (nested) tuples of them."""
     if isinstance(a, tuple):
-        return tuple(map(add, a, b))
-    return a + b
+        return tuple(map(add_results, a, b))
+    if a is None:
+        return None
+    return add(a, b)

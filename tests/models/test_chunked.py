@@ -194,3 +194,20 @@ def test_fitting_a_memmap_keeps_peak_memory_bounded(tmp_path):
     result = json.loads(out)
     np.testing.assert_allclose(result["mean"], means, rtol=1e-12)
     assert result["growth_kib"] < 48 * 1024, result
+
+
+def test_the_total_weight_comes_with_the_first_pass(data):
+    X, weights = data
+    model = GaussianLogLikelihood(3, "diag")
+    theta = np.concatenate([X.mean(axis=0), np.zeros(3)])
+    batches = ChunkedBatches(X, None, weights, chunk_size=30)
+    objective = Objective(model, batches)
+    assert not batches.checked  # nothing read yet
+    value, grad = objective.value_and_grad(theta)
+    assert batches.checked and objective.total_weight == weights.sum()
+    whole = Objective(model, [Batch(X, None, weights)])
+    assert value == pytest.approx(whole.value_and_grad(theta)[0], rel=1e-13)
+    np.testing.assert_allclose(grad, whole.value_and_grad(theta)[1], rtol=1e-11)
+    empty = Objective(model, ChunkedBatches(X, None, np.zeros(103), chunk_size=30))
+    with pytest.raises(ValueError, match="sample weights sum to zero"):
+        empty.loglik(theta)
