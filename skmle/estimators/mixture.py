@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import warnings
 from numbers import Integral, Real
 
@@ -11,8 +10,8 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
+from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
 from skmle.estimators.base import GradientAscentMixin
 from skmle.inference import covariance_from_hessian
@@ -296,7 +295,7 @@ default="kmeans"
         best = None
         # The E- and M-steps run BLAS on cache-sized chunks of rows, where threads
         # cost more than they bring (as in scikit-learn's k-means).
-        with _one_blas_thread():
+        with single_blas_thread():
             for _ in range(n_init):
                 start = (
                     theta0
@@ -444,7 +443,7 @@ default="kmeans"
         K = self.n_components
         model, theta = self.model_, self.theta_
         try:
-            with _one_blas_thread():
+            with single_blas_thread():
                 parts = objective._sum(
                     lambda batch: model.information_parts(theta, batch)
                 )
@@ -588,17 +587,6 @@ default="kmeans"
                 parts.append(mean + rng.standard_normal((int(count), d)) * scale)
         labels = np.repeat(np.arange(self.n_components), counts)
         return np.vstack(parts), labels
-
-
-@functools.cache
-def _threadpool_controller() -> ThreadpoolController:
-    # Scanning the loaded libraries takes ~10 ms: do it once, at the first fit.
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """Context manager: BLAS on one thread (the E- and M-steps work on chunks)."""
-    return _threadpool_controller().limit(limits=1, user_api="blas")
 
 
 def _check_shape(array, shape, name):
