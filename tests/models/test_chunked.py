@@ -170,6 +170,7 @@ PEAK_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # writes 200 MB and starts a Python process
 def test_fitting_a_memmap_keeps_peak_memory_bounded(tmp_path):
     """A 200 MB memmap fitted in 4 MB chunks: the peak grows by far less than the
     file (the in-memory fit would need the file plus a centred copy)."""
