@@ -106,9 +106,11 @@ class GaussianMLE(GradientAscentMixin, DensityMixin, BaseEstimator):
     >>> model = GaussianMLE(reg_covar=0).fit(X)
     >>> model.mean_
     array([1., 2.])
-    >>> model.covariance_
-    array([[ 0.66666667, -0.        ],
-           [-0.        ,  2.        ]])
+    >>> model.covariance_.round(4)
+    array([[0.6667, 0.    ],
+           [0.    , 2.    ]])
+    >>> model.mean_se_.round(4)
+    array([0.4714, 0.8165])
     """
 
     _parameter_constraints: dict = {
