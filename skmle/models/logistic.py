@@ -63,13 +63,17 @@ from scipy.special import log_softmax
 
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.objective import Objective, add_results
-from skmle.optim.linear_newton import solve_information
 
 CHUNK_ROWS = 4096
 """Rows per block in the Hessian sums: a (4096, p) block stays in cache."""
 
 SEPARABLE_MESSAGE = "the classes are linearly separable"
 """The Newton solver's stop reason when an iterate separates the classes."""
+
+
+def row_chunks(n_rows: int):
+    """Consecutive slices of :data:`CHUNK_ROWS` rows covering ``n_rows``."""
+    return (slice(start, start + CHUNK_ROWS) for start in range(0, n_rows, CHUNK_ROWS))
 
 
 # -- per-row terms in the linear predictor --------------------------------------------
@@ -301,8 +305,15 @@ class LogisticLogLikelihood(LogLikelihood):
         return loglik_obs_from_eta(self.linear_predictor(theta, batch.X), batch.y)
 
     def loglik_eta(self, eta: np.ndarray, batch: Batch) -> float:
-        """Weighted log-likelihood of a batch from its linear predictor."""
-        return float(batch.sample_weight @ loglik_obs_from_eta(eta, batch.y))
+        """Weighted log-likelihood of a batch from its linear predictor.
+
+        In chunks of rows, as every sum here: the temporaries stay in cache.
+        """
+        weight, y = batch.sample_weight, batch.y
+        return sum(
+            float(weight[rows] @ loglik_obs_from_eta(eta[rows], y[rows]))
+            for rows in row_chunks(eta.shape[0])
+        )
 
     def loglik_grad(self, theta, batch: Batch):
         eta = self.linear_predictor(theta, batch.X)
@@ -340,8 +351,9 @@ class LogisticLogLikelihood(LogLikelihood):
         information (negative Hessian) in free coordinates, and whether ``eta``
         puts every row with positive weight strictly on its own class's side
         (:func:`correctly_separated`). The rows are taken in chunks of
-        :data:`CHUNK_ROWS`; each chunk of ``X`` is read once, for the gradient and
-        for its share of the information matrix, through two reused buffers.
+        :data:`CHUNK_ROWS`; each chunk of ``X`` is read from memory once, for the
+        gradient and for its share of the information matrix, whose scaled copy
+        goes into one reused buffer.
         """
         X, y, weight = batch.X, batch.y, batch.sample_weight
         n = X.shape[0]
@@ -350,10 +362,8 @@ class LogisticLogLikelihood(LogLikelihood):
         grad = np.zeros(self.n_params)
         info = np.zeros((self.n_free, self.n_free))
         separated = True
-        chunk = min(CHUNK_ROWS, n)
-        scratch = np.empty((chunk, self.row_size))
-        for start in range(0, n, chunk):
-            rows = slice(start, start + chunk)
+        scratch = np.empty((min(CHUNK_ROWS, n), self.row_size))
+        for rows in row_chunks(n):
             w = weight[rows]
             loglik_obs, resid, prob, curv = eta_terms(eta[rows], y[rows])
             loglik += float(w @ loglik_obs)
@@ -373,17 +383,21 @@ class LogisticLogLikelihood(LogLikelihood):
         p_i^\\top) s_i`, with :math:`r` the gradient in ``eta`` and :math:`s` the
         step of ``eta`` (for two classes :math:`-\\sum_i w_i p_i(1-p_i) s_i^2`).
         """
-        weight = batch.sample_weight
-        loglik_obs, resid, prob, curv = eta_terms(eta, batch.y)
-        if eta.ndim == 1:
-            slope = (weight * resid) @ step_eta
-            curvature = -((weight * curv) @ step_eta**2)
-        else:
-            slope = weight @ np.einsum("ik,ik->i", resid, step_eta)
-            mean_step = np.einsum("ik,ik->i", prob, step_eta)
-            spread = np.einsum("ik,ik->i", prob, step_eta**2) - mean_step**2
-            curvature = -(weight @ spread)
-        return float(weight @ loglik_obs), float(slope), float(curvature)
+        totals = np.zeros(3)
+        for rows in row_chunks(eta.shape[0]):
+            weight, step = batch.sample_weight[rows], step_eta[rows]
+            loglik_obs, resid, prob, curv = eta_terms(eta[rows], batch.y[rows])
+            if step.ndim == 1:
+                slope = (weight * resid) @ step
+                curvature = -((weight * curv) @ step**2)
+            else:
+                slope = weight @ np.einsum("ik,ik->i", resid, step)
+                mean_step = np.einsum("ik,ik->i", prob, step)
+                spread = np.einsum("ik,ik->i", prob, step**2) - mean_step**2
+                curvature = -(weight @ spread)
+            totals += (weight @ loglik_obs, slope, curvature)
+        loglik, slope, curvature = totals
+        return float(loglik), float(slope), float(curvature)
 
     def separates(self, eta: np.ndarray, batch: Batch) -> bool:
         """Whether every row with positive weight is strictly on its class's side.
@@ -472,7 +486,7 @@ class LogisticObjective(Objective):
     :data:`MIN_ROWS_PER_THREAD` rows each), each block is summed in its own thread
     with BLAS held to one thread, and the block sums are added in a fixed order.
 
-    Each :meth:`newton_step` keeps the total information matrix (free coordinates,
+    Each :meth:`newton_system` keeps the total information matrix (free coordinates,
     prior included) and the point it was computed at in ``information`` and
     ``information_theta`` (standard errors at the fitted parameters then need no
     further pass over the data), and whether that point separates the classes,
@@ -560,7 +574,8 @@ class LogisticObjective(Objective):
         info = sum(part[2] for part in parts) + self.model.prior_information()
         return loglik, grad, info, all(part[3] for part in parts)
 
-    def newton_step(self, theta: np.ndarray, eta: np.ndarray):
+    def newton_system(self, theta: np.ndarray, eta: np.ndarray):
+        """Mean objective and gradient, and the Newton system in free coordinates."""
         model = self.model
         loglik, grad, info, separated = self.information_at(eta)
         self.information, self.information_theta = info, np.array(theta)
@@ -568,14 +583,17 @@ class LogisticObjective(Objective):
         _, prior_grad, _ = model.log_prior(theta, self.total_weight)
         grad = (grad + prior_grad) / self.total_weight
         value = (loglik + self._prior_value(theta)) / self.total_weight
-        free_step = solve_information(info / self.total_weight, model.to_free(grad))
-        return value, grad, model.from_free(free_step)
+        return value, grad, info / self.total_weight, model.to_free(grad)
+
+    def expand(self, free_step: np.ndarray) -> np.ndarray:
+        """A Newton step in free coordinates as a direction in ``theta``."""
+        return self.model.from_free(free_step)
 
     def stop_reason(self, theta: np.ndarray, eta: np.ndarray) -> str | None:
         """:data:`SEPARABLE_MESSAGE` when ``alpha == 0`` and ``eta`` separates."""
         if self.model.alpha > 0:
             return None
-        # newton_step has just tested this very eta on its pass over the rows.
+        # newton_system has just tested this very eta on its pass over the rows.
         separated = (
             self._last_separated if eta is self._last_eta else self.separated(eta)
         )

@@ -19,9 +19,14 @@ The function supplies, in place of the generic ``value``/``hessian``:
 ``line_terms(theta, eta, direction, step_eta) -> (value, slope, curvature)``
     The objective at ``theta`` (predictor ``eta``) and its first and second
     derivatives along ``direction`` (whose predictor is ``step_eta``).
-``newton_step(theta, eta) -> (value, grad, direction)``
-    The objective, its gradient and the Newton direction (information matrix
-    solved against the gradient, e.g. by :func:`solve_information`).
+``newton_system(theta, eta) -> (value, grad, information, rhs)``
+    The objective, its gradient, and the Newton system: a symmetric positive
+    semi-definite ``information`` (the negative Hessian) and ``rhs`` (the
+    gradient), possibly in coordinates of the function's own choosing, for
+    instance with redundant directions of ``theta`` removed.
+``expand(step) -> direction`` (optional)
+    Maps the solution of the Newton system (by :func:`solve_information`) back to
+    a direction in ``theta``; the identity when absent.
 ``stop_reason(theta, eta) -> str or None`` (optional)
     A model's reason to stop early, such as a proof that no maximum exists.
 
@@ -76,9 +81,9 @@ class LinearPredictorFunction(Protocol):
         self, theta: np.ndarray, eta: Any, direction: np.ndarray, step_eta: Any
     ) -> tuple[float, float, float]: ...
 
-    def newton_step(
+    def newton_system(
         self, theta: np.ndarray, eta: Any
-    ) -> tuple[float, np.ndarray, np.ndarray]: ...
+    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -159,8 +164,8 @@ def linear_newton(
 
     Parameters
     ----------
-    function : object with ``predictor``, ``value_at``, ``line_terms``, ``newton_step``
-        See the module docstring; ``stop_reason`` is optional.
+    function : object with ``predictor``, ``value_at``, ``line_terms``, ``newton_system``
+        See the module docstring; ``expand`` and ``stop_reason`` are optional.
     theta0 : ndarray of shape (n_params,)
     max_iter : int, default=100
     tol : float, default=1e-6
@@ -175,12 +180,24 @@ def linear_newton(
         ``converged`` is False).
     """
     require(
-        function, "predictor", "value_at", "line_terms", "newton_step", solver="newton"
+        function,
+        "predictor",
+        "value_at",
+        "line_terms",
+        "newton_system",
+        solver="newton",
     )
     stop_reason = getattr(function, "stop_reason", None)
+    expand = getattr(function, "expand", None)
+
+    def newton_step(theta, eta):
+        value, grad, information, rhs = function.newton_system(theta, eta)
+        step = solve_information(information, rhs)
+        return value, grad, (step if expand is None else expand(step))
+
     theta = np.array(theta0, dtype=float)
     eta = function.predictor(theta)
-    value, grad, direction = function.newton_step(theta, eta)
+    value, grad, direction = newton_step(theta, eta)
     if not np.isfinite(value):
         raise ValueError("The objective is not finite at the starting point.")
     history = [value]
@@ -209,7 +226,7 @@ def linear_newton(
             break
         theta = theta + step * direction
         eta = eta + step * step_eta
-        value, grad, direction = function.newton_step(theta, eta)
+        value, grad, direction = newton_step(theta, eta)
         n_iter += 1
         history.append(value)
         if callback is not None:
