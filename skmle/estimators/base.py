@@ -5,8 +5,8 @@ warm start, the history and convergence warning, verbose output, the fitted
 ``loglik_``/``loglik_history_``/``n_iter_``/``converged_``, ``log_likelihood``,
 ``aic``/``bic``, Wald standard errors and ``summary()``.
 
-Hooks an estimator implements
------------------------------
+**Hooks an estimator implements.**
+
 ``_make_model(batch)``
     The :class:`~skmle.models.base.LogLikelihood` for this data and these
     hyperparameters.
@@ -22,8 +22,7 @@ Hooks an estimator implements
     ``{attribute: indices into theta}`` for the parameters that get standard
     errors (``coef`` gives ``coef_se_``).
 
-Data larger than memory
------------------------
+**Data larger than memory.**
 ``fit``, ``log_likelihood``, ``aic`` and ``bic`` also take a ``dask.array`` chunked
 by rows, or :func:`skmle.chunked` around a ``numpy.memmap`` (or any array with row
 slicing). The mixin then binds the model to a store of batches instead of one
@@ -36,8 +35,7 @@ works on such data when everything it computes from the data goes through
 ``objective._sum`` with a small picklable function. Methods that map rows of ``X``
 to rows of output take the same inputs when decorated with :func:`rowwise`.
 
-Where no unique maximum exists
-------------------------------
+**Where no unique maximum exists.**
 Every start and stopping rule depends on the data only through weighted sums, so
 a weighted fit and a fit on repeated rows follow the same iterates. Where the
 maximum is not unique, the estimator must pick a canonical one: the minimum-norm
@@ -126,8 +124,9 @@ def rowwise(method):
 class GradientAscentMixin:
     """Mixin for estimators fitted by maximising a log-likelihood.
 
-    Parameters shared by the estimators that use it
-    ------------------------------------------------
+    The mixin has no constructor of its own. The estimators built on it share
+    these hyperparameters, which the mixin reads:
+
     solver : str
         ``"gd"``, ``"lbfgs"``, ``"newton"`` or one of the model's own solvers.
     learning_rate : float or "auto", default="auto"
@@ -142,8 +141,8 @@ class GradientAscentMixin:
     warm_start : bool, default=False
         Start from the previous fit's parameters.
 
-    Attributes set by ``fit``
-    -------------------------
+    Attributes
+    ----------
     theta_ : ndarray
         The fitted parameters as the model's flat vector.
     loglik_ : float
@@ -371,9 +370,11 @@ class GradientAscentMixin:
             features = getattr(self, "feature_names_in_", None)
         if features is None:
             features = [f"x{j}" for j in range(self.n_features_in_)]
+        if name == "coef" and size == len(features):
+            return [str(f) for f in features]
+        if size == 1 and name == "intercept":
+            return [name]
         if size == len(features):
-            if name == "coef":
-                return [str(f) for f in features]
             return [f"{name}[{f}]" for f in features]
         if size == 1:
             return [name]
