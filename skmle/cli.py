@@ -322,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--solver",
         metavar="S",
-        help="the estimator's solver (e.g. closed_form, gd, lbfgs, newton, irls, em)",
+        help="the estimator's solver: closed_form, newton, lbfgs or gd; lp (laplace); "
+        "em (mixture). Default: the model's fastest exact one",
     )
     fit.add_argument(
         "--param",
