@@ -519,10 +519,14 @@ class LogisticObjective(Objective):
         return blocks
 
     def _run(self, per_block) -> list:
-        """``per_block(block, rows)`` for every block, in parallel when several."""
-        if len(self._blocks) == 1:
-            return [per_block(*self._blocks[0])]
+        """``per_block(block, rows)`` for every block, in parallel when several.
+
+        BLAS stays on one thread even when there is one block: the chunks are too
+        small for its threads to pay, and on a busy machine they cost far more.
+        """
         with _single_threaded_blas():
+            if len(self._blocks) == 1:
+                return [per_block(*self._blocks[0])]
             return list(
                 _thread_pool().map(lambda block: per_block(*block), self._blocks)
             )
