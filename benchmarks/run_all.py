@@ -27,6 +27,7 @@ import datetime
 import importlib.util
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -101,6 +102,11 @@ def rst_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _rst_text(text: str) -> str:
+    """Quote words such as ``loglik_``, which reStructuredText reads as links."""
+    return re.sub(r"(?<![`\w])([A-Za-z]\w*_)(?![\w`])", r"``\1``", text)
+
+
 def environment() -> str:
     import numpy
     import scipy
@@ -137,9 +143,13 @@ def rst_page(rows: list[dict], raw: dict[str, str], quick: bool, seconds: float)
     ]
     if rows:
         lines += [rst_table(rows), ""]
+    seen = set()
     for row in notes:
-        text = " ".join(filter(None, [row.get("gap_meaning"), row.get("note")]))
-        lines += [f"- *{row['benchmark']}*: {text}"]
+        text = "; ".join(filter(None, [row.get("gap_meaning"), row.get("note")]))
+        line = f"- *{row['benchmark']}*: {_rst_text(text)}"
+        if line not in seen:
+            seen.add(line)
+            lines.append(line)
     if notes:
         lines.append("")
     for name, output in raw.items():

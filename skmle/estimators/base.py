@@ -125,8 +125,10 @@ class GradientAscentMixin:
     """Mixin for estimators fitted by maximising a log-likelihood.
 
     The mixin has no constructor of its own. The estimators built on it share
-    these hyperparameters, which the mixin reads:
+    the hyperparameters below, which the mixin reads.
 
+    Parameters
+    ----------
     solver : str
         ``"gd"``, ``"lbfgs"``, ``"newton"`` or one of the model's own solvers.
     learning_rate : float or "auto", default="auto"
