@@ -21,13 +21,21 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validate_data,
 )
-from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin, rowwise
+from skmle.estimators.base import (
+    GENERIC_SOLVERS,
+    GradientAscentMixin,
+    is_large,
+    rowwise,
+)
 from skmle.models.base import Batch
+from skmle.models.chunked import ChunkedArray
+from skmle.models.dask_batches import is_dask_array
 from skmle.models.logistic import (
     SEPARABLE_MESSAGE,
     LogisticLogLikelihood,
     LogisticObjective,
 )
+from skmle.models.logistic_batches import BatchedLogisticObjective
 from skmle.optim import OptimizeResult
 from skmle.optim.linear_newton import linear_newton
 
@@ -51,6 +59,43 @@ def encode_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     encoder = LabelEncoder()
     encoded = encoder.fit_transform(y)
     return encoder.classes_, encoded
+
+
+def encode_with_classes(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Index of each label of ``y`` in the sorted ``classes``; ValueError if absent."""
+    index = np.searchsorted(classes, y)
+    inside = index < classes.shape[0]
+    if not np.all(inside) or not np.all(classes[index[inside]] == y[inside]):
+        unknown = np.setdiff1d(y, classes)
+        raise ValueError(
+            f"y contains labels {list(unknown)} that are not among the classes "
+            f"{list(classes)}."
+        )
+    return index
+
+
+def all_classes(y, chunk_rows: int = 1 << 20) -> np.ndarray:
+    """The sorted distinct labels of a ``y`` that may be larger than memory.
+
+    A Dask array goes through ``dask.array.unique``; anything else (an ndarray, a
+    ``numpy.memmap``, :func:`skmle.chunked` data) is read ``chunk_rows`` at a time
+    and the labels of the chunks are merged.
+    """
+    if y is None:
+        raise ValueError("LogisticGD needs the class labels y.")
+    if isinstance(y, ChunkedArray):
+        y = y.data
+    if is_dask_array(y):
+        import dask.array as da
+
+        return np.asarray(da.unique(y.ravel()).compute())
+    if not hasattr(y, "shape"):
+        y = np.asarray(y)
+    labels = None
+    for start in range(0, max(y.shape[0], 1), chunk_rows):
+        part = np.unique(np.ravel(np.asarray(y[start : start + chunk_rows])))
+        labels = part if labels is None else np.union1d(labels, part)
+    return labels
 
 
 class PerfectSeparationWarning(ConvergenceWarning):
@@ -233,6 +278,10 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     def _validate_fit_data(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
+        known = getattr(self, "_known_classes", None)
+        if known is not None:
+            # A chunk of data read in pieces: the classes come from all of y.
+            return X, encode_with_classes(y, known)
         self.classes_, y = encode_labels(y)
         if self.classes_.shape[0] < 2:
             raise ValueError(
@@ -243,7 +292,16 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     def _make_model(self, batch: Batch) -> LogisticLogLikelihood:
         n_classes = self.classes_.shape[0]
-        totals = np.bincount(batch.y, weights=batch.sample_weight, minlength=n_classes)
+        if getattr(self, "_known_classes", None) is None:
+            # (On data read in pieces, _objective_for_data sums the totals instead.)
+            self._check_class_totals(
+                np.bincount(batch.y, weights=batch.sample_weight, minlength=n_classes)
+            )
+        return LogisticLogLikelihood(
+            batch.X.shape[1], n_classes, self.fit_intercept, self.alpha
+        )
+
+    def _check_class_totals(self, totals: np.ndarray) -> None:
         if np.any(totals <= 0):
             missing = self.classes_[totals <= 0]
             raise ValueError(
@@ -251,17 +309,33 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
                 f"{list(missing)} have none, so their probability would be fitted as "
                 "exactly 0. Remove those samples or give them positive weights."
             )
-        return LogisticLogLikelihood(
-            batch.X.shape[1], n_classes, self.fit_intercept, self.alpha
+
+    def _objective_for_data(self, X, y=None, sample_weight=None):
+        """In memory as the mixin; on data read in pieces, the classes come from a
+        pass over all of ``y`` first, and the class totals from a sum over chunks."""
+        if not is_large(X):
+            self._known_classes = None
+            return super()._objective_for_data(X, y, sample_weight)
+        self.classes_ = all_classes(y)
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                "LogisticGD needs samples of at least 2 classes, but y contains "
+                f"only one class: {self.classes_[0]!r}."
+            )
+        # Kept for the whole fit: chunks are validated again on every pass.
+        self._known_classes = self.classes_
+        objective = super()._objective_for_data(X, y, sample_weight)
+        n_classes = self.classes_.shape[0]
+        self._check_class_totals(
+            objective._sum(
+                lambda b: np.bincount(b.y, weights=b.sample_weight, minlength=n_classes)
+            )
         )
+        return objective
 
     def _make_objective(self, batches) -> LogisticObjective:
         if hasattr(batches, "map_sum"):
-            raise ValueError(
-                "LogisticGD cannot fit chunked or Dask data yet: its classes and "
-                "Newton solver need the rows in memory. Pass a NumPy array (a "
-                "numpy.memmap works) instead of skmle.chunked(...) or a Dask array."
-            )
+            return BatchedLogisticObjective(self.model_, batches)
         return LogisticObjective(self.model_, batches)
 
     def _initial_theta(self, objective) -> np.ndarray:

@@ -16,7 +16,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skmle
 from skmle import LogisticGD, check_gradient
 from skmle.estimators.logistic import PerfectSeparationWarning
 
@@ -316,8 +315,6 @@ def test_bad_input_raises_clear_errors():
         LogisticGD().fit(X, np.linspace(0, 1, len(y)))
     with pytest.raises(ValueError, match="NaN"):
         LogisticGD().fit(np.where(X > 2, np.nan, X), y)
-    with pytest.raises(ValueError, match="chunked"):
-        LogisticGD().fit(skmle.chunked(X, chunk_size=100), y)
 
 
 def test_summary_dataframe_and_multinomial_labels():
