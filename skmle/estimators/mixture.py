@@ -13,9 +13,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
-from skmle.estimators.base import GradientAscentMixin
+from skmle.estimators.base import GradientAscentMixin, rowwise
 from skmle.inference import covariance_from_hessian
 from skmle.models.base import Batch
+from skmle.models.chunked import ChunkedBatches
+from skmle.models.dask_batches import is_dask_array
 from skmle.models.mixture import (
     COVARIANCE_TYPES,
     GaussianMixtureLogLikelihood,
@@ -29,6 +31,9 @@ from skmle.models.mixture import (
 from skmle.optim import OptimizeResult, em
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_SAMPLE_ROWS = 100_000
+"""On data read in pieces, random starts are drawn from at most this many rows,
+chosen uniformly at random without replacement (all rows when there are fewer)."""
 
 
 class EMGaussianMixture(GradientAscentMixin, DensityMixin, BaseEstimator):
@@ -248,6 +253,15 @@ default="kmeans"
     def _validate_fit_data(self, X, y):
         return validate_data(self, X, dtype=np.float64), None
 
+    def _objective_for_data(self, X, y=None, sample_weight=None):
+        objective = super()._objective_for_data(X, y, sample_weight)
+        if hasattr(objective.batches, "map_sum"):
+            # _make_model saw only the first rows: centre on the weighted mean of
+            # all of them (this pass also checks every chunk and sums the weight).
+            sums = objective._sum(lambda b: b.sample_weight @ b.X)
+            self.model_.location = sums / objective.total_weight
+        return objective
+
     def _make_model(self, batch: Batch) -> GaussianMixtureLogLikelihood:
         weights = batch.sample_weight
         total = weights.sum()
@@ -269,16 +283,39 @@ default="kmeans"
                 "sample_weight). Use fewer components or more data."
             )
 
-    def _training_data(self, objective) -> tuple[np.ndarray, np.ndarray]:
-        """All rows and weights in memory, for the random starts."""
+    def _training_data(self, objective, rng) -> tuple[np.ndarray, np.ndarray]:
+        """The rows and weights the random starts are drawn from.
+
+        All rows in memory; for data read in pieces (a Dask array, chunked data)
+        a uniform random sample of :data:`INIT_SAMPLE_ROWS` rows without
+        replacement, or all rows when there are fewer (the start is then the
+        in-memory one).
+        """
         batches = objective.batches
-        if hasattr(batches, "map_sum"):
-            raise ValueError(
-                "EMGaussianMixture draws its start from rows in memory; for data "
-                "read in pieces give weights_init, means_init and precisions_init."
+        if not hasattr(batches, "map_sum"):
+            X = (
+                np.concatenate([b.X for b in batches])
+                if len(batches) > 1
+                else batches[0].X
             )
-        X = np.concatenate([b.X for b in batches]) if len(batches) > 1 else batches[0].X
-        return X, np.concatenate([b.sample_weight for b in batches])
+            return X, np.concatenate([b.sample_weight for b in batches])
+        if isinstance(batches, ChunkedBatches):
+            X, weights = batches.rows.data, batches.sample_weight
+        else:
+            X, weights = batches.X, batches.sample_weight
+        n = X.shape[0]
+        rows = slice(None)
+        if n > INIT_SAMPLE_ROWS:
+            rows = np.sort(rng.choice(n, size=INIT_SAMPLE_ROWS, replace=False))
+        X = X[rows]
+        if weights is not None and np.ndim(weights) > 0:
+            weights = weights[rows]
+        if is_dask_array(X):
+            import dask
+
+            X, weights = dask.compute(X, weights)
+        batch = self._fit_chunk(np.asarray(X), None, weights)
+        return batch.X, batch.sample_weight
 
     def _solve_em(self, objective, theta0) -> OptimizeResult:
         model, total_weight = self.model_, objective.total_weight
@@ -331,10 +368,10 @@ default="kmeans"
                     )
                 )
             else:
-                X, w = self._training_data(objective)
                 rng = check_random_state(
                     self.random_state if random_state is None else random_state
                 )
+                X, w = self._training_data(objective, rng)
                 resp = self._initial_responsibilities(X, w, rng)
                 stats = model.statistics_from_responsibilities(X, w, resp)
             params, _ = m_step(stats, self.covariance_type, self.reg_covar)
@@ -486,6 +523,7 @@ default="kmeans"
     def _validate_for_scoring(self, X):
         return validate_data(self, X, dtype=np.float64, reset=False)
 
+    @rowwise
     def score_samples(self, X):
         """Log-density of each row under the fitted mixture.
 
@@ -519,6 +557,7 @@ default="kmeans"
         """
         return float(np.average(self.score_samples(X), weights=sample_weight))
 
+    @rowwise
     def predict_proba(self, X):
         """Posterior probability of each component for each row (responsibilities).
 
@@ -534,6 +573,7 @@ default="kmeans"
         X = self._validate_for_scoring(X)
         return self.model_.log_responsibilities(self.theta_, X)[1]
 
+    @rowwise
     def predict(self, X):
         """Most probable component of each row.
 
