@@ -224,13 +224,13 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     >>> model.classes_
     array(['no', 'yes'], dtype='<U3')
     >>> model.coef_.round(4), model.intercept_.round(4)
-    (array([[1.4159]]), array([-3.5398]))
+    (array([[1.214]]), array([-3.0351]))
     >>> model.predict([[1.0], [4.0]])
     array(['no', 'yes'], dtype='<U3')
     >>> model.predict_proba([[2.5]]).round(4)
     array([[0.5, 0.5]])
     >>> round(model.loglik_, 4)
-    -2.1288
+    -2.478
     """
 
     _parameter_constraints: dict = {
