@@ -7,12 +7,19 @@ central intervals), R^2 scoring, standard errors from
 exactly. Each adds its own exact solver: least squares by Cholesky for
 :class:`LinearGaussianRegressor`, least absolute deviations by linear programming
 for :class:`LaplaceRegressor`.
+
+Data larger than memory (a Dask array, :func:`skmle.chunked` data) reaches the
+estimators only through sums over its chunks: one pass of
+:class:`~skmle.models.linear.LinearMoments` gives the normal equations, the
+scale floor and the standard errors; Laplace's exact solver gathers only the
+band of rows near the fit (:func:`skmle.optim.lad.banded_lad`).
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import stats
@@ -20,21 +27,35 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
-from skmle._sklearn_compat import StrOptions, check_sample_weight, validate_data
-from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
+from skmle._sklearn_compat import (
+    StrOptions,
+    check_sample_weight,
+    validate_data,
+    validating_chunk,
+)
+from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin, rowwise
 from skmle.models.base import Batch
 from skmle.models.laplace import LaplaceLogLikelihood
-from skmle.models.linear import WeightedSums, centred_cross_products
+from skmle.models.linear import LinearMoments
 from skmle.models.linear_gaussian import (
     LinearGaussianLogLikelihood,
     inverse_from_factor,
+    min_norm_from_normal_equations,
     min_norm_least_squares,
     solve_normal_equations,
 )
 from skmle.optim import OptimizeResult
 from skmle.optim.lad import (
+    band_sums,
+    banded_lad,
+    check_sums,
+    irls_sums,
+    key_bucket,
+    key_histogram,
     least_absolute_deviations,
-    subgradient_lad,
+    select_by_passes,
+    subgradient_lad_by_sums,
+    subgradient_sums,
     weighted_median,
 )
 
@@ -45,10 +66,35 @@ SCALE_FLOOR = np.sqrt(np.finfo(float).eps)
 
 @dataclass(frozen=True)
 class _DataStats:
+    """What a fit needs from the weighted moments of the data.
+
+    ``gram``, ``cross`` and ``square`` are the normal equations
+    :math:`(G, c, s)` of :meth:`LinearMoments.normal_equations`: centred with an
+    intercept (then ``x_mean``, ``y_mean`` are the weighted means), raw without
+    one (then they are zero).
+    """
+
     x_mean: np.ndarray
     y_mean: float
     y_var: float
     scale_floor: float
+    gram: np.ndarray
+    cross: np.ndarray
+    square: float
+
+
+class _MomentsObjective:
+    """The little the fitting hooks need from an objective, for a fit from
+    merged moments (``partial_fit``): the data themselves are gone."""
+
+    def __init__(self, moments: LinearMoments):
+        self.moments = moments
+        self.total_weight = moments.weight
+
+
+def _in_memory(objective) -> bool:
+    """Whether the objective's batches are a list of in-memory batches."""
+    return isinstance(getattr(objective, "batches", None), list)
 
 
 class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
@@ -64,7 +110,13 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Also a Dask array chunked by rows (the sums are computed on the
+            workers) or :func:`skmle.chunked` data such as a memmap (read one
+            chunk at a time); the result equals the in-memory fit and the fitted
+            attributes are NumPy arrays.
         y : array-like of shape (n_samples,)
+            A Dask array (or a NumPy array, split like ``X``'s rows) with Dask
+            ``X``; an array or memmap with chunked ``X``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; a weight of 2 counts a row twice.
 
@@ -72,13 +124,16 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        self._gram = None
+        self._gram_factor = None
+        self._moments = None
         try:
             # Tall, thin products throughout: see skmle._blas.
             with single_blas_thread():
                 return self._fit(X, y, sample_weight)
         finally:
-            self._stats = None  # drop the reference to the training data
+            # drop the references to the training data
+            self._stats = None
+            self._median = None
 
     def _validate_fit_data(self, X, y):
         return validate_data(
@@ -117,24 +172,31 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
 
     # -- weighted summaries of the data, computed once per fit -----------------------
     def _data_stats(self, objective) -> _DataStats:
+        """The data's moments (one pass, cached for the objective)."""
         cached = getattr(self, "_stats", None)
         if cached is not None and cached[0] is objective:
             return cached[1]
-        total = objective.total_weight
-        if self.fit_intercept:
-            x_mean, y_mean = objective._sum(WeightedSums.from_batch).means()
+        if isinstance(objective, _MomentsObjective):
+            moments = objective.moments
         else:
-            x_mean, y_mean = np.zeros(self.model_.n_features), 0.0
-        y_square = objective._sum(lambda b: float(b.sample_weight @ np.square(b.y)))
-        y_var = objective._sum(
-            lambda b: float(b.sample_weight @ np.square(b.y - y_mean))
-        )
-        root = float(np.sqrt(y_square / total))
+            moments = objective._sum(LinearMoments.from_batch)
+        self._moments = moments
+        total = moments.weight
+        gram, cross, square = moments.normal_equations(self.fit_intercept)
+        if self.fit_intercept:
+            x_mean, y_mean = moments.x_mean, moments.y_mean
+        else:
+            x_mean, y_mean = np.zeros(moments.x_mean.shape[0]), 0.0
+        # Root mean square of y (uncentred), for the scale floor.
+        root = float(np.sqrt(max(moments.yy / total + moments.y_mean**2, 0.0)))
         stats_ = _DataStats(
             x_mean=x_mean,
             y_mean=float(y_mean),
-            y_var=y_var / total,
+            y_var=square / total,
             scale_floor=SCALE_FLOOR * root if root > 0 else SCALE_FLOOR,
+            gram=gram,
+            cross=cross,
+            square=float(square),
         )
         self._stats = (objective, stats_)
         return stats_
@@ -184,23 +246,23 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
     def _least_squares(self, objective) -> tuple[np.ndarray, float, str]:
         """Weighted least squares: Cholesky of the centred normal equations.
 
-        Falls back to the minimum-norm SVD solution on the centred data when the
-        normal matrix is singular or ill-conditioned.
+        Falls back to the minimum-norm solution when the normal matrix is
+        singular or ill-conditioned: by SVD of the centred data in memory, or
+        from the normal equations alone for data read in pieces.
         """
-        x_mean, y_mean = self._centring(objective)
-        gram, cross = objective._sum(
-            lambda b: centred_cross_products(b, x_mean, y_mean)
-        )
-        solved = solve_normal_equations(gram, cross)
+        stats_ = self._data_stats(objective)
+        x_mean, y_mean = stats_.x_mean, stats_.y_mean
+        solved = solve_normal_equations(stats_.gram, stats_.cross)
         if solved is not None:
-            coef, factor = solved
-            self._gram = (gram, factor, x_mean)
+            coef, self._gram_factor = solved
             route = "Cholesky"
-        else:
+        elif _in_memory(objective):
             X, y, w = _stacked(objective)
             coef = min_norm_least_squares(X - x_mean, y - y_mean, w)
-            self._gram = (gram, None, x_mean)
             route = "SVD (minimum norm)"
+        else:
+            coef = min_norm_from_normal_equations(stats_.gram, stats_.cross)
+            route = "eigendecomposition of X^T W X (minimum norm)"
         return coef, y_mean - float(x_mean @ coef), route
 
     def _n_parameters(self) -> int:
@@ -226,13 +288,9 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         coefficient block of :math:`(X_1^\\top W X_1)^{-1}` is :math:`G^{-1}` and the
         intercept's entry is :math:`1/W + \\bar x^\\top G^{-1} \\bar x`.
         """
-        if self._gram is None:
-            x_mean, y_mean = self._centring(objective)
-            gram = objective._sum(lambda b: centred_cross_products(b, x_mean, y_mean))[
-                0
-            ]
-            self._gram = (gram, None, x_mean)
-        gram, factor, x_mean = self._gram
+        stats_ = self._data_stats(objective)
+        gram, x_mean = stats_.gram, stats_.x_mean
+        factor = getattr(self, "_gram_factor", None)
         if factor is None:
             # Ill-conditioned is fine here (large errors are the honest answer);
             # singular to working precision is not.
@@ -262,12 +320,15 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         return errors
 
     # -- prediction ------------------------------------------------------------------
+    @rowwise
     def predict(self, X):
         """Predicted mean :math:`x^\\top \\hat w + \\hat b` of ``y`` given ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Also a Dask array (the result is then a lazy Dask array with ``X``'s
+            row chunks) or :func:`skmle.chunked` data (computed chunk by chunk).
 
         Returns
         -------
@@ -292,6 +353,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         """
         return self._distribution(loc=self.predict(X), scale=self._dist_scale())
 
+    @rowwise
     def predict_interval(self, X, alpha: float = 0.05):
         """Central ``1 - alpha`` predictive interval of ``y`` for each row.
 
@@ -302,6 +364,8 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Also a Dask array (the result is then a Dask array) or
+            :func:`skmle.chunked` data.
         alpha : float, default=0.05
             In (0, 1).
 
@@ -316,6 +380,117 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         return np.column_stack([lower, upper])
 
 
+# -- the sums of one batch, sent to where the batch lives (module level: picklable) ------
+def _squared_residual_sum(batch: Batch, coef, intercept) -> float:
+    return float(batch.sample_weight @ np.square(batch.y - batch.X @ coef - intercept))
+
+
+def _absolute_residual_sum(batch: Batch, coef, intercept) -> float:
+    return float(batch.sample_weight @ np.abs(batch.y - batch.X @ coef - intercept))
+
+
+def _design(batch: Batch, fit_intercept: bool) -> np.ndarray:
+    X = batch.X
+    return np.column_stack([X, np.ones(X.shape[0])]) if fit_intercept else X
+
+
+def _irls_batch(batch: Batch, coef, floor, fit_intercept):
+    design = _design(batch, fit_intercept)
+    return irls_sums(design, batch.y, batch.sample_weight, coef, floor)
+
+
+def _band_batch(batch: Batch, coef, threshold, fit_intercept):
+    design = _design(batch, fit_intercept)
+    return band_sums(design, batch.y, batch.sample_weight, coef, threshold)
+
+
+def _check_batch(batch: Batch, coef, threshold, candidate, fit_intercept):
+    design = _design(batch, fit_intercept)
+    return check_sums(design, batch.y, batch.sample_weight, coef, threshold, candidate)
+
+
+def _rows_batch(batch: Batch, fit_intercept):
+    positive = batch.sample_weight > 0
+    design = _design(batch, fit_intercept)
+    return [design[positive]], [batch.y[positive]], [batch.sample_weight[positive]]
+
+
+def _values(batch: Batch, coef, fit_intercept) -> np.ndarray:
+    """``y``, or the absolute residuals of the design coefficients ``coef``."""
+    if coef is None:
+        return batch.y
+    return np.abs(batch.y - _design(batch, fit_intercept) @ coef)
+
+
+def _histogram_batch(batch: Batch, coef, fit_intercept, by_count, prefix, level):
+    w = batch.sample_weight
+    masses = (w > 0).astype(float) if by_count else w
+    return key_histogram(_values(batch, coef, fit_intercept), masses, prefix, level)
+
+
+def _bucket_batch(batch: Batch, coef, fit_intercept, prefix, level):
+    values = _values(batch, coef, fit_intercept)
+    w = batch.sample_weight
+    rows = key_bucket(values, w, prefix, level)
+    return [values[rows]], [w[rows]]
+
+
+def _subgradient_batch(batch: Batch, coef, intercept):
+    return subgradient_sums(batch.X, batch.y, batch.sample_weight, coef, intercept)
+
+
+class _LADPassesOverBatches:
+    """:class:`skmle.optim.lad.LADPasses` through ``objective._sum``: each method
+    is one pass over the batches, wherever they are stored."""
+
+    def __init__(self, objective, fit_intercept: bool):
+        self.objective = objective
+        self.fit_intercept = fit_intercept
+
+    def _sum(self, function, **arguments):
+        per_batch = partial(function, fit_intercept=self.fit_intercept, **arguments)
+        return self.objective._sum(per_batch)
+
+    def irls_system(self, coef, floor):
+        return self._sum(_irls_batch, coef=coef, floor=floor)
+
+    def threshold(self, coef, n_rows):
+        def histogram(prefix, level):
+            return self._sum(
+                _histogram_batch, coef=coef, by_count=True, prefix=prefix, level=level
+            )
+
+        return select_by_passes(histogram, None, n_rows)
+
+    def band(self, coef, threshold):
+        X, y, w, rhs = self._sum(_band_batch, coef=coef, threshold=threshold)
+        return np.concatenate(X), np.concatenate(y), np.concatenate(w), rhs
+
+    def check(self, coef, threshold, candidate):
+        n_flipped, reach, objective = self._sum(
+            _check_batch, coef=coef, threshold=threshold, candidate=candidate
+        )
+        return n_flipped, float(np.max(np.concatenate(reach), initial=0.0)), objective
+
+    def all_rows(self):
+        X, y, w = self._sum(_rows_batch)
+        return np.concatenate(X), np.concatenate(y), np.concatenate(w)
+
+    def weighted_median_of_y(self) -> float:
+        def histogram(prefix, level):
+            return self._sum(
+                _histogram_batch, coef=None, by_count=False, prefix=prefix, level=level
+            )
+
+        def gather(prefix, level):
+            values, masses = self._sum(
+                _bucket_batch, coef=None, prefix=prefix, level=level
+            )
+            return np.concatenate(values), np.concatenate(masses)
+
+        return select_by_passes(histogram, gather, 0.5 * self.objective.total_weight)
+
+
 def _gaussian_mean_loglik(mean_square: float, sigma: float) -> float:
     """Mean Gaussian log-density of residuals with mean square ``mean_square``."""
     return float(
@@ -324,7 +499,12 @@ def _gaussian_mean_loglik(mean_square: float, sigma: float) -> float:
 
 
 def _stacked(objective) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All rows of the objective's batches as one X, y and sample_weight."""
+    """All rows of the objective's in-memory batches as one X, y and sample_weight."""
+    if not _in_memory(objective):
+        raise TypeError(
+            "The rows of a Dask array or of skmle.chunked data are not gathered in "
+            "memory: compute what is needed through objective._sum."
+        )
     batches = objective.batches
     if len(batches) == 1:
         b = batches[0]
@@ -470,12 +650,93 @@ class LinearGaussianRegressor(_LinearRegressorBase):
         scale = max(float(np.sqrt(self._y_variance(objective))), floor)
         return self.model_.pack(np.zeros(self.model_.n_features), y_mean, np.log(scale))
 
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the fit with more rows: exactly ``fit`` on all rows seen so far.
+
+        The weighted means and centred cross-products of ``X`` and ``y``
+        (:class:`~skmle.models.linear.LinearMoments`) are merged with Chan et
+        al.'s update, which does not lose precision the way running sums of
+        squares do, and the closed form is solved from them whatever ``solver``
+        is. A call after ``fit`` continues from the rows ``fit`` saw. The
+        residual sum of squares comes from the moments,
+        :math:`s - 2 c^\\top w + w^\\top G w`, which keeps about
+        :math:`\\epsilon\\, \\mathrm{var}(y) / \\hat\\sigma^2` relative precision.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            A batch may weigh nothing; the total over all calls must not.
+
+        Returns
+        -------
+        self : LinearGaussianRegressor
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmle import LinearGaussianRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(300, 2))
+        >>> y = X @ [1.0, -2.0] + 0.5 + rng.normal(size=300)
+        >>> stream = LinearGaussianRegressor()
+        >>> for rows in np.array_split(np.arange(300), 3):
+        ...     stream = stream.partial_fit(X[rows], y[rows])
+        >>> whole = LinearGaussianRegressor().fit(X, y)
+        >>> bool(np.allclose(stream.coef_, whole.coef_, rtol=1e-12))
+        True
+        """
+        first_call = getattr(self, "_moments", None) is None
+        if first_call:
+            self._validate_params()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            y_numeric=True,
+            multi_output=False,
+            reset=first_call,
+        )
+        with validating_chunk():
+            sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        with single_blas_thread():
+            moments = LinearMoments.from_batch(Batch(X, y, sample_weight))
+            if not first_call:
+                moments = self._moments + moments
+            if not moments.weight > 0:
+                raise ValueError(
+                    "The sample weights sum to zero: at least one sample needs a "
+                    "positive weight."
+                )
+            self.model_ = LinearGaussianLogLikelihood(X.shape[1], self.fit_intercept)
+            self._gram_factor = None
+            objective = _MomentsObjective(moments)
+            try:
+                self._store_result(self._solve_closed_form(objective, None), objective)
+            finally:
+                self._stats = None
+        return self
+
     def _solve_closed_form(self, objective, theta0) -> OptimizeResult:
         coef, intercept, route = self._least_squares(objective)
         self.solver_route_ = route
-        rss = objective._sum(
-            lambda b: float(b.sample_weight @ np.square(b.y - b.X @ coef - intercept))
-        )
+        if isinstance(objective, _MomentsObjective):
+            stats_ = self._data_stats(objective)
+            rss = (
+                stats_.square
+                - 2.0 * float(stats_.cross @ coef)
+                + float(coef @ stats_.gram @ coef)
+            )
+            # Known only to about (n_features + 1) eps times s: below that, the fit
+            # interpolates as far as the moments can tell.
+            noise = 8.0 * (coef.shape[0] + 1) * np.finfo(float).eps * stats_.square
+            rss = rss if rss > noise else 0.0
+        else:
+            rss = objective._sum(
+                partial(_squared_residual_sum, coef=coef, intercept=intercept)
+            )
         total = objective.total_weight
         sigma = self._floored_scale(float(np.sqrt(rss / total)), objective)
         theta = self.model_.pack(coef, intercept, np.log(sigma))
@@ -629,12 +890,27 @@ class LaplaceRegressor(_LinearRegressorBase):
     def _coef_variance_factor(self) -> float:
         return self.scale_**2
 
+    def _y_median(self, objective) -> float:
+        """Weighted median of ``y`` (cached for the objective)."""
+        cached = getattr(self, "_median", None)
+        if cached is not None and cached[0] is objective:
+            return cached[1]
+        if _in_memory(objective):
+            _, y, w = _stacked(objective)
+            median = weighted_median(y, w)
+        else:
+            median = _LADPassesOverBatches(objective, False).weighted_median_of_y()
+        self._median = (objective, median)
+        return median
+
     def _initial_theta(self, objective) -> np.ndarray:
-        _, y, w = _stacked(objective)
-        centre = weighted_median(y, w) if self.fit_intercept else 0.0
-        spread = float(w @ np.abs(y - centre)) / objective.total_weight
-        scale = max(spread, self._scale_floor(objective))
-        return self.model_.pack(np.zeros(self.model_.n_features), centre, np.log(scale))
+        centre = self._y_median(objective) if self.fit_intercept else 0.0
+        zeros = np.zeros(self.model_.n_features)
+        spread = objective._sum(
+            partial(_absolute_residual_sum, coef=zeros, intercept=centre)
+        )
+        scale = max(spread / objective.total_weight, self._scale_floor(objective))
+        return self.model_.pack(zeros, centre, np.log(scale))
 
     def _result_from_fit(self, objective, coef, intercept, **fields) -> OptimizeResult:
         """Close the fit: the scale in closed form, floored, and the log-likelihood."""
@@ -654,10 +930,17 @@ class LaplaceRegressor(_LinearRegressorBase):
         )
 
     def _solve_lp(self, objective, theta0) -> OptimizeResult:
-        X, y, w = _stacked(objective)
-        design = np.column_stack([X, np.ones(X.shape[0])]) if self.fit_intercept else X
-        lad = least_absolute_deviations(design, y, w)
-        coef = lad.coef[: X.shape[1]]
+        d = self.model_.n_features
+        if _in_memory(objective):
+            X, y, w = _stacked(objective)
+            design = (
+                np.column_stack([X, np.ones(X.shape[0])]) if self.fit_intercept else X
+            )
+            lad = least_absolute_deviations(design, y, w)
+        else:
+            passes = _LADPassesOverBatches(objective, self.fit_intercept)
+            lad = banded_lad(passes, d + int(self.fit_intercept))
+        coef = lad.coef[:d]
         intercept = float(lad.coef[-1]) if self.fit_intercept else 0.0
         if lad.objective / objective.total_weight < self._scale_floor(objective):
             # Every interpolant is optimal: return the canonical, minimum-norm one.
@@ -680,20 +963,32 @@ class LaplaceRegressor(_LinearRegressorBase):
         return callback
 
     def _solve_gd(self, objective, theta0) -> OptimizeResult:
-        X, y, w = _stacked(objective)
-        start = None
+        stats_ = self._data_stats(objective)
+        total = objective.total_weight
         if theta0 is not None:
             coef0, intercept0, _ = self.model_.unpack(theta0)
             start = (coef0, intercept0)
-        result, coef, intercept = subgradient_lad(
-            X,
-            y,
-            w,
+        else:
+            centre = self._y_median(objective) if self.fit_intercept else 0.0
+            start = (np.zeros(self.model_.n_features), centre)
+
+        def sums(coef, intercept):
+            return objective._sum(
+                partial(_subgradient_batch, coef=coef, intercept=intercept)
+            )
+
+        # Standardised features: the diagonal of G is sum w (x - mean)^2 with an
+        # intercept and sum w x^2 without (then the mean is zero).
+        result, coef, intercept = subgradient_lad_by_sums(
+            sums,
+            stats_.x_mean,
+            np.sqrt(np.maximum(np.diag(stats_.gram), 0.0) / total),
+            total,
+            start,
             fit_intercept=self.fit_intercept,
             learning_rate=1.0 if self.learning_rate == "auto" else self.learning_rate,
             max_iter=self.max_iter,
             tol=self.tol,
-            start=start,
             callback=self._subgradient_printer() if self.verbose >= 2 else None,
         )
         floor = self._scale_floor(objective)

@@ -134,3 +134,39 @@ def min_norm_least_squares(
         X * root[:, None], y * root, cond=cond, lapack_driver="gelsd"
     )
     return coef
+
+
+EIGEN_RTOL = 1e-10
+"""Eigenvalues of :math:`G` below this times the largest are treated as zero by
+:func:`min_norm_from_normal_equations`."""
+
+
+def min_norm_from_normal_equations(
+    gram: np.ndarray, cross: np.ndarray, rtol: float = EIGEN_RTOL
+) -> np.ndarray:
+    """Minimum-norm solution of :math:`G w = c` from :math:`G` and :math:`c` alone.
+
+    For data read in pieces (chunks, a Dask array, ``partial_fit``), where the
+    SVD of :func:`min_norm_least_squares` would need every row at once. With the
+    eigendecomposition :math:`G = V \\Lambda V^\\top`,
+    :math:`w = V_+ \\Lambda_+^{-1} V_+^\\top c` over the eigenvalues above ``rtol``
+    times the largest (singular values of the weighted ``X`` above
+    :math:`\\sqrt{\\mathrm{rtol}} = 10^{-5}` times the largest). Forming :math:`G`
+    squares the condition number, so this is coarser than the SVD: directions
+    that the SVD would still resolve can be dropped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])  # collinear columns
+    >>> y = np.array([1.0, 2.0, 3.0])
+    >>> np.round(min_norm_from_normal_equations(X.T @ X, X.T @ y), 12)
+    array([0.2, 0.4])
+    """
+    values, vectors = linalg.eigh(gram, check_finite=False)
+    top = values[-1] if values.size else 0.0
+    if not top > 0:
+        return np.zeros(gram.shape[0])
+    keep = values > rtol * top
+    basis = vectors[:, keep]
+    return basis @ ((basis.T @ cross) / values[keep])

@@ -16,11 +16,23 @@ closed form):
   (Portnoy and Koenker's "globbing") into the right-hand side
   :math:`X_F^\\top d_F = -X_F^\\top(w_F \\,\\mathrm{sign}(r_F))` and only a band of
   rows near the fit enters the LP. The fit is exact when no folded row changes
-  sign; otherwise those rows join the band and the LP is solved again.
+  sign; otherwise the band is widened and the LP solved again.
 - :func:`subgradient_lad`: subgradient ascent on the mean of
   :math:`-|r_i|` with a decaying step, the textbook method for a non-smooth
   objective. Slow and approximate; it is there to be read, not to be used on
   large problems.
+
+Data read in pieces
+-------------------
+Both solvers touch the rows only through a few sums, so they also run on data
+that is never in memory at once. :func:`banded_lad` takes the rows through an
+object with the methods of :class:`LADPasses` (each one pass over the data; the
+array functions :func:`irls_sums`, :func:`band_sums`, :func:`check_sums` compute
+one chunk's share) and gathers only the band of rows near the fit.
+:func:`subgradient_lad_by_sums` takes one function that returns the sums of an
+iterate. :func:`select_by_passes` finds a weighted quantile (the median of ``y``,
+a threshold on :math:`|r|`) exactly from histograms of the values' bits, one pass
+per 11 bits, then the few rows left.
 
 Neither knows about Laplace regression: arrays in, coefficients out. Exactness of
 a solution can be checked independently with :func:`scipy.optimize.linprog`.
@@ -28,7 +40,9 @@ a solution can be checked independently with :func:`scipy.optimize.linprog`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy import linalg
@@ -42,6 +56,12 @@ DIRECT_ROWS = 1000
 
 IRLS_MAX_ITER = 20
 IRLS_RTOL = 1e-6
+
+KEY_DIGITS = (11, 11, 11, 11, 11, 9)
+"""Bits of a value's 64-bit sort key examined by each pass of :func:`select_by_passes`."""
+
+MAX_GATHER = 50_000
+""":func:`select_by_passes` fetches the rows left once at most this many remain."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,37 @@ class LADResult:
     objective: float
     n_iter: int
     method: str
+
+
+class LADPasses(Protocol):
+    """The passes over the rows that :func:`banded_lad` needs.
+
+    ``d_i`` is a row of the design, ``r_i = y_i - d_i^\\top \\beta``. Only rows of
+    positive weight count.
+    """
+
+    def irls_system(
+        self, coef: np.ndarray | None, floor: float
+    ) -> tuple[np.ndarray, np.ndarray, float, float, int]:
+        """:func:`irls_sums` over all rows."""
+
+    def threshold(self, coef: np.ndarray, n_rows: int) -> float:
+        """A ``t`` with at least ``n_rows`` (and not many more) rows with
+        :math:`|r_i| \\le t`."""
+
+    def band(
+        self, coef: np.ndarray, threshold: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`band_sums` over all rows, the band's rows stacked."""
+
+    def check(
+        self, coef: np.ndarray, threshold: float, candidate: np.ndarray
+    ) -> tuple[int, float, float]:
+        """:func:`check_sums` over all rows: flipped rows, their largest
+        :math:`|r_i|`, and the objective at ``candidate``."""
+
+    def all_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every row of positive weight: design, ``y``, weights."""
 
 
 def least_absolute_deviations(
@@ -93,16 +144,67 @@ def least_absolute_deviations(
     keep = sample_weight > 0
     if not np.all(keep):
         X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
-    n, p = X.shape
     # The products here are tall and thin (p columns): a second BLAS thread saves
     # little, and on a busy machine its spin-waiting costs several times that.
     with single_blas_thread():
-        if n <= max(DIRECT_ROWS, 20 * p):
-            coef = _dual_lp(X, y, sample_weight, np.zeros(p))
-            if coef is None:
-                raise RuntimeError("HiGHS failed on the least-absolute-deviation LP.")
-            return LADResult(coef, _objective(X, y, sample_weight, coef), 1, "lp")
-        return _banded(X, y, sample_weight)
+        return banded_lad(_ArrayPasses(X, y, sample_weight), X.shape[1])
+
+
+def banded_lad(passes: LADPasses, n_features: int) -> LADResult:
+    """Exact least absolute deviations on rows reached only through ``passes``.
+
+    The steps: (1) IRLS from the least-squares fit (:func:`irls_sums`, one pass
+    per step) until the objective stalls; if at most ``max(DIRECT_ROWS, 20 p)``
+    rows have positive weight, they are gathered and the LP solved on all of
+    them instead; (2) a threshold ``t`` on the IRLS residuals that about
+    :math:`\\sqrt{p}\\, n^{2/3} / 2` rows fall under (Portnoy and Koenker's band
+    for a root-n start; IRLS starts closer); (3) those rows are gathered and the
+    others folded into the right-hand side with their signs; (4) the dual LP is
+    solved on the band; (5) a pass checks that no folded row changed side. If
+    one did, ``t`` grows to cover it and the band at least doubles, and (3)-(5)
+    repeat; a band of every row is the plain LP.
+
+    Parameters
+    ----------
+    passes : LADPasses
+    n_features : int
+        Columns of the design (an intercept is one of them).
+
+    Returns
+    -------
+    LADResult
+    """
+    p = n_features
+    least_squares = passes.irls_system(None, 0.0)
+    n = least_squares[-1]
+    if n <= max(DIRECT_ROWS, 20 * p):
+        X, y, w = passes.all_rows()
+        return _full_lp(X, y, w, 0)
+    coef, n_iter = _irls(passes, least_squares)
+    band_rows = int(min(n, max(20 * p, np.sqrt(p) * n ** (2.0 / 3.0) / 2)))
+    threshold = passes.threshold(coef, band_rows)
+    while True:
+        X, y, w, rhs = passes.band(coef, threshold)
+        if X.shape[0] >= n:  # nothing folded: the band is every row
+            return _full_lp(X, y, w, n_iter)
+        candidate = _dual_lp(X, y, w, rhs)
+        n_iter += 1
+        reach = threshold
+        if candidate is not None:
+            n_flipped, reach, objective = passes.check(coef, threshold, candidate)
+            if n_flipped == 0:
+                return LADResult(candidate, objective, n_iter, "irls+band lp")
+        # Folded signs were wrong (or could not be balanced, when the banded LP
+        # has no optimum): widen the band past every row that flipped.
+        band_rows = min(n, 2 * max(band_rows, X.shape[0]))
+        threshold = max(passes.threshold(coef, band_rows), reach)
+
+
+def _full_lp(X, y, w, n_iter: int) -> LADResult:
+    coef = _dual_lp(X, y, w, np.zeros(X.shape[1]))
+    if coef is None:
+        raise RuntimeError("HiGHS failed on the least-absolute-deviation LP.")
+    return LADResult(coef, _objective(X, y, w, coef), n_iter + 1, "lp")
 
 
 def _objective(X, y, w, coef) -> float:
@@ -124,80 +226,238 @@ def _dual_lp(X, y, w, rhs) -> np.ndarray | None:
     return -np.asarray(result.eqlin.marginals)
 
 
-def _irls(X, y, w) -> tuple[np.ndarray, int] | None:
-    """A few iteratively reweighted least-squares steps towards the LAD fit.
+# -- the sums of one chunk of rows ----------------------------------------------------------
+def irls_sums(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    coef: np.ndarray | None,
+    floor: float,
+) -> tuple[np.ndarray, np.ndarray, float, float, int]:
+    """One IRLS pass over rows: the next step's normal equations, and the objective.
 
-    Each solves :math:`\\min \\sum_i \\frac{w_i}{\\max(|r_i|, \\delta)} r_i^2` with the
-    previous residuals; the floor :math:`\\delta` keeps the weights finite. None
-    if a weighted normal matrix is singular (collinear columns).
+    With :math:`r_i = y_i - x_i^\\top \\beta` and :math:`v_i = w_i / \\max(|r_i|,
+    \\delta)` (:math:`v_i = w_i` when ``coef`` is None: the least-squares start),
+    returns :math:`\\sum v_i x_i x_i^\\top`, :math:`\\sum v_i x_i y_i`,
+    :math:`\\sum w_i |r_i|`, :math:`\\sum w_i` and the number of rows of
+    positive weight.
     """
-    coef = np.zeros(X.shape[1])
-    weights = w
-    previous = np.inf
-    n_iter = 0
-    while n_iter < IRLS_MAX_ITER:
-        n_iter += 1
-        root = np.sqrt(weights)
-        Z = X * root[:, None]
-        try:
-            factor = linalg.cho_factor(Z.T @ Z, check_finite=False)
-        except linalg.LinAlgError:
-            return None
-        coef = linalg.cho_solve(factor, Z.T @ (root * y), check_finite=False)
+    if coef is None:
+        absolute = np.abs(y)
+        v = w
+    else:
         absolute = np.abs(y - X @ coef)
-        current = float(w @ absolute)
-        if not np.isfinite(current):
-            return None
-        if previous - current <= IRLS_RTOL * current:
-            break
-        previous = current
-        floor = 1e-6 * current / w.sum()
-        weights = w / np.maximum(absolute, max(floor, np.finfo(float).tiny))
-    return coef, n_iter
+        v = w / np.maximum(absolute, floor)
+    root = np.sqrt(v)
+    Z = X * root[:, None]
+    return (
+        Z.T @ Z,
+        Z.T @ (root * y),
+        float(w @ absolute),
+        float(w.sum()),
+        int(np.count_nonzero(w > 0)),
+    )
 
 
-def _banded(X, y, w) -> LADResult:
-    n, p = X.shape
-    start = _irls(X, y, w)
-    if start is None:
-        coef = _dual_lp(X, y, w, np.zeros(p))
-        if coef is None:
-            raise RuntimeError("HiGHS failed on the least-absolute-deviation LP.")
-        return LADResult(coef, _objective(X, y, w, coef), 1, "lp")
-    coef, n_iter = start
+def band_sums(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, coef: np.ndarray, threshold: float
+) -> tuple[list, list, list, np.ndarray]:
+    """Split rows at :math:`|r_i| \\le t`: the band's rows, and the folded rest.
+
+    Returns ``[X_band], [y_band], [w_band]`` (one-element lists, so that adding
+    the results of two chunks concatenates them) and the folded right-hand side
+    :math:`-\\sum_{|r_i| > t} w_i\\, \\mathrm{sign}(r_i)\\, x_i`.
+    """
     residuals = y - X @ coef
-    # Portnoy and Koenker's band size for a root-n start; IRLS starts closer.
-    band_rows = int(min(n, max(20 * p, np.sqrt(p) * n ** (2.0 / 3.0) / 2)))
-    in_band = np.zeros(n, dtype=bool)
-    signs = np.sign(residuals)
-    while True:
-        in_band[np.argpartition(np.abs(residuals), band_rows - 1)[:band_rows]] = True
-        folded = ~in_band
-        rhs = -(X[folded].T @ (w[folded] * signs[folded]))
-        candidate = _dual_lp(X[in_band], y[in_band], w[in_band], rhs)
+    positive = w > 0
+    near = positive & (np.abs(residuals) <= threshold)
+    folded = np.where(positive & ~near, w * np.sign(residuals), 0.0)
+    return [X[near]], [y[near]], [w[near]], -(X.T @ folded)
+
+
+def check_sums(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    coef: np.ndarray,
+    threshold: float,
+    candidate: np.ndarray,
+) -> tuple[int, list, float]:
+    """Whether the folded rows kept their side at ``candidate``.
+
+    A row folded at ``coef`` (:math:`|r_i| > t`) is wrong when its residual at
+    ``candidate`` has the other sign; a residual of exactly zero is allowed (the
+    row's sign term is then a valid subgradient). Returns the number of wrong
+    rows, ``[their |r_i| at coef]`` and :math:`\\sum_i w_i |r_i|` at ``candidate``.
+    """
+    residuals = y - X @ coef
+    new = y - X @ candidate
+    folded = (w > 0) & (np.abs(residuals) > threshold)
+    flipped = folded & (residuals * new < 0)
+    return (
+        int(np.count_nonzero(flipped)),
+        [np.abs(residuals[flipped])],
+        float(w @ np.abs(new)),
+    )
+
+
+class _ArrayPasses:
+    """:class:`LADPasses` over arrays in memory (rows of positive weight)."""
+
+    def __init__(self, X, y, w):
+        self.X, self.y, self.w = X, y, w
+
+    def irls_system(self, coef, floor):
+        return irls_sums(self.X, self.y, self.w, coef, floor)
+
+    def threshold(self, coef, n_rows):
+        absolute = np.abs(self.y - self.X @ coef)
+        return float(np.partition(absolute, n_rows - 1)[n_rows - 1])
+
+    def band(self, coef, threshold):
+        X, y, w, rhs = band_sums(self.X, self.y, self.w, coef, threshold)
+        return X[0], y[0], w[0], rhs
+
+    def check(self, coef, threshold, candidate):
+        n_flipped, reach, objective = check_sums(
+            self.X, self.y, self.w, coef, threshold, candidate
+        )
+        return n_flipped, float(np.max(reach[0], initial=0.0)), objective
+
+    def all_rows(self):
+        return self.X, self.y, self.w
+
+
+def _irls(passes: LADPasses, least_squares: tuple) -> tuple[np.ndarray, int]:
+    """IRLS steps towards the LAD fit, each one pass over the rows.
+
+    Each step solves :math:`\\min \\sum_i \\frac{w_i}{\\max(|r_i|, \\delta)} r_i^2`
+    with the residuals of the previous step; the first is least squares, whose
+    system ``least_squares`` (:func:`irls_sums` with no ``coef``) the caller has
+    summed already. The floor :math:`\\delta`, :math:`10^{-6}` times the mean
+    absolute residual of the step before, keeps the weights finite. A step's
+    objective is known one pass later, with the next step's system; the best
+    step and the number of steps are returned.
+    """
+    gram, rhs, value, weight, _ = least_squares
+    best, best_value, previous, n_iter = None, np.inf, np.inf, 0
+    while n_iter < IRLS_MAX_ITER:
+        coef = _solve_symmetric(gram, rhs)
         n_iter += 1
-        if candidate is not None:
-            new_residuals = y - X @ candidate
-            # A folded row is wrong if its residual changed sign, or if it was
-            # folded with sign 0 and is no longer on the fit.
-            flipped = folded & (signs * new_residuals <= 0) & (new_residuals != 0)
-            if not np.any(flipped):
-                return LADResult(
-                    candidate,
-                    float(w @ np.abs(new_residuals)),
-                    n_iter,
-                    "irls+band lp",
-                )
-            in_band |= flipped
-            residuals = np.where(in_band, new_residuals, residuals)
-        # The folded signs were wrong somewhere (or the banded LP had no optimum,
-        # which happens when they cannot be balanced): widen the band.
-        band_rows = min(n, 2 * band_rows)
-        if band_rows == n:
-            coef = _dual_lp(X, y, w, np.zeros(p))
-            if coef is None:
-                raise RuntimeError("HiGHS failed on the least-absolute-deviation LP.")
-            return LADResult(coef, _objective(X, y, w, coef), n_iter + 1, "lp")
+        floor = max(1e-6 * value / weight, np.finfo(float).tiny)
+        gram, rhs, value, _, _ = passes.irls_system(coef, floor)
+        if value < best_value:
+            best, best_value = coef, value
+        if not previous - value > IRLS_RTOL * value:  # stalled, or worse
+            break
+        previous = value
+    return (coef if best is None else best), n_iter
+
+
+def _solve_symmetric(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """:math:`G^{-1} b` by Cholesky, or the minimum-norm solution when singular."""
+    try:
+        factor = linalg.cho_factor(gram, check_finite=False)
+        return linalg.cho_solve(factor, rhs, check_finite=False)
+    except linalg.LinAlgError:
+        return linalg.lstsq(gram, rhs, check_finite=False)[0]
+
+
+# -- exact weighted quantiles from a few passes -------------------------------------------
+def sortable_keys(values: np.ndarray) -> np.ndarray:
+    """Unsigned 64-bit keys that sort like the float64 ``values``.
+
+    The sign bit is flipped for positive numbers and every bit for negative
+    ones, so that comparing keys as integers compares the numbers.
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
+    negative = (bits >> np.uint64(63)).astype(bool)
+    return np.where(negative, ~bits, bits | np.uint64(1 << 63))
+
+
+def float_from_key(key: int) -> float:
+    """Inverse of :func:`sortable_keys` for one key."""
+    key = np.uint64(key)
+    bits = key ^ np.uint64(1 << 63) if key >> np.uint64(63) else ~key
+    return float(np.array(bits, dtype=np.uint64).view(np.float64))
+
+
+def _digit_bits(level: int) -> tuple[int, int]:
+    """(bits above the digit, width of the digit) at ``level``."""
+    return sum(KEY_DIGITS[:level]), KEY_DIGITS[level]
+
+
+def key_histogram(
+    values: np.ndarray, masses: np.ndarray, prefix: int, level: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mass and count of the values whose key starts with ``prefix``, by next digit.
+
+    ``prefix`` holds the top bits of the key fixed by the previous ``level``
+    passes (see :data:`KEY_DIGITS`); values of zero mass are left out.
+    """
+    high, width = _digit_bits(level)
+    keys = sortable_keys(values)
+    keep = masses > 0
+    if level > 0:
+        keep &= (keys >> np.uint64(64 - high)) == np.uint64(prefix)
+    digits = (keys[keep] >> np.uint64(64 - high - width)) & np.uint64((1 << width) - 1)
+    digits = digits.astype(np.intp)
+    return (
+        np.bincount(digits, masses[keep], minlength=1 << width),
+        np.bincount(digits, minlength=1 << width),
+    )
+
+
+def key_bucket(
+    values: np.ndarray, masses: np.ndarray, prefix: int, level: int
+) -> np.ndarray:
+    """Boolean mask of the values of positive mass whose key starts with ``prefix``."""
+    high = sum(KEY_DIGITS[:level])
+    keep = masses > 0
+    if level == 0:
+        return keep
+    return keep & ((sortable_keys(values) >> np.uint64(64 - high)) == np.uint64(prefix))
+
+
+def select_by_passes(
+    histogram: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    gather: Callable[[int, int], tuple[np.ndarray, np.ndarray]] | None,
+    target: float,
+    *,
+    max_gather: int = MAX_GATHER,
+) -> float:
+    """The smallest value ``v`` whose mass at or below it reaches ``target``.
+
+    The lower weighted quantile, found from sums: ``histogram(prefix, level)``
+    returns :func:`key_histogram` summed over all the data, and ``gather(prefix,
+    level)`` the values and masses of the rows whose key starts with ``prefix``
+    (the rows :func:`key_bucket` marks). Each histogram fixes the next 11 bits of
+    the answer's key (a radix selection, exact with any ties); once at most
+    ``max_gather`` rows are left, they are gathered and sorted. With ``gather``
+    None, the answer is rounded up to the largest value whose key starts with
+    the 22 bits found by two passes: a value with at least ``target`` mass at or
+    below it, less than 0.1% (relative) above the exact one.
+    """
+    prefix, level, below, remaining = 0, 0, 0.0, None
+    while True:
+        if gather is not None and remaining is not None and remaining <= max_gather:
+            values, masses = gather(prefix, level)
+            order = np.argsort(values, kind="stable")
+            cumulative = below + np.cumsum(masses[order])
+            index = min(int(np.searchsorted(cumulative, target)), len(order) - 1)
+            return float(values[order][index])
+        if level == len(KEY_DIGITS) or (gather is None and level == 2):
+            free = 64 - sum(KEY_DIGITS[:level])
+            return float_from_key((prefix << free) | ((1 << free) - 1))
+        mass, count = histogram(prefix, level)
+        cumulative = below + np.cumsum(mass)
+        digit = int(np.searchsorted(cumulative, target))
+        if digit >= len(mass):  # rounding left the total short of target
+            digit = int(np.flatnonzero(count)[-1])
+        below = float(cumulative[digit] - mass[digit])
+        remaining = int(count[digit])
+        prefix = (prefix << KEY_DIGITS[level]) | digit
+        level += 1
 
 
 def weighted_median(values: np.ndarray, sample_weight: np.ndarray) -> float:
@@ -220,12 +480,76 @@ def subgradient_lad(
     start: tuple[np.ndarray, float] | None = None,
     callback: Callback | None = None,
 ) -> tuple[OptimizeResult, np.ndarray, float]:
-    """Subgradient ascent on :math:`f(\\beta) = -\\sum_i w_i |r_i| / W`.
+    """Subgradient ascent on :math:`f(\\beta) = -\\sum_i w_i |r_i| / W`, in memory.
 
-    The features are standardised (weighted mean 0 and variance 1, or root mean
-    square 1 without an intercept) so that one step size suits every
-    coefficient. From :math:`\\beta = 0` and the intercept at the weighted median
-    of ``y``, each iteration takes
+    Standardises the features (weighted mean 0 and variance 1, or root mean
+    square 1 without an intercept), starts from :math:`\\beta = 0` and the
+    intercept at the weighted median of ``y`` (or ``start=(coef, intercept)``),
+    and runs :func:`subgradient_lad_by_sums`; see there for the iteration.
+
+    Returns
+    -------
+    result : OptimizeResult
+        ``theta`` is ``[coef, intercept]`` in the original units; ``value`` and
+        ``history`` hold :math:`f` of the best iterate so far.
+    coef : ndarray of shape (n_features,)
+    intercept : float
+    """
+    w = sample_weight
+    total = float(w.sum())
+    x_mean = (w @ X) / total if fit_intercept else np.zeros(X.shape[1])
+    x_scale = np.sqrt((w @ (X - x_mean) ** 2) / total)
+    if start is None:
+        start = (np.zeros(X.shape[1]), weighted_median(y, w) if fit_intercept else 0.0)
+
+    def sums(coef, intercept):
+        return subgradient_sums(X, y, w, coef, intercept)
+
+    return subgradient_lad_by_sums(
+        sums,
+        x_mean,
+        x_scale,
+        total,
+        start,
+        fit_intercept=fit_intercept,
+        learning_rate=learning_rate,
+        max_iter=max_iter,
+        tol=tol,
+        patience=patience,
+        callback=callback,
+    )
+
+
+def subgradient_sums(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, coef: np.ndarray, intercept: float
+) -> tuple[float, np.ndarray, float]:
+    """:math:`\\sum_i w_i |r_i|`, :math:`\\sum_i w_i\\,\\mathrm{sign}(r_i)\\, x_i` and
+    :math:`\\sum_i w_i\\,\\mathrm{sign}(r_i)` for :math:`r = y - X\\beta - b`."""
+    residuals = y - X @ coef - intercept
+    signs = w * np.sign(residuals)
+    return float(w @ np.abs(residuals)), X.T @ signs, float(signs.sum())
+
+
+def subgradient_lad_by_sums(
+    sums: Callable[[np.ndarray, float], tuple[float, np.ndarray, float]],
+    x_mean: np.ndarray,
+    x_scale: np.ndarray,
+    total_weight: float,
+    start: tuple[np.ndarray, float],
+    *,
+    fit_intercept: bool = True,
+    learning_rate: float = 1.0,
+    max_iter: int = 1000,
+    tol: float = 1e-6,
+    patience: int = 50,
+    callback: Callback | None = None,
+) -> tuple[OptimizeResult, np.ndarray, float]:
+    """Subgradient ascent on :math:`f(\\beta) = -\\sum_i w_i |r_i| / W`, from sums.
+
+    ``sums(coef, intercept)`` returns :func:`subgradient_sums` over all rows (one
+    pass). The iterate lives on standardised features :math:`z = (x - \\bar x) /
+    \\sigma_x` (``x_mean``, ``x_scale``) so that one step size suits every
+    coefficient; each iteration takes
 
     .. math:: \\beta_{k+1} = \\beta_k + \\frac{\\gamma\\, D_k}{k}\\,
        \\frac{g_k}{\\lVert g_k \\rVert}, \\qquad
@@ -238,8 +562,8 @@ def subgradient_lad(
     methods. The objective is not monotone along the way, so the best iterate is
     kept. There is no gradient to test at a kink: the method stops when the best
     value has improved by less than ``tol`` (relative) over the last
-    ``patience`` iterations. ``start=(coef, intercept)`` replaces the default
-    starting point.
+    ``patience`` iterations. A column with ``x_scale`` zero (constant) keeps
+    its starting coefficient.
 
     Returns
     -------
@@ -249,29 +573,21 @@ def subgradient_lad(
     coef : ndarray of shape (n_features,)
     intercept : float
     """
-    w = sample_weight
-    total = float(w.sum())
-    if fit_intercept:
-        x_mean = (w @ X) / total
-        centred = X - x_mean
-    else:
-        x_mean = np.zeros(X.shape[1])
-        centred = X
-    x_scale = np.sqrt((w @ centred**2) / total)
-    x_scale[x_scale == 0] = 1.0  # a constant column keeps a zero coefficient
-    Z = centred / x_scale
-    if start is None:
-        beta = np.zeros(X.shape[1])
-        intercept = weighted_median(y, w) if fit_intercept else 0.0
-    else:
-        beta = np.asarray(start[0], dtype=float) * x_scale
-        intercept = float(start[1]) + float(x_mean @ start[0])
+    moving = x_scale > 0
+    x_scale = np.where(moving, x_scale, 1.0)
+    total = float(total_weight)
+    # beta and the intercept on the standardised features; the sums are taken in
+    # the original units, where b = b_z - x_mean . coef.
+    beta = np.asarray(start[0], dtype=float) * x_scale
+    intercept = float(start[1]) + float(x_mean @ start[0])
 
-    def mean_abs(beta, intercept):
-        residuals = y - Z @ beta - intercept
-        return float(w @ np.abs(residuals)) / total, residuals
+    def evaluate(beta, intercept):
+        coef = beta / x_scale
+        absolute, x_signs, signs = sums(coef, intercept - float(x_mean @ coef))
+        grad = np.where(moving, (x_signs - x_mean * signs) / x_scale, 0.0) / total
+        return absolute / total, grad, signs / total if fit_intercept else 0.0
 
-    current, residuals = mean_abs(beta, intercept)
+    current, grad_beta, grad_intercept = evaluate(beta, intercept)
     best = (current, beta.copy(), intercept)
     history = [-current]
     converged, message = False, f"max_iter={max_iter} reached"
@@ -287,9 +603,6 @@ def subgradient_lad(
             converged = True
             message = f"best value improved by < tol over {patience} iterations"
             break
-        signs = np.sign(residuals) * w
-        grad_beta = (Z.T @ signs) / total
-        grad_intercept = float(signs.sum()) / total if fit_intercept else 0.0
         norm = float(np.sqrt(grad_beta @ grad_beta + grad_intercept**2))
         if norm == 0.0:
             n_iter -= 1
@@ -298,7 +611,7 @@ def subgradient_lad(
         step = learning_rate * current / (n_iter * norm)
         beta = beta + step * grad_beta
         intercept = intercept + step * grad_intercept
-        current, residuals = mean_abs(beta, intercept)
+        current, grad_beta, grad_intercept = evaluate(beta, intercept)
         if current < best[0]:
             best = (current, beta.copy(), intercept)
         history.append(-best[0])

@@ -347,6 +347,96 @@ def test_laplace_check_gradient_away_from_kinks():
     assert check_gradient(LaplaceRegressor(), X, y, random_state=0, eps=1e-8) < 1e-5
 
 
+# -- LinearGaussianRegressor.partial_fit ---------------------------------------------------
+def assert_same_gaussian_fit(model, reference, rtol=1e-10):
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=rtol)
+    assert model.intercept_ == pytest.approx(reference.intercept_, rel=rtol, abs=0)
+    assert model.sigma2_ == pytest.approx(reference.sigma2_, rel=rtol)
+    assert model.loglik_ == pytest.approx(reference.loglik_, rel=rtol)
+    np.testing.assert_allclose(model.coef_se_, reference.coef_se_, rtol=rtol)
+    if reference.fit_intercept:
+        assert model.intercept_se_ == pytest.approx(reference.intercept_se_, rel=rtol)
+    assert model.n_samples_seen_ == pytest.approx(reference.n_samples_seen_, rel=1e-14)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("cuts", [[1], [40, 41, 200], [5, 100, 250, 251]])
+def test_partial_fit_equals_fit_on_all_rows_and_statsmodels(fit_intercept, cuts):
+    X, y = gaussian_data(23, n=300)
+    if fit_intercept:
+        X += 1e4  # large means: running sums of squares would lose 8 digits here
+    weights = np.random.default_rng(23).integers(0, 4, size=300).astype(float)
+    weights[0] = 1.0  # a first batch of one row
+    stream = LinearGaussianRegressor(fit_intercept=fit_intercept)
+    for rows in np.split(np.arange(300), cuts):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a first batch of 1 row
+            stream.partial_fit(X[rows], y[rows], sample_weight=weights[rows])
+    assert stream.solver_route_ == "Cholesky"
+    whole = LinearGaussianRegressor(fit_intercept=fit_intercept).fit(
+        X, y, sample_weight=weights
+    )
+    assert_same_gaussian_fit(stream, whole)
+    design = sm.add_constant(X) if fit_intercept else X
+    wls = sm.WLS(y, design, weights=weights).fit()
+    params = wls.params[1:] if fit_intercept else wls.params
+    np.testing.assert_allclose(stream.coef_, params, rtol=1e-9)
+    # Frequency weights: the log-likelihood of each row counted w_i times.
+    rss = weights @ (y - design @ wls.params) ** 2
+    total = weights.sum()
+    loglik = -0.5 * total * (np.log(2 * np.pi * rss / total) + 1)
+    assert stream.loglik_ == pytest.approx(loglik, rel=1e-10)
+    assert stream.converged_ and stream.n_iter_ == 1
+
+
+def test_partial_fit_after_fit_continues_and_fit_starts_over():
+    X, y = gaussian_data(24, n=200)
+    model = LinearGaussianRegressor(solver="lbfgs").fit(X[:120], y[:120])
+    model.partial_fit(X[120:], y[120:])
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(model.coef_, ols.params[1:], rtol=1e-10)
+    assert model.loglik_ == pytest.approx(ols.llf, rel=1e-10)
+    model.fit(X[:50], y[:50])
+    np.testing.assert_allclose(
+        model.coef_, sm.OLS(y[:50], sm.add_constant(X[:50])).fit().params[1:], rtol=1e-6
+    )
+    model.partial_fit(X[50:], y[50:])
+    np.testing.assert_allclose(model.coef_, ols.params[1:], rtol=1e-10)
+
+
+def test_partial_fit_with_fewer_rows_than_features_then_enough():
+    rng = np.random.default_rng(25)
+    X, y = rng.normal(size=(40, 6)), rng.normal(size=40)
+    model = LinearGaussianRegressor()
+    with (
+        pytest.warns(UserWarning, match="passes through every sample"),
+        pytest.warns(UserWarning, match="standard errors are set to NaN"),
+    ):
+        model.partial_fit(X[:4], y[:4])
+    centred = X[:4] - X[:4].mean(axis=0)
+    np.testing.assert_allclose(
+        model.coef_, np.linalg.pinv(centred) @ (y[:4] - y[:4].mean()), rtol=1e-7
+    )
+    assert model.solver_route_.startswith("eigendecomposition")
+    model.partial_fit(X[4:], y[4:])
+    assert_same_gaussian_fit(model, LinearGaussianRegressor().fit(X, y))
+
+
+def test_partial_fit_checks_its_input():
+    X, y = gaussian_data(26, n=30)
+    model = LinearGaussianRegressor().partial_fit(X, y)
+    with pytest.raises(ValueError, match="X has 2 features"):
+        model.partial_fit(X[:, :2], y)
+    with pytest.raises(ValueError, match="NaN"):
+        model.partial_fit(np.where(X > 2.5, np.nan, X), y)
+    model.partial_fit(X[:5], y[:5], sample_weight=np.zeros(5))  # weighs nothing
+    assert model.n_samples_seen_ == 30
+    with pytest.raises(ValueError, match="sum to zero"):
+        LinearGaussianRegressor().partial_fit(X, y, sample_weight=np.zeros(30))
+    with pytest.raises(ValueError, match="fit_intercept"):
+        LinearGaussianRegressor(fit_intercept="yes").partial_fit(X, y)
+
+
 # -- both --------------------------------------------------------------------------------
 @pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
 def test_bad_input_raises_clear_errors(Estimator):

@@ -7,10 +7,11 @@ from scipy.optimize import approx_fprime
 
 from skmle.models import linear
 from skmle.models.base import Batch
-from skmle.models.linear import WeightedSums, centred_cross_products
+from skmle.models.linear import LinearMoments, WeightedSums, centred_cross_products
 from skmle.models.linear_gaussian import (
     LinearGaussianLogLikelihood,
     inverse_from_factor,
+    min_norm_from_normal_equations,
     min_norm_least_squares,
     solve_normal_equations,
 )
@@ -147,3 +148,76 @@ def test_min_norm_least_squares_is_the_pseudoinverse_solution():
         X.repeat(counts, axis=0), y.repeat(counts), np.ones(counts.sum())
     )
     np.testing.assert_allclose(coef, repeated, rtol=1e-9)
+
+
+# -- moments merged chunk by chunk -------------------------------------------------------
+def weighted_reference(X, y, w):
+    """Moments by NumPy's weighted averages on all rows at once."""
+    x_mean = np.average(X, axis=0, weights=w)
+    y_mean = np.average(y, weights=w)
+    Xc, yc = X - x_mean, y - y_mean
+    return x_mean, y_mean, (Xc * w[:, None]).T @ Xc, Xc.T @ (w * yc), w @ yc**2
+
+
+@pytest.mark.parametrize("cuts", [[], [1], [7, 8, 30], [13, 13, 40]])
+def test_moments_merged_by_chunks_equal_numpy_on_all_rows(cuts):
+    rng = np.random.default_rng(8)
+    X, y = data(rng, n=50)
+    X += 1e6  # means far from zero: raw sums of squares would lose ~12 digits
+    y += 1e6
+    w = rng.integers(0, 4, size=50).astype(float)
+    w[13:30] = 0.0  # a chunk of zero weight
+    parts = [
+        LinearMoments.from_batch(Batch(X[rows], y[rows], w[rows]))
+        for rows in np.split(np.arange(50), cuts)
+    ]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merged + part
+    x_mean, y_mean, xx, xy, yy = weighted_reference(X, y, w)
+    assert merged.weight == w.sum()
+    np.testing.assert_allclose(merged.x_mean, x_mean, rtol=1e-14)
+    assert merged.y_mean == pytest.approx(y_mean, rel=1e-14)
+    # The means carry a rounding of 1e6 * eps each; relative to the spread that is
+    # ~1e-10 (raw sums of squares would have lost 1e12 * eps ~ 1e-4).
+    scale = np.max(np.abs(xx))
+    np.testing.assert_allclose(merged.xx, xx, rtol=1e-9, atol=1e-9 * scale)
+    np.testing.assert_allclose(merged.xy, xy, rtol=1e-9, atol=1e-9 * np.max(abs(xy)))
+    assert merged.yy == pytest.approx(yy, rel=1e-9)
+
+
+def test_normal_equations_with_and_without_intercept():
+    rng = np.random.default_rng(9)
+    X, y = data(rng, n=40)
+    w = rng.uniform(0.5, 2.0, size=40)
+    moments = LinearMoments.from_batch(Batch(X[:15], y[:15], w[:15]))
+    moments = moments + LinearMoments.from_batch(Batch(X[15:], y[15:], w[15:]))
+    gram, cross, square = moments.normal_equations(fit_intercept=False)
+    np.testing.assert_allclose(gram, X.T @ (X * w[:, None]), rtol=1e-12)
+    np.testing.assert_allclose(cross, X.T @ (w * y), rtol=1e-12)
+    assert square == pytest.approx(w @ y**2, rel=1e-12)
+    _, _, xx, xy, yy = weighted_reference(X, y, w)
+    gram, cross, square = moments.normal_equations(fit_intercept=True)
+    np.testing.assert_allclose(gram, xx, rtol=1e-12)
+    np.testing.assert_allclose(cross, xy, rtol=1e-12)
+    assert square == pytest.approx(yy, rel=1e-12)
+
+
+def test_a_chunk_of_zero_weight_has_zero_moments():
+    X, y = data(np.random.default_rng(10), n=5)
+    empty = LinearMoments.from_batch(Batch(X, y, np.zeros(5)))
+    assert empty.weight == 0.0 and not np.any(empty.xx)
+    full = LinearMoments.from_batch(Batch(X, y, np.ones(5)))
+    assert (empty + full) is full and (full + empty) is full
+
+
+def test_min_norm_from_normal_equations_is_the_pseudoinverse_solution():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(6, 10))  # more columns than rows: rank 6
+    y = rng.normal(size=6)
+    coef = min_norm_from_normal_equations(X.T @ X, X.T @ y)
+    np.testing.assert_allclose(coef, np.linalg.pinv(X) @ y, rtol=1e-8)
+    collinear = np.column_stack([X[:, :3], X[:, 0] - X[:, 1]])
+    coef = min_norm_from_normal_equations(collinear.T @ collinear, collinear.T @ y)
+    np.testing.assert_allclose(coef, np.linalg.pinv(collinear) @ y, rtol=1e-8)
+    assert not np.any(min_norm_from_normal_equations(np.zeros((2, 2)), np.zeros(2)))

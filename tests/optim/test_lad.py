@@ -7,8 +7,19 @@ from scipy.optimize import linprog
 
 from skmle.optim import lad
 from skmle.optim.lad import (
+    band_sums,
+    banded_lad,
+    check_sums,
+    float_from_key,
+    irls_sums,
+    key_bucket,
+    key_histogram,
     least_absolute_deviations,
+    select_by_passes,
+    sortable_keys,
     subgradient_lad,
+    subgradient_lad_by_sums,
+    subgradient_sums,
     weighted_median,
 )
 
@@ -101,3 +112,178 @@ def test_subgradient_stops_when_the_best_value_stalls():
     assert result.converged and result.n_iter < 100_000
     optimum = primal_lp_optimum(X1, y, w) / 200
     assert -result.value <= optimum * (1 + 1e-3)
+
+
+# -- rows reached only through sums over chunks ---------------------------------------------
+class ChunkPasses:
+    """LADPasses over a list of row chunks, adding each chunk's sums."""
+
+    def __init__(self, X, y, w, n_chunks):
+        self.chunks = list(
+            zip(
+                np.array_split(X, n_chunks),
+                np.array_split(y, n_chunks),
+                np.array_split(w, n_chunks),
+                strict=True,
+            )
+        )
+
+    def irls_system(self, coef, floor):
+        parts = [irls_sums(X, y, w, coef, floor) for X, y, w in self.chunks]
+        return tuple(sum(values) for values in zip(*parts, strict=True))
+
+    def threshold(self, coef, n_rows):
+        def histogram(prefix, level):
+            parts = [
+                key_histogram(np.abs(y - X @ coef), (w > 0) * 1.0, prefix, level)
+                for X, y, w in self.chunks
+            ]
+            return tuple(sum(values) for values in zip(*parts, strict=True))
+
+        return select_by_passes(histogram, None, n_rows)
+
+    def band(self, coef, threshold):
+        parts = [band_sums(X, y, w, coef, threshold) for X, y, w in self.chunks]
+        X, y, w, rhs = zip(*parts, strict=True)
+        return (
+            np.concatenate([x[0] for x in X]),
+            np.concatenate([v[0] for v in y]),
+            np.concatenate([v[0] for v in w]),
+            sum(rhs),
+        )
+
+    def check(self, coef, threshold, candidate):
+        parts = [
+            check_sums(X, y, w, coef, threshold, candidate) for X, y, w in self.chunks
+        ]
+        n_flipped = sum(p[0] for p in parts)
+        reach = np.concatenate([p[1][0] for p in parts])
+        return n_flipped, float(np.max(reach, initial=0.0)), sum(p[2] for p in parts)
+
+    def all_rows(self):
+        keep = [w > 0 for _, _, w in self.chunks]
+        return tuple(
+            np.concatenate(
+                [part[i][k] for part, k in zip(self.chunks, keep, strict=True)]
+            )
+            for i in range(3)
+        )
+
+
+def test_sortable_keys_order_like_the_floats_and_invert():
+    values = np.array([3.5, -0.0, 0.0, -2.0, 1e-300, -1e300, np.inf, -np.inf, 7.0])
+    keys = sortable_keys(values)
+    assert np.all(np.diff(keys[np.argsort(values, kind="stable")].astype(float)) >= 0)
+    order = np.argsort(keys, kind="stable")
+    assert np.all(np.diff(values[order]) >= 0)
+    for value, key in zip(values, keys, strict=True):
+        assert float_from_key(int(key)) == value
+
+
+def chunk_histogram(chunks, prefix, level):
+    parts = [key_histogram(v, m, prefix, level) for v, m in chunks]
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+
+def chunk_gather(chunks, prefix, level):
+    rows = [key_bucket(v, m, prefix, level) for v, m in chunks]
+    return (
+        np.concatenate([v[r] for (v, _), r in zip(chunks, rows, strict=True)]),
+        np.concatenate([m[r] for (_, m), r in zip(chunks, rows, strict=True)]),
+    )
+
+
+@pytest.mark.parametrize("max_gather", [0, 3, 10_000])
+@pytest.mark.parametrize("ties", [False, True])
+def test_select_by_passes_is_the_weighted_median(max_gather, ties):
+    rng = np.random.default_rng(14)
+    values = rng.normal(size=1001) * 10.0 ** rng.integers(-5, 5, size=1001)
+    if ties:
+        values = rng.integers(-3, 3, size=1001).astype(float)
+    weights = rng.integers(0, 4, size=1001).astype(float)
+    chunks = list(
+        zip(np.array_split(values, 7), np.array_split(weights, 7), strict=True)
+    )
+    median = select_by_passes(
+        lambda p, lv: chunk_histogram(chunks, p, lv),
+        lambda p, lv: chunk_gather(chunks, p, lv),
+        0.5 * weights.sum(),
+        max_gather=max_gather,
+    )
+    # Reference: the lower median of the rows repeated by their integer weights.
+    repeated = np.sort(np.repeat(values, weights.astype(int)))
+    assert median == repeated[int(np.ceil(len(repeated) / 2)) - 1]
+    assert median == weighted_median(values, weights)
+
+
+def test_select_by_passes_without_gather_bounds_a_count_quantile():
+    rng = np.random.default_rng(15)
+    values = np.abs(rng.standard_cauchy(size=5000))
+    values[:10] = 0.0
+    ones = np.ones(5000)
+    chunks = list(zip(np.array_split(values, 4), np.array_split(ones, 4), strict=True))
+    for k in (1, 10, 11, 400, 5000):
+        t = select_by_passes(lambda p, lv: chunk_histogram(chunks, p, lv), None, k)
+        exact = np.sort(values)[k - 1]
+        assert np.count_nonzero(values <= t) >= k
+        assert exact <= t <= exact * (1 + 2.0**-10) or (exact == 0 and t < 1e-300)
+
+
+@pytest.mark.parametrize("irls_max_iter", [1, 20])
+def test_banded_lad_over_chunks_is_exact(monkeypatch, irls_max_iter):
+    rng = np.random.default_rng(16)
+    X, y = regression_data(rng, 3000, 4)
+    w = rng.integers(0, 3, size=3000).astype(float)
+    monkeypatch.setattr(lad, "IRLS_MAX_ITER", irls_max_iter)
+    passes = ChunkPasses(X, y, w, n_chunks=9)
+    result = banded_lad(passes, 4)
+    assert result.method == "irls+band lp"
+    assert result.objective == pytest.approx(w @ np.abs(y - X @ result.coef))
+    keep = w > 0
+    optimum = primal_lp_optimum(X[keep], y[keep], w[keep])
+    assert result.objective <= optimum * (1 + 1e-9)
+    in_memory = least_absolute_deviations(X, y, w)
+    np.testing.assert_allclose(result.coef, in_memory.coef, rtol=1e-8)
+    if irls_max_iter == 1:  # least squares is far off: signs flip, the band grows
+        assert result.n_iter >= 3
+
+
+def test_banded_lad_on_few_rows_solves_one_lp():
+    rng = np.random.default_rng(17)
+    X, y = regression_data(rng, 300, 3)
+    result = banded_lad(ChunkPasses(X, y, np.ones(300), n_chunks=4), 3)
+    assert result.method == "lp"
+    assert result.objective <= primal_lp_optimum(X, y, np.ones(300)) * (1 + 1e-9)
+
+
+def test_subgradient_by_sums_over_chunks_follows_the_in_memory_iterates():
+    rng = np.random.default_rng(18)
+    X1, y = regression_data(rng, 500, 4)
+    X, w = X1[:, :-1] * [1.0, 5.0, 0.2] + 3.0, rng.uniform(0.5, 2.0, size=500)
+    _, coef, intercept = subgradient_lad(X, y, w, max_iter=300, tol=0.0)
+
+    def sums(coef, intercept):
+        parts = [
+            subgradient_sums(Xc, yc, wc, coef, intercept)
+            for Xc, yc, wc in zip(
+                np.array_split(X, 6),
+                np.array_split(y, 6),
+                np.array_split(w, 6),
+                strict=True,
+            )
+        ]
+        return tuple(sum(values) for values in zip(*parts, strict=True))
+
+    x_mean = np.average(X, axis=0, weights=w)
+    x_scale = np.sqrt(np.average((X - x_mean) ** 2, axis=0, weights=w))
+    start = (np.zeros(3), weighted_median(y, w))
+    result, coef_c, intercept_c = subgradient_lad_by_sums(
+        sums, x_mean, x_scale, w.sum(), start, max_iter=300, tol=0.0
+    )
+    np.testing.assert_allclose(coef_c, coef, rtol=1e-8)
+    assert intercept_c == pytest.approx(intercept, rel=1e-8)
+    optimum = primal_lp_optimum(X1, y, w) / w.sum()
+    assert -result.value == pytest.approx(
+        np.average(np.abs(y - X @ coef_c - intercept_c), weights=w), rel=1e-12
+    )
+    assert -result.value <= optimum * (1 + 1e-2)
