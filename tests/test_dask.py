@@ -2,7 +2,8 @@
 
 The references are NumPy's weighted moments, SciPy's log-density and the same
 estimator fitted in memory. One module-scoped LocalCluster (three worker processes
-on loopback) serves every test; two tests kill a worker in the middle of a fit.
+on loopback, the ``client`` fixture of conftest.py) serves every test; two tests
+kill a worker in the middle of a fit.
 """
 
 import os
@@ -14,7 +15,6 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
 from scipy import stats
 
 from skmle import GaussianMLE
@@ -23,29 +23,12 @@ from skmle.models.dask_batches import DaskBatches, current_client
 pytestmark = pytest.mark.slow  # a cluster of processes takes seconds to start
 
 COVARIANCE_TYPES = ["full", "diag", "spherical"]
-N_WORKERS = 3
 N_SAMPLES = 2000
 CHUNKINGS = {
     "even": 500,
     "uneven": (700, 300, 1000),
     "one-row-block": (1, 999, 1000),
 }
-
-
-@pytest.fixture(scope="module")
-def client():
-    with (
-        LocalCluster(
-            n_workers=N_WORKERS,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            memory_limit="768MiB",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 @pytest.fixture(scope="module")
