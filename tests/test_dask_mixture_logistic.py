@@ -5,6 +5,10 @@ scikit-learn and statsmodels). The cluster (three worker processes on loopback)
 is started and closed by a module fixture.
 """
 
+import os
+import signal
+from functools import partial
+
 import dask.array as da
 import numpy as np
 import pytest
@@ -131,3 +135,48 @@ def test_separable_classes_on_dask_warn(dask_client, data):
         model = LogisticGD().fit(da.from_array(X, chunks=(600, 3)), y)
     assert np.all(np.isnan(model.coef_se_))
     np.testing.assert_array_equal(model.predict(X), y)
+
+
+# -- a worker killed in the middle of a fit ---------------------------------------------
+def kill_a_worker(client) -> str:
+    """SIGKILL the worker process holding the most data; return its address."""
+    address = max(client.has_what().items(), key=lambda item: len(item[1]))[0]
+    pid = client.run(os.getpid, workers=[address])[address]
+    os.kill(pid, signal.SIGKILL)
+    return address
+
+
+@pytest.mark.parametrize("estimator", ["mixture", "logistic"])
+def test_fit_survives_a_worker_killed_between_iterations(
+    dask_client, data, monkeypatch, estimator
+):
+    X, weights, y, _ = data
+    killed = []
+
+    def print_iteration(self, total_weight):
+        def callback(iteration, theta, value):
+            if iteration == 1 and not killed:
+                killed.append(kill_a_worker(dask_client))
+
+        return callback
+
+    if estimator == "mixture":
+        make = partial(
+            EMGaussianMixture,
+            n_components=2,
+            weights_init=[0.5, 0.5],
+            means_init=[[0.0, 0.0, 1.0], [2.0, 2.0, 40.0]],
+            precisions_init=np.stack([np.eye(3)] * 2),
+            tol=1e-5,
+        )
+        labels = None
+    else:
+        make, labels = partial(LogisticGD, tol=1e-10), y
+    # Patched on the client only: the workers never call it.
+    monkeypatch.setattr(type(make()), "_print_iteration", print_iteration)
+    dX = da.from_array(X, chunks=(250, 3))
+    model = make(verbose=2).fit(dX, labels, sample_weight=weights)
+    assert killed, "the callback did not run"
+    reference = make().fit(X, labels, sample_weight=weights)
+    np.testing.assert_allclose(model.theta_, reference.theta_, rtol=1e-8, atol=1e-12)
+    assert model.loglik_ == pytest.approx(reference.loglik_, rel=1e-10)
