@@ -6,7 +6,7 @@ from numbers import Real
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -16,7 +16,8 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validate_data,
 )
-from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin, rowwise
+from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
+from skmle.estimators.density import LogDensityMixin
 from skmle.models.base import Batch
 from skmle.models.gaussian import (
     COVARIANCE_TYPES,
@@ -30,7 +31,7 @@ from skmle.models.gaussian import (
 from skmle.optim import OptimizeResult
 
 
-class GaussianMLE(GradientAscentMixin, DensityMixin, BaseEstimator):
+class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     """Multivariate Gaussian fitted by maximum likelihood.
 
     The model is :math:`x \\sim N(\\mu, \\Sigma)` with log-likelihood
@@ -291,40 +292,6 @@ class GaussianMLE(GradientAscentMixin, DensityMixin, BaseEstimator):
     # -- density ---------------------------------------------------------------------
     def _validate_for_scoring(self, X):
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-
-    @rowwise
-    def score_samples(self, X):
-        """Log-density of each row under the fitted Gaussian.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Also a Dask array (the result is then a Dask array) or
-            :func:`skmle.chunked` data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = self._validate_for_scoring(X)
-        return self.model_.loglik_obs(self.theta_, Batch(X, None, np.ones(X.shape[0])))
-
-    def score(self, X, y=None, sample_weight=None):
-        """Mean (weighted) log-density per row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        float
-        """
-        return float(np.average(self.score_samples(X), weights=sample_weight))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the fitted Gaussian.

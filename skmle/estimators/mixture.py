@@ -6,7 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
 from skmle.estimators.base import GradientAscentMixin, rowwise
+from skmle.estimators.density import LogDensityMixin
 from skmle.inference import covariance_from_hessian
 from skmle.models.base import Batch
 from skmle.models.chunked import ChunkedBatches
@@ -36,7 +37,7 @@ INIT_SAMPLE_ROWS = 100_000
 chosen uniformly at random without replacement (all rows when there are fewer)."""
 
 
-class EMGaussianMixture(GradientAscentMixin, DensityMixin, BaseEstimator):
+class EMGaussianMixture(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     """Gaussian mixture fitted by maximum likelihood with the EM algorithm.
 
     The model is :math:`x \\sim \\sum_{k=1}^K \\pi_k N(\\mu_k, \\Sigma_k)`, with
@@ -522,40 +523,6 @@ default="kmeans"
     # -- prediction ------------------------------------------------------------------
     def _validate_for_scoring(self, X):
         return validate_data(self, X, dtype=np.float64, reset=False)
-
-    @rowwise
-    def score_samples(self, X):
-        """Log-density of each row under the fitted mixture.
-
-        .. math:: \\log p(x) = \\log \\sum_k \\pi_k N(x; \\mu_k, \\Sigma_k)
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = self._validate_for_scoring(X)
-        return self.model_.loglik_obs(self.theta_, Batch(X, None, np.ones(X.shape[0])))
-
-    def score(self, X, y=None, sample_weight=None):
-        """Mean (weighted) log-density per row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        float
-        """
-        return float(np.average(self.score_samples(X), weights=sample_weight))
 
     @rowwise
     def predict_proba(self, X):
