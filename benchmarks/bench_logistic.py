@@ -16,7 +16,7 @@ Each is fitted by the default ``LogisticGD()`` (Newton with a Cholesky solve of
 ``tol=1e-8`` so that every fit reaches the same log-likelihood; the gap column is
 each fit's relative distance to the best log-likelihood found. The fits
 alternate, round after round, so the load of a shared machine falls on all
-alike; medians are reported, and the ratio is skmle's median over the faster
+alike (each after a short pause, see :func:`alternate`); medians are reported, and the ratio is skmle's median over the faster
 scikit-learn solver's (target: at most 0.5).
 
 By default every library uses what it finds: skmle sums rows in one thread per
@@ -47,6 +47,7 @@ from threadpoolctl import threadpool_limits
 from skmle import LogisticGD
 
 REFERENCE_TOL = 1e-8
+SETTLE_S = 0.3
 
 
 def make_data(kind: str, n: int, d: int, seed: int = 0):
@@ -112,11 +113,18 @@ def competitors(X, y) -> dict:
 
 
 def alternate(fits: dict, repeats: int) -> dict:
-    """Run the fits in turn, ``repeats`` rounds; name -> (times, last result)."""
+    """Run the fits in turn, ``repeats`` rounds; name -> (times, last result).
+
+    Each fit starts after a pause of :data:`SETTLE_S`: OpenBLAS worker threads keep
+    spinning for a while after a multithreaded call (about 2**28 cycles, a tenth
+    of a second), and without the pause each fit would pay for the threads of
+    the fit before it, a cost that depends on the order of the round.
+    """
     times = {name: [] for name in fits}
     results = {}
     for _ in range(repeats):
         for name, fit in fits.items():
+            time.sleep(SETTLE_S)
             start = time.perf_counter()
             results[name] = fit()
             times[name].append(time.perf_counter() - start)

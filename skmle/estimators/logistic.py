@@ -37,7 +37,7 @@ from skmle.models.logistic import (
 )
 from skmle.models.logistic_batches import BatchedLogisticObjective
 from skmle.optim import OptimizeResult
-from skmle.optim.linear_newton import linear_newton
+from skmle.optim.linear_newton import linear_newton, scaled_cholesky
 
 
 def encode_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -567,9 +567,8 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         else:
             eta = objective.predictor(theta)
             information = objective.information_at(eta)[2]
-        try:
-            factor = linalg.cho_factor(information)
-        except linalg.LinAlgError:
+        cholesky = scaled_cholesky(information)
+        if cholesky is None:
             warnings.warn(
                 "The observed information of LogisticGD is singular at the fitted "
                 "parameters (collinear features, or more features than samples): "
@@ -578,7 +577,11 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
                 stacklevel=4,
             )
             return {name: np.full(len(idx), np.nan) for name, idx in blocks.items()}
-        covariance_free = linalg.cho_solve(factor, np.eye(model.n_free))
+        factor, scale = cholesky
+        # information^{-1} = S M^{-1} S, M = S information S the scaled matrix
+        covariance_free = scale[:, None] * linalg.cho_solve(
+            (factor, True), np.diag(scale)
+        )
         if model.binary:
             variances = np.diag(covariance_free)
         else:

@@ -136,15 +136,41 @@ def correctly_separated(eta: np.ndarray, y: np.ndarray, weight: np.ndarray) -> b
     return bool(np.all(own > eta.max(axis=1)))
 
 
-def scaled_rows(X: np.ndarray, factor: np.ndarray, fit_intercept: bool, out=None):
-    """:math:`\\mathrm{diag}(f)\\tilde X`, with :math:`\\tilde X = [X, 1]` if there is an
-    intercept, written into ``out`` (shape (n, p)) without forming :math:`\\tilde X`."""
+def weighted_gram(
+    X: np.ndarray,
+    factor: np.ndarray,
+    fit_intercept: bool,
+    scratch: np.ndarray | None = None,
+    *,
+    nonnegative: bool = False,
+) -> np.ndarray:
+    """:math:`\\tilde X^\\top \\mathrm{diag}(f) \\tilde X`, with :math:`\\tilde X = [X, 1]`
+    if there is an intercept, without forming :math:`\\tilde X`.
+
+    The block of ``X`` is :math:`X^\\top S` with :math:`S = \\mathrm{diag}(f) X`; when
+    ``nonnegative`` (:math:`f \\ge 0`) it is the Gram matrix of
+    :math:`\\mathrm{diag}(\\sqrt f) X` instead, one symmetric rank-k update (SYRK:
+    half the work of a general product, and exactly symmetric). The intercept's
+    row and column are :math:`X^\\top f` and :math:`\\sum_i f_i`. ``scratch``, a
+    C-contiguous buffer of ``X``'s shape, receives the scaled copy (a contiguous
+    target is markedly faster to write than a column slice).
+    """
     n, d = X.shape
-    if out is None:
-        out = np.empty((n, d + fit_intercept))
-    np.multiply(X, factor[:, None], out=out[:, :d])
+    out = np.empty((d + fit_intercept, d + fit_intercept))
+    if scratch is None:
+        scratch = np.empty((n, d))
+    if nonnegative:
+        root = np.sqrt(factor)
+        scaled = np.multiply(X, root[:, None], out=scratch)
+        out[:d, :d] = scaled.T @ scaled
+        cross = root @ scaled if fit_intercept else None
+    else:
+        scaled = np.multiply(X, factor[:, None], out=scratch)
+        out[:d, :d] = X.T @ scaled
+        cross = np.ones(n) @ scaled if fit_intercept else None
     if fit_intercept:
-        out[:, d] = factor
+        out[:d, d] = out[d, :d] = cross
+        out[d, d] = factor.sum()
     return out
 
 
@@ -160,10 +186,9 @@ def information_blocks(
     """Negative Hessian of the log-likelihood in the coefficients of ``classes``.
 
     Block (k, l) is :math:`\\tilde X^\\top \\mathrm{diag}(w\\,p_k([k=l] -
-    p_l))\\tilde X`, :math:`\\tilde X = [X, 1]` with an intercept. A diagonal block
-    is the Gram matrix of :math:`\\sqrt{w p_k (1 - p_k)}\\,\\tilde X`, which NumPy
-    computes with one symmetric rank-k update (SYRK: half the work of a general
-    product, and exactly symmetric).
+    p_l))\\tilde X`, :math:`\\tilde X = [X, 1]` with an intercept (see
+    :func:`weighted_gram`; a diagonal block has a nonnegative factor and takes the
+    SYRK route).
 
     Parameters
     ----------
@@ -176,8 +201,8 @@ def information_blocks(
         ``p (1 - p)`` from :func:`eta_terms`.
     classes : sequence of int
         Classes whose blocks to return (``[0]`` for two classes).
-    scratch : ndarray of shape (n_samples, p), optional
-        Reused for the scaled copy of :math:`\\tilde X`.
+    scratch : ndarray of shape (n_samples, n_features), optional
+        Reused for the scaled copy of ``X``.
     """
     p = X.shape[1] + fit_intercept
     if curv.ndim == 1:
@@ -185,28 +210,16 @@ def information_blocks(
     m = len(classes)
     info = np.empty((m * p, m * p))
     for a, k in enumerate(classes):
-        root = np.sqrt(weight * curv[:, k])
-        scaled = scaled_rows(X, root, fit_intercept, scratch)
-        info[a * p : (a + 1) * p, a * p : (a + 1) * p] = scaled.T @ scaled
+        info[a * p : (a + 1) * p, a * p : (a + 1) * p] = weighted_gram(
+            X, weight * curv[:, k], fit_intercept, scratch, nonnegative=True
+        )
         for b in range(a + 1, m):
             l = classes[b]  # noqa: E741
-            scaled = scaled_rows(
-                X, weight * prob[:, k] * prob[:, l], fit_intercept, scratch
-            )
-            block = -_left_augmented(X, fit_intercept, scaled)
+            factor = weight * prob[:, k] * prob[:, l]
+            block = -weighted_gram(X, factor, fit_intercept, scratch)
             info[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
             info[b * p : (b + 1) * p, a * p : (a + 1) * p] = block.T
     return info
-
-
-def _left_augmented(
-    X: np.ndarray, fit_intercept: bool, right: np.ndarray
-) -> np.ndarray:
-    """:math:`\\tilde X^\\top R` without forming :math:`\\tilde X = [X, 1]`."""
-    product = X.T @ right
-    if fit_intercept:
-        product = np.vstack([product, right.sum(axis=0)])
-    return product
 
 
 # -- the log-likelihood -----------------------------------------------------------------
@@ -362,7 +375,7 @@ class LogisticLogLikelihood(LogLikelihood):
         grad = np.zeros(self.n_params)
         info = np.zeros((self.n_free, self.n_free))
         separated = True
-        scratch = np.empty((min(CHUNK_ROWS, n), self.row_size))
+        scratch = np.empty((min(CHUNK_ROWS, n), self.n_features))
         for rows in row_chunks(n):
             w = weight[rows]
             loglik_obs, resid, prob, curv = eta_terms(eta[rows], y[rows])

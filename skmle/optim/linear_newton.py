@@ -86,16 +86,36 @@ class LinearPredictorFunction(Protocol):
     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]: ...
 
 
+def scaled_cholesky(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Cholesky factor of a symmetric positive semi-definite matrix, Jacobi-scaled.
+
+    Returns ``(factor, scale)`` with ``factor`` the lower Cholesky factor of
+    ``matrix * outer(scale, scale)`` (unit diagonal, so the pivots do not depend on
+    the units of the features), or None when a squared pivot is below
+    ``PIVOT_RTOL``: the matrix is then singular to working precision (collinear
+    features, more features than samples). Then ``matrix^{-1} b = scale *
+    cho_solve((factor, True), scale * b)``.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    diagonal = np.diag(matrix).copy()
+    scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
+    try:
+        factor = linalg.cholesky(matrix * np.outer(scale, scale), lower=True)
+    except linalg.LinAlgError:
+        return None
+    if np.min(np.diag(factor)) ** 2 <= PIVOT_RTOL:
+        return None
+    return factor, scale
+
+
 def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve ``matrix @ x = rhs`` for a symmetric positive semi-definite ``matrix``.
 
-    Cholesky on the Jacobi-scaled matrix (unit diagonal, so the pivots do not
-    depend on the units of the features). If a pivot is negligible the matrix is
-    singular to working precision (collinear features, more features than
-    samples): the minimum-norm solution is returned instead, from an
-    eigendecomposition with eigenvalues below ``EIGEN_RTOL`` times the largest
-    treated as zero. That solution lies in the span of the data, so it is the
-    same however the rows are weighted or repeated.
+    By :func:`scaled_cholesky`. If the matrix is singular to working precision,
+    the minimum-norm solution is returned instead, from an eigendecomposition
+    with eigenvalues below ``EIGEN_RTOL`` times the largest treated as zero. That
+    solution lies in the span of the data, so it is the same however the rows
+    are weighted or repeated.
 
     Examples
     --------
@@ -106,14 +126,10 @@ def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     array([1., 1.])
     """
     matrix = np.asarray(matrix, dtype=float)
-    diagonal = np.diag(matrix).copy()
-    scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
-    try:
-        factor = linalg.cholesky(matrix * np.outer(scale, scale), lower=True)
-        if np.min(np.diag(factor)) ** 2 > PIVOT_RTOL:
-            return scale * linalg.cho_solve((factor, True), scale * rhs)
-    except linalg.LinAlgError:
-        pass
+    cholesky = scaled_cholesky(matrix)
+    if cholesky is not None:
+        factor, scale = cholesky
+        return scale * linalg.cho_solve((factor, True), scale * rhs)
     values, vectors = linalg.eigh(matrix)
     keep = values > EIGEN_RTOL * max(values[-1], 0.0)
     if not np.any(keep):
