@@ -12,8 +12,9 @@ copy of ``theta``) and recomputes :math:`X a` inside every per-batch sum, on the
 chunk or on the worker that holds it. Only parameter vectors, and sums of size
 (number of parameters)\\ :sup:`2`, cross between the client and the data.
 
-Each Newton iteration reads the data once for the gradient and the information
-matrix, and once per trial step of the line search (usually one).
+Each Newton iteration reads the data once, for the log-likelihood, gradient and
+information matrix at the trial point, which also decide whether the step is
+accepted; a corrected step length or a halved step costs one more pass.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ class BatchedLogisticObjective(Objective):
         The total information matrix (free coordinates, prior included) of the
         last :meth:`newton_system`, and ``information_theta`` its point.
     """
+
+    line_search_reads_data = True
+    """Each line-search evaluation is a pass over the data, as costly as a Newton
+    system: :func:`~skmle.optim.linear_newton.linear_newton` then tries steps
+    with the Newton system itself."""
+
+    approximate_information = True
+    """:meth:`newton_system` takes ``exact=False`` (information from sampled rows)."""
 
     information: np.ndarray | None = None
     information_theta: np.ndarray | None = None
@@ -84,13 +93,13 @@ class BatchedLogisticObjective(Objective):
             float(curvature) / self.total_weight,
         )
 
-    def information_at(self, eta: np.ndarray):
+    def information_at(self, eta: np.ndarray, exact: bool = True):
         """Total log-likelihood, gradient, information (prior included), separated."""
         model = self.model
 
         def per_batch(b):
             loglik, grad, info, separated = model.newton_terms(
-                model.linear_predictor(eta, b.X), b
+                model.linear_predictor(eta, b.X), b, exact=exact
             )
             # Counted, not and-ed, so that the parts add like the other sums.
             return loglik, grad, info, int(not separated)
@@ -98,11 +107,13 @@ class BatchedLogisticObjective(Objective):
         loglik, grad, info, not_separated = self._sum(per_batch)
         return loglik, grad, info + model.prior_information(), not_separated == 0
 
-    def newton_system(self, theta: np.ndarray, eta: np.ndarray):
-        """Mean objective and gradient, and the Newton system in free coordinates."""
+    def newton_system(self, theta: np.ndarray, eta: np.ndarray, exact: bool = True):
+        """Mean objective and gradient, and the Newton system in free coordinates
+        (the information from sampled rows with ``exact=False``)."""
         model = self.model
-        loglik, grad, info, separated = self.information_at(eta)
-        self.information, self.information_theta = info, np.array(theta)
+        loglik, grad, info, separated = self.information_at(eta, exact)
+        if exact:
+            self.information, self.information_theta = info, np.array(theta)
         self._last_eta, self._last_separated = np.array(eta), separated
         _, prior_grad, _ = model.log_prior(theta, self.total_weight)
         grad = (grad + prior_grad) / self.total_weight

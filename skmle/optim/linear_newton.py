@@ -6,9 +6,9 @@ log-likelihoods :math:`f(\\theta) = \\sum_i \\ell_i(\\eta_i)` with
 :math:`\\eta(\\theta + t d) = \\eta + t\\,X d`, so once :math:`X d` is known the line
 search evaluates :math:`f`, and its derivatives in :math:`t`, at any step length
 without touching :math:`X` again, and the accepted :math:`\\eta` is reused by the
-next iteration. Per iteration the data are read twice: once for the gradient and
-the information matrix (which the function computes together), once for
-:math:`X d`.
+next iteration. Per iteration the data are read at most twice: once for the
+gradient and the information matrix (which the function computes together), once
+for :math:`X d`.
 
 The function supplies, in place of the generic ``value``/``hessian``:
 
@@ -29,6 +29,13 @@ The function supplies, in place of the generic ``value``/``hessian``:
     a direction in ``theta``; the identity when absent.
 ``stop_reason(theta, eta) -> str or None`` (optional)
     A model's reason to stop early, such as a proof that no maximum exists.
+``approximate_information`` (optional attribute, default False)
+    True if ``newton_system(theta, eta, exact=False)`` may return a cheaper,
+    approximate ``information`` (the value and gradient still exact).
+``line_search_reads_data`` (optional attribute, default False)
+    True if a ``value_at`` costs as much as a ``newton_system`` (the data are
+    read again, as on Dask workers), so that verifying a corrected step length
+    with ``value_at`` first is not worth its pass.
 
 Steps of :func:`linear_newton`, per iteration:
 
@@ -47,12 +54,27 @@ Steps of :func:`linear_newton`, per iteration:
    start, where every :math:`p` is the base rate), so Newton's full step falls
    short; this costs one evaluation on :math:`\\eta` and saves whole iterations.
    Near the maximum :math:`t^* \\approx 1` and it is skipped;
-6. accept the step and update :math:`\\eta \\leftarrow \\eta + t X d`.
+6. accept the step, update :math:`\\eta \\leftarrow \\eta + t X d` and compute the
+   Newton system there.
+
+Two refinements save passes over the data. Once a full step has needed no
+correction (Newton's quadratic phase), the next trial point's Newton system is
+computed straight away and its value, gradient and information give the Armijo
+test and :math:`\\varphi'(1) = g^\\top d`, :math:`\\varphi''(1) = -s^\\top I s`
+(:math:`s` the free step): an accepted step costs one pass instead of two. And
+while the predicted gain :math:`g^\\top d` exceeds :data:`APPROXIMATE_ABOVE`, the
+next information may be approximate (``approximate_information``): it only
+steers a step that is far from the maximum, and the line search guards it.
+Where the solver stops after a step of small gain (the usual end of a fit) the
+information is exact; after a large one (a start already at the maximum,
+``max_iter``, ``stop_reason``) it may not be, and a caller that needs it there
+(for standard errors) computes it again.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from scipy import linalg
@@ -65,6 +87,11 @@ PIVOT_RTOL = 1e-10
 """Smallest squared pivot of the Jacobi-scaled Cholesky factor trusted as nonzero."""
 EIGEN_RTOL = 1e-12
 """Eigenvalues below this fraction of the largest are treated as zero."""
+APPROXIMATE_ABOVE = 1e-2
+"""While the predicted gain of a Newton step (:math:`g^\\top d`, on the mean
+objective) exceeds this, the next point's information may be approximate (for a
+function with ``approximate_information``): it only steers steps that are far
+from the maximum. Closer, and at the point where the solver stops, it is exact."""
 STEP_CORRECTION = (0.05, 4.0)
 """A corrected step length is tried when it differs from 1 by more than the first
 number, and is capped at the second."""
@@ -138,34 +165,111 @@ def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return basis @ ((basis.T @ rhs) / values[keep])
 
 
-def _line_search(function, theta, eta, value, slope, direction, step_eta) -> float:
-    """Step length along ``direction`` (steps 4 and 5); 0 if no step raises f."""
-    full_value, full_slope, full_curvature = function.line_terms(
-        theta + direction, eta + step_eta, direction, step_eta
-    )
-    if np.isfinite(full_value) and full_value >= value + ARMIJO_C * slope:
-        step = 1.0
-        if full_curvature < 0:
-            low, high = STEP_CORRECTION
-            corrected = min(1.0 - full_slope / full_curvature, high)
-            if corrected > 0 and abs(corrected - 1.0) > low:
-                trial = function.value_at(
-                    theta + corrected * direction, eta + corrected * step_eta
-                )
-                if np.isfinite(trial) and trial > full_value:
-                    step = corrected
-        return step
+class _Point(NamedTuple):
+    """An iterate with its Newton system solved."""
+
+    theta: np.ndarray
+    eta: Any
+    value: float
+    grad: np.ndarray
+    information: np.ndarray
+    free_step: np.ndarray
+    """Solution of the Newton system, in the function's coordinates."""
+    direction: np.ndarray
+    """``free_step`` as a direction in ``theta``."""
+
+
+def _corrected_length(slope: float, curvature: float) -> float | None:
+    """Step 5's :math:`t^* = 1 - \\varphi'(1)/\\varphi''(1)` when worth trying, else None."""
+    if not curvature < 0:
+        return None
+    low, high = STEP_CORRECTION
+    corrected = min(1.0 - slope / curvature, high)
+    if corrected > 0 and abs(corrected - 1.0) > low:
+        return corrected
+    return None
+
+
+def _backtrack(function, point: _Point, slope: float, step_eta) -> float:
+    """Halve the step from 1/2 until the Armijo condition holds; 0 if it never does."""
     step = 0.5
     for _ in range(MAX_HALVINGS):
         # A trial point may overflow; it is then rejected, not reported.
         with np.errstate(over="ignore", invalid="ignore"):
             new_value = function.value_at(
-                theta + step * direction, eta + step * step_eta
+                point.theta + step * point.direction, point.eta + step * step_eta
             )
-        if np.isfinite(new_value) and new_value >= value + ARMIJO_C * step * slope:
+        if (
+            np.isfinite(new_value)
+            and new_value >= point.value + ARMIJO_C * step * slope
+        ):
             return step
         step /= 2.0
     return 0.0
+
+
+def _line_search(function, point: _Point, slope: float, step_eta, newton_point):
+    """Steps 4 and 5 with ``line_terms`` at the full step, then the Newton system at
+    the chosen point: ``(new point or None, plain)``, None if no step raises f,
+    ``plain`` True when the full step needed no correction.
+
+    A corrected length is verified by ``value_at`` when that is cheap; when it
+    costs a pass over the data (``line_search_reads_data``), the Newton system at
+    the corrected point verifies it instead, and the full step is the fallback.
+    """
+    theta, eta, direction = point.theta, point.eta, point.direction
+    full_value, full_slope, full_curvature = function.line_terms(
+        theta + direction, eta + step_eta, direction, step_eta
+    )
+    if not (np.isfinite(full_value) and full_value >= point.value + ARMIJO_C * slope):
+        step = _backtrack(function, point, slope, step_eta)
+        if step == 0.0:
+            return None, False
+        return newton_point(theta + step * direction, eta + step * step_eta), False
+    corrected = _corrected_length(full_slope, full_curvature)
+    if corrected is None:
+        return newton_point(theta + direction, eta + step_eta), True
+    if getattr(function, "line_search_reads_data", False):
+        trial = newton_point(theta + corrected * direction, eta + corrected * step_eta)
+        if trial.value > full_value:
+            return trial, False
+    else:
+        trial_value = function.value_at(
+            theta + corrected * direction, eta + corrected * step_eta
+        )
+        if np.isfinite(trial_value) and trial_value > full_value:
+            return (
+                newton_point(theta + corrected * direction, eta + corrected * step_eta),
+                False,
+            )
+    return newton_point(theta + direction, eta + step_eta), False
+
+
+def _speculative_step(function, point: _Point, slope: float, step_eta, newton_point):
+    """Steps 4 and 5 with the Newton system at the trial point doing the line terms.
+
+    The full step's value, slope and curvature come from ``newton_system`` there
+    (:math:`\\varphi'(1) = \\nabla f^\\top d`, :math:`\\varphi''(1) = -s^\\top I s`
+    with :math:`s` the free step and :math:`I` the new information), so an accepted
+    full step costs one pass over the data instead of two. Returns ``(new point or
+    None, plain)`` as :func:`_line_search`.
+    """
+    theta, eta, direction = point.theta, point.eta, point.direction
+    with np.errstate(over="ignore", invalid="ignore"):
+        full = newton_point(theta + direction, eta + step_eta)
+    if np.isfinite(full.value) and full.value >= point.value + ARMIJO_C * slope:
+        corrected = _corrected_length(
+            float(full.grad @ direction),
+            -float(point.free_step @ full.information @ point.free_step),
+        )
+        if corrected is None:
+            return full, True
+        trial = newton_point(theta + corrected * direction, eta + corrected * step_eta)
+        return (trial if trial.value > full.value else full), False
+    step = _backtrack(function, point, slope, step_eta)
+    if step == 0.0:
+        return None, False
+    return newton_point(theta + step * direction, eta + step * step_eta), False
 
 
 def linear_newton(
@@ -206,50 +310,69 @@ def linear_newton(
     stop_reason = getattr(function, "stop_reason", None)
     expand = getattr(function, "expand", None)
 
-    def newton_step(theta, eta):
-        value, grad, information, rhs = function.newton_system(theta, eta)
-        step = solve_information(information, rhs)
-        return value, grad, (step if expand is None else expand(step))
+    approximate = bool(getattr(function, "approximate_information", False))
+
+    def newton_point(theta, eta, exact=True) -> _Point:
+        if exact or not approximate:
+            value, grad, information, rhs = function.newton_system(theta, eta)
+        else:
+            value, grad, information, rhs = function.newton_system(
+                theta, eta, exact=False
+            )
+        if np.isfinite(value) and np.all(np.isfinite(information)):
+            free_step = solve_information(information, rhs)
+        else:  # a trial point that overflowed: rejected by the line search
+            free_step = np.zeros_like(rhs)
+        direction = free_step if expand is None else expand(free_step)
+        return _Point(theta, eta, value, grad, information, free_step, direction)
 
     theta = np.array(theta0, dtype=float)
-    eta = function.predictor(theta)
-    value, grad, direction = newton_step(theta, eta)
-    if not np.isfinite(value):
+    point = newton_point(theta, function.predictor(theta), exact=False)
+    if not np.isfinite(point.value):
         raise ValueError("The objective is not finite at the starting point.")
-    history = [value]
+    history = [point.value]
     converged, message = False, f"max_iter={max_iter} reached"
     n_iter = 0
+    speculate = False
     while True:
-        if gradient_converged(grad, tol):
+        if gradient_converged(point.grad, tol):
             converged, message = True, "gradient below tol"
             break
-        reason = stop_reason(theta, eta) if stop_reason is not None else None
+        reason = stop_reason(point.theta, point.eta) if stop_reason else None
         if reason is not None:
             message = reason
             break
         if n_iter == max_iter:
             break
-        slope = float(grad @ direction)
+        slope = float(point.grad @ point.direction)
         # A Newton step gains about slope / 2; below a few ulps of the objective
         # no step can be told apart from no step.
-        if slope <= 8 * np.finfo(float).eps * max(abs(value), 1e-300):
+        if slope <= 8 * np.finfo(float).eps * max(abs(point.value), 1e-300):
             converged, message = True, "objective flat at floating-point precision"
             break
-        step_eta = function.predictor(direction)
-        step = _line_search(function, theta, eta, value, slope, direction, step_eta)
-        if step == 0.0:
+        step_eta = function.predictor(point.direction)
+        search = _speculative_step if speculate else _line_search
+        new_point, plain = search(
+            function,
+            point,
+            slope,
+            step_eta,
+            partial(newton_point, exact=slope <= APPROXIMATE_ABOVE),
+        )
+        if new_point is None:
             converged, message = True, "objective flat at floating-point precision"
             break
-        theta = theta + step * direction
-        eta = eta + step * step_eta
-        value, grad, direction = newton_step(theta, eta)
+        point = new_point
+        # Once a full step needed no correction, Newton's method is in its
+        # quadratic phase: the next trial goes straight to the Newton system.
+        speculate = plain
         n_iter += 1
-        history.append(value)
+        history.append(point.value)
         if callback is not None:
-            callback(n_iter, theta, value)
+            callback(n_iter, point.theta, point.value)
     return OptimizeResult(
-        theta=theta,
-        value=float(value),
+        theta=point.theta,
+        value=float(point.value),
         history=np.asarray(history),
         n_iter=n_iter,
         converged=converged,

@@ -95,6 +95,23 @@ def test_binary_matches_statsmodels_logit(fit_intercept):
     assert model.converged_
 
 
+@pytest.mark.parametrize(("tol", "rtol"), [(1e-6, 2e-5), (1e-10, 1e-8)])
+def test_large_fit_standard_errors_match_statsmodels(tol, rtol):
+    # 40,000 rows: the first Newton steps use information from sampled rows
+    # (and the rows are summed in several threads); the standard errors must
+    # still come from the exact information at the maximum. The default tol
+    # (gradient 1e-6) leaves the parameters about 1e-5 from the maximum.
+    X, y = binary_data(n=40_000, seed=5)
+    model = LogisticGD(tol=tol).fit(X, y)
+    reference = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    params, bse = np.asarray(reference.params), np.asarray(reference.bse)
+    assert_allclose(model.loglik_, reference.llf, rtol=1e-10)
+    assert_allclose(model.coef_[0], params[1:], rtol=rtol)
+    assert_allclose(model.intercept_, params[:1], rtol=rtol)
+    assert_allclose(model.intercept_se_, bse[:1], rtol=rtol)
+    assert_allclose(model.coef_se_[0], bse[1:], rtol=rtol)
+
+
 def test_multinomial_matches_sklearn_unpenalised():
     X, y = multiclass_data()
     model = LogisticGD(tol=1e-10).fit(X, y)

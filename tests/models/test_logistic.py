@@ -7,6 +7,7 @@ from scipy.special import softmax
 
 from skmle.models.base import Batch
 from skmle.models.logistic import (
+    CHUNK_ROWS,
     LogisticLogLikelihood,
     LogisticObjective,
     eta_terms,
@@ -235,3 +236,63 @@ def test_separation_test():
 def test_rejects_fewer_than_two_classes():
     with pytest.raises(ValueError, match="at least 2"):
         LogisticLogLikelihood(3, 1)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sampled_information_keeps_value_and_gradient_exact(n_classes):
+    # 10 chunks of CHUNK_ROWS rows: exact=False sums the information over chunks
+    # 0, 4 and 8 only, scaled by the weight ratio; nothing else changes.
+    n = 10 * CHUNK_ROWS
+    batch = make_batch(n_classes, n=n, d=4)
+    model = LogisticLogLikelihood(4, n_classes, True, 0.0)
+    theta = random_theta(model)
+    eta = model.linear_predictor(theta, batch.X)
+    loglik, grad, info, separated = model.newton_terms(eta, batch)
+    a_loglik, a_grad, a_info, a_separated = model.newton_terms(eta, batch, exact=False)
+    assert a_loglik == loglik and a_separated == separated
+    np.testing.assert_array_equal(a_grad, grad)
+    rows = np.concatenate(
+        [np.arange(k * CHUNK_ROWS, (k + 1) * CHUNK_ROWS) for k in (0, 4, 8)]
+    )
+    sample = Batch(batch.X[rows], batch.y[rows], batch.sample_weight[rows])
+    sampled_info = model.newton_terms(eta[rows], sample)[2]
+    ratio = batch.sample_weight.sum() / sample.sample_weight.sum()
+    np.testing.assert_allclose(a_info, ratio * sampled_info, rtol=1e-12)
+    # An estimate of the whole: close, not equal (3/10 of i.i.d. rows).
+    np.testing.assert_allclose(a_info, info, rtol=0.2, atol=0.05 * np.abs(info).max())
+    assert not np.allclose(a_info, info, rtol=1e-6)
+
+
+def test_sampled_information_on_one_chunk_is_exact():
+    batch = make_batch(2, n=CHUNK_ROWS - 1)
+    model = LogisticLogLikelihood(3, 2)
+    eta = model.linear_predictor(random_theta(model), batch.X)
+    np.testing.assert_array_equal(
+        model.newton_terms(eta, batch, exact=False)[2],
+        model.newton_terms(eta, batch)[2],
+    )
+
+
+def test_objective_keeps_only_exact_information():
+    batch = make_batch(2, n=5 * CHUNK_ROWS)
+    model = LogisticLogLikelihood(3, 2)
+    objective = LogisticObjective(model, [batch])
+    theta = random_theta(model)
+    eta = objective.predictor(theta)
+    objective.newton_system(theta, eta, exact=False)
+    assert objective.information is None
+    _, _, info, _ = objective.newton_system(theta, eta)
+    np.testing.assert_array_equal(objective.information_theta, theta)
+    np.testing.assert_allclose(objective.information / batch.total_weight, info)
+
+
+def test_predictor_at_zero_coefficients_is_the_intercept():
+    batch = make_batch(3, n=50)
+    model = LogisticLogLikelihood(3, 3)
+    objective = LogisticObjective(model, [batch])
+    theta = np.zeros(model.n_params)
+    model.coef_matrix(theta)[:, -1] = [0.5, -0.2, -0.3]
+    assert np.any(theta)
+    np.testing.assert_allclose(
+        objective.predictor(theta), scores(model, theta, batch.X), rtol=1e-15
+    )

@@ -162,3 +162,67 @@ def test_solve_information_singular_gives_minimum_norm():
     assert_allclose(x, np.linalg.pinv(matrix) @ rhs, rtol=1e-8, atol=1e-12)
     assert_allclose(matrix @ x, rhs, rtol=1e-9, atol=1e-12)
     assert_allclose(solve_information(np.zeros((3, 3)), np.zeros(3)), 0.0)
+
+
+class CountingPoisson(PoissonRegression):
+    """Poisson regression that counts its passes over the data; with
+    ``approximate_information`` its inexact information is deliberately off."""
+
+    def __init__(self, X, y, *, reads_data=False, approximate=False):
+        super().__init__(X, y)
+        self.line_search_reads_data = reads_data
+        self.approximate_information = approximate
+        self.calls = []
+
+    def value_at(self, theta, eta):
+        self.calls.append("value")
+        return super().value_at(theta, eta)
+
+    def line_terms(self, theta, eta, direction, step_eta):
+        self.calls.append("line")
+        return super().line_terms(theta, eta, direction, step_eta)
+
+    def newton_system(self, theta, eta, exact=True):
+        self.calls.append(("newton", exact, np.array(theta)))
+        value, grad, info, rhs = super().newton_system(theta, eta)
+        if not exact:
+            # 30% too little curvature off the diagonal: a poorer Newton direction
+            info = 0.7 * info + 0.3 * np.diag(np.diag(info))
+        return value, grad, info, rhs
+
+
+@pytest.mark.parametrize("start", [0.0, 3.0], ids=["near", "far"])
+@pytest.mark.parametrize(
+    ("reads_data", "approximate"), [(True, False), (False, True), (True, True)]
+)
+def test_pass_saving_variants_reach_the_same_maximum(
+    poisson_data, start, reads_data, approximate
+):
+    X, y = poisson_data
+    plain = CountingPoisson(X, y)
+    reference = linear_newton(plain, np.full(4, start), tol=1e-10)
+    function = CountingPoisson(X, y, reads_data=reads_data, approximate=approximate)
+    result = linear_newton(function, np.full(4, start), tol=1e-10)
+    assert result.converged
+    assert_allclose(result.theta, reference.theta, rtol=1e-9)
+    assert np.all(np.diff(result.history) > 0)
+    newton_calls = [call for call in function.calls if call[0] == "newton"]
+    _, exact, theta = newton_calls[-1]
+    assert exact and np.array_equal(theta, result.theta)  # exact where it stopped
+    if approximate:
+        assert not newton_calls[0][1]  # the start's information was approximate
+    else:
+        # Dearer line searches never cost more passes than the plain solver
+        assert len(function.calls) <= len(plain.calls)
+
+
+def test_quadratic_phase_skips_the_line_terms(poisson_data):
+    # Near the maximum every full step is accepted uncorrected: after the first,
+    # each iteration is a single Newton system at the trial point.
+    X, y = poisson_data
+    function = CountingPoisson(X, y)
+    result = linear_newton(function, np.zeros(4), tol=1e-12)
+    assert result.n_iter >= 3
+    assert function.calls.count("line") < result.n_iter
+    newton_calls = sum(1 for call in function.calls if call[0] == "newton")
+    assert newton_calls >= result.n_iter + 1
