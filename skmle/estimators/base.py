@@ -408,6 +408,9 @@ class GradientAscentMixin:
         if n is not None:
             stats["BIC"] = -2.0 * self.loglik_ + self._n_parameters() * np.log(n)
             stats["n samples"] = n
+        prior = float(getattr(self, "alpha", 0.0) or 0.0)
+        if prior > 0:
+            stats["prior precision alpha"] = prior
         stats.update(
             {
                 "solver": self.solver,
@@ -415,8 +418,11 @@ class GradientAscentMixin:
                 "converged": self.converged_,
             }
         )
+        # With a prior the estimates maximise the posterior, and the standard
+        # errors are the Laplace approximation's posterior standard deviations.
+        kind = "maximum a posteriori" if prior > 0 else "maximum likelihood"
         return Summary(
-            title=f"{type(self).__name__} maximum likelihood estimates",
+            title=f"{type(self).__name__} {kind} estimates",
             rows=self._summary_rows(feature_names),
             stats=stats,
             alpha=alpha,

@@ -340,9 +340,18 @@ def test_summary_dataframe_and_multinomial_labels():
     text = str(LogisticGD().fit(frame, y).summary())
     for name in ("age", "dose", "weight", "intercept", "log-likelihood"):
         assert name in text
+    assert text.startswith("LogisticGD maximum likelihood estimates")
+    assert "prior precision" not in text
     Xm, ym = multiclass_data()
     text = str(LogisticGD().fit(Xm, np.array(["a", "b", "c"])[ym]).summary())
     assert "b:x1" in text and "c:intercept" in text
+
+
+def test_summary_with_a_prior_says_maximum_a_posteriori():
+    X, y = binary_data()
+    summary = LogisticGD(alpha=2.5).fit(X, y).summary()
+    assert summary.title == "LogisticGD maximum a posteriori estimates"
+    assert summary.stats["prior precision alpha"] == 2.5
 
 
 def test_warm_start_continues_from_the_fit():
