@@ -230,7 +230,10 @@ def _line_search(function, point: _Point, slope: float, step_eta, newton_point):
     if corrected is None:
         return newton_point(theta + direction, eta + step_eta), True
     if getattr(function, "line_search_reads_data", False):
-        trial = newton_point(theta + corrected * direction, eta + corrected * step_eta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trial = newton_point(
+                theta + corrected * direction, eta + corrected * step_eta
+            )
         if trial.value > full_value:
             return trial, False
     else:
@@ -264,7 +267,10 @@ def _speculative_step(function, point: _Point, slope: float, step_eta, newton_po
         )
         if corrected is None:
             return full, True
-        trial = newton_point(theta + corrected * direction, eta + corrected * step_eta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trial = newton_point(
+                theta + corrected * direction, eta + corrected * step_eta
+            )
         return (trial if trial.value > full.value else full), False
     step = _backtrack(function, point, slope, step_eta)
     if step == 0.0:
