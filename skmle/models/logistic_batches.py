@@ -12,9 +12,11 @@ copy of ``theta``) and recomputes :math:`X a` inside every per-batch sum, on the
 chunk or on the worker that holds it. Only parameter vectors, and sums of size
 (number of parameters)\\ :sup:`2`, cross between the client and the data.
 
-Each Newton iteration reads the data once, for the log-likelihood, gradient and
-information matrix at the trial point, which also decide whether the step is
-accepted; a corrected step length or a halved step costs one more pass.
+In Newton's quadratic phase an iteration reads the data once: the
+log-likelihood, gradient and information at the trial point also decide whether
+the step is accepted. Before it, an iteration reads them twice (the line terms of
+the full step, then the Newton system at the step chosen, which also verifies a
+corrected length); each halving of a step costs one more pass.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ class BatchedLogisticObjective(Objective):
 
     line_search_reads_data = True
     """Each line-search evaluation is a pass over the data, as costly as a Newton
-    system: :func:`~skmle.optim.linear_newton.linear_newton` then tries steps
-    with the Newton system itself."""
+    system: :func:`~skmle.optim.linear_newton.linear_newton` then verifies a
+    corrected step length with the Newton system at that point, not a pass of
+    its own."""
 
     approximate_information = True
     """:meth:`newton_system` takes ``exact=False`` (information from sampled rows)."""
