@@ -208,6 +208,15 @@ def _backtrack(function, point: _Point, slope: float, step_eta) -> float:
     return 0.0
 
 
+def _newton_at(newton_point, point: _Point, step: float, step_eta) -> _Point:
+    """The Newton system at ``theta + step * direction``; a trial point may
+    overflow, and is then rejected by its non-finite value, not reported."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return newton_point(
+            point.theta + step * point.direction, point.eta + step * step_eta
+        )
+
+
 def _line_search(function, point: _Point, slope: float, step_eta, newton_point):
     """Steps 4 and 5 with ``line_terms`` at the full step, then the Newton system at
     the chosen point: ``(new point or None, plain)``, None if no step raises f,
@@ -225,15 +234,12 @@ def _line_search(function, point: _Point, slope: float, step_eta, newton_point):
         step = _backtrack(function, point, slope, step_eta)
         if step == 0.0:
             return None, False
-        return newton_point(theta + step * direction, eta + step * step_eta), False
+        return _newton_at(newton_point, point, step, step_eta), False
     corrected = _corrected_length(full_slope, full_curvature)
     if corrected is None:
-        return newton_point(theta + direction, eta + step_eta), True
+        return _newton_at(newton_point, point, 1.0, step_eta), True
     if getattr(function, "line_search_reads_data", False):
-        with np.errstate(over="ignore", invalid="ignore"):
-            trial = newton_point(
-                theta + corrected * direction, eta + corrected * step_eta
-            )
+        trial = _newton_at(newton_point, point, corrected, step_eta)
         if trial.value > full_value:
             return trial, False
     else:
@@ -241,11 +247,8 @@ def _line_search(function, point: _Point, slope: float, step_eta, newton_point):
             theta + corrected * direction, eta + corrected * step_eta
         )
         if np.isfinite(trial_value) and trial_value > full_value:
-            return (
-                newton_point(theta + corrected * direction, eta + corrected * step_eta),
-                False,
-            )
-    return newton_point(theta + direction, eta + step_eta), False
+            return _newton_at(newton_point, point, corrected, step_eta), False
+    return _newton_at(newton_point, point, 1.0, step_eta), False
 
 
 def _speculative_step(function, point: _Point, slope: float, step_eta, newton_point):
@@ -257,25 +260,20 @@ def _speculative_step(function, point: _Point, slope: float, step_eta, newton_po
     full step costs one pass over the data instead of two. Returns ``(new point or
     None, plain)`` as :func:`_line_search`.
     """
-    theta, eta, direction = point.theta, point.eta, point.direction
-    with np.errstate(over="ignore", invalid="ignore"):
-        full = newton_point(theta + direction, eta + step_eta)
+    full = _newton_at(newton_point, point, 1.0, step_eta)
     if np.isfinite(full.value) and full.value >= point.value + ARMIJO_C * slope:
         corrected = _corrected_length(
-            float(full.grad @ direction),
+            float(full.grad @ point.direction),
             -float(point.free_step @ full.information @ point.free_step),
         )
         if corrected is None:
             return full, True
-        with np.errstate(over="ignore", invalid="ignore"):
-            trial = newton_point(
-                theta + corrected * direction, eta + corrected * step_eta
-            )
+        trial = _newton_at(newton_point, point, corrected, step_eta)
         return (trial if trial.value > full.value else full), False
     step = _backtrack(function, point, slope, step_eta)
     if step == 0.0:
         return None, False
-    return newton_point(theta + step * direction, eta + step * step_eta), False
+    return _newton_at(newton_point, point, step, step_eta), False
 
 
 def linear_newton(
@@ -315,16 +313,11 @@ def linear_newton(
     )
     stop_reason = getattr(function, "stop_reason", None)
     expand = getattr(function, "expand", None)
-
     approximate = bool(getattr(function, "approximate_information", False))
 
     def newton_point(theta, eta, exact=True) -> _Point:
-        if exact or not approximate:
-            value, grad, information, rhs = function.newton_system(theta, eta)
-        else:
-            value, grad, information, rhs = function.newton_system(
-                theta, eta, exact=False
-            )
+        options = {} if exact or not approximate else {"exact": False}
+        value, grad, information, rhs = function.newton_system(theta, eta, **options)
         if np.isfinite(value) and np.all(np.isfinite(information)):
             free_step = solve_information(information, rhs)
         else:  # a trial point that overflowed: rejected by the line search
