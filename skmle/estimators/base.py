@@ -66,9 +66,23 @@ from skmle.models.base import Batch
 from skmle.models.chunked import ChunkedArray, ChunkedBatches, release_pages
 from skmle.models.dask_batches import is_dask_array, map_rows
 from skmle.models.objective import Objective
+from skmle.models.standardised import (
+    StandardisedObjective,
+    column_scaling,
+    minimum_norm,
+)
 from skmle.optim import OPTIMIZERS, OptimizeResult
+from skmle.optim.result import (
+    gain_below_rounding,
+    gradient_converged,
+    verdict_message,
+)
+from skmle.optim.whitened import Whitened
 
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
+
+WHITENING_ROUNDS = 3
+"""Runs of a generic solver, each whitened by the curvature where the last ended."""
 
 
 # -- data larger than memory ---------------------------------------------------------
@@ -218,12 +232,87 @@ class GradientAscentMixin:
             raise ValueError(f"Unknown solver {self.solver!r}.")
         if theta0 is None:
             theta0 = self._initial_theta(objective)
-        options = {"max_iter": self.max_iter, "tol": self.tol}
+        return self._run_generic_solver(objective, theta0)
+
+    def _run_generic_solver(self, objective: Objective, theta0) -> OptimizeResult:
+        """``gd``, ``lbfgs`` or ``newton`` in well-conditioned coordinates.
+
+        The solver sees the columns of a linear predictor standardised
+        (:mod:`skmle.models.standardised`), then the parameters whitened by the
+        curvature at its start (:class:`~skmle.optim.whitened.Whitened`), and the
+        result is mapped back. The stopping rule is checked here at the point
+        returned, whatever the solver reported: every gradient component of the
+        mean objective, in coordinates whitened by the curvature *there*, is at most
+        ``tol``. Where it fails but iterations remain, the solver starts again from
+        that point in its coordinates (at most :data:`WHITENING_ROUNDS` times):
+        the curvature at the start can be far from the curvature at the maximum
+        (a noise scale started at the spread of ``y``, say).
+        """
+        function, scaling = objective, None
+        blocks = getattr(self.model_, "linear_blocks", None)
+        if blocks is not None:
+            scaling = column_scaling(objective._sum, blocks(), self.model_.n_features)
+            function = StandardisedObjective(objective, scaling)
+            theta0 = scaling.to_phi(theta0)
+        options = {"tol": self.tol}
         if self.solver == "gd":
             options["learning_rate"] = self.learning_rate
         if self.verbose >= 2:
             options["callback"] = self._print_iteration(objective.total_weight)
-        return OPTIMIZERS[self.solver](objective, theta0, **options)
+        theta, history, n_iter, message = theta0, [], 0, ""
+        whitened = Whitened(function, theta)
+        for _ in range(WHITENING_ROUNDS):
+            value, grad = whitened.value_and_grad(whitened.start())
+            if history and (
+                gradient_converged(grad, self.tol) or gain_below_rounding(value, grad)
+            ):
+                break
+            result = OPTIMIZERS[self.solver](
+                whitened,
+                whitened.start(),
+                max_iter=self.max_iter - n_iter,
+                **options,
+            )
+            history.extend(result.history[1:] if history else result.history)
+            n_iter += result.n_iter
+            theta, message = whitened.to_theta(result.theta), result.message
+            whitened = Whitened(function, theta)
+            if n_iter >= self.max_iter:
+                break
+        value, grad = whitened.value_and_grad(whitened.start())
+        converged = gradient_converged(grad, self.tol)
+        if converged:
+            message = "gradient below tol"
+        elif gain_below_rounding(value, grad):
+            converged = True
+            message = (
+                "maximum to floating-point precision: the gain a Newton step "
+                "predicts is below the rounding error of the log-likelihood"
+            )
+        elif n_iter >= self.max_iter:
+            message = verdict_message(
+                False, f"max_iter={self.max_iter} reached", grad, self.tol
+            )
+        else:
+            message = verdict_message(False, message.split(";")[0], grad, self.tol)
+        if scaling is not None:
+            theta = scaling.to_theta(theta)
+            null = (
+                np.column_stack(
+                    [scaling.to_theta(v) for v in whitened.null_directions.T]
+                )
+                if whitened.null_directions.shape[1]
+                else whitened.null_directions
+            )
+            theta = minimum_norm(theta, null, scaling.blocks)
+        return OptimizeResult(
+            theta=theta,
+            value=float(value),
+            history=np.asarray(history),
+            n_iter=n_iter,
+            converged=converged,
+            message=message,
+        )
 
     def _print_iteration(self, total_weight):
         name = type(self).__name__
@@ -256,8 +345,9 @@ class GradientAscentMixin:
             )
         if not self.converged_:
             warnings.warn(
-                f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
-                f"iterations with solver={self.solver!r} ({result.message}). "
+                f"{type(self).__name__} did not converge with solver={self.solver!r} "
+                f"(max_iter={self.max_iter}, tol={self.tol:g}): its stopping rule "
+                f"does not hold at the returned parameters ({result.message}). "
                 "Increase max_iter, loosen tol, or try another solver.",
                 ConvergenceWarning,
                 stacklevel=3,

@@ -81,6 +81,11 @@ class LinearLogLikelihood(LogLikelihood):
         parts.append([float(log_scale)])
         return np.concatenate(parts)
 
+    def linear_blocks(self) -> list[tuple[np.ndarray, int | None]]:
+        """The linear predictor's coefficients and intercept in ``theta``."""
+        d = self.n_features
+        return [(np.arange(d), d if self.fit_intercept else None)]
+
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """:math:`\\eta = X w + b`, shape (n_samples,)."""
         coef, intercept, _ = self.unpack(theta)

@@ -287,6 +287,14 @@ class LogisticLogLikelihood(LogLikelihood):
         intercept = W[:, d] if self.fit_intercept else np.zeros(self.n_rows)
         return W[:, :d], intercept
 
+    def linear_blocks(self) -> list[tuple[np.ndarray, int | None]]:
+        """Each class's coefficients and intercept in ``theta`` (class-major)."""
+        d, p = self.n_features, self.row_size
+        return [
+            (k * p + np.arange(d), k * p + d if self.fit_intercept else None)
+            for k in range(self.n_rows)
+        ]
+
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """``eta = X W^T + b``: shape (n_samples,) for two classes, else (n, K)."""
         coef, intercept = self.split(theta)

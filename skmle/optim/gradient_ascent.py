@@ -21,6 +21,7 @@ from skmle.optim.result import (
     gradient_converged,
     require,
     step_accepted,
+    verdict_message,
 )
 
 ARMIJO_C = 1e-4
@@ -83,9 +84,11 @@ def gradient_ascent(
             trial_step /= 2.0
         else:
             n_iter -= 1
-            # For a smooth objective a failed backtracking search means no step
-            # changes it at floating-point precision: the numerical maximum.
-            converged, message = True, "objective flat at floating-point precision"
+            # No step along the gradient changes the objective at floating-point
+            # precision. That is the numerical maximum only if the gradient rule
+            # holds too, which is checked below: a badly conditioned problem
+            # stalls here far from the maximum.
+            message = "no step improves the objective at floating-point precision"
             break
         step = trial_step
         theta = candidate
@@ -93,10 +96,9 @@ def gradient_ascent(
         history.append(value)
         if callback is not None:
             callback(n_iter, theta, value)
-    else:
+    if not converged:
         converged = gradient_converged(grad, tol)
-        if converged:
-            message = "gradient below tol"
+    message = verdict_message(converged, message, grad, tol)
     return OptimizeResult(
         theta=theta,
         value=float(value),

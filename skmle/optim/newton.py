@@ -21,6 +21,7 @@ from skmle.optim.result import (
     gradient_converged,
     require,
     step_accepted,
+    verdict_message,
 )
 
 ARMIJO_C = 1e-4
@@ -93,17 +94,16 @@ def newton(
             step /= 2.0
         else:
             n_iter -= 1
-            converged, message = True, "objective flat at floating-point precision"
+            message = "no step improves the objective at floating-point precision"
             break
         theta = candidate
         value, grad = function.value_and_grad(theta)
         history.append(value)
         if callback is not None:
             callback(n_iter, theta, value)
-    else:
+    if not converged:
         converged = gradient_converged(grad, tol)
-        if converged:
-            message = "gradient below tol"
+    message = verdict_message(converged, message, grad, tol)
     return OptimizeResult(
         theta=theta,
         value=float(value),

@@ -64,6 +64,27 @@ def gradient_converged(grad: np.ndarray, tol: float) -> bool:
     return bool(np.max(np.abs(grad), initial=0.0) <= tol)
 
 
+def gain_below_rounding(value: float, grad: np.ndarray) -> bool:
+    """Whether a Newton step could not raise ``value`` beyond rounding error.
+
+    In coordinates of unit curvature (:class:`~skmle.optim.whitened.Whitened`) a
+    Newton step gains :math:`\\tfrac12\\lVert g\\rVert^2`; when that is below the
+    rounding error :data:`ROUNDING` of the value itself, no method that compares
+    values can tell a better point apart, and the point is a maximum to
+    floating-point precision.
+    """
+    gain = 0.5 * float(grad @ grad)
+    return bool(gain <= ROUNDING * abs(value))
+
+
+def verdict_message(converged: bool, reason: str, grad: np.ndarray, tol: float) -> str:
+    """Why a gradient solver stopped, with the rule's numbers when it failed."""
+    if converged:
+        return "gradient below tol"
+    largest = float(np.max(np.abs(grad), initial=0.0))
+    return f"{reason}; largest gradient component {largest:.3g} > tol={tol:g}"
+
+
 def require(function: object, *methods: str, solver: str) -> None:
     """Fail at once, naming what is missing, if ``function`` lacks ``methods``."""
     missing = [m for m in methods if not callable(getattr(function, m, None))]

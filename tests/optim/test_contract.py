@@ -86,7 +86,15 @@ def test_gaussian_mean_and_sigma(solver, gaussian, gaussian_sample):
     )
     check_result(result, gaussian, theta0)
     assert min(sigmas) > 0
-    assert result.converged
+    if solver.startswith("gd"):
+        # On these unscaled coordinates plain gradient ascent stalls near a
+        # gradient of 1e-8, where the values no longer resolve a better point.
+        # A stall is not convergence, and the result says so.
+        grad = gaussian.value_and_grad(result.theta)[1]
+        assert result.converged == bool(np.max(np.abs(grad)) <= 1e-9)
+        assert result.converged or "floating-point precision" in result.message
+    else:
+        assert result.converged
     assert_allclose(result.theta, stats.norm.fit(gaussian_sample), rtol=1e-6)
 
 

@@ -1,0 +1,219 @@
+"""The same objective on standardised columns: what the generic solvers see.
+
+A model whose rows enter through a linear predictor :math:`\\eta = x^\\top w + b`
+gives the same likelihood for the columns :math:`z_j = (x_j - m_j) / s_j` and the
+parameters
+
+.. math:: v_j = s_j w_j, \\qquad c = b + \\sum_j m_j w_j,
+
+since :math:`z^\\top v + c = x^\\top w + b`. With :math:`m_j` and :math:`s_j` the
+weighted mean and standard deviation of column :math:`j`, an offset in a column
+(a Unix timestamp) or a scale of :math:`10^{-6}` no longer reaches the solver:
+its curvature and its gradient are those of unit-variance, centred columns, and
+nothing cancels when they are computed. Without an intercept nothing can absorb a
+shift, so the columns are only scaled (by their root mean square).
+
+Conventions
+-----------
+``theta`` is the model's own parameter vector and ``phi`` the same layout in the
+standardised coordinates: :math:`\\theta = T\\phi` with :math:`T` linear. A model
+declares its linear predictors with ``linear_blocks``: a list of
+``(coef_indices, intercept_index or None)``, one per predictor (one per class for a
+multinomial model). Parameters outside every block (a log-scale) are unchanged.
+Priors stay in ``theta``: the log-prior is evaluated at :math:`T\\phi` and mapped by
+the chain rule, :math:`\\nabla_\\phi = T^\\top \\nabla_\\theta`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from skmle.models.base import Batch, LogLikelihood
+
+
+@dataclass(frozen=True)
+class ColumnScaling:
+    """:math:`z = (x - m) / s`, and the parameter map it implies.
+
+    Attributes
+    ----------
+    mean : ndarray of shape (n_features,)
+        :math:`m`; zeros when the model has no intercept to absorb a shift.
+    scale : ndarray of shape (n_features,)
+        :math:`s`; 1 for a column that is constant (after centring).
+    blocks : tuple of (ndarray, int or None)
+        The model's ``linear_blocks``.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    blocks: tuple
+
+    def transform(self, batch: Batch) -> Batch:
+        return Batch((batch.X - self.mean) / self.scale, batch.y, batch.sample_weight)
+
+    def to_theta(self, phi: np.ndarray) -> np.ndarray:
+        """:math:`\\theta = T\\phi`: :math:`w = v / s`, :math:`b = c - m^\\top w`."""
+        theta = np.array(phi, dtype=float)
+        for coef, intercept in self.blocks:
+            theta[coef] = phi[coef] / self.scale
+            if intercept is not None:
+                theta[intercept] = phi[intercept] - self.mean @ theta[coef]
+        return theta
+
+    def to_phi(self, theta: np.ndarray) -> np.ndarray:
+        """:math:`\\phi = T^{-1}\\theta`: :math:`v = s w`, :math:`c = b + m^\\top w`."""
+        phi = np.array(theta, dtype=float)
+        for coef, intercept in self.blocks:
+            phi[coef] = theta[coef] * self.scale
+            if intercept is not None:
+                phi[intercept] = theta[intercept] + self.mean @ theta[coef]
+        return phi
+
+    def gradient_to_phi(self, grad: np.ndarray) -> np.ndarray:
+        """:math:`T^\\top g`, the chain rule for a gradient taken in ``theta``."""
+        out = np.array(grad, dtype=float)
+        for coef, intercept in self.blocks:
+            shifted = grad[coef]
+            if intercept is not None:
+                shifted = shifted - self.mean * grad[intercept]
+            out[coef] = shifted / self.scale
+        return out
+
+    def matrix(self, n_params: int) -> np.ndarray:
+        """:math:`T` as a dense (n_params, n_params) matrix (for a prior's Hessian)."""
+        return np.column_stack([self.to_theta(e) for e in np.eye(n_params)])
+
+
+def _column_sums(batch: Batch) -> tuple[float, np.ndarray]:
+    w = batch.sample_weight
+    return float(w.sum()), w @ batch.X
+
+
+def _column_squares(batch: Batch, centre: np.ndarray) -> np.ndarray:
+    return batch.sample_weight @ np.square(batch.X - centre)
+
+
+def column_scaling(sum_rows, blocks, n_features: int) -> ColumnScaling:
+    """Weighted column means and spreads, in two passes (no cancellation).
+
+    Parameters
+    ----------
+    sum_rows : callable
+        ``sum_rows(per_batch)`` adds a picklable per-batch function over all rows
+        (an objective's ``_sum``).
+    blocks : list of (ndarray, int or None)
+        The model's ``linear_blocks``.
+    n_features : int
+    """
+    centred = all(intercept is not None for _, intercept in blocks)
+    mean = np.zeros(n_features)
+    weight, sums = sum_rows(_column_sums)
+    if centred:
+        mean = sums / weight
+    squares = sum_rows(partial(_column_squares, centre=mean))
+    scale = np.sqrt(np.maximum(squares, 0.0) / weight)
+    # A constant column (zero after centring) keeps its scale: its coefficient is
+    # not identified and stays where it starts.
+    largest = np.max(np.abs(mean), initial=0.0) + np.max(scale, initial=0.0)
+    tiny = scale <= 64 * np.finfo(float).eps * max(largest, np.finfo(float).tiny)
+    scale = np.where(tiny, 1.0, scale)
+    return ColumnScaling(mean, scale, tuple(blocks))
+
+
+def _transformed(per_batch, scaling: ColumnScaling, batch: Batch):
+    return per_batch(scaling.transform(batch))
+
+
+class StandardisedObjective:
+    """An objective's mean penalised log-likelihood, in ``phi`` coordinates.
+
+    Parameters
+    ----------
+    objective : Objective
+        The objective on the original columns; only its model, its ``_sum`` and its
+        ``total_weight`` are used.
+    scaling : ColumnScaling
+
+    The log-likelihood terms are computed on standardised rows, so no value or
+    gradient suffers the cancellation of large column offsets; each batch is
+    standardised as it is read (for Dask, on the worker).
+    """
+
+    def __init__(self, objective, scaling: ColumnScaling):
+        self.objective = objective
+        self.model: LogLikelihood = objective.model
+        self.scaling = scaling
+        self.total_weight = float(objective.total_weight)
+
+    @property
+    def has_hessian(self) -> bool:
+        return bool(self.model.has_hessian)
+
+    def _sum(self, per_batch):
+        return self.objective._sum(partial(_transformed, per_batch, self.scaling))
+
+    def _prior(self, phi: np.ndarray):
+        if not self.model.has_prior:
+            return 0.0, 0.0, None
+        theta = self.scaling.to_theta(phi)
+        value, grad, hess = self.model.log_prior(theta, self.total_weight)
+        return value, self.scaling.gradient_to_phi(grad), hess
+
+    def value(self, phi: np.ndarray) -> float:
+        model = self.model
+        total = self._sum(lambda b: model.loglik(phi, b))
+        return (float(total) + self._prior(phi)[0]) / self.total_weight
+
+    def value_and_grad(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
+        model = self.model
+        total, grad = self._sum(lambda b: model.loglik_grad(phi, b))
+        prior, prior_grad, _ = self._prior(phi)
+        return (float(total) + prior) / self.total_weight, (
+            grad + prior_grad
+        ) / self.total_weight
+
+    def hessian(self, phi: np.ndarray) -> np.ndarray:
+        model = self.model
+        hess = self._sum(lambda b: model.hessian(phi, b))
+        _, _, prior_hess = self._prior(phi)
+        if prior_hess is not None:
+            T = self.scaling.matrix(self.model.n_params)
+            hess = hess + T.T @ prior_hess @ T
+        return hess / self.total_weight
+
+
+def minimum_norm(theta: np.ndarray, directions: np.ndarray, blocks) -> np.ndarray:
+    """The canonical point of ``theta + span(directions)``, a flat set of maxima.
+
+    First the coefficients of the linear predictors get the smallest Euclidean
+    norm (the minimum-norm least-squares solution for collinear columns, centred
+    coefficients across the classes of a softmax), then, among what is left, the
+    intercepts. ``directions`` are the null directions of the curvature in
+    ``theta``'s coordinates.
+    """
+    if directions.shape[1] == 0:
+        return theta
+    basis, _ = np.linalg.qr(directions)
+    coef = np.concatenate([c for c, _ in blocks])
+    intercepts = np.array([i for _, i in blocks if i is not None], dtype=int)
+    theta = np.array(theta, dtype=float)
+    theta, rest = _least_norm_along(theta, basis, coef)
+    if intercepts.size and rest.shape[1]:
+        theta, _ = _least_norm_along(theta, rest, intercepts)
+    return theta
+
+
+def _least_norm_along(theta, basis, rows):
+    """Move ``theta`` within ``span(basis)`` (orthonormal columns) to minimise the
+    norm of ``theta[rows]``; also return the directions that leave those rows
+    unchanged."""
+    u, singular, vt = np.linalg.svd(basis[rows], full_matrices=True)
+    rank = int(np.sum(singular > 1e-8))
+    if rank:
+        shift = vt[:rank].T @ ((u[:, :rank].T @ -theta[rows]) / singular[:rank])
+        theta = theta + basis @ shift
+    return theta, basis @ vt[rank:].T
