@@ -27,65 +27,110 @@ the chain rule, :math:`\\nabla_\\phi = T^\\top \\nabla_\\theta`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, reduce
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from skmle.models.base import Batch, LogLikelihood
+from skmle.models.objective import add_results
+
+RANK_RTOL = 1e-12
+"""A standardised column closer than this (relative to its length) to the span of
+the columns before it makes the design rank deficient: the columns are then only
+centred and scaled, not rotated, and the whitening of the solvers leaves the flat
+directions out."""
 
 
 @dataclass(frozen=True)
 class ColumnScaling:
-    """:math:`z = (x - m) / s`, and the parameter map it implies.
+    """:math:`z = (x - m)\\,S^{-1} R^{-1}`, and the parameter map it implies.
 
     Attributes
     ----------
     mean : ndarray of shape (n_features,)
         :math:`m`; zeros when the model has no intercept to absorb a shift.
     scale : ndarray of shape (n_features,)
-        :math:`s`; 1 for a column that is constant (after centring).
+        The diagonal of :math:`S`, the columns' spreads; 1 for a column that is
+        constant (after centring).
+    rotation : ndarray of shape (n_features, n_features) or None
+        :math:`R`, upper triangular, from a QR factorisation of the weighted,
+        centred and scaled rows, so that the columns of :math:`z` are orthonormal
+        in the weighted mean; None (:math:`R = I`) when the scaled design is rank
+        deficient to :data:`RANK_RTOL`.
     blocks : tuple of (ndarray, int or None)
         The model's ``linear_blocks``.
     """
 
     mean: np.ndarray
     scale: np.ndarray
+    rotation: np.ndarray | None
     blocks: tuple
 
     def transform(self, batch: Batch) -> Batch:
-        return Batch((batch.X - self.mean) / self.scale, batch.y, batch.sample_weight)
+        Z = (batch.X - self.mean) / self.scale
+        if self.rotation is not None:
+            Z = solve_triangular(self.rotation, Z.T, trans="T").T
+        return Batch(Z, batch.y, batch.sample_weight)
+
+    def _coef_to_theta(self, v: np.ndarray) -> np.ndarray:
+        if self.rotation is not None:
+            v = solve_triangular(self.rotation, v)
+        return v / self.scale
 
     def to_theta(self, phi: np.ndarray) -> np.ndarray:
-        """:math:`\\theta = T\\phi`: :math:`w = v / s`, :math:`b = c - m^\\top w`."""
+        """:math:`\\theta = T\\phi`: :math:`w = S^{-1}R^{-1} v`, :math:`b = c - m^\\top w`."""
         theta = np.array(phi, dtype=float)
         for coef, intercept in self.blocks:
-            theta[coef] = phi[coef] / self.scale
+            theta[coef] = self._coef_to_theta(phi[coef])
             if intercept is not None:
                 theta[intercept] = phi[intercept] - self.mean @ theta[coef]
         return theta
 
     def to_phi(self, theta: np.ndarray) -> np.ndarray:
-        """:math:`\\phi = T^{-1}\\theta`: :math:`v = s w`, :math:`c = b + m^\\top w`."""
+        """:math:`\\phi = T^{-1}\\theta`: :math:`v = R S w`, :math:`c = b + m^\\top w`."""
         phi = np.array(theta, dtype=float)
         for coef, intercept in self.blocks:
-            phi[coef] = theta[coef] * self.scale
+            v = theta[coef] * self.scale
+            phi[coef] = v if self.rotation is None else self.rotation @ v
             if intercept is not None:
                 phi[intercept] = theta[intercept] + self.mean @ theta[coef]
         return phi
 
     def gradient_to_phi(self, grad: np.ndarray) -> np.ndarray:
-        """:math:`T^\\top g`, the chain rule for a gradient taken in ``theta``."""
+        """:math:`T^\\top g = R^{-\\top} S^{-1} (g_w - m\\,g_b)`, the chain rule."""
         out = np.array(grad, dtype=float)
         for coef, intercept in self.blocks:
             shifted = grad[coef]
             if intercept is not None:
                 shifted = shifted - self.mean * grad[intercept]
-            out[coef] = shifted / self.scale
+            shifted = shifted / self.scale
+            if self.rotation is not None:
+                shifted = solve_triangular(self.rotation, shifted, trans="T")
+            out[coef] = shifted
         return out
 
     def matrix(self, n_params: int) -> np.ndarray:
         """:math:`T` as a dense (n_params, n_params) matrix (for a prior's Hessian)."""
         return np.column_stack([self.to_theta(e) for e in np.eye(n_params)])
+
+
+class TriangularFactor:
+    """The R of a QR factorisation of stacked rows, merged with ``+``.
+
+    :math:`R` of :math:`[A_1; A_2]` is the R of :math:`[R_1; R_2]`, so the factor
+    of all rows is a sum over batches like any other (a tall-skinny QR).
+    """
+
+    def __init__(self, R: np.ndarray):
+        self.R = R
+
+    @classmethod
+    def of(cls, rows: np.ndarray) -> TriangularFactor:
+        return cls(np.linalg.qr(rows, mode="r"))
+
+    def __add__(self, other: TriangularFactor) -> TriangularFactor:
+        return TriangularFactor.of(np.vstack([self.R, other.R]))
 
 
 def _column_sums(batch: Batch) -> tuple[float, np.ndarray]:
@@ -95,6 +140,11 @@ def _column_sums(batch: Batch) -> tuple[float, np.ndarray]:
 
 def _column_squares(batch: Batch, centre: np.ndarray) -> np.ndarray:
     return batch.sample_weight @ np.square(batch.X - centre)
+
+
+def _scaled_factor(batch: Batch, centre: np.ndarray, scale: np.ndarray):
+    rows = np.sqrt(batch.sample_weight)[:, None] * ((batch.X - centre) / scale)
+    return TriangularFactor.of(rows)
 
 
 def column_scaling(sum_rows, blocks, n_features: int) -> ColumnScaling:
@@ -121,7 +171,17 @@ def column_scaling(sum_rows, blocks, n_features: int) -> ColumnScaling:
     largest = np.max(np.abs(mean), initial=0.0) + np.max(scale, initial=0.0)
     tiny = scale <= 64 * np.finfo(float).eps * max(largest, np.finfo(float).tiny)
     scale = np.where(tiny, 1.0, scale)
-    return ColumnScaling(mean, scale, tuple(blocks))
+    rotation = None
+    if n_features > 1 and not np.any(tiny):
+        R = sum_rows(partial(_scaled_factor, centre=mean, scale=scale)).R
+        R = R / np.sqrt(weight)
+        # The scaled columns have unit norm, so |R_jj| is the distance of column j
+        # from the span of the columns before it, relative to its own length.
+        if R.shape == (n_features, n_features) and np.all(
+            np.abs(np.diag(R)) > RANK_RTOL
+        ):
+            rotation = R
+    return ColumnScaling(mean, scale, rotation, tuple(blocks))
 
 
 def _transformed(per_batch, scaling: ColumnScaling, batch: Batch):
@@ -148,12 +208,22 @@ class StandardisedObjective:
         self.model: LogLikelihood = objective.model
         self.scaling = scaling
         self.total_weight = float(objective.total_weight)
+        batches = getattr(objective, "batches", None)
+        # Rows in memory are standardised once (a copy of X); a store of chunks
+        # or a Dask array is standardised batch by batch as it is read.
+        self._batches = (
+            [scaling.transform(b) for b in batches]
+            if isinstance(batches, list)
+            else None
+        )
 
     @property
     def has_hessian(self) -> bool:
         return bool(self.model.has_hessian)
 
     def _sum(self, per_batch):
+        if self._batches is not None:
+            return reduce(add_results, map(per_batch, self._batches))
         return self.objective._sum(partial(_transformed, per_batch, self.scaling))
 
     def _prior(self, phi: np.ndarray):

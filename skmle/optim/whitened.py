@@ -135,11 +135,12 @@ def whitening(curvature, n: int):
         return nothing
     neg = (neg + neg.T) / 2.0
     diagonal = np.abs(np.diag(neg))
-    top = float(np.max(diagonal, initial=0.0))
-    if not top > 0:
+    if not np.any(diagonal > 0):
         return nothing
-    # A parameter without curvature (flat at the start) keeps unit scale.
-    scale = np.sqrt(np.where(diagonal > RANK_RTOL * top, diagonal, top))
+    # Diagonal entries are in the units of their parameters and are compared with
+    # nothing; only a parameter without any curvature (a zero column) keeps unit
+    # scale, and its direction is left out below.
+    scale = np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
     scaled = neg / np.outer(scale, scale)
     try:
         factor = cholesky(scaled, lower=True, check_finite=False)
