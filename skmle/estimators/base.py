@@ -81,8 +81,12 @@ from skmle.optim.whitened import Whitened
 
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
 
-WHITENING_ROUNDS = 3
+WHITENING_ROUNDS = 8
 """Runs of a generic solver, each whitened by the curvature where the last ended."""
+
+FIRST_ROUND_ITERATIONS = 50
+"""Iterations of the first run before the curvature is taken again; each later run
+may take twice as many (the last, all that ``max_iter`` leaves)."""
 
 
 # -- data larger than memory ---------------------------------------------------------
@@ -243,15 +247,24 @@ class GradientAscentMixin:
         result is mapped back. The stopping rule is checked here at the point
         returned, whatever the solver reported: every gradient component of the
         mean objective, in coordinates whitened by the curvature *there*, is at most
-        ``tol``. Where it fails but iterations remain, the solver starts again from
-        that point in its coordinates (at most :data:`WHITENING_ROUNDS` times):
+        ``tol`` (or a Newton step would gain less than the rounding error of the
+        log-likelihood). Where it fails but iterations remain, the solver starts
+        again from that point in its coordinates (at most
+        :data:`WHITENING_ROUNDS` runs, the first of
+        :data:`FIRST_ROUND_ITERATIONS` iterations, each later one twice as long):
         the curvature at the start can be far from the curvature at the maximum
         (a noise scale started at the spread of ``y``, say).
         """
         function, scaling = objective, None
         blocks = getattr(self.model_, "linear_blocks", None)
         if blocks is not None:
-            scaling = column_scaling(objective._sum, blocks(), self.model_.n_features)
+            log_scale = getattr(self.model_, "log_scale_index", None)
+            scaling = column_scaling(
+                objective._sum,
+                blocks(),
+                self.model_.n_features,
+                None if log_scale is None else log_scale(),
+            )
             function = StandardisedObjective(objective, scaling)
             theta0 = scaling.to_phi(theta0)
         options = {"tol": self.tol}
@@ -261,17 +274,17 @@ class GradientAscentMixin:
             options["callback"] = self._print_iteration(objective.total_weight)
         theta, history, n_iter, message = theta0, [], 0, ""
         whitened = Whitened(function, theta)
-        for _ in range(WHITENING_ROUNDS):
+        for round_ in range(WHITENING_ROUNDS):
             value, grad = whitened.value_and_grad(whitened.start())
             if history and (
                 gradient_converged(grad, self.tol) or gain_below_rounding(value, grad)
             ):
                 break
+            budget = self.max_iter - n_iter
+            if round_ < WHITENING_ROUNDS - 1:
+                budget = min(budget, FIRST_ROUND_ITERATIONS << round_)
             result = OPTIMIZERS[self.solver](
-                whitened,
-                whitened.start(),
-                max_iter=self.max_iter - n_iter,
-                **options,
+                whitened, whitened.start(), max_iter=budget, **options
             )
             history.extend(result.history[1:] if history else result.history)
             n_iter += result.n_iter
@@ -297,13 +310,15 @@ class GradientAscentMixin:
             message = verdict_message(False, message.split(";")[0], grad, self.tol)
         if scaling is not None:
             theta = scaling.to_theta(theta)
-            null = (
-                np.column_stack(
-                    [scaling.to_theta(v) for v in whitened.null_directions.T]
-                )
-                if whitened.null_directions.shape[1]
-                else whitened.null_directions
-            )
+            value += scaling.value_offset
+            history = [h + scaling.value_offset for h in history]
+            null = np.column_stack(
+                [
+                    scaling.to_theta(v, direction=True)
+                    for v in whitened.null_directions.T
+                ]
+                + [np.zeros(len(theta))]
+            )[:, :-1]
             theta = minimum_norm(theta, null, scaling.blocks)
         return OptimizeResult(
             theta=theta,

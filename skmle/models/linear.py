@@ -86,6 +86,10 @@ class LinearLogLikelihood(LogLikelihood):
         d = self.n_features
         return [(np.arange(d), d if self.fit_intercept else None)]
 
+    def log_scale_index(self) -> int:
+        """Where the log noise scale sits in ``theta`` (a location-scale model)."""
+        return self.n_params - 1
+
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """:math:`\\eta = X w + b`, shape (n_samples,)."""
         coef, intercept, _ = self.unpack(theta)

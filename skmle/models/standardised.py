@@ -66,53 +66,84 @@ class ColumnScaling:
     scale: np.ndarray
     rotation: np.ndarray | None
     blocks: tuple
+    y_location: float = 0.0
+    y_scale: float = 1.0
+    log_scale_index: int | None = None
+
+    @property
+    def value_offset(self) -> float:
+        """Mean log-likelihood of the data minus that of the standardised data:
+        :math:`-\\log s_y`, the Jacobian of :math:`y \\mapsto (y - m_y) / s_y`."""
+        return -float(np.log(self.y_scale))
 
     def transform(self, batch: Batch) -> Batch:
         Z = (batch.X - self.mean) / self.scale
         if self.rotation is not None:
-            Z = solve_triangular(self.rotation, Z.T, trans="T").T
-        return Batch(Z, batch.y, batch.sample_weight)
+            Z = solve_triangular(self.rotation, Z.T, trans="T", check_finite=False).T
+        y = batch.y
+        if self.log_scale_index is not None:
+            y = (y - self.y_location) / self.y_scale
+        return Batch(Z, y, batch.sample_weight)
 
     def _coef_to_theta(self, v: np.ndarray) -> np.ndarray:
         if self.rotation is not None:
-            v = solve_triangular(self.rotation, v)
-        return v / self.scale
+            v = solve_triangular(self.rotation, v, check_finite=False)
+        return v * (self.y_scale / self.scale)
 
-    def to_theta(self, phi: np.ndarray) -> np.ndarray:
-        """:math:`\\theta = T\\phi`: :math:`w = S^{-1}R^{-1} v`, :math:`b = c - m^\\top w`."""
+    def to_theta(self, phi: np.ndarray, direction: bool = False) -> np.ndarray:
+        """:math:`\\theta` of :math:`\\phi`: :math:`w = s_y S^{-1}R^{-1} v`,
+        :math:`b = s_y c + m_y - m^\\top w`, :math:`\\log s = \\log s' + \\log s_y`.
+
+        With ``direction=True`` the map of a difference of two points (the linear
+        part alone).
+        """
         theta = np.array(phi, dtype=float)
+        shift = 0.0 if direction else self.y_location
         for coef, intercept in self.blocks:
             theta[coef] = self._coef_to_theta(phi[coef])
             if intercept is not None:
-                theta[intercept] = phi[intercept] - self.mean @ theta[coef]
+                theta[intercept] = (
+                    phi[intercept] * self.y_scale + shift - self.mean @ theta[coef]
+                )
+        if self.log_scale_index is not None and not direction:
+            theta[self.log_scale_index] += np.log(self.y_scale)
         return theta
 
     def to_phi(self, theta: np.ndarray) -> np.ndarray:
-        """:math:`\\phi = T^{-1}\\theta`: :math:`v = R S w`, :math:`c = b + m^\\top w`."""
+        """The inverse of :meth:`to_theta`."""
         phi = np.array(theta, dtype=float)
         for coef, intercept in self.blocks:
-            v = theta[coef] * self.scale
+            v = theta[coef] * self.scale / self.y_scale
             phi[coef] = v if self.rotation is None else self.rotation @ v
             if intercept is not None:
-                phi[intercept] = theta[intercept] + self.mean @ theta[coef]
+                location = theta[intercept] + self.mean @ theta[coef]
+                phi[intercept] = (location - self.y_location) / self.y_scale
+        if self.log_scale_index is not None:
+            phi[self.log_scale_index] -= np.log(self.y_scale)
         return phi
 
     def gradient_to_phi(self, grad: np.ndarray) -> np.ndarray:
-        """:math:`T^\\top g = R^{-\\top} S^{-1} (g_w - m\\,g_b)`, the chain rule."""
+        """:math:`A^\\top g` for the linear part :math:`A` of :meth:`to_theta`:
+        :math:`s_y R^{-\\top} S^{-1} (g_w - m\\,g_b)` and :math:`s_y g_b`."""
         out = np.array(grad, dtype=float)
         for coef, intercept in self.blocks:
             shifted = grad[coef]
             if intercept is not None:
                 shifted = shifted - self.mean * grad[intercept]
-            shifted = shifted / self.scale
+                out[intercept] = grad[intercept] * self.y_scale
+            shifted = shifted * (self.y_scale / self.scale)
             if self.rotation is not None:
-                shifted = solve_triangular(self.rotation, shifted, trans="T")
+                shifted = solve_triangular(
+                    self.rotation, shifted, trans="T", check_finite=False
+                )
             out[coef] = shifted
         return out
 
     def matrix(self, n_params: int) -> np.ndarray:
-        """:math:`T` as a dense (n_params, n_params) matrix (for a prior's Hessian)."""
-        return np.column_stack([self.to_theta(e) for e in np.eye(n_params)])
+        """:math:`A` as a dense (n_params, n_params) matrix (for a prior's Hessian)."""
+        return np.column_stack(
+            [self.to_theta(e, direction=True) for e in np.eye(n_params)]
+        )
 
 
 class TriangularFactor:
@@ -147,7 +178,17 @@ def _scaled_factor(batch: Batch, centre: np.ndarray, scale: np.ndarray):
     return TriangularFactor.of(rows)
 
 
-def column_scaling(sum_rows, blocks, n_features: int) -> ColumnScaling:
+def _response_sum(batch: Batch) -> float:
+    return float(batch.sample_weight @ batch.y)
+
+
+def _response_squares(batch: Batch, centre: float) -> float:
+    return float(batch.sample_weight @ np.square(batch.y - centre))
+
+
+def column_scaling(
+    sum_rows, blocks, n_features: int, log_scale_index: int | None = None
+) -> ColumnScaling:
     """Weighted column means and spreads, in two passes (no cancellation).
 
     Parameters
@@ -158,6 +199,9 @@ def column_scaling(sum_rows, blocks, n_features: int) -> ColumnScaling:
     blocks : list of (ndarray, int or None)
         The model's ``linear_blocks``.
     n_features : int
+    log_scale_index : int, optional
+        For a location-scale model of ``y`` (a regression), the index of its log
+        noise scale: ``y`` is then centred and scaled too.
     """
     centred = all(intercept is not None for _, intercept in blocks)
     mean = np.zeros(n_features)
@@ -181,7 +225,16 @@ def column_scaling(sum_rows, blocks, n_features: int) -> ColumnScaling:
             np.abs(np.diag(R)) > RANK_RTOL
         ):
             rotation = R
-    return ColumnScaling(mean, scale, rotation, tuple(blocks))
+    if log_scale_index is None:
+        return ColumnScaling(mean, scale, rotation, tuple(blocks))
+    y_location = sum_rows(_response_sum) / weight if centred else 0.0
+    y_square = sum_rows(partial(_response_squares, centre=y_location)) / weight
+    y_scale = float(np.sqrt(y_square))
+    if not (np.isfinite(y_scale) and y_scale > 0):
+        y_scale = 1.0
+    return ColumnScaling(
+        mean, scale, rotation, tuple(blocks), y_location, y_scale, log_scale_index
+    )
 
 
 def _transformed(per_batch, scaling: ColumnScaling, batch: Batch):

@@ -82,7 +82,9 @@ class Whitened:
         if self._basis is not None:
             step = self._basis @ psi
         elif self._factor is not None:
-            step = solve_triangular(self._factor, psi, trans="T", lower=True)
+            step = solve_triangular(
+                self._factor, psi, trans="T", lower=True, check_finite=False
+            )
         else:
             step = psi
         return self.theta0 + step / self._scale
@@ -93,7 +95,9 @@ class Whitened:
         if self._basis is not None:
             return self._basis.T @ scaled
         if self._factor is not None:
-            return solve_triangular(self._factor, scaled, lower=True)
+            return solve_triangular(
+                self._factor, scaled, lower=True, check_finite=False
+            )
         return scaled
 
     def _matrix(self) -> np.ndarray:
