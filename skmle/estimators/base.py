@@ -154,8 +154,12 @@ class GradientAscentMixin:
         Armijo backtracking line search.
     max_iter : int
     tol : float
-        The iterative solvers stop when every component of the gradient of the
-        mean (per unit of sample weight) objective is at most ``tol``.
+        The generic solvers stop when every component of the gradient of the
+        mean (per unit of sample weight) objective, in coordinates whitened by
+        the curvature at the returned point (after standardising the columns of
+        a linear predictor), is at most ``tol``; the rule is checked by skmle
+        at the point returned, whatever the solver reported. It does not change
+        when a column of ``X`` is shifted or rescaled.
     verbose : int, default=0
         0 silent, 1 a line at the end of the fit, 2 a line per iteration.
     warm_start : bool, default=False

@@ -212,8 +212,8 @@ def column_scaling(
     scale = np.sqrt(np.maximum(squares, 0.0) / weight)
     # A constant column (zero after centring) keeps its scale: its coefficient is
     # not identified and stays where it starts.
-    largest = np.max(np.abs(mean), initial=0.0) + np.max(scale, initial=0.0)
-    tiny = scale <= 64 * np.finfo(float).eps * max(largest, np.finfo(float).tiny)
+    # Constant to rounding error relative to the column's own size.
+    tiny = ~(scale > 64 * np.finfo(float).eps * np.abs(mean))
     scale = np.where(tiny, 1.0, scale)
     rotation = None
     if n_features > 1 and not np.any(tiny):
