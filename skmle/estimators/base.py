@@ -47,6 +47,7 @@ matrix is singular.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from functools import partial, wraps
 from numbers import Integral, Real
@@ -72,21 +73,9 @@ from skmle.models.standardised import (
     minimum_norm,
 )
 from skmle.optim import OPTIMIZERS, OptimizeResult
-from skmle.optim.result import (
-    gain_below_rounding,
-    gradient_converged,
-    verdict_message,
-)
-from skmle.optim.whitened import Whitened
+from skmle.optim.whitened import maximise_whitened
 
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
-
-WHITENING_ROUNDS = 8
-"""Runs of a generic solver, each whitened by the curvature where the last ended."""
-
-FIRST_ROUND_ITERATIONS = 50
-"""Iterations of the first run before the curvature is taken again; each later run
-may take twice as many (the last, all that ``max_iter`` leaves)."""
 
 
 # -- data larger than memory ---------------------------------------------------------
@@ -245,19 +234,11 @@ class GradientAscentMixin:
     def _run_generic_solver(self, objective: Objective, theta0) -> OptimizeResult:
         """``gd``, ``lbfgs`` or ``newton`` in well-conditioned coordinates.
 
-        The solver sees the columns of a linear predictor standardised
-        (:mod:`skmle.models.standardised`), then the parameters whitened by the
-        curvature at its start (:class:`~skmle.optim.whitened.Whitened`), and the
-        result is mapped back. The stopping rule is checked here at the point
-        returned, whatever the solver reported: every gradient component of the
-        mean objective, in coordinates whitened by the curvature *there*, is at most
-        ``tol`` (or a Newton step would gain less than the rounding error of the
-        log-likelihood). Where it fails but iterations remain, the solver starts
-        again from that point in its coordinates (at most
-        :data:`WHITENING_ROUNDS` runs, the first of
-        :data:`FIRST_ROUND_ITERATIONS` iterations, each later one twice as long):
-        the curvature at the start can be far from the curvature at the maximum
-        (a noise scale started at the spread of ``y``, say).
+        The columns of a linear predictor (and the response of a regression) are
+        standardised (:mod:`skmle.models.standardised`), the solver runs whitened
+        by the curvature (:func:`~skmle.optim.whitened.maximise_whitened`, which
+        also checks the stopping rule at the point returned), and the result is
+        mapped back, at the minimum-norm point where the maximum is flat.
         """
         function, scaling = objective, None
         blocks = getattr(self.model_, "linear_blocks", None)
@@ -271,66 +252,25 @@ class GradientAscentMixin:
             )
             function = StandardisedObjective(objective, scaling)
             theta0 = scaling.to_phi(theta0)
-        options = {"tol": self.tol}
+        options = {"max_iter": self.max_iter, "tol": self.tol}
         if self.solver == "gd":
             options["learning_rate"] = self.learning_rate
         if self.verbose >= 2:
             options["callback"] = self._print_iteration(objective.total_weight)
-        theta, history, n_iter, message = theta0, [], 0, ""
-        whitened = Whitened(function, theta)
-        for round_ in range(WHITENING_ROUNDS):
-            value, grad = whitened.value_and_grad(whitened.start())
-            if history and (
-                gradient_converged(grad, self.tol) or gain_below_rounding(value, grad)
-            ):
-                break
-            budget = self.max_iter - n_iter
-            if round_ < WHITENING_ROUNDS - 1:
-                budget = min(budget, FIRST_ROUND_ITERATIONS << round_)
-            result = OPTIMIZERS[self.solver](
-                whitened, whitened.start(), max_iter=budget, **options
-            )
-            history.extend(result.history[1:] if history else result.history)
-            n_iter += result.n_iter
-            theta, message = whitened.to_theta(result.theta), result.message
-            whitened = Whitened(function, theta)
-            if n_iter >= self.max_iter:
-                break
-        value, grad = whitened.value_and_grad(whitened.start())
-        converged = gradient_converged(grad, self.tol)
-        if converged:
-            message = "gradient below tol"
-        elif gain_below_rounding(value, grad):
-            converged = True
-            message = (
-                "maximum to floating-point precision: the gain a Newton step "
-                "predicts is below the rounding error of the log-likelihood"
-            )
-        elif n_iter >= self.max_iter:
-            message = verdict_message(
-                False, f"max_iter={self.max_iter} reached", grad, self.tol
-            )
-        else:
-            message = verdict_message(False, message.split(";")[0], grad, self.tol)
-        if scaling is not None:
-            theta = scaling.to_theta(theta)
-            value += scaling.value_offset
-            history = [h + scaling.value_offset for h in history]
-            null = np.column_stack(
-                [
-                    scaling.to_theta(v, direction=True)
-                    for v in whitened.null_directions.T
-                ]
-                + [np.zeros(len(theta))]
-            )[:, :-1]
-            theta = minimum_norm(theta, null, scaling.blocks)
-        return OptimizeResult(
-            theta=theta,
-            value=float(value),
-            history=np.asarray(history),
-            n_iter=n_iter,
-            converged=converged,
-            message=message,
+        result, null = maximise_whitened(
+            OPTIMIZERS[self.solver], function, theta0, **options
+        )
+        if scaling is None:
+            return result
+        offset = scaling.value_offset
+        theta = scaling.to_theta(result.theta)
+        directions = [scaling.to_theta(v, direction=True) for v in null.T]
+        null = np.column_stack(directions) if directions else null
+        return dataclasses.replace(
+            result,
+            theta=minimum_norm(theta, null, scaling.blocks),
+            value=result.value + offset,
+            history=result.history + offset,
         )
 
     def _print_iteration(self, total_weight):

@@ -27,6 +27,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cholesky, eigh, solve_triangular
 
+from skmle.optim.result import (
+    OptimizeResult,
+    gain_below_rounding,
+    gradient_converged,
+    verdict_message,
+)
+
 RANK_RTOL = 1e-10
 """Eigenvalues of the scaled curvature below this fraction of the largest one are
 treated as zero (the direction is not identified)."""
@@ -39,6 +46,82 @@ MAX_DENSE_PARAMS = 2000
 """Above this many parameters the dense curvature is not formed for whitening (it
 would cost more memory and time than the fit): the solvers then work on the
 coordinates they are given (for a linear predictor, already standardised)."""
+
+
+WHITENING_ROUNDS = 8
+"""Runs of a solver, each whitened by the curvature where the last one ended."""
+
+FIRST_ROUND_ITERATIONS = 50
+"""Iterations of the first run before the curvature is taken again; each later run
+may take twice as many (the last, all that ``max_iter`` leaves)."""
+
+
+def maximise_whitened(
+    optimizer, function, theta0: np.ndarray, *, max_iter: int, tol: float, **options
+) -> tuple[OptimizeResult, np.ndarray]:
+    """Run ``optimizer`` on ``function`` whitened by its curvature, and judge it.
+
+    The rule is checked here at the point returned, whatever the optimizer
+    reported: every gradient component of ``function``, in coordinates whitened
+    by the curvature *there*, is at most ``tol``, or a Newton step would gain
+    less than the rounding error of the value
+    (:func:`~skmle.optim.result.gain_below_rounding`). Where it fails but
+    iterations remain, the optimizer starts again from that point, whitened by the
+    curvature there: at most :data:`WHITENING_ROUNDS` runs, the first of
+    :data:`FIRST_ROUND_ITERATIONS` iterations and each later one twice as long
+    (the curvature at the start can be far from the curvature at the maximum).
+
+    Returns
+    -------
+    result : OptimizeResult
+        In ``function``'s own coordinates; ``n_iter`` and ``history`` over all
+        runs.
+    null_directions : ndarray of shape (n_params, k)
+        Directions without curvature at the returned point (see
+        :class:`Whitened`).
+    """
+    theta, history, n_iter, message = np.array(theta0, dtype=float), [], 0, ""
+    whitened = Whitened(function, theta)
+    for round_ in range(WHITENING_ROUNDS):
+        value, grad = whitened.value_and_grad(whitened.start())
+        if history and (
+            gradient_converged(grad, tol) or gain_below_rounding(value, grad)
+        ):
+            break
+        budget = max_iter - n_iter
+        if round_ < WHITENING_ROUNDS - 1:
+            budget = min(budget, FIRST_ROUND_ITERATIONS << round_)
+        result = optimizer(
+            whitened, whitened.start(), max_iter=budget, tol=tol, **options
+        )
+        history.extend(result.history[1:] if history else result.history)
+        n_iter += result.n_iter
+        theta, message = whitened.to_theta(result.theta), result.message
+        whitened = Whitened(function, theta)
+        if n_iter >= max_iter:
+            break
+    value, grad = whitened.value_and_grad(whitened.start())
+    converged = gradient_converged(grad, tol)
+    if converged:
+        message = "gradient below tol"
+    elif gain_below_rounding(value, grad):
+        converged = True
+        message = (
+            "maximum to floating-point precision: the gain a Newton step "
+            "predicts is below the rounding error of the log-likelihood"
+        )
+    else:
+        reason = f"max_iter={max_iter} reached" if n_iter >= max_iter else message
+        message = verdict_message(False, reason.split(";")[0], grad, tol)
+    result = OptimizeResult(
+        theta=theta,
+        value=float(value),
+        history=np.asarray(history),
+        n_iter=n_iter,
+        converged=converged,
+        message=message,
+    )
+    return result, whitened.null_directions
 
 
 class Whitened:
