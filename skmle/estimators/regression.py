@@ -66,8 +66,36 @@ from skmle.optim.lad import (
 )
 
 SCALE_FLOOR = np.sqrt(np.finfo(float).eps)
-"""The noise scale is floored at this times the weighted root mean square of ``y``
-(or at this value when ``y`` is all zero)."""
+"""The noise scale is floored at this times the weighted standard deviation of ``y``
+(:func:`scale_floor`): a fitted scale below it means :math:`1 - R^2 < \\epsilon`, residuals
+that are zero to rounding."""
+
+MIN_SCALE = np.sqrt(np.finfo(float).tiny)
+"""No floor is below this (about :math:`1.5 \\times 10^{-154}`), so that the variance
+:math:`\\sigma^2` is still a normal double."""
+
+
+def scale_floor(y_std: float, y_rms: float) -> float:
+    """The smallest noise scale a fit may report, from the spread of ``y``.
+
+    :math:`\\sqrt{\\epsilon}` times the weighted, centred standard deviation
+    ``y_std`` of ``y``, so that shifting ``y`` leaves it alone and scaling ``y``
+    scales it. When ``y`` is constant to rounding (``y_std`` at most
+    :math:`\\epsilon` times the root mean square ``y_rms``) the floor is
+    :math:`\\sqrt{\\epsilon}` times ``y_rms`` instead (:math:`\\sqrt{\\epsilon}`
+    when ``y`` is all zero); never below :data:`MIN_SCALE`.
+
+    Examples
+    --------
+    >>> bool(scale_floor(0.1, 1e12) == scale_floor(0.1, 0.2))  # shift-invariant
+    True
+    """
+    eps = np.finfo(float).eps
+    if y_std > eps * y_rms:
+        spread = y_std
+    else:
+        spread = y_rms if y_rms > 0 else 1.0
+    return max(SCALE_FLOOR * spread, MIN_SCALE)
 
 
 @dataclass(frozen=True)
@@ -193,13 +221,15 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             x_mean, y_mean = moments.x_mean, moments.y_mean
         else:
             x_mean, y_mean = np.zeros(moments.x_mean.shape[0]), 0.0
-        # Root mean square of y (uncentred), for the scale floor.
-        root = float(np.sqrt(max(moments.yy / total + moments.y_mean**2, 0.0)))
+        # The centred spread of y sets the scale floor; its root mean square
+        # (uncentred) tells whether that spread is only rounding.
+        y_std = float(np.sqrt(max(moments.yy / total, 0.0)))
+        y_rms = float(np.hypot(y_std, moments.y_mean))
         stats_ = _DataStats(
             x_mean=x_mean,
             y_mean=float(y_mean),
             y_var=square / total,
-            scale_floor=SCALE_FLOOR * root if root > 0 else SCALE_FLOOR,
+            scale_floor=scale_floor(y_std, y_rms),
             gram=gram,
             cross=cross,
             square=float(square),
@@ -225,7 +255,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             "(residuals are zero to rounding error, as happens with no more distinct "
             "samples than parameters or a constant y), so the likelihood is "
             f"unbounded as the noise scale goes to zero. The scale is floored at "
-            f"{floor:.3g} (sqrt(machine epsilon) times the root mean square of y); "
+            f"{floor:.3g} (sqrt(machine epsilon) times the standard deviation of y); "
             "the coefficients are the minimum-norm interpolant.",
             UserWarning,
             stacklevel=5,
@@ -631,9 +661,12 @@ class LinearGaussianRegressor(_LinearRegressorBase):
     sigma2_ : float
         Noise variance :math:`\\hat\\sigma^2 = \\sum_i w_i r_i^2 / W`. When the fit
         passes through every sample (no more distinct samples than parameters, or
-        a constant ``y``) the likelihood is unbounded as :math:`\\sigma \\to 0`; a
-        warning is then issued and :math:`\\sigma` is floored at
-        :math:`\\sqrt{\\epsilon}` times the weighted root mean square of ``y``.
+        a constant ``y``) the likelihood is unbounded as :math:`\\sigma \\to 0`;
+        when :math:`\\hat\\sigma` is below :math:`\\sqrt{\\epsilon}` times the
+        weighted standard deviation of ``y`` (:math:`1 - R^2 < \\epsilon`:
+        residuals zero to rounding) a warning is issued and :math:`\\sigma` is
+        floored there (see :func:`scale_floor`; a shift of ``y`` does not move
+        the floor).
     coef_se_ : ndarray of shape (n_features,)
         Standard errors from the inverse observed information,
         :math:`\\hat\\sigma^2 (X_1^\\top W X_1)^{-1}` with :math:`X_1 = [X, 1]` and the
@@ -878,9 +911,10 @@ class LaplaceRegressor(_LinearRegressorBase):
         0.0 when ``fit_intercept=False``.
     scale_ : float
         :math:`\\hat s = \\sum_i w_i |r_i| / W`. When the fit passes through every
-        sample the likelihood is unbounded; a warning is issued, ``scale_`` is
-        floored at :math:`\\sqrt{\\epsilon}` times the weighted root mean square of
-        ``y``, and the coefficients are the minimum-norm interpolant (the
+        sample the likelihood is unbounded; when :math:`\\hat s` is below
+        :math:`\\sqrt{\\epsilon}` times the weighted standard deviation of ``y``
+        (:func:`scale_floor`) a warning is issued, ``scale_`` is floored there,
+        and the coefficients are the minimum-norm interpolant (the
         least-squares solution), the same whether rows are repeated or weighted.
         Where the optimum is not unique otherwise (a flat edge of the LP, such as
         an even number of equally weighted samples in an intercept-only fit) the

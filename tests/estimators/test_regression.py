@@ -202,6 +202,27 @@ def test_gaussian_constant_target():
     assert np.isfinite(model.loglik_)
 
 
+@pytest.mark.parametrize("shift", [1.7e9, -3e12])
+def test_gaussian_scale_ignores_an_offset_in_y(shift, recwarn):
+    X, y = gaussian_data(31, n=50, d=2)
+    model = LinearGaussianRegressor().fit(X, y + shift)
+    assert not any("passes through" in str(w.message) for w in recwarn)
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    # y + shift is rounded to eps * |shift| (2e-7 or 5e-4 here).
+    tolerance = 8 * np.finfo(float).eps * abs(shift) / np.sqrt(ols.ssr / 50)
+    assert model.sigma2_ == pytest.approx(ols.ssr / 50, rel=max(tolerance, 1e-9))
+    np.testing.assert_allclose(model.coef_, ols.params[1:], rtol=1e-3)
+
+
+def test_laplace_lad_with_an_offset_in_y_is_not_least_squares():
+    X, y = laplace_data(32, n=10, d=2)
+    model = LaplaceRegressor().fit(X, y + 2.8e7)
+    plain = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(X, y)
+    np.testing.assert_allclose(model.coef_, plain.coef_, rtol=1e-6, atol=1e-7)
+    assert model.intercept_ - 2.8e7 == pytest.approx(plain.intercept_, abs=1e-6)
+    assert sum_abs(model, X, y + 2.8e7) <= lad_optimum(X, y) * (1 + 1e-6)
+
+
 def test_gaussian_check_gradient():
     X, y = gaussian_data(9)
     assert check_gradient(LinearGaussianRegressor(), X, y, random_state=0) < 1e-6

@@ -123,3 +123,33 @@ def test_longley_to_ten_digits(solver_route, monkeypatch):
     assert model.solver_route_ == solver_route
     estimates = np.append(model.intercept_, model.coef_)
     assert correct_digits(estimates, LONGLEY_COEF) >= 10.0
+
+
+# -- SmLs09: 13 constant leading digits -------------------------------------------------
+SMLS09_RESIDUAL_SD = 0.1
+SMLS09_R2 = 0.470712773465067
+SMLS09_RSS = 180.0
+
+
+def smls09():
+    data = np.loadtxt(DATA / "SmLs09.dat", skiprows=60)
+    treatment, y = data[:, 0].astype(int), data[:, 1]
+    assert y.shape == (18009,)
+    return (treatment[:, None] == np.arange(1, 10)).astype(float), y
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_smls09_anova_keeps_its_scale(fit_intercept, recwarn):
+    X, y = smls09()
+    model = LinearGaussianRegressor(fit_intercept=fit_intercept).fit(X, y)
+    assert not any("passes through" in str(w.message) for w in recwarn)
+    n, k = X.shape
+    # y = 1e12 + 0.4 is stored to 6e-5: exact arithmetic on the stored values
+    # gets the residual SD and R^2 to 4.57 and 4.45 digits; the fit gets 4.56
+    # and 4.45 with an intercept, 4.28 and 4.65 without (its normal equations
+    # carry the raw sums, 2e15, to 0.25).
+    residual_sd = np.sqrt(model.sigma2_ * n / (n - k))
+    assert correct_digits(residual_sd, SMLS09_RESIDUAL_SD) > 4.0
+    assert correct_digits(model.score(X, y), SMLS09_R2) > 4.0
+    loglik = -0.5 * n * (np.log(2 * np.pi * SMLS09_RSS / n) + 1)
+    assert model.loglik_ == pytest.approx(loglik, rel=1e-4)
