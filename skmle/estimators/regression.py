@@ -52,6 +52,8 @@ from skmle.models.qr_least_squares import (
 )
 from skmle.optim import OptimizeResult
 from skmle.optim.lad import (
+    LADResult,
+    LADScaling,
     band_sums,
     banded_lad,
     check_sums,
@@ -170,9 +172,11 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             self._median = None
 
     def _validate_fit_data(self, X, y):
-        return validate_data(
+        X, y = validate_data(
             self, X, y, dtype=np.float64, y_numeric=True, multi_output=False
         )
+        # y_numeric keeps booleans and integers as they are; the fit needs floats.
+        return X, np.asarray(y, dtype=np.float64)
 
     def _make_model(self, batch: Batch):
         return self._model_class(batch.X.shape[1], self.fit_intercept)
@@ -193,7 +197,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             reset=False,
         )
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-        return Batch(X, y, sample_weight)
+        return Batch(X, np.asarray(y, dtype=np.float64), sample_weight)
 
     def _validate_for_scoring(self, X):
         return validate_data(self, X, dtype=np.float64, reset=False)
@@ -482,38 +486,54 @@ def _design(batch: Batch, fit_intercept: bool) -> np.ndarray:
     return np.column_stack([X, np.ones(X.shape[0])]) if fit_intercept else X
 
 
-def _irls_batch(batch: Batch, coef, floor, fit_intercept):
+def _lp_rows(batch: Batch, fit_intercept: bool, scaling: LADScaling | None):
+    """The design, ``y`` and weights of a batch as the LAD solver sees them."""
     design = _design(batch, fit_intercept)
-    return irls_sums(design, batch.y, batch.sample_weight, coef, floor)
+    if scaling is None:
+        return design, batch.y, batch.sample_weight
+    return scaling.rows(design, batch.y, batch.sample_weight)
 
 
-def _band_batch(batch: Batch, coef, threshold, fit_intercept):
-    design = _design(batch, fit_intercept)
-    return band_sums(design, batch.y, batch.sample_weight, coef, threshold)
+def _spread_batch(batch: Batch, centre: float) -> tuple[float, int]:
+    """:math:`\\sum_i w_i |y_i - m|` and the number of rows of positive weight."""
+    w = batch.sample_weight
+    return float(w @ np.abs(batch.y - centre)), int(np.count_nonzero(w > 0))
 
 
-def _check_batch(batch: Batch, coef, threshold, candidate, fit_intercept):
-    design = _design(batch, fit_intercept)
-    return check_sums(design, batch.y, batch.sample_weight, coef, threshold, candidate)
+def _irls_batch(batch: Batch, coef, floor, fit_intercept, scaling=None):
+    return irls_sums(*_lp_rows(batch, fit_intercept, scaling), coef, floor)
 
 
-def _rows_batch(batch: Batch, fit_intercept):
-    positive = batch.sample_weight > 0
-    design = _design(batch, fit_intercept)
-    return [design[positive]], [batch.y[positive]], [batch.sample_weight[positive]]
+def _band_batch(batch: Batch, coef, threshold, fit_intercept, scaling=None):
+    return band_sums(*_lp_rows(batch, fit_intercept, scaling), coef, threshold)
 
 
-def _values(batch: Batch, coef, fit_intercept) -> np.ndarray:
+def _check_batch(batch: Batch, coef, threshold, candidate, fit_intercept, scaling=None):
+    rows = _lp_rows(batch, fit_intercept, scaling)
+    return check_sums(*rows, coef, threshold, candidate)
+
+
+def _rows_batch(batch: Batch, fit_intercept, scaling=None):
+    design, y, w = _lp_rows(batch, fit_intercept, scaling)
+    positive = w > 0
+    return [design[positive]], [y[positive]], [w[positive]]
+
+
+def _values(batch: Batch, coef, fit_intercept, scaling=None) -> np.ndarray:
     """``y``, or the absolute residuals of the design coefficients ``coef``."""
     if coef is None:
         return batch.y
-    return np.abs(batch.y - _design(batch, fit_intercept) @ coef)
+    design, y, _ = _lp_rows(batch, fit_intercept, scaling)
+    return np.abs(y - design @ coef)
 
 
-def _histogram_batch(batch: Batch, coef, fit_intercept, by_count, prefix, level):
+def _histogram_batch(
+    batch: Batch, coef, fit_intercept, by_count, prefix, level, scaling=None
+):
     w = batch.sample_weight
     masses = (w > 0).astype(float) if by_count else w
-    return key_histogram(_values(batch, coef, fit_intercept), masses, prefix, level)
+    values = _values(batch, coef, fit_intercept, scaling)
+    return key_histogram(values, masses, prefix, level)
 
 
 def _bucket_batch(batch: Batch, coef, fit_intercept, prefix, level):
@@ -531,37 +551,41 @@ class _LADPassesOverBatches:
     """:class:`skmle.optim.lad.LADPasses` through ``objective._sum``: each method
     is one pass over the batches, wherever they are stored."""
 
-    def __init__(self, objective, fit_intercept: bool):
+    def __init__(self, objective, fit_intercept: bool, scaling=None):
         self.objective = objective
         self.fit_intercept = fit_intercept
+        self.scaling = scaling  # LADScaling of the rows the LP sees, or None
 
     def _sum(self, function, **arguments):
         per_batch = partial(function, fit_intercept=self.fit_intercept, **arguments)
         return self.objective._sum(per_batch)
 
+    def _scaled_sum(self, function, **arguments):
+        return self._sum(function, scaling=self.scaling, **arguments)
+
     def irls_system(self, coef, floor):
-        return self._sum(_irls_batch, coef=coef, floor=floor)
+        return self._scaled_sum(_irls_batch, coef=coef, floor=floor)
 
     def threshold(self, coef, n_rows):
         def histogram(prefix, level):
-            return self._sum(
+            return self._scaled_sum(
                 _histogram_batch, coef=coef, by_count=True, prefix=prefix, level=level
             )
 
         return select_by_passes(histogram, None, n_rows)
 
     def band(self, coef, threshold):
-        X, y, w, rhs = self._sum(_band_batch, coef=coef, threshold=threshold)
+        X, y, w, rhs = self._scaled_sum(_band_batch, coef=coef, threshold=threshold)
         return np.concatenate(X), np.concatenate(y), np.concatenate(w), rhs
 
     def check(self, coef, threshold, candidate):
-        n_flipped, reach, objective = self._sum(
+        n_flipped, reach, objective = self._scaled_sum(
             _check_batch, coef=coef, threshold=threshold, candidate=candidate
         )
         return n_flipped, float(np.max(np.concatenate(reach), initial=0.0)), objective
 
     def all_rows(self):
-        X, y, w = self._sum(_rows_batch)
+        X, y, w = self._scaled_sum(_rows_batch)
         return np.concatenate(X), np.concatenate(y), np.concatenate(w)
 
     def weighted_median_of_y(self) -> float:
@@ -800,6 +824,7 @@ class LinearGaussianRegressor(_LinearRegressorBase):
             multi_output=False,
             reset=first_call,
         )
+        y = np.asarray(y, dtype=np.float64)
         with validating_chunk():
             sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         with single_blas_thread():
@@ -1031,6 +1056,26 @@ class LaplaceRegressor(_LinearRegressorBase):
             theta=theta, value=float(value), history=history, **fields
         )
 
+    def _lad_scaling(self, objective) -> LADScaling:
+        """:class:`~skmle.optim.lad.LADScaling` of the design from sums over batches
+        (the moments, the weighted median of ``y`` and one more pass)."""
+        self._data_stats(objective)
+        moments = self._moments
+        total = moments.weight
+        x_mean, x_std = (
+            moments.x_mean,
+            np.sqrt(np.maximum(np.diag(moments.xx), 0.0) / total),
+        )
+        constant = x_std == 0
+        if self.fit_intercept:
+            x_mean, x_std = np.append(x_mean, 1.0), np.append(x_std, 0.0)
+            constant = np.append(constant, True)
+        centre = self._y_median(objective) if np.any(constant & (x_mean != 0)) else 0.0
+        spread, n_rows = objective._sum(partial(_spread_batch, centre=centre))
+        return LADScaling.from_summaries(
+            x_mean, x_std, constant, centre, spread / total, total / max(n_rows, 1)
+        )
+
     def _solve_lp(self, objective, theta0) -> OptimizeResult:
         d = self.model_.n_features
         if _in_memory(objective):
@@ -1040,8 +1085,15 @@ class LaplaceRegressor(_LinearRegressorBase):
             )
             lad = least_absolute_deviations(design, y, w)
         else:
-            passes = _LADPassesOverBatches(objective, self.fit_intercept)
-            lad = banded_lad(passes, d + int(self.fit_intercept))
+            scaling = self._lad_scaling(objective)
+            passes = _LADPassesOverBatches(objective, self.fit_intercept, scaling)
+            scaled = banded_lad(passes, d + int(self.fit_intercept))
+            lad = LADResult(
+                scaling.coef(scaled.coef),
+                scaled.objective * scaling.y_scale * scaling.w_scale,
+                scaled.n_iter,
+                scaled.method,
+            )
         coef = lad.coef[:d]
         intercept = float(lad.coef[-1]) if self.fit_intercept else 0.0
         if lad.objective / objective.total_weight < self._scale_floor(objective):

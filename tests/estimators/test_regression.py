@@ -487,3 +487,60 @@ def test_summary_uses_dataframe_names(Estimator):
         assert name in text
     np.testing.assert_allclose(summary.estimates[:3], model.coef_)
     np.testing.assert_allclose(summary.std_errors[-1], model.intercept_se_)
+
+
+# -- LaplaceRegressor on badly scaled data (issue 13) ------------------------------------
+def scaled_lad_case(name, X, y):
+    """(X, y, sample_weight, map) for one case; ``map`` takes the reference fit on
+    (X, y) to the coefficients and intercept the case must give (equivariance)."""
+    n = len(y)
+    cases = {
+        "weights 1e20": (X, y, np.full(n, 1e20), lambda c, b: (c, b)),
+        "weights 1e-12": (X, y, np.full(n, 1e-12), lambda c, b: (c, b)),
+        "y times 1e150": (X, y * 1e150, None, lambda c, b: (c * 1e150, b * 1e150)),
+        "y times 1e-150": (X, y * 1e-150, None, lambda c, b: (c * 1e-150, b * 1e-150)),
+        "X shifted by 3e9": (X + 3e9, y, None, lambda c, b: (c, b - 3e9 * c.sum())),
+        "X shifted by 1e10": (X + 1e10, y, None, lambda c, b: (c, b - 1e10 * c.sum())),
+        "X times 1e150": (X * 1e150, y, None, lambda c, b: (c / 1e150, b)),
+    }
+    return cases[name]
+
+
+@pytest.mark.parametrize("n", [100, 3000])  # one LP, and IRLS plus the banded LP
+@pytest.mark.parametrize(
+    "name",
+    [
+        "weights 1e20",
+        "weights 1e-12",
+        "y times 1e150",
+        "y times 1e-150",
+        "X shifted by 3e9",
+        "X shifted by 1e10",
+        "X times 1e150",
+    ],
+)
+def test_laplace_lp_on_badly_scaled_data(name, n):
+    X, y = laplace_data(33, n=n, d=2)
+    reference = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(X, y)
+    X_case, y_case, weights, expected = scaled_lad_case(name, X, y)
+    model = LaplaceRegressor().fit(X_case, y_case, sample_weight=weights)
+    coef, intercept = expected(reference.coef_, reference.intercept_)
+    # A shift of X by c rounds x to eps * c: 2e-6 for c = 1e10.
+    rtol = 1e-5 if "shifted" in name else 1e-7
+    np.testing.assert_allclose(model.coef_, coef, rtol=rtol)
+    assert model.intercept_ == pytest.approx(intercept, rel=rtol, abs=1e-6)
+    assert model.converged_ and np.isfinite(model.loglik_)
+
+
+def test_boolean_targets_are_numbers():
+    X, y = laplace_data(34, n=60, d=2)
+    target = y > np.median(y)
+    for Estimator in (LinearGaussianRegressor, LaplaceRegressor):
+        as_bool = Estimator().fit(X, target)
+        as_float = Estimator().fit(X, target.astype(float))
+        np.testing.assert_allclose(as_bool.coef_, as_float.coef_)
+        assert as_bool.log_likelihood(X, target) == pytest.approx(as_float.loglik_)
+    ols = sm.OLS(target.astype(float), sm.add_constant(X)).fit()
+    np.testing.assert_allclose(
+        LinearGaussianRegressor().fit(X, target).coef_, ols.params[1:], rtol=1e-10
+    )
