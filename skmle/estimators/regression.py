@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import partial
+from numbers import Real
 
 import numpy as np
 from scipy import stats
@@ -77,13 +78,21 @@ MIN_SCALE = np.sqrt(np.finfo(float).tiny)
 :math:`\\sigma^2` is still a normal double."""
 
 
+CONSTANT_RTOL = 64.0
+"""``y`` counts as constant when its standard deviation is at most this many machine
+epsilons times its root mean square (the moments' corrected two-pass sum of squares
+leaves a constant ``y`` far below that; NIST's SmLs09, with 13 constant leading
+digits, is at 600)."""
+
+
 def scale_floor(y_std: float, y_rms: float) -> float:
     """The smallest noise scale a fit may report, from the spread of ``y``.
 
     :math:`\\sqrt{\\epsilon}` times the weighted, centred standard deviation
     ``y_std`` of ``y``, so that shifting ``y`` leaves it alone and scaling ``y``
     scales it. When ``y`` is constant to rounding (``y_std`` at most
-    :math:`\\epsilon` times the root mean square ``y_rms``) the floor is
+    :data:`CONSTANT_RTOL` :math:`\\epsilon` times the root mean square ``y_rms``)
+    the floor is
     :math:`\\sqrt{\\epsilon}` times ``y_rms`` instead (:math:`\\sqrt{\\epsilon}`
     when ``y`` is all zero); never below :data:`MIN_SCALE`.
 
@@ -93,7 +102,7 @@ def scale_floor(y_std: float, y_rms: float) -> float:
     True
     """
     eps = np.finfo(float).eps
-    if y_std > eps * y_rms:
+    if y_std > CONSTANT_RTOL * eps * y_rms:
         spread = y_std
     else:
         spread = y_rms if y_rms > 0 else 1.0
@@ -117,6 +126,52 @@ class _DataStats:
     gram: np.ndarray
     cross: np.ndarray
     square: float
+
+
+SMALLEST_DATA = 1e-153
+"""Columns of ``X`` and ``y`` whose root mean square is below this (and not zero) are
+refused: their squares, in the normal equations and the variance, would underflow."""
+
+LARGEST_DATA = 1e153
+"""Columns of ``X`` and ``y`` whose root mean square is above this are refused: their
+squares would overflow."""
+
+
+def _check_magnitudes(moments: LinearMoments, name: str) -> None:
+    """Raise a ValueError when the data's sums of squares leave the double range.
+
+    From the moments alone (no extra pass): they are not finite when a value of
+    ``X`` or ``y`` is beyond about :math:`10^{154}` (its square overflows); a
+    root mean square above :data:`LARGEST_DATA` or below :data:`SMALLEST_DATA`
+    means squares that overflow or underflow.
+    """
+    parts = (moments.x_mean, moments.xx, moments.xy, moments.y_mean, moments.yy)
+    remedy = (
+        "Rescale them (divide or multiply by a power of ten): the fit is "
+        "equivariant, coef_ and intercept_ scale back by the same factors."
+    )
+    finite = all(np.all(np.isfinite(part)) for part in parts)
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_std = np.sqrt(np.abs(np.diag(moments.xx)) / moments.weight)
+        x_rms = np.hypot(x_std, moments.x_mean)
+        y_std = np.sqrt(abs(moments.yy) / moments.weight)
+        y_rms = float(np.hypot(y_std, moments.y_mean))
+    if not (finite and np.all(x_rms <= LARGEST_DATA) and y_rms <= LARGEST_DATA):
+        raise ValueError(
+            f"{name}: X or y has values too large for a least-squares fit in double "
+            f"precision (root mean square above {LARGEST_DATA:g}: their squares "
+            f"overflow). {remedy}"
+        )
+    small = (x_rms > 0) & (x_rms < SMALLEST_DATA)
+    tiny = [f"column {j} of X" for j in np.flatnonzero(small)]
+    if 0 < y_rms < SMALLEST_DATA:
+        tiny.append("y")
+    if tiny:
+        raise ValueError(
+            f"{name}: {', '.join(tiny)} has values too small for a least-squares fit "
+            f"in double precision (root mean square below {SMALLEST_DATA:g}: their "
+            f"squares underflow). {remedy}"
+        )
 
 
 class _MomentsObjective:
@@ -219,6 +274,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         else:
             moments = objective._sum(LinearMoments.from_batch)
         self._moments = moments
+        _check_magnitudes(moments, type(self).__name__)
         total = moments.weight
         gram, cross, square = moments.normal_equations(self.fit_intercept)
         if self.fit_intercept:
@@ -267,6 +323,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         return floor
 
     def _run_solver(self, objective, theta0) -> OptimizeResult:
+        self._data_stats(objective)  # refuses data out of the double range first
         result = super()._run_solver(objective, theta0)
         log_floor = np.log(self._scale_floor(objective))
         theta = np.asarray(result.theta, dtype=float)
@@ -459,15 +516,20 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             Also a Dask array (the result is then a Dask array) or
             :func:`skmle.chunked` data.
         alpha : float, default=0.05
-            In (0, 1).
+            In (0, 1); NumPy scalars such as ``np.float32(0.1)`` are accepted.
 
         Returns
         -------
         ndarray of shape (n_samples, 2)
             Lower and upper limits.
         """
-        if not (isinstance(alpha, float | int) and 0 < alpha < 1):
-            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}.")
+        real = isinstance(alpha, Real) and not isinstance(alpha, bool | np.bool_)
+        if not (real and 0 < alpha < 1):
+            raise ValueError(
+                f"alpha must be a real number in (0, 1) (a Python or NumPy float), "
+                f"got {alpha!r}."
+            )
+        alpha = float(alpha)
         lower, upper = self.predict_dist(X).interval(1.0 - alpha)
         return np.column_stack([lower, upper])
 

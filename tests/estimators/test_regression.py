@@ -544,3 +544,82 @@ def test_boolean_targets_are_numbers():
     np.testing.assert_allclose(
         LinearGaussianRegressor().fit(X, target).coef_, ols.params[1:], rtol=1e-10
     )
+
+
+# -- data at the ends of the double range (issue 13) ---------------------------------------
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+@pytest.mark.parametrize("factor", [1e-150, 1e150])
+@pytest.mark.parametrize("scaled", ["y", "X", "both"])
+def test_huge_and_tiny_scales_give_the_rescaled_fit(Estimator, factor, scaled):
+    X, y = gaussian_data(35, n=40, d=2)
+    x_factor = factor if scaled in ("X", "both") else 1.0
+    y_factor = factor if scaled in ("y", "both") else 1.0
+    reference = Estimator().fit(X, y)
+    model = Estimator().fit(X * x_factor, y * y_factor)
+    np.testing.assert_allclose(
+        model.coef_, reference.coef_ * y_factor / x_factor, rtol=1e-8
+    )
+    assert model.intercept_ == pytest.approx(reference.intercept_ * y_factor, rel=1e-8)
+    shift = np.log(y_factor) * model.n_samples_seen_
+    assert model.loglik_ == pytest.approx(reference.loglik_ - shift, rel=1e-9)
+    assert np.all(np.isfinite(model.loglik_history_))
+    np.testing.assert_allclose(
+        model.coef_se_, reference.coef_se_ * y_factor / x_factor, rtol=1e-7
+    )
+
+
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_data_beyond_the_double_range_raise_clear_errors(Estimator):
+    X, y = gaussian_data(36, n=30, d=2)
+    with pytest.raises(ValueError, match="too large.*Rescale"):
+        Estimator().fit(X * 1e200, y * 1e200)
+    with pytest.raises(ValueError, match="too large.*Rescale"):
+        Estimator().fit(X, np.full(30, 3e200))
+    with pytest.raises(ValueError, match="y has values too small.*Rescale"):
+        Estimator().fit(X[:1], np.array([3.46e-161]))
+    with pytest.raises(ValueError, match="column 1 of X has values too small"):
+        Estimator().fit(X * [1.0, 1e-200], y)
+
+
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_one_row_constant_y_and_one_weighted_row_stay_finite(Estimator):
+    X, y = gaussian_data(37, n=30, d=2)
+    weights = np.zeros(30)
+    weights[3] = 1.0
+    cases = [
+        (X[:1], y[:1], None, slice(0, 1)),
+        (X, y, weights, slice(3, 4)),  # only row 3 counts
+        (X, np.full(30, 0.1), None, slice(None)),  # constant, and 0.1 is inexact
+    ]
+    for X_, y_, w_, rows in cases:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = Estimator().fit(X_, y_, sample_weight=w_)
+        assert any("passes through every sample" in str(w.message) for w in caught)
+        np.testing.assert_allclose(model.predict(X_[rows]), y_[rows], rtol=1e-12)
+        assert np.isfinite(model.loglik_) and np.all(np.isfinite(model.loglik_history_))
+        assert np.all(np.isfinite(model.coef_))
+        spread = np.sqrt(np.finfo(float).eps) * np.abs(y_[rows][0])
+        scale = getattr(model, "scale_", np.sqrt(getattr(model, "sigma2_", 0.0)))
+        assert scale == pytest.approx(spread, rel=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_predict_interval_accepts_numpy_floats_only_in_the_unit_interval(Estimator):
+    X, y = gaussian_data(38, n=40, d=2)
+    model = Estimator().fit(X, y)
+    mean = X[:3] @ model.coef_ + model.intercept_
+    if Estimator is LinearGaussianRegressor:
+        family, scale = stats.norm, np.sqrt(model.sigma2_)
+    else:
+        family, scale = stats.laplace, model.scale_
+    expected = np.column_stack(
+        [family.ppf(0.05, mean, scale), family.ppf(0.95, mean, scale)]
+    )
+    for alpha in (0.1, np.float32(0.1), np.float64(0.1)):
+        np.testing.assert_allclose(
+            model.predict_interval(X[:3], alpha=alpha), expected, rtol=1e-6
+        )
+    for bad in (0, 1, 1.5, -0.1, np.float32(1.0), np.nan, "0.1", True, None, [0.1]):
+        with pytest.raises(ValueError, match="alpha must be"):
+            model.predict_interval(X[:3], alpha=bad)
