@@ -571,11 +571,11 @@ def test_huge_and_tiny_scales_give_the_rescaled_fit(Estimator, factor, scaled):
 @pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
 def test_data_beyond_the_double_range_raise_clear_errors(Estimator):
     X, y = gaussian_data(36, n=30, d=2)
-    with pytest.raises(ValueError, match="too large.*Rescale"):
+    with pytest.raises(ValueError, match=r"too large.*Rescale"):
         Estimator().fit(X * 1e200, y * 1e200)
-    with pytest.raises(ValueError, match="too large.*Rescale"):
+    with pytest.raises(ValueError, match=r"too large.*Rescale"):
         Estimator().fit(X, np.full(30, 3e200))
-    with pytest.raises(ValueError, match="y has values too small.*Rescale"):
+    with pytest.raises(ValueError, match=r"y has values too small.*Rescale"):
         Estimator().fit(X[:1], np.array([3.46e-161]))
     with pytest.raises(ValueError, match="column 1 of X has values too small"):
         Estimator().fit(X * [1.0, 1e-200], y)
