@@ -62,6 +62,7 @@ from skmle.optim.lad import (
     key_bucket,
     key_histogram,
     least_absolute_deviations,
+    relative_duality_gap,
     select_by_passes,
     subgradient_lad_by_sums,
     subgradient_sums,
@@ -973,20 +974,27 @@ class LaplaceRegressor(_LinearRegressorBase):
         no fixed row changes side, so the result is still exact (see
         :func:`skmle.optim.lad.least_absolute_deviations`). ``"gd"`` is
         subgradient ascent with steps decaying like :math:`1/k` on standardised
-        features (:func:`skmle.optim.lad.subgradient_lad`): the textbook method for
-        a non-smooth log-likelihood, slow and only approximate, kept for teaching.
+        features (:func:`skmle.optim.lad.subgradient_lad_by_sums`): the textbook
+        method for a non-smooth log-likelihood, slower and approximate (to
+        ``tol``), kept for teaching.
         The smooth-objective solvers (L-BFGS, Newton) do not apply: the gradient
         jumps at every kink and the Hessian is zero almost everywhere.
     learning_rate : float or "auto", default="auto"
         Initial step :math:`\\gamma` of ``solver="gd"``, in units of the current
-        mean absolute residual; ``"auto"`` means 1.0.
+        mean absolute residual; ``"auto"`` means 1.0. Only a start: the step
+        doubles while every step improves and halves (back at the best point)
+        while none does, so any positive value reaches the optimum.
     max_iter : int, default=1000
         Iterations of ``solver="gd"``.
     tol : float, default=1e-4
-        ``solver="gd"`` stops when its best mean absolute residual has improved by
-        less than ``tol`` (relative) over the last 50 iterations; its objective is
-        then typically within 0.1-1% of the optimum (decrease ``tol`` and raise
-        ``max_iter`` to get closer, slowly).
+        ``solver="gd"`` is converged when a certificate proves its best iterate's
+        sum of absolute residuals within ``tol`` (relative) of the optimum: every
+        50 iterations and at the end, a dual feasible point is built from the
+        signs of the residuals and a small LP on the rows nearest the fit, and
+        the duality gap it gives bounds the distance to the optimum
+        (:func:`skmle.optim.lad.relative_duality_gap`). If ``max_iter`` ends the
+        fit first, ``converged_`` is False and a ``ConvergenceWarning`` gives the
+        gap reached (raise ``max_iter`` or ``tol``, or use ``solver="lp"``).
     verbose : int, default=0
     warm_start : bool, default=False
         Start ``solver="gd"`` from the previous fit.
@@ -1027,6 +1035,9 @@ class LaplaceRegressor(_LinearRegressorBase):
         Subgradient steps for ``"gd"``; 1 for the exact ``"lp"`` (its IRLS steps
         and LP solves are counted in the ``verbose`` message).
     converged_ : bool
+        ``"lp"``: True (its optimum is certified by the duality gap of the LP).
+        ``"gd"``: True only when the duality-gap rule of ``tol`` holds at the
+        returned coefficients.
     n_samples_seen_ : float
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -1178,6 +1189,19 @@ class LaplaceRegressor(_LinearRegressorBase):
 
         return callback
 
+    def _gap_certificate(self, objective):
+        """``certificate(coef, intercept)`` for :func:`subgradient_lad_by_sums`: the
+        relative duality gap of :func:`~skmle.optim.lad.relative_duality_gap` on
+        the ``2 p`` rows nearest the fit (three passes over the rows)."""
+        passes = _LADPassesOverBatches(objective, self.fit_intercept)
+        n_band = 2 * (self.model_.n_features + int(self.fit_intercept))
+
+        def certificate(coef, intercept):
+            theta = np.append(coef, intercept) if self.fit_intercept else coef
+            return relative_duality_gap(passes, theta, n_band)
+
+        return certificate
+
     def _solve_gd(self, objective, theta0) -> OptimizeResult:
         stats_ = self._data_stats(objective)
         total = objective.total_weight
@@ -1206,6 +1230,7 @@ class LaplaceRegressor(_LinearRegressorBase):
             max_iter=self.max_iter,
             tol=self.tol,
             callback=self._subgradient_printer() if self.verbose >= 2 else None,
+            certificate=self._gap_certificate(objective),
         )
         floor = self._scale_floor(objective)
         # History of the profile log-likelihood (s at its optimum for each iterate).

@@ -618,6 +618,70 @@ def weighted_median(values: np.ndarray, sample_weight: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
 
 
+GROW_AFTER = 10
+"""After this many consecutive steps that each improve the best value, the step
+is doubled and its decay restarted: the iterate is still travelling, so the step
+is too short for the distance (a small ``learning_rate``)."""
+
+
+SHRINK_AFTER = 20
+"""After this many consecutive steps that do not improve the best value, the step
+is halved and its decay restarted: it overshoots (a large ``learning_rate``)."""
+
+
+def band_duality_gap(
+    X: np.ndarray, residuals: np.ndarray, w: np.ndarray, rhs: np.ndarray
+) -> float:
+    """Certified bound on :math:`f(\\beta) - f^*` from the rows of a band.
+
+    The rows outside the band take the dual values :math:`d_i = w_i
+    \\mathrm{sign}(r_i)`, which fold into ``rhs`` :math:`= -\\sum_{F} d_i x_i`
+    (:func:`band_sums`); the band's ``d`` maximises :math:`r_B^\\top d` subject to
+    :math:`X_B^\\top d = b` and :math:`|d_i| \\le w_i` (a small LP). Then ``d`` is
+    feasible for the dual of the whole problem, so by weak duality
+
+    .. math:: f(\\beta) - f^* \\le f(\\beta) - y^\\top d
+       = \\sum_{i \\in B} (w_i |r_i| - r_i d_i),
+
+    which is returned; ``inf`` when no feasible ``d`` is found (the band is too
+    narrow or the signs outside it are wrong). The LP sees the band's columns
+    orthonormalised (:math:`X_B = QR`, constraints :math:`Q^\\top d = R^{-\\top} b`)
+    and weights of mean one, so that its absolute tolerances fit any units.
+    """
+    if X.shape[0] == 0:
+        return 0.0 if not np.any(rhs) else np.inf
+    unit = float(np.mean(w))
+    q, r = np.linalg.qr(X)
+    diagonal = np.abs(np.diag(r))
+    if not diagonal.size or not np.all(diagonal > 1e-12 * diagonal.max()):
+        return np.inf  # the band does not span the columns
+    target = linalg.solve_triangular(r, rhs / unit, trans="T")
+    size = float(np.max(np.abs(residuals))) or 1.0
+    result = linprog(
+        -residuals / size,
+        A_eq=q.T,
+        b_eq=target,
+        bounds=np.column_stack([-w, w]) / unit,
+        method="highs",
+    )
+    if result.status != 0 or result.x is None:
+        return np.inf
+    dual = np.clip(result.x * unit, -w, w)
+    if not np.allclose(X.T @ dual, rhs, rtol=1e-7, atol=1e-7 * (np.abs(X).T @ w).max()):
+        return np.inf
+    return max(float(w @ np.abs(residuals) - residuals @ dual), 0.0)
+
+
+def relative_duality_gap(passes: LADPasses, coef: np.ndarray, n_band: int) -> float:
+    """:func:`band_duality_gap` over the ``n_band`` rows nearest the fit, divided by
+    :math:`f(\\beta) = \\sum_i w_i |r_i|` (three passes over the rows)."""
+    threshold = passes.threshold(coef, n_band)
+    X, y, w, rhs = passes.band(coef, threshold)
+    gap = band_duality_gap(X, y - X @ coef, w, rhs)
+    _, _, value = passes.check(coef, -1.0, coef)  # the objective, nothing folded
+    return 0.0 if value == 0 else gap / value
+
+
 def subgradient_lad(
     X: np.ndarray,
     y: np.ndarray,
@@ -626,7 +690,7 @@ def subgradient_lad(
     fit_intercept: bool = True,
     learning_rate: float = 1.0,
     max_iter: int = 1000,
-    tol: float = 1e-6,
+    tol: float = 1e-4,
     patience: int = 50,
     start: tuple[np.ndarray, float] | None = None,
     callback: Callback | None = None,
@@ -636,7 +700,8 @@ def subgradient_lad(
     Standardises the features (weighted mean 0 and variance 1, or root mean
     square 1 without an intercept), starts from :math:`\\beta = 0` and the
     intercept at the weighted median of ``y`` (or ``start=(coef, intercept)``),
-    and runs :func:`subgradient_lad_by_sums`; see there for the iteration.
+    and runs :func:`subgradient_lad_by_sums` with the duality-gap certificate
+    (:func:`relative_duality_gap`); see there for the iteration.
 
     Returns
     -------
@@ -652,9 +717,17 @@ def subgradient_lad(
     x_scale = np.sqrt((w @ (X - x_mean) ** 2) / total)
     if start is None:
         start = (np.zeros(X.shape[1]), weighted_median(y, w) if fit_intercept else 0.0)
+    keep = w > 0
+    design = np.column_stack([X, np.ones(X.shape[0])]) if fit_intercept else X
+    passes = _ArrayPasses(design[keep], y[keep], w[keep])
 
     def sums(coef, intercept):
         return subgradient_sums(X, y, w, coef, intercept)
+
+    def certificate(coef, intercept):
+        theta = np.append(coef, intercept) if fit_intercept else coef
+        n_band = min(2 * design.shape[1], int(keep.sum()))
+        return relative_duality_gap(passes, theta, n_band)
 
     return subgradient_lad_by_sums(
         sums,
@@ -668,6 +741,7 @@ def subgradient_lad(
         tol=tol,
         patience=patience,
         callback=callback,
+        certificate=certificate,
     )
 
 
@@ -691,9 +765,10 @@ def subgradient_lad_by_sums(
     fit_intercept: bool = True,
     learning_rate: float = 1.0,
     max_iter: int = 1000,
-    tol: float = 1e-6,
+    tol: float = 1e-4,
     patience: int = 50,
     callback: Callback | None = None,
+    certificate: Callable[[np.ndarray, float], float] | None = None,
 ) -> tuple[OptimizeResult, np.ndarray, float]:
     """Subgradient ascent on :math:`f(\\beta) = -\\sum_i w_i |r_i| / W`, from sums.
 
@@ -702,19 +777,31 @@ def subgradient_lad_by_sums(
     \\sigma_x` (``x_mean``, ``x_scale``) so that one step size suits every
     coefficient; each iteration takes
 
-    .. math:: \\beta_{k+1} = \\beta_k + \\frac{\\gamma\\, D_k}{k}\\,
+    .. math:: \\beta_{k+1} = \\beta_k + \\frac{\\gamma\\, D_k}{j}\\,
        \\frac{g_k}{\\lVert g_k \\rVert}, \\qquad
        g_k = \\frac{1}{W}\\sum_i w_i\\,\\mathrm{sign}(r_i)\\, [z_i, 1],
 
-    with :math:`D_k = -f(\\beta_k)` the current mean absolute residual and
-    :math:`\\gamma` the ``learning_rate``. The steps shrink like :math:`1/k`: their
-    sum diverges (the iterates can travel any distance) while their squares sum
-    to a finite value (they settle), the classical condition for subgradient
-    methods. The objective is not monotone along the way, so the best iterate is
-    kept. There is no gradient to test at a kink: the method stops when the best
-    value has improved by less than ``tol`` (relative) over the last
-    ``patience`` iterations. A column with ``x_scale`` zero (constant) keeps
-    its starting coefficient.
+    with :math:`D_k = -f(\\beta_k)` the current mean absolute residual,
+    :math:`\\gamma` the ``learning_rate`` and :math:`j` the steps since the last
+    restart. The steps shrink like :math:`1/j`: their sum diverges (the iterates
+    can travel any distance) while their squares sum to a finite value (they
+    settle), the classical condition for subgradient methods. When
+    :data:`GROW_AFTER` steps in a row each improve the best value, the step is
+    too short for the distance left: :math:`\\gamma` doubles and :math:`j`
+    restarts at 1, so a small ``learning_rate`` costs a few doublings, not the
+    answer; when :data:`SHRINK_AFTER` steps in a row fail to improve it, the
+    iterate returns to the best point, :math:`\\gamma` halves and :math:`j`
+    restarts, so a large one does not wander off. The objective is not monotone along the way, so the best iterate
+    is kept.
+
+    The stopping rule is optimality, not a stall: every ``patience``
+    iterations, and at the end, ``certificate(coef, intercept)`` bounds the
+    relative gap :math:`(f^* - f(\\beta)) / |f(\\beta)|` of the best iterate
+    (:func:`relative_duality_gap`: a dual feasible point), and the method stops,
+    converged, once that bound is at most ``tol``. Without a certificate it is
+    converged only where the subgradient (with :math:`\\mathrm{sign}(0) = 0`)
+    is zero or every residual is zero. A column with ``x_scale`` zero
+    (constant) keeps its starting coefficient.
 
     Returns
     -------
@@ -732,45 +819,69 @@ def subgradient_lad_by_sums(
     beta = np.asarray(start[0], dtype=float) * x_scale
     intercept = float(start[1]) + float(x_mean @ start[0])
 
-    def evaluate(beta, intercept):
+    def original(beta, intercept):
         coef = beta / x_scale
-        absolute, x_signs, signs = sums(coef, intercept - float(x_mean @ coef))
+        return coef, intercept - float(x_mean @ coef)
+
+    def evaluate(beta, intercept):
+        coef, b = original(beta, intercept)
+        absolute, x_signs, signs = sums(coef, b)
         grad = np.where(moving, (x_signs - x_mean * signs) / x_scale, 0.0) / total
         return absolute / total, grad, signs / total if fit_intercept else 0.0
+
+    def certified(best) -> tuple[bool, str]:
+        if certificate is None:
+            return False, "no optimality certificate"
+        gap = certificate(*original(best[1], best[2]))
+        rule = (
+            f"relative duality gap {gap:.3g} {'<=' if gap <= tol else '>'} tol={tol:g}"
+        )
+        return bool(gap <= tol), rule
 
     current, grad_beta, grad_intercept = evaluate(beta, intercept)
     best = (current, beta.copy(), intercept)
     history = [-current]
-    converged, message = False, f"max_iter={max_iter} reached"
-    n_iter = 0
+    converged, message = False, None
+    gamma, restart, streak, stale, n_iter = float(learning_rate), 0, 0, 0, 0
     for n_iter in range(1, max_iter + 1):
         if best[0] == 0.0:
             n_iter -= 1
             converged, message = True, "all residuals are zero"
             break
-        window = history[-patience - 1] if len(history) > patience else None
-        if window is not None and (history[-1] - window) <= tol * best[0]:
-            n_iter -= 1
-            converged = True
-            message = f"best value improved by < tol over {patience} iterations"
-            break
+        if n_iter > 1 and (n_iter - 1) % patience == 0:
+            converged, message = certified(best)
+            if converged:
+                n_iter -= 1
+                break
         norm = float(np.sqrt(grad_beta @ grad_beta + grad_intercept**2))
-        if norm == 0.0:
+        if norm == 0.0 and best[0] == current:
             n_iter -= 1
             converged, message = True, "zero subgradient"
             break
-        step = learning_rate * current / (n_iter * norm)
+        restart += 1
+        step = gamma * current / (restart * max(norm, np.finfo(float).tiny))
         beta = beta + step * grad_beta
         intercept = intercept + step * grad_intercept
         current, grad_beta, grad_intercept = evaluate(beta, intercept)
         if current < best[0]:
             best = (current, beta.copy(), intercept)
+            streak, stale = streak + 1, 0
+        else:
+            streak, stale = 0, stale + 1
+        if streak >= GROW_AFTER:
+            gamma, restart, streak = 2.0 * gamma, 0, 0
+        elif stale >= SHRINK_AFTER:  # back to the best point, with half the step
+            gamma, restart, stale = 0.5 * gamma, 0, 0
+            beta, intercept = best[1].copy(), best[2]
+            current, grad_beta, grad_intercept = evaluate(beta, intercept)
         history.append(-best[0])
         if callback is not None:
             callback(n_iter, np.append(beta, intercept), -current)
+    else:
+        converged, message = certified(best)
+        message = f"max_iter={max_iter} reached; {message}"
     value, beta, intercept = best
-    coef = beta / x_scale
-    intercept = intercept - float(x_mean @ coef)
+    coef, intercept = original(beta, intercept)
     result = OptimizeResult(
         theta=np.append(coef, intercept),
         value=-value,

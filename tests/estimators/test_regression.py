@@ -623,3 +623,27 @@ def test_predict_interval_accepts_numpy_floats_only_in_the_unit_interval(Estimat
     for bad in (0, 1, 1.5, -0.1, np.float32(1.0), np.nan, "0.1", True, None, [0.1]):
         with pytest.raises(ValueError, match="alpha must be"):
             model.predict_interval(X[:3], alpha=bad)
+
+
+# -- LaplaceRegressor(solver="gd"): any learning rate, an honest converged_ --------------
+@pytest.mark.parametrize("learning_rate", [1e-4, 0.01, 0.3, 1.0, 30.0, 1e3])
+def test_laplace_gd_reaches_the_optimum_from_any_learning_rate(learning_rate):
+    X, y = laplace_data(39, n=300, outliers=0.05)
+    X = X * [1.0, 10.0, 0.1] + 5.0
+    optimum = lad_optimum(X, y)
+    model = LaplaceRegressor(solver="gd", learning_rate=learning_rate, tol=1e-5).fit(
+        X, y
+    )
+    assert model.converged_
+    # converged_ certifies sum |r| within tol of the LP optimum.
+    assert sum_abs(model, X, y) <= optimum * (1 + 1e-5)
+    exact = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(X, y)
+    np.testing.assert_allclose(model.coef_, exact.coef_, atol=0.05)
+
+
+def test_laplace_gd_that_runs_out_of_iterations_says_so():
+    X, y = laplace_data(40, n=300, outliers=0.05)
+    with pytest.warns(ConvergenceWarning, match="relative duality gap"):
+        model = LaplaceRegressor(solver="gd", max_iter=20, tol=1e-8).fit(X, y)
+    assert not model.converged_ and model.n_iter_ == 20
+    assert sum_abs(model, X, y) > lad_optimum(X, y) * (1 + 1e-8)

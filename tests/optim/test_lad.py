@@ -315,3 +315,20 @@ def test_an_uncertified_lp_solution_is_rejected():
     assert lad._certified(X, y, w, np.zeros(2), result.x, coef)
     assert not lad._certified(X, y, w, np.zeros(2), result.x, coef + 0.1)
     assert not lad._certified(X, y, w, np.zeros(2), 2.0 * result.x, coef)
+
+
+def test_the_duality_gap_bounds_the_distance_to_the_optimum():
+    rng = np.random.default_rng(42)
+    X, y = regression_data(rng, 200, 3)
+    w = rng.uniform(0.5, 2.0, size=200)
+    optimum = primal_lp_optimum(X, y, w)
+    exact = least_absolute_deviations(X, y, w).coef
+    passes = lad._ArrayPasses(X, y, w)
+    assert lad.relative_duality_gap(passes, exact, 6) <= 1e-9
+    for size in (1e-4, 1e-2):
+        coef = exact + size * rng.normal(size=3)
+        value = w @ np.abs(y - X @ coef)
+        gap = lad.relative_duality_gap(passes, coef, 6)
+        assert value - optimum <= gap * value * (1 + 1e-9) + 1e-12
+    # Far from the optimum the signs outside the band are wrong: no certificate.
+    assert lad.relative_duality_gap(passes, exact + 10.0, 6) == np.inf
