@@ -650,6 +650,7 @@ def band_duality_gap(
     """
     if X.shape[0] == 0:
         return 0.0 if not np.any(rhs) else np.inf
+    X, rhs = _equilibrated_constraints(X, rhs, w)
     unit = float(np.mean(w))
     q, r = np.linalg.qr(X)
     diagonal = np.abs(np.diag(r))
@@ -667,9 +668,29 @@ def band_duality_gap(
     if result.status != 0 or result.x is None:
         return np.inf
     dual = np.clip(result.x * unit, -w, w)
-    if not np.allclose(X.T @ dual, rhs, rtol=1e-7, atol=1e-7 * (np.abs(X).T @ w).max()):
+    tolerance = 1e-7 * (np.abs(X).T @ w + np.abs(rhs))
+    if not np.all(np.abs(X.T @ dual - rhs) <= tolerance):
         return np.inf
     return max(float(w @ np.abs(residuals) - residuals @ dual), 0.0)
+
+
+def _equilibrated_constraints(X, rhs, w) -> tuple[np.ndarray, np.ndarray]:
+    """The same constraints :math:`X^\\top d = b` as :math:`(XM)^\\top d = M^\\top b`.
+
+    :math:`M` is :class:`LADScaling`'s change of units read as a linear map of
+    the columns: with a constant column :math:`k` (value :math:`v_k`), centring
+    column :math:`j` by :math:`c_j` subtracts :math:`c_j / v_k` times column
+    :math:`k`, so :math:`b'_j = (b_j - c_j b_k / v_k) / s_j` and
+    :math:`b'_k = b_k / v_k`. Columns shifted by :math:`10^9` would otherwise be
+    nearly parallel to the constant one.
+    """
+    scaling = LADScaling.from_arrays(X, np.zeros(X.shape[0]), w)
+    rows = (X - scaling.x_shift) / scaling.x_scale
+    folded = rhs.astype(float).copy()
+    if np.any(scaling.constant):
+        k = int(np.flatnonzero(scaling.constant)[0])
+        folded = folded - scaling.x_shift * (rhs[k] / scaling.x_scale[k])
+    return rows, folded / scaling.x_scale
 
 
 def relative_duality_gap(passes: LADPasses, coef: np.ndarray, n_band: int) -> float:
