@@ -647,16 +647,22 @@ def band_duality_gap(
     narrow or the signs outside it are wrong). The LP sees the band's columns
     orthonormalised (:math:`X_B = QR`, constraints :math:`Q^\\top d = R^{-\\top} b`)
     and weights of mean one, so that its absolute tolerances fit any units.
+    If the band's rows do not span the independent columns, no ``d`` is found.
     """
     if X.shape[0] == 0:
         return 0.0 if not np.any(rhs) else np.inf
     X, rhs = _equilibrated_constraints(X, rhs, w)
     unit = float(np.mean(w))
-    q, r = np.linalg.qr(X)
+    # Dependent columns (a collinear design) give redundant constraints: the LP
+    # keeps independent ones, and the check below tests them all.
+    _, r, pivots = linalg.qr(X, mode="economic", pivoting=True)
     diagonal = np.abs(np.diag(r))
-    if not diagonal.size or not np.all(diagonal > 1e-12 * diagonal.max()):
-        return np.inf  # the band does not span the columns
-    target = linalg.solve_triangular(r, rhs / unit, trans="T")
+    rank = int(np.count_nonzero(diagonal > 1e-12 * diagonal.max())) if r.size else 0
+    if rank == 0:
+        return 0.0 if not np.any(rhs) else np.inf
+    independent = np.sort(pivots[:rank])
+    q, r = np.linalg.qr(X[:, independent])
+    target = linalg.solve_triangular(r, rhs[independent] / unit, trans="T")
     size = float(np.max(np.abs(residuals))) or 1.0
     result = linprog(
         -residuals / size,

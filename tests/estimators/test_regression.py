@@ -647,3 +647,12 @@ def test_laplace_gd_that_runs_out_of_iterations_says_so():
         model = LaplaceRegressor(solver="gd", max_iter=20, tol=1e-8).fit(X, y)
     assert not model.converged_ and model.n_iter_ == 20
     assert sum_abs(model, X, y) > lad_optimum(X, y) * (1 + 1e-8)
+
+
+def test_laplace_gd_certifies_a_collinear_design():
+    X, y = laplace_data(41, n=120, d=2)
+    X = np.column_stack([X, X[:, 0] - X[:, 1]])
+    with pytest.warns(UserWarning, match="standard errors are set to NaN"):
+        model = LaplaceRegressor(solver="gd", tol=1e-4).fit(X, y)
+    assert model.converged_
+    assert sum_abs(model, X, y) <= lad_optimum(X, y) * (1 + 1e-4)
