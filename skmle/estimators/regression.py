@@ -5,14 +5,21 @@ parameter layout, prediction (the mean, a frozen ``scipy.stats`` distribution,
 central intervals), R^2 scoring, standard errors from
 :math:`X_1^\\top \\mathrm{diag}(w) X_1` and the treatment of data that a line fits
 exactly. Each adds its own exact solver: least squares by Cholesky for
-:class:`LinearGaussianRegressor`, least absolute deviations by linear programming
-for :class:`LaplaceRegressor`.
+:class:`LinearGaussianRegressor` (Householder QR when Cholesky is unreliable,
+:mod:`skmle.models.qr_least_squares`), least absolute deviations by linear
+programming on centred, scaled data for :class:`LaplaceRegressor`.
 
 Data larger than memory (a Dask array, :func:`skmle.chunked` data) reaches the
 estimators only through sums over its chunks: one pass of
 :class:`~skmle.models.linear.LinearMoments` gives the normal equations, the
-scale floor and the standard errors; Laplace's exact solver gathers only the
-band of rows near the fit (:func:`skmle.optim.lad.banded_lad`).
+scale floor and the standard errors; the QR route merges per-chunk triangular
+factors; Laplace's exact solver gathers only the band of rows near the fit
+(:func:`skmle.optim.lad.banded_lad`).
+
+Scale-free numerics: the scale floor is relative to the centred spread of ``y``
+(:func:`scale_floor`), the LP sees centred, scaled, normalised rows
+(:class:`~skmle.optim.lad.LADScaling`), and data whose squares leave the double
+range are refused with a ValueError (:func:`_check_magnitudes`).
 """
 
 from __future__ import annotations
