@@ -234,6 +234,18 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             self._stats = None
             self._median = None
 
+    def _fit_batch(self, X, y=None, sample_weight=None) -> Batch:
+        batch = super()._fit_batch(X, y, sample_weight)
+        with np.errstate(over="ignore"):
+            total = float(np.sum(batch.sample_weight))
+        if not np.isfinite(total):
+            raise ValueError(
+                f"{type(self).__name__}: sample_weight sums to more than the largest "
+                "double (1.8e308). Divide the weights by a constant: the fitted "
+                "parameters do not change (loglik_ scales by the same factor)."
+            )
+        return batch
+
     def _validate_fit_data(self, X, y):
         X, y = validate_data(
             self, X, y, dtype=np.float64, y_numeric=True, multi_output=False
@@ -1132,6 +1144,9 @@ class LaplaceRegressor(_LinearRegressorBase):
             "history",
             np.array([objective.value(self._initial_theta(objective)), value]),
         )
+        # The last entry is the returned point (the same number unless the scale
+        # was floored or the interpolant replaced).
+        history = np.append(history[:-1], value)
         return OptimizeResult(
             theta=theta, value=float(value), history=history, **fields
         )
@@ -1240,6 +1255,10 @@ class LaplaceRegressor(_LinearRegressorBase):
             certificate=self._gap_certificate(objective),
         )
         floor = self._scale_floor(objective)
+        if -result.value < floor:
+            # Every interpolant is optimal: return the canonical, minimum-norm one,
+            # as the exact solver does.
+            coef, intercept, _ = self._least_squares(objective)
         # History of the profile log-likelihood (s at its optimum for each iterate).
         spread = np.maximum(-result.history, floor)
         history = -np.log(2.0 * spread) - 1.0

@@ -656,3 +656,19 @@ def test_laplace_gd_certifies_a_collinear_design():
         model = LaplaceRegressor(solver="gd", tol=1e-4).fit(X, y)
     assert model.converged_
     assert sum_abs(model, X, y) <= lad_optimum(X, y) * (1 + 1e-4)
+
+
+def test_laplace_gd_interpolating_gives_the_minimum_norm_fit_and_huge_weights_fail():
+    rng = np.random.default_rng(42)
+    X, y = rng.normal(size=(3, 5)), rng.normal(size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # floored scale, NaN errors
+        model = LaplaceRegressor(solver="gd").fit(X, y)
+    centred = X - X.mean(axis=0)
+    np.testing.assert_allclose(
+        model.coef_, np.linalg.pinv(centred) @ (y - y.mean()), rtol=1e-8
+    )
+    assert model.loglik_history_[-1] == pytest.approx(model.loglik_)
+    for Estimator in (LinearGaussianRegressor, LaplaceRegressor):
+        with pytest.raises(ValueError, match="sample_weight sums to more"):
+            Estimator().fit(X, y, sample_weight=np.full(3, 1e308))
