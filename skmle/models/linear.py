@@ -296,7 +296,7 @@ class LinearMoments:
         if not weight > 0:
             return cls(0.0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
         # Values beyond 1e154 overflow here: the caller sees non-finite moments
-        # and says so (see LinearMoments.check_finite).
+        # and can say so, instead of a RuntimeWarning from deep inside.
         with np.errstate(over="ignore", invalid="ignore"):
             x_mean = (w @ batch.X) / weight
             y_mean = float(w @ batch.y) / weight
