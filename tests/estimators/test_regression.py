@@ -672,3 +672,17 @@ def test_laplace_gd_interpolating_gives_the_minimum_norm_fit_and_huge_weights_fa
     for Estimator in (LinearGaussianRegressor, LaplaceRegressor):
         with pytest.raises(ValueError, match="sample_weight sums to more"):
             Estimator().fit(X, y, sample_weight=np.full(3, 1e308))
+
+
+def test_partial_fit_rank_decision_ignores_the_units_of_the_columns():
+    rng = np.random.default_rng(43)
+    x = rng.normal(size=400)
+    X = np.column_stack([x, (x + 1e-4 * rng.normal(size=400)) * 1e-4])
+    y = X @ [1.0, 2e4] + rng.normal(size=400)
+    model = LinearGaussianRegressor()
+    for rows in np.array_split(np.arange(400), 4):
+        model.partial_fit(X[rows], y[rows])
+    # Cholesky declines (rcond ~ 1e-8); the direction is still resolved.
+    assert model.solver_route_.startswith("eigendecomposition")
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(model.coef_, ols.params[1:], rtol=1e-5)
