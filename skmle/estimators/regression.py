@@ -222,6 +222,15 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            Besides invalid input: when a column of ``X`` or ``y`` has a root mean
+            square above :data:`LARGEST_DATA` (:math:`10^{153}`) or, not zero,
+            below :data:`SMALLEST_DATA` (:math:`10^{-153}`), where sums of squares
+            leave the double range (rescale: the fit is equivariant), or when the
+            weights sum beyond it.
         """
         self._gram_factor = None
         self._moments = None
