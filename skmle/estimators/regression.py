@@ -995,7 +995,10 @@ class LaplaceRegressor(_LinearRegressorBase):
     solver : {"lp", "gd"}, default="lp"
         ``"lp"`` reaches the exact optimum: least absolute deviations is a linear
         program, solved with HiGHS through :func:`scipy.optimize.linprog` on its
-        dual (which has one equality row per coefficient). Above 1,000 rows (and
+        dual (which has one equality row per coefficient), on rows centred,
+        scaled and with weights of mean one (:class:`~skmle.optim.lad.LADScaling`;
+        the answer is mapped back), and HiGHS's answer is accepted only when its
+        primal and dual objectives agree (else a ValueError). Above 1,000 rows (and
         20 per coefficient), iteratively reweighted least squares gets close first
         and only a band of rows near the fit enters the LP, the others being fixed
         on their side of it; the solution is checked and the band widened until
