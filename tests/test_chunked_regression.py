@@ -203,7 +203,7 @@ def test_rank_deficient_chunked_fit_is_the_minimum_norm_solution(data):
     X = np.column_stack([X, X[:, 0] - X[:, 1], np.full(N_SAMPLES, 2.0)])
     with pytest.warns(UserWarning, match="standard errors are set to NaN"):
         model = LinearGaussianRegressor().fit(chunked(X, 500), y)
-    assert model.solver_route_.startswith("eigendecomposition")
+    assert "minimum norm" in model.solver_route_
     centred = X - X.mean(axis=0)
     expected = np.linalg.pinv(centred) @ (y - y.mean())
     np.testing.assert_allclose(model.coef_, expected, rtol=1e-7, atol=1e-9)

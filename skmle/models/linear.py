@@ -41,9 +41,11 @@ from skmle.models.base import Batch, LogLikelihood
 BLOCK_ROWS = 1 << 14
 """Rows per block in the centred cross-products: a few MB of temporary memory."""
 
-LOG_SCALE_BOUND = 300.0
-"""Beyond :math:`|\\log s| = 300` the scale is treated as impossible (log-likelihood
-:math:`-\\infty`), so that no trial step of an optimizer overflows."""
+LOG_SCALE_BOUND = 700.0
+"""Beyond :math:`|\\log s| = 700` (:math:`s` outside about :math:`10^{\\pm 304}`, near the
+ends of the double range) the scale is treated as impossible (log-likelihood
+:math:`-\\infty`), so that no trial step of an optimizer overflows; scales of data
+from :math:`10^{-150}` to :math:`10^{150}` are well inside."""
 
 Z_BOUND = 1e140
 """Largest standardised residual allowed: its square, summed over many rows, stays a
@@ -114,7 +116,9 @@ class LinearLogLikelihood(LogLikelihood):
         _, _, log_scale = self.unpack(theta)
         if not abs(log_scale) <= LOG_SCALE_BOUND:
             return None
-        z = self.residuals(theta, batch) * np.exp(-log_scale)
+        # A huge residual over a tiny scale may overflow: inf, then rejected below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = self.residuals(theta, batch) / np.exp(log_scale)
         if z.size and not np.max(np.abs(z)) <= Z_BOUND:
             return None
         return z
@@ -219,6 +223,7 @@ def _centred_products(
     gram = np.zeros((d, d))
     cross = np.zeros(d)
     square = 0.0
+    offset = 0.0
     unit = bool(np.all(w == 1.0))
     with single_blas_thread():
         for start in range(0, X.shape[0], BLOCK_ROWS):
@@ -229,9 +234,18 @@ def _centred_products(
                 root = np.sqrt(w[rows])
                 z *= root[:, None]
                 t = t * root
+                offset += float(root @ t)
+            else:
+                offset += float(t.sum())
             gram += z.T @ z
             cross += z.T @ t
             square += float(t @ t)
+    # The corrected two-pass sum of squares (Chan, Golub and LeVeque): the
+    # rounded mean leaves sum w (y - mean) = offset, not 0, which would otherwise
+    # count as spread (a constant y of 10^6 rows would look 10^-13 wide).
+    total = float(w.sum())
+    if total > 0:
+        square = max(square - (offset / total) * offset, 0.0)
     return gram, cross, square
 
 
@@ -290,9 +304,12 @@ class LinearMoments:
         d = batch.X.shape[1]
         if not weight > 0:
             return cls(0.0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
-        x_mean = (w @ batch.X) / weight
-        y_mean = float(w @ batch.y) / weight
-        xx, xy, yy = _centred_products(batch, x_mean, y_mean)
+        # Values beyond 1e154 overflow here: the caller sees non-finite moments
+        # and can say so, instead of a RuntimeWarning from deep inside.
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_mean = (w @ batch.X) / weight
+            y_mean = float(w @ batch.y) / weight
+            xx, xy, yy = _centred_products(batch, x_mean, y_mean)
         return cls(weight, x_mean, y_mean, xx, xy, yy)
 
     def merge(self, other: LinearMoments) -> LinearMoments:

@@ -137,8 +137,11 @@ def min_norm_least_squares(
 
 
 EIGEN_RTOL = 1e-10
-"""Eigenvalues of :math:`G` below this times the largest are treated as zero by
-:func:`min_norm_from_normal_equations`."""
+"""Eigenvalues of the equilibrated normal matrix (unit diagonal) below this times the
+largest are treated as zero by :func:`min_norm_from_normal_equations`: singular
+values of the unit-norm columns below :math:`10^{-5}` times the largest. Being
+relative to the equilibrated matrix, the decision does not depend on the units of
+the columns."""
 
 
 def min_norm_from_normal_equations(
@@ -146,14 +149,17 @@ def min_norm_from_normal_equations(
 ) -> np.ndarray:
     """Minimum-norm solution of :math:`G w = c` from :math:`G` and :math:`c` alone.
 
-    For data read in pieces (chunks, a Dask array, ``partial_fit``), where the
-    SVD of :func:`min_norm_least_squares` would need every row at once. With the
-    eigendecomposition :math:`G = V \\Lambda V^\\top`,
-    :math:`w = V_+ \\Lambda_+^{-1} V_+^\\top c` over the eigenvalues above ``rtol``
-    times the largest (singular values of the weighted ``X`` above
-    :math:`\\sqrt{\\mathrm{rtol}} = 10^{-5}` times the largest). Forming :math:`G`
-    squares the condition number, so this is coarser than the SVD: directions
-    that the SVD would still resolve can be dropped.
+    For ``partial_fit``, which keeps only the moments, where the QR of
+    :mod:`skmle.models.qr_least_squares` would need the rows. With
+    :math:`S = \\mathrm{diag}(G)^{1/2}` (1 for a zero diagonal) and the
+    eigendecomposition of the equilibrated :math:`S^{-1} G S^{-1} = V \\Lambda
+    V^\\top`, the eigenvalues above ``rtol`` times the largest are kept:
+    :math:`w_0 = S^{-1} V_+ \\Lambda_+^{-1} V_+^\\top S^{-1} c`. The dropped
+    directions :math:`N = S^{-1} V_0` are then projected out of :math:`w_0` in the
+    original units, so that the result is the solution of smallest Euclidean norm
+    (the pseudoinverse solution for a truly rank-deficient :math:`G`). Forming
+    :math:`G` squares the condition number, so this is coarser than QR on the
+    rows: directions that QR would still resolve can be dropped.
 
     Examples
     --------
@@ -163,10 +169,17 @@ def min_norm_from_normal_equations(
     >>> np.round(min_norm_from_normal_equations(X.T @ X, X.T @ y), 12)
     array([0.2, 0.4])
     """
-    values, vectors = linalg.eigh(gram, check_finite=False)
+    diagonal = np.diag(gram)
+    scales = np.where(diagonal > 0, np.sqrt(np.abs(diagonal)), 1.0)
+    equilibrated = gram / np.outer(scales, scales)
+    values, vectors = linalg.eigh(equilibrated, check_finite=False)
     top = values[-1] if values.size else 0.0
     if not top > 0:
         return np.zeros(gram.shape[0])
     keep = values > rtol * top
     basis = vectors[:, keep]
-    return basis @ ((basis.T @ cross) / values[keep])
+    coef = (basis @ ((basis.T @ (cross / scales)) / values[keep])) / scales
+    null = vectors[:, ~keep] / scales[:, None]
+    if null.shape[1]:
+        coef = coef - null @ linalg.lstsq(null, coef, check_finite=False)[0]
+    return coef

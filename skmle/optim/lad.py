@@ -116,10 +116,115 @@ class LADPasses(Protocol):
         """Every row of positive weight: design, ``y``, weights."""
 
 
+@dataclass(frozen=True)
+class LADScaling:
+    """The affine change of units under which the LP sees well-scaled numbers.
+
+    Least absolute deviations is equivariant: with :math:`x'_j = (x_j - c_j) /
+    s_j`, :math:`y' = (y - m) / t` and :math:`w' = w / \\bar w` the optimum moves
+    as :meth:`coef` says, and the objective is multiplied by :math:`t \\bar w`.
+    HiGHS works to absolute tolerances (about :math:`10^{-7}`), so without this
+    weights of :math:`10^{20}`, values of :math:`10^{150}` or columns shifted by
+    :math:`10^{10}` make it fail or stop early. When the design has a constant
+    column (an intercept), the other columns are centred by their weighted means
+    (:math:`c_j`) and ``y`` by its weighted median (:math:`m`); otherwise only
+    scaled. :math:`s_j` is the weighted root mean square of :math:`x_j - c_j`
+    (the value of a constant column, which becomes ones), :math:`t` the weighted mean of
+    :math:`|y - m|`, :math:`\\bar w` the mean positive weight; a zero scale is 1.
+
+    Attributes
+    ----------
+    x_shift, x_scale : ndarray of shape (n_features,)
+    constant : ndarray of shape (n_features,), bool
+        The constant, nonzero columns (not shifted; divided by their value).
+    y_shift, y_scale, w_scale : float
+    """
+
+    x_shift: np.ndarray
+    x_scale: np.ndarray
+    constant: np.ndarray
+    y_shift: float
+    y_scale: float
+    w_scale: float
+
+    @classmethod
+    def from_summaries(
+        cls, x_mean, x_std, constant, y_centre, y_spread, w_mean
+    ) -> LADScaling:
+        """From the weighted mean and standard deviation of each column, which
+        columns are constant, the weighted median ``y_centre`` of ``y`` and the
+        mean of :math:`|y - y_c|` (``y_spread``) (with ``y_c`` = 0 when no column
+        is constant), and the mean positive weight."""
+        x_mean, x_std = np.asarray(x_mean, float), np.asarray(x_std, float)
+        constant = np.asarray(constant, dtype=bool) & (x_mean != 0)
+        centred = bool(np.any(constant))
+        shift = np.where(constant | (not centred), 0.0, x_mean)
+        spread = np.where(centred, x_std, np.hypot(x_std, x_mean))
+        # A constant column is divided by its (signed) value: a column of ones.
+        scale = np.where(constant, x_mean, _positive(spread))
+        return cls(
+            x_shift=shift,
+            x_scale=scale,
+            constant=constant,
+            y_shift=float(y_centre) if centred else 0.0,
+            y_scale=float(_positive(np.array(y_spread))),
+            w_scale=float(_positive(np.array(w_mean))),
+        )
+
+    @classmethod
+    def from_arrays(cls, X, y, w) -> LADScaling:
+        """From rows of positive weight (a constant column: one value throughout)."""
+        total = float(w.sum())
+        x_mean = (w @ X) / total
+        x_std = np.sqrt(np.maximum(w @ (X - x_mean) ** 2 / total, 0.0))
+        if X.shape[0]:
+            constant = np.ptp(X, axis=0) == 0
+        else:
+            constant = np.zeros(X.shape[1], dtype=bool)
+        centre = weighted_median(y, w) if np.any(constant) else 0.0
+        spread = float(w @ np.abs(y - centre)) / total
+        if not spread > 0:
+            spread = float(np.max(np.abs(y - centre), initial=0.0))
+        return cls.from_summaries(
+            x_mean, x_std, constant, centre, spread, total / max(len(w), 1)
+        )
+
+    def rows(self, X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows the LP sees: :math:`(x', y', w')`."""
+        return (
+            (X - self.x_shift) / self.x_scale,
+            (y - self.y_shift) / self.y_scale,
+            w / self.w_scale,
+        )
+
+    def coef(self, scaled: np.ndarray) -> np.ndarray:
+        """Coefficients in the original units from those of the scaled problem.
+
+        :math:`\\beta_j = t \\beta'_j / s_j`, and the first constant column
+        :math:`k` (value :math:`v_k`) also takes the offset
+        :math:`(m - t \\sum_j \\beta'_j c_j / s_j) / v_k`.
+        """
+        coef = self.y_scale * scaled / self.x_scale
+        if np.any(self.constant):
+            k = int(np.flatnonzero(self.constant)[0])
+            offset = self.y_shift - float(coef @ self.x_shift)
+            coef[k] += offset / self.x_scale[k]
+        return coef
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """``values`` with every entry that is not a positive finite number set to 1."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values) & (values > 0), values, 1.0)
+
+
 def least_absolute_deviations(
     X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray
 ) -> LADResult:
     """Exact weighted least-absolute-deviation coefficients (a basic solution).
+
+    The LP is solved on rescaled data (:class:`LADScaling`) and the coefficients
+    mapped back; the objective is recomputed in the original units.
 
     Parameters
     ----------
@@ -144,10 +249,17 @@ def least_absolute_deviations(
     keep = sample_weight > 0
     if not np.all(keep):
         X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
+    scaling = LADScaling.from_arrays(X, y, sample_weight)
     # The products here are tall and thin (p columns): a second BLAS thread saves
     # little, and on a busy machine its spin-waiting costs several times that.
     with single_blas_thread():
-        return banded_lad(_ArrayPasses(X, y, sample_weight), X.shape[1])
+        scaled = banded_lad(
+            _ArrayPasses(*scaling.rows(X, y, sample_weight)), X.shape[1]
+        )
+        coef = scaling.coef(scaled.coef)
+        return LADResult(
+            coef, _objective(X, y, sample_weight, coef), scaled.n_iter, scaled.method
+        )
 
 
 def banded_lad(passes: LADPasses, n_features: int) -> LADResult:
@@ -203,7 +315,13 @@ def banded_lad(passes: LADPasses, n_features: int) -> LADResult:
 def _full_lp(X, y, w, n_iter: int) -> LADResult:
     coef = _dual_lp(X, y, w, np.zeros(X.shape[1]))
     if coef is None:
-        raise RuntimeError("HiGHS failed on the least-absolute-deviation LP.")
+        raise ValueError(
+            "The least-absolute-deviation linear program has no certified optimum "
+            "(HiGHS failed, or its duality gap was too wide) even after centring "
+            "and scaling the data: the values of X, y or sample_weight span too "
+            "many orders of magnitude within a column. Rescale those columns, or "
+            "use LaplaceRegressor(solver='gd') for an approximate fit."
+        )
     return LADResult(coef, _objective(X, y, w, coef), n_iter + 1, "lp")
 
 
@@ -211,8 +329,18 @@ def _objective(X, y, w, coef) -> float:
     return float(w @ np.abs(y - X @ coef))
 
 
+LP_GAP_RTOL = 1e-6
+"""A solution of the (banded) LP is accepted when its primal and dual objectives agree
+to this relative tolerance and the dual point is feasible to it (HiGHS's own
+tolerances are absolute, about :math:`10^{-7}`, on the scaled data)."""
+
+
 def _dual_lp(X, y, w, rhs) -> np.ndarray | None:
-    """Coefficients from the dual LP, or None if HiGHS reports no optimum."""
+    """Coefficients from the dual LP, or None without a certified optimum.
+
+    HiGHS's status is not taken on trust: :func:`_certified` checks the
+    returned pair.
+    """
     result = linprog(
         -y,
         A_eq=X.T,
@@ -220,10 +348,33 @@ def _dual_lp(X, y, w, rhs) -> np.ndarray | None:
         bounds=np.column_stack([-w, w]),
         method="highs",
     )
-    if result.status != 0:
+    if result.status != 0 or result.x is None:
         return None
     # linprog minimises -y^T d; the multipliers of X^T d = rhs are -coef.
-    return -np.asarray(result.eqlin.marginals)
+    coef = -np.asarray(result.eqlin.marginals)
+    if not _certified(X, y, w, rhs, np.asarray(result.x), coef):
+        return None
+    return coef
+
+
+def _certified(X, y, w, rhs, dual, coef, rtol: float = LP_GAP_RTOL) -> bool:
+    """Whether ``(coef, dual)`` is an optimal primal-dual pair, to ``rtol``.
+
+    The primal objective of the (banded) problem is
+    :math:`\\sum_i w_i |y_i - x_i^\\top \\beta| + \\beta^\\top b` (:math:`b` the
+    folded right-hand side) and the dual one :math:`y^\\top d`, for :math:`d`
+    with :math:`X^\\top d = b` and :math:`|d_i| \\le w_i`; by weak duality the
+    first is never below the second, and they are equal at the optimum.
+    """
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(dual))):
+        return False
+    primal = float(w @ np.abs(y - X @ coef)) + float(coef @ rhs)
+    value = float(y @ dual)
+    size = max(float(w @ np.abs(y)), abs(primal), abs(value), np.finfo(float).tiny)
+    in_box = bool(np.all(np.abs(dual) <= w * (1.0 + rtol) + rtol))
+    column_size = np.abs(X).T @ w + np.abs(rhs) + 1.0
+    balanced = bool(np.all(np.abs(X.T @ dual - rhs) <= rtol * column_size))
+    return in_box and balanced and abs(primal - value) <= rtol * size
 
 
 # -- the sums of one chunk of rows ----------------------------------------------------------
@@ -467,6 +618,97 @@ def weighted_median(values: np.ndarray, sample_weight: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
 
 
+GROW_AFTER = 10
+"""After this many consecutive steps that each improve the best value, the step
+is doubled and its decay restarted: the iterate is still travelling, so the step
+is too short for the distance (a small ``learning_rate``)."""
+
+
+SHRINK_AFTER = 20
+"""After this many consecutive steps that do not improve the best value, the step
+is halved and its decay restarted: it overshoots (a large ``learning_rate``)."""
+
+
+def band_duality_gap(
+    X: np.ndarray, residuals: np.ndarray, w: np.ndarray, rhs: np.ndarray
+) -> float:
+    """Certified bound on :math:`f(\\beta) - f^*` from the rows of a band.
+
+    The rows outside the band take the dual values :math:`d_i = w_i
+    \\mathrm{sign}(r_i)`, which fold into ``rhs`` :math:`= -\\sum_{F} d_i x_i`
+    (:func:`band_sums`); the band's ``d`` maximises :math:`r_B^\\top d` subject to
+    :math:`X_B^\\top d = b` and :math:`|d_i| \\le w_i` (a small LP). Then ``d`` is
+    feasible for the dual of the whole problem, so by weak duality
+
+    .. math:: f(\\beta) - f^* \\le f(\\beta) - y^\\top d
+       = \\sum_{i \\in B} (w_i |r_i| - r_i d_i),
+
+    which is returned; ``inf`` when no feasible ``d`` is found (the band is too
+    narrow or the signs outside it are wrong). The LP sees the band's columns
+    orthonormalised (:math:`X_B = QR`, constraints :math:`Q^\\top d = R^{-\\top} b`)
+    and weights of mean one, so that its absolute tolerances fit any units.
+    If the band's rows do not span the independent columns, no ``d`` is found.
+    """
+    if X.shape[0] == 0:
+        return 0.0 if not np.any(rhs) else np.inf
+    X, rhs = _equilibrated_constraints(X, rhs, w)
+    unit = float(np.mean(w))
+    # Dependent columns (a collinear design) give redundant constraints: the LP
+    # keeps independent ones, and the check below tests them all.
+    _, r, pivots = linalg.qr(X, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r))
+    rank = int(np.count_nonzero(diagonal > 1e-12 * diagonal.max())) if r.size else 0
+    if rank == 0:
+        return 0.0 if not np.any(rhs) else np.inf
+    independent = np.sort(pivots[:rank])
+    q, r = np.linalg.qr(X[:, independent])
+    target = linalg.solve_triangular(r, rhs[independent] / unit, trans="T")
+    size = float(np.max(np.abs(residuals))) or 1.0
+    result = linprog(
+        -residuals / size,
+        A_eq=q.T,
+        b_eq=target,
+        bounds=np.column_stack([-w, w]) / unit,
+        method="highs",
+    )
+    if result.status != 0 or result.x is None:
+        return np.inf
+    dual = np.clip(result.x * unit, -w, w)
+    tolerance = 1e-7 * (np.abs(X).T @ w + np.abs(rhs))
+    if not np.all(np.abs(X.T @ dual - rhs) <= tolerance):
+        return np.inf
+    return max(float(w @ np.abs(residuals) - residuals @ dual), 0.0)
+
+
+def _equilibrated_constraints(X, rhs, w) -> tuple[np.ndarray, np.ndarray]:
+    """The same constraints :math:`X^\\top d = b` as :math:`(XM)^\\top d = M^\\top b`.
+
+    :math:`M` is :class:`LADScaling`'s change of units read as a linear map of
+    the columns: with a constant column :math:`k` (value :math:`v_k`), centring
+    column :math:`j` by :math:`c_j` subtracts :math:`c_j / v_k` times column
+    :math:`k`, so :math:`b'_j = (b_j - c_j b_k / v_k) / s_j` and
+    :math:`b'_k = b_k / v_k`. Columns shifted by :math:`10^9` would otherwise be
+    nearly parallel to the constant one.
+    """
+    scaling = LADScaling.from_arrays(X, np.zeros(X.shape[0]), w)
+    rows = (X - scaling.x_shift) / scaling.x_scale
+    folded = rhs.astype(float).copy()
+    if np.any(scaling.constant):
+        k = int(np.flatnonzero(scaling.constant)[0])
+        folded = folded - scaling.x_shift * (rhs[k] / scaling.x_scale[k])
+    return rows, folded / scaling.x_scale
+
+
+def relative_duality_gap(passes: LADPasses, coef: np.ndarray, n_band: int) -> float:
+    """:func:`band_duality_gap` over the ``n_band`` rows nearest the fit, divided by
+    :math:`f(\\beta) = \\sum_i w_i |r_i|` (three passes over the rows)."""
+    threshold = passes.threshold(coef, n_band)
+    X, y, w, rhs = passes.band(coef, threshold)
+    gap = band_duality_gap(X, y - X @ coef, w, rhs)
+    _, _, value = passes.check(coef, -1.0, coef)  # the objective, nothing folded
+    return 0.0 if value == 0 else gap / value
+
+
 def subgradient_lad(
     X: np.ndarray,
     y: np.ndarray,
@@ -475,7 +717,7 @@ def subgradient_lad(
     fit_intercept: bool = True,
     learning_rate: float = 1.0,
     max_iter: int = 1000,
-    tol: float = 1e-6,
+    tol: float = 1e-4,
     patience: int = 50,
     start: tuple[np.ndarray, float] | None = None,
     callback: Callback | None = None,
@@ -485,7 +727,8 @@ def subgradient_lad(
     Standardises the features (weighted mean 0 and variance 1, or root mean
     square 1 without an intercept), starts from :math:`\\beta = 0` and the
     intercept at the weighted median of ``y`` (or ``start=(coef, intercept)``),
-    and runs :func:`subgradient_lad_by_sums`; see there for the iteration.
+    and runs :func:`subgradient_lad_by_sums` with the duality-gap certificate
+    (:func:`relative_duality_gap`); see there for the iteration.
 
     Returns
     -------
@@ -501,9 +744,17 @@ def subgradient_lad(
     x_scale = np.sqrt((w @ (X - x_mean) ** 2) / total)
     if start is None:
         start = (np.zeros(X.shape[1]), weighted_median(y, w) if fit_intercept else 0.0)
+    keep = w > 0
+    design = np.column_stack([X, np.ones(X.shape[0])]) if fit_intercept else X
+    passes = _ArrayPasses(design[keep], y[keep], w[keep])
 
     def sums(coef, intercept):
         return subgradient_sums(X, y, w, coef, intercept)
+
+    def certificate(coef, intercept):
+        theta = np.append(coef, intercept) if fit_intercept else coef
+        n_band = min(2 * design.shape[1], int(keep.sum()))
+        return relative_duality_gap(passes, theta, n_band)
 
     return subgradient_lad_by_sums(
         sums,
@@ -517,6 +768,7 @@ def subgradient_lad(
         tol=tol,
         patience=patience,
         callback=callback,
+        certificate=certificate,
     )
 
 
@@ -540,9 +792,10 @@ def subgradient_lad_by_sums(
     fit_intercept: bool = True,
     learning_rate: float = 1.0,
     max_iter: int = 1000,
-    tol: float = 1e-6,
+    tol: float = 1e-4,
     patience: int = 50,
     callback: Callback | None = None,
+    certificate: Callable[[np.ndarray, float], float] | None = None,
 ) -> tuple[OptimizeResult, np.ndarray, float]:
     """Subgradient ascent on :math:`f(\\beta) = -\\sum_i w_i |r_i| / W`, from sums.
 
@@ -551,19 +804,31 @@ def subgradient_lad_by_sums(
     \\sigma_x` (``x_mean``, ``x_scale``) so that one step size suits every
     coefficient; each iteration takes
 
-    .. math:: \\beta_{k+1} = \\beta_k + \\frac{\\gamma\\, D_k}{k}\\,
+    .. math:: \\beta_{k+1} = \\beta_k + \\frac{\\gamma\\, D_k}{j}\\,
        \\frac{g_k}{\\lVert g_k \\rVert}, \\qquad
        g_k = \\frac{1}{W}\\sum_i w_i\\,\\mathrm{sign}(r_i)\\, [z_i, 1],
 
-    with :math:`D_k = -f(\\beta_k)` the current mean absolute residual and
-    :math:`\\gamma` the ``learning_rate``. The steps shrink like :math:`1/k`: their
-    sum diverges (the iterates can travel any distance) while their squares sum
-    to a finite value (they settle), the classical condition for subgradient
-    methods. The objective is not monotone along the way, so the best iterate is
-    kept. There is no gradient to test at a kink: the method stops when the best
-    value has improved by less than ``tol`` (relative) over the last
-    ``patience`` iterations. A column with ``x_scale`` zero (constant) keeps
-    its starting coefficient.
+    with :math:`D_k = -f(\\beta_k)` the current mean absolute residual,
+    :math:`\\gamma` the ``learning_rate`` and :math:`j` the steps since the last
+    restart. The steps shrink like :math:`1/j`: their sum diverges (the iterates
+    can travel any distance) while their squares sum to a finite value (they
+    settle), the classical condition for subgradient methods. When
+    :data:`GROW_AFTER` steps in a row each improve the best value, the step is
+    too short for the distance left: :math:`\\gamma` doubles and :math:`j`
+    restarts at 1, so a small ``learning_rate`` costs a few doublings, not the
+    answer; when :data:`SHRINK_AFTER` steps in a row fail to improve it, the
+    iterate returns to the best point, :math:`\\gamma` halves and :math:`j`
+    restarts, so a large one does not wander off. The objective is not monotone along the way, so the best iterate
+    is kept.
+
+    The stopping rule is optimality, not a stall: every ``patience``
+    iterations, and at the end, ``certificate(coef, intercept)`` bounds the
+    relative gap :math:`(f^* - f(\\beta)) / |f(\\beta)|` of the best iterate
+    (:func:`relative_duality_gap`: a dual feasible point), and the method stops,
+    converged, once that bound is at most ``tol``. Without a certificate it is
+    converged only where the subgradient (with :math:`\\mathrm{sign}(0) = 0`)
+    is zero or every residual is zero. A column with ``x_scale`` zero
+    (constant) keeps its starting coefficient.
 
     Returns
     -------
@@ -581,45 +846,69 @@ def subgradient_lad_by_sums(
     beta = np.asarray(start[0], dtype=float) * x_scale
     intercept = float(start[1]) + float(x_mean @ start[0])
 
-    def evaluate(beta, intercept):
+    def original(beta, intercept):
         coef = beta / x_scale
-        absolute, x_signs, signs = sums(coef, intercept - float(x_mean @ coef))
+        return coef, intercept - float(x_mean @ coef)
+
+    def evaluate(beta, intercept):
+        coef, b = original(beta, intercept)
+        absolute, x_signs, signs = sums(coef, b)
         grad = np.where(moving, (x_signs - x_mean * signs) / x_scale, 0.0) / total
         return absolute / total, grad, signs / total if fit_intercept else 0.0
+
+    def certified(best) -> tuple[bool, str]:
+        if certificate is None:
+            return False, "no optimality certificate"
+        gap = certificate(*original(best[1], best[2]))
+        rule = (
+            f"relative duality gap {gap:.3g} {'<=' if gap <= tol else '>'} tol={tol:g}"
+        )
+        return bool(gap <= tol), rule
 
     current, grad_beta, grad_intercept = evaluate(beta, intercept)
     best = (current, beta.copy(), intercept)
     history = [-current]
-    converged, message = False, f"max_iter={max_iter} reached"
-    n_iter = 0
+    converged, message = False, None
+    gamma, restart, streak, stale, n_iter = float(learning_rate), 0, 0, 0, 0
     for n_iter in range(1, max_iter + 1):
         if best[0] == 0.0:
             n_iter -= 1
             converged, message = True, "all residuals are zero"
             break
-        window = history[-patience - 1] if len(history) > patience else None
-        if window is not None and (history[-1] - window) <= tol * best[0]:
-            n_iter -= 1
-            converged = True
-            message = f"best value improved by < tol over {patience} iterations"
-            break
+        if n_iter > 1 and (n_iter - 1) % patience == 0:
+            converged, message = certified(best)
+            if converged:
+                n_iter -= 1
+                break
         norm = float(np.sqrt(grad_beta @ grad_beta + grad_intercept**2))
-        if norm == 0.0:
+        if norm == 0.0 and best[0] == current:
             n_iter -= 1
             converged, message = True, "zero subgradient"
             break
-        step = learning_rate * current / (n_iter * norm)
+        restart += 1
+        step = gamma * current / (restart * max(norm, np.finfo(float).tiny))
         beta = beta + step * grad_beta
         intercept = intercept + step * grad_intercept
         current, grad_beta, grad_intercept = evaluate(beta, intercept)
         if current < best[0]:
             best = (current, beta.copy(), intercept)
+            streak, stale = streak + 1, 0
+        else:
+            streak, stale = 0, stale + 1
+        if streak >= GROW_AFTER:
+            gamma, restart, streak = 2.0 * gamma, 0, 0
+        elif stale >= SHRINK_AFTER:  # back to the best point, with half the step
+            gamma, restart, stale = 0.5 * gamma, 0, 0
+            beta, intercept = best[1].copy(), best[2]
+            current, grad_beta, grad_intercept = evaluate(beta, intercept)
         history.append(-best[0])
         if callback is not None:
             callback(n_iter, np.append(beta, intercept), -current)
+    else:
+        converged, message = certified(best)
+        message = f"max_iter={max_iter} reached; {message}"
     value, beta, intercept = best
-    coef = beta / x_scale
-    intercept = intercept - float(x_mean @ coef)
+    coef, intercept = original(beta, intercept)
     result = OptimizeResult(
         theta=np.append(coef, intercept),
         value=-value,

@@ -140,12 +140,12 @@ def test_gaussian_predictive_distribution_and_likelihood():
     assert model.bic(X, y) == pytest.approx(-2 * logpdf.sum() + k * np.log(len(y)))
 
 
-def test_gaussian_ill_conditioned_uses_svd_and_matches_lstsq():
+def test_gaussian_ill_conditioned_uses_qr_and_matches_lstsq():
     rng = np.random.default_rng(5)
     X, y = gaussian_data(5, n=200, d=2)
     X = np.column_stack([X, X[:, 0] + 1e-7 * rng.normal(size=200)])
     model = LinearGaussianRegressor().fit(X, y)
-    assert model.solver_route_ == "SVD (minimum norm)"
+    assert model.solver_route_ == "Householder QR"
     X1 = np.column_stack([X, np.ones(200)])
     reference = np.linalg.lstsq(X1, y, rcond=None)[0]
     np.testing.assert_allclose(model.predict(X), X1 @ reference, rtol=1e-7, atol=1e-7)
@@ -200,6 +200,27 @@ def test_gaussian_constant_target():
     assert model.intercept_ == pytest.approx(2.5)
     assert model.sigma2_ == pytest.approx((np.sqrt(np.finfo(float).eps) * 2.5) ** 2)
     assert np.isfinite(model.loglik_)
+
+
+@pytest.mark.parametrize("shift", [1.7e9, -3e12])
+def test_gaussian_scale_ignores_an_offset_in_y(shift, recwarn):
+    X, y = gaussian_data(31, n=50, d=2)
+    model = LinearGaussianRegressor().fit(X, y + shift)
+    assert not any("passes through" in str(w.message) for w in recwarn)
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    # y + shift is rounded to eps * |shift| (2e-7 or 5e-4 here).
+    tolerance = 8 * np.finfo(float).eps * abs(shift) / np.sqrt(ols.ssr / 50)
+    assert model.sigma2_ == pytest.approx(ols.ssr / 50, rel=max(tolerance, 1e-9))
+    np.testing.assert_allclose(model.coef_, ols.params[1:], rtol=1e-3)
+
+
+def test_laplace_lad_with_an_offset_in_y_is_not_least_squares():
+    X, y = laplace_data(32, n=10, d=2)
+    model = LaplaceRegressor().fit(X, y + 2.8e7)
+    plain = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(X, y)
+    np.testing.assert_allclose(model.coef_, plain.coef_, rtol=1e-6, atol=1e-7)
+    assert model.intercept_ - 2.8e7 == pytest.approx(plain.intercept_, abs=1e-6)
+    assert sum_abs(model, X, y + 2.8e7) <= lad_optimum(X, y) * (1 + 1e-6)
 
 
 def test_gaussian_check_gradient():
@@ -466,3 +487,202 @@ def test_summary_uses_dataframe_names(Estimator):
         assert name in text
     np.testing.assert_allclose(summary.estimates[:3], model.coef_)
     np.testing.assert_allclose(summary.std_errors[-1], model.intercept_se_)
+
+
+# -- LaplaceRegressor on badly scaled data (issue 13) ------------------------------------
+def scaled_lad_case(name, X, y):
+    """(X, y, sample_weight, map) for one case; ``map`` takes the reference fit on
+    (X, y) to the coefficients and intercept the case must give (equivariance)."""
+    n = len(y)
+    cases = {
+        "weights 1e20": (X, y, np.full(n, 1e20), lambda c, b: (c, b)),
+        "weights 1e-12": (X, y, np.full(n, 1e-12), lambda c, b: (c, b)),
+        "y times 1e150": (X, y * 1e150, None, lambda c, b: (c * 1e150, b * 1e150)),
+        "y times 1e-150": (X, y * 1e-150, None, lambda c, b: (c * 1e-150, b * 1e-150)),
+        "X shifted by 3e9": (X + 3e9, y, None, lambda c, b: (c, b - 3e9 * c.sum())),
+        "X shifted by 1e10": (X + 1e10, y, None, lambda c, b: (c, b - 1e10 * c.sum())),
+        "X times 1e150": (X * 1e150, y, None, lambda c, b: (c / 1e150, b)),
+    }
+    return cases[name]
+
+
+@pytest.mark.parametrize("n", [100, 3000])  # one LP, and IRLS plus the banded LP
+@pytest.mark.parametrize(
+    "name",
+    [
+        "weights 1e20",
+        "weights 1e-12",
+        "y times 1e150",
+        "y times 1e-150",
+        "X shifted by 3e9",
+        "X shifted by 1e10",
+        "X times 1e150",
+    ],
+)
+def test_laplace_lp_on_badly_scaled_data(name, n):
+    X, y = laplace_data(33, n=n, d=2)
+    reference = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(X, y)
+    X_case, y_case, weights, expected = scaled_lad_case(name, X, y)
+    model = LaplaceRegressor().fit(X_case, y_case, sample_weight=weights)
+    coef, intercept = expected(reference.coef_, reference.intercept_)
+    # A shift of X by c rounds x to eps * c: 2e-6 for c = 1e10.
+    rtol = 1e-5 if "shifted" in name else 1e-7
+    np.testing.assert_allclose(model.coef_, coef, rtol=rtol)
+    assert model.intercept_ == pytest.approx(intercept, rel=rtol, abs=1e-6)
+    assert model.converged_ and np.isfinite(model.loglik_)
+
+
+def test_boolean_targets_are_numbers():
+    X, y = laplace_data(34, n=60, d=2)
+    target = y > np.median(y)
+    for Estimator in (LinearGaussianRegressor, LaplaceRegressor):
+        as_bool = Estimator().fit(X, target)
+        as_float = Estimator().fit(X, target.astype(float))
+        np.testing.assert_allclose(as_bool.coef_, as_float.coef_)
+        assert as_bool.log_likelihood(X, target) == pytest.approx(as_float.loglik_)
+    ols = sm.OLS(target.astype(float), sm.add_constant(X)).fit()
+    np.testing.assert_allclose(
+        LinearGaussianRegressor().fit(X, target).coef_, ols.params[1:], rtol=1e-10
+    )
+
+
+# -- data at the ends of the double range (issue 13) ---------------------------------------
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+@pytest.mark.parametrize("factor", [1e-150, 1e150])
+@pytest.mark.parametrize("scaled", ["y", "X", "both"])
+def test_huge_and_tiny_scales_give_the_rescaled_fit(Estimator, factor, scaled):
+    X, y = gaussian_data(35, n=40, d=2)
+    x_factor = factor if scaled in ("X", "both") else 1.0
+    y_factor = factor if scaled in ("y", "both") else 1.0
+    reference = Estimator().fit(X, y)
+    model = Estimator().fit(X * x_factor, y * y_factor)
+    np.testing.assert_allclose(
+        model.coef_, reference.coef_ * y_factor / x_factor, rtol=1e-8
+    )
+    assert model.intercept_ == pytest.approx(reference.intercept_ * y_factor, rel=1e-8)
+    shift = np.log(y_factor) * model.n_samples_seen_
+    assert model.loglik_ == pytest.approx(reference.loglik_ - shift, rel=1e-9)
+    assert np.all(np.isfinite(model.loglik_history_))
+    np.testing.assert_allclose(
+        model.coef_se_, reference.coef_se_ * y_factor / x_factor, rtol=1e-7
+    )
+
+
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_data_beyond_the_double_range_raise_clear_errors(Estimator):
+    X, y = gaussian_data(36, n=30, d=2)
+    with pytest.raises(ValueError, match=r"too large.*Rescale"):
+        Estimator().fit(X * 1e200, y * 1e200)
+    with pytest.raises(ValueError, match=r"too large.*Rescale"):
+        Estimator().fit(X, np.full(30, 3e200))
+    with pytest.raises(ValueError, match=r"y has values too small.*Rescale"):
+        Estimator().fit(X[:1], np.array([3.46e-161]))
+    with pytest.raises(ValueError, match="column 1 of X has values too small"):
+        Estimator().fit(X * [1.0, 1e-200], y)
+
+
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_one_row_constant_y_and_one_weighted_row_stay_finite(Estimator):
+    X, y = gaussian_data(37, n=30, d=2)
+    weights = np.zeros(30)
+    weights[3] = 1.0
+    cases = [
+        (X[:1], y[:1], None, slice(0, 1)),
+        (X, y, weights, slice(3, 4)),  # only row 3 counts
+        (X, np.full(30, 0.1), None, slice(None)),  # constant, and 0.1 is inexact
+    ]
+    for X_, y_, w_, rows in cases:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = Estimator().fit(X_, y_, sample_weight=w_)
+        assert any("passes through every sample" in str(w.message) for w in caught)
+        np.testing.assert_allclose(model.predict(X_[rows]), y_[rows], rtol=1e-12)
+        assert np.isfinite(model.loglik_) and np.all(np.isfinite(model.loglik_history_))
+        assert np.all(np.isfinite(model.coef_))
+        spread = np.sqrt(np.finfo(float).eps) * np.abs(y_[rows][0])
+        scale = getattr(model, "scale_", np.sqrt(getattr(model, "sigma2_", 0.0)))
+        assert scale == pytest.approx(spread, rel=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", [LinearGaussianRegressor, LaplaceRegressor])
+def test_predict_interval_accepts_numpy_floats_only_in_the_unit_interval(Estimator):
+    X, y = gaussian_data(38, n=40, d=2)
+    model = Estimator().fit(X, y)
+    mean = X[:3] @ model.coef_ + model.intercept_
+    if Estimator is LinearGaussianRegressor:
+        family, scale = stats.norm, np.sqrt(model.sigma2_)
+    else:
+        family, scale = stats.laplace, model.scale_
+    expected = np.column_stack(
+        [family.ppf(0.05, mean, scale), family.ppf(0.95, mean, scale)]
+    )
+    for alpha in (0.1, np.float32(0.1), np.float64(0.1)):
+        np.testing.assert_allclose(
+            model.predict_interval(X[:3], alpha=alpha), expected, rtol=1e-6
+        )
+    for bad in (0, 1, 1.5, -0.1, np.float32(1.0), np.nan, "0.1", True, None, [0.1]):
+        with pytest.raises(ValueError, match="alpha must be"):
+            model.predict_interval(X[:3], alpha=bad)
+
+
+# -- LaplaceRegressor(solver="gd"): any learning rate, an honest converged_ --------------
+@pytest.mark.parametrize("learning_rate", [1e-4, 0.01, 0.3, 1.0, 30.0, 1e3])
+def test_laplace_gd_reaches_the_optimum_from_any_learning_rate(learning_rate):
+    X, y = laplace_data(39, n=300, outliers=0.05)
+    X = X * [1.0, 10.0, 0.1] + 5.0
+    optimum = lad_optimum(X, y)
+    model = LaplaceRegressor(solver="gd", learning_rate=learning_rate, tol=1e-5).fit(
+        X, y
+    )
+    assert model.converged_
+    # converged_ certifies sum |r| within tol of the LP optimum.
+    assert sum_abs(model, X, y) <= optimum * (1 + 1e-5)
+    exact = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(X, y)
+    np.testing.assert_allclose(model.coef_, exact.coef_, atol=0.05)
+
+
+def test_laplace_gd_that_runs_out_of_iterations_says_so():
+    X, y = laplace_data(40, n=300, outliers=0.05)
+    with pytest.warns(ConvergenceWarning, match="relative duality gap"):
+        model = LaplaceRegressor(solver="gd", max_iter=20, tol=1e-8).fit(X, y)
+    assert not model.converged_ and model.n_iter_ == 20
+    assert sum_abs(model, X, y) > lad_optimum(X, y) * (1 + 1e-8)
+
+
+def test_laplace_gd_certifies_a_collinear_design():
+    X, y = laplace_data(41, n=120, d=2)
+    X = np.column_stack([X, X[:, 0] - X[:, 1]])
+    with pytest.warns(UserWarning, match="standard errors are set to NaN"):
+        model = LaplaceRegressor(solver="gd", tol=1e-4).fit(X, y)
+    assert model.converged_
+    assert sum_abs(model, X, y) <= lad_optimum(X, y) * (1 + 1e-4)
+
+
+def test_laplace_gd_interpolating_gives_the_minimum_norm_fit_and_huge_weights_fail():
+    rng = np.random.default_rng(42)
+    X, y = rng.normal(size=(3, 5)), rng.normal(size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # floored scale, NaN errors
+        model = LaplaceRegressor(solver="gd").fit(X, y)
+    centred = X - X.mean(axis=0)
+    np.testing.assert_allclose(
+        model.coef_, np.linalg.pinv(centred) @ (y - y.mean()), rtol=1e-8
+    )
+    assert model.loglik_history_[-1] == pytest.approx(model.loglik_)
+    for Estimator in (LinearGaussianRegressor, LaplaceRegressor):
+        with pytest.raises(ValueError, match="sample_weight sums to more"):
+            Estimator().fit(X, y, sample_weight=np.full(3, 1e308))
+
+
+def test_partial_fit_rank_decision_ignores_the_units_of_the_columns():
+    rng = np.random.default_rng(43)
+    x = rng.normal(size=400)
+    X = np.column_stack([x, (x + 1e-4 * rng.normal(size=400)) * 1e-4])
+    y = X @ [1.0, 2e4] + rng.normal(size=400)
+    model = LinearGaussianRegressor()
+    for rows in np.array_split(np.arange(400), 4):
+        model.partial_fit(X[rows], y[rows])
+    # Cholesky declines (rcond ~ 1e-8); the direction is still resolved.
+    assert model.solver_route_.startswith("eigendecomposition")
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(model.coef_, ols.params[1:], rtol=1e-5)

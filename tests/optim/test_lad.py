@@ -287,3 +287,48 @@ def test_subgradient_by_sums_over_chunks_follows_the_in_memory_iterates():
         np.average(np.abs(y - X @ coef_c - intercept_c), weights=w), rel=1e-12
     )
     assert -result.value <= optimum * (1 + 1e-2)
+
+
+def test_lad_scaling_maps_the_optimum_back():
+    rng = np.random.default_rng(40)
+    X, y = regression_data(rng, 80, 3)
+    w = rng.uniform(0.5, 2.0, size=80)
+    X_far, y_far, w_far = X * [1e6, 1e-6, 5.0] + [3e9, 0.0, 0.0], y * 1e-100, w * 1e20
+    result = least_absolute_deviations(X_far, y_far, w_far)
+    # The last column (ones) became 5s: the intercept is divided by 5 and absorbs
+    # the shift of the first column.
+    optimum = primal_lp_optimum(X, y, w)
+    assert result.objective == pytest.approx(optimum * 1e-80, rel=1e-6)
+    scaling = lad.LADScaling.from_arrays(X_far, y_far, w_far)
+    rows, target, weights = scaling.rows(X_far, y_far, w_far)
+    assert np.allclose(rows[:, 2], 1.0) and abs(np.mean(weights) - 1.0) < 1e-12
+    assert np.max(np.abs(rows[:, :2].T @ weights)) < 1e-6 * len(target)
+
+
+def test_an_uncertified_lp_solution_is_rejected():
+    rng = np.random.default_rng(41)
+    X, y = regression_data(rng, 30, 2)
+    w = np.ones(30)
+    coef = lad._dual_lp(X, y, w, np.zeros(2))
+    assert coef is not None
+    result = linprog(-y, A_eq=X.T, b_eq=np.zeros(2), bounds=(-1, 1), method="highs")
+    assert lad._certified(X, y, w, np.zeros(2), result.x, coef)
+    assert not lad._certified(X, y, w, np.zeros(2), result.x, coef + 0.1)
+    assert not lad._certified(X, y, w, np.zeros(2), 2.0 * result.x, coef)
+
+
+def test_the_duality_gap_bounds_the_distance_to_the_optimum():
+    rng = np.random.default_rng(42)
+    X, y = regression_data(rng, 200, 3)
+    w = rng.uniform(0.5, 2.0, size=200)
+    optimum = primal_lp_optimum(X, y, w)
+    exact = least_absolute_deviations(X, y, w).coef
+    passes = lad._ArrayPasses(X, y, w)
+    assert lad.relative_duality_gap(passes, exact, 6) <= 1e-9
+    for size in (1e-4, 1e-2):
+        coef = exact + size * rng.normal(size=3)
+        value = w @ np.abs(y - X @ coef)
+        gap = lad.relative_duality_gap(passes, coef, 6)
+        assert value - optimum <= gap * value * (1 + 1e-9) + 1e-12
+    # Far from the optimum the signs outside the band are wrong: no certificate.
+    assert lad.relative_duality_gap(passes, exact + 10.0, 6) == np.inf
