@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
@@ -21,12 +23,19 @@ from skmle.estimators.density import LogDensityMixin
 from skmle.models.base import Batch
 from skmle.models.gaussian import (
     COVARIANCE_TYPES,
+    OVERFLOW_MESSAGE,
+    TINY,
+    UNDERFLOW_MESSAGE,
     GaussianLogLikelihood,
     Moments,
+    constant_features,
     covariance_from_theta,
-    loglik_from_moments,
-    pack,
-    precision_cholesky,
+    loglik_at_maximum,
+    loglik_of_diagonal,
+    minimal_regularisation,
+    pack_factor,
+    precision_factor,
+    unpack,
 )
 from skmle.optim import OptimizeResult
 
@@ -125,7 +134,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         self,
         covariance_type="full",
         solver="closed_form",
-        reg_covar=1e-6,
+        reg_covar=0.0,
         learning_rate="auto",
         max_iter=1000,
         tol=1e-6,
@@ -154,13 +163,15 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; a weight of 2 counts a row twice.
+            Non-negative weights; a weight of 2 counts a row twice. Rows of zero
+            weight are ignored; all-zero weights raise ``ValueError``.
 
         Returns
         -------
         self : GaussianMLE
         """
         self._moments = None
+        self._closed_form = None
         return self._fit(X, None, sample_weight)
 
     def _validate_fit_data(self, X, y):
@@ -179,24 +190,46 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`. A batch whose weights are all zero raises
+            ``ValueError`` (scikit-learn's rule for sample weights), on the first
+            call and on later ones alike.
 
         Returns
         -------
         self : GaussianMLE
+
+        Raises
+        ------
+        ValueError
+            If ``covariance_type`` changed between calls from or to ``"full"``:
+            the statistics kept so far (a full scatter matrix, or only its
+            diagonal) cannot serve the new type. Call :meth:`fit`, or start again
+            from a fresh (cloned) estimator.
         """
         first_call = getattr(self, "_moments", None) is None
         if first_call:
             self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first_call)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-        batch = Moments.from_data(X, sample_weight, self._moments_type())
+        kind = self._moments_type()
+        if not first_call and self._moments.scatter.ndim != (
+            2 if kind == "full" else 1
+        ):
+            raise ValueError(
+                f"covariance_type changed to {self.covariance_type!r} between "
+                "partial_fit calls, but the statistics kept so far are for "
+                f"covariance_type={self.model_.covariance_type!r} (a "
+                f"{'full' if self._moments.scatter.ndim == 2 else 'diagonal'} "
+                "scatter). Call fit, or partial_fit on a fresh estimator "
+                "(sklearn.base.clone)."
+            )
+        batch = Moments.from_data(X, sample_weight, kind)
         moments = batch if first_call else self._moments + batch
-        self.model_ = GaussianLogLikelihood(
-            X.shape[1], self.covariance_type, self.reg_covar
-        )
+        self.model_ = GaussianLogLikelihood(X.shape[1], self.covariance_type)
         self._moments = moments
+        self._closed_form = self._covariance_fit(moments)
         self._store_result(
-            self._closed_form_result(moments), _MomentsObjective(moments)
+            self._solve_closed_form(None, None), _MomentsObjective(moments)
         )
         return self
 
@@ -204,78 +237,189 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         return "full" if self.covariance_type == "full" else "diag"
 
     def _make_model(self, batch: Batch) -> GaussianLogLikelihood:
-        return GaussianLogLikelihood(
-            batch.X.shape[1], self.covariance_type, self.reg_covar
+        return GaussianLogLikelihood(batch.X.shape[1], self.covariance_type)
+
+    def _objective_for_data(self, X, y=None, sample_weight=None):
+        objective = super()._objective_for_data(X, y, sample_weight)
+        ct = self._moments_type()
+        self._moments = objective._sum(
+            lambda b: Moments.from_data(b.X, b.sample_weight, ct)
         )
+        # The regularisation (reg_covar, or the smallest one that makes a
+        # singular covariance positive definite) is a log-prior of the model, so
+        # that every solver maximises the same function.
+        self._closed_form = self._covariance_fit(self._moments)
+        return objective
 
-    def _data_moments(self, objective) -> Moments:
-        if getattr(self, "_moments", None) is None:
-            ct = self._moments_type()
-            self._moments = objective._sum(
-                lambda b: Moments.from_data(b.X, b.sample_weight, ct)
-            )
-        return self._moments
+    def _covariance_fit(self, moments: Moments) -> _CovarianceFit:
+        """The maximiser from the moments, and the regularisation it needed.
 
-    def _checked_covariance(self, moments: Moments):
-        covariance = moments.covariance(self.covariance_type, self.reg_covar)
+        Sets the model's ``reg_covar`` (one value per feature) to the
+        regularisation used. Raises ``ValueError`` when no Gaussian can be fitted.
+        """
+        if not (
+            np.all(np.isfinite(moments.mean)) and np.all(np.isfinite(moments.scatter))
+        ):
+            raise ValueError(OVERFLOW_MESSAGE)
+        variances = (
+            np.diag(moments.scatter) if moments.scatter.ndim == 2 else (moments.scatter)
+        )
+        variances = variances / moments.weight
+        if np.any((variances > 0) & (variances <= TINY)):
+            raise ValueError(UNDERFLOW_MESSAGE)
+        reg = np.full(moments.mean.shape[0], float(self.reg_covar))
+        covariance = moments.covariance(self.covariance_type, reg)
         try:
-            precision_cholesky(covariance, self.covariance_type)
-        except (np.linalg.LinAlgError, linalg.LinAlgError):
-            raise ValueError(
-                "The covariance of X is singular (a constant column, or fewer "
+            if self.reg_covar == 0 and np.any(constant_features(moments)):
+                raise np.linalg.LinAlgError("a constant feature")
+            factor = precision_factor(covariance, self.covariance_type)
+        except np.linalg.LinAlgError:
+            if self.reg_covar > 0:
+                raise ValueError(
+                    "The regularised covariance of X is still numerically singular: "
+                    f"reg_covar={self.reg_covar} is too small for the scale of X. "
+                    "Increase reg_covar, or set it to 0 to have GaussianMLE choose "
+                    "the smallest regularisation that works."
+                ) from None
+            found = minimal_regularisation(moments, self.covariance_type)
+            if found is None:
+                raise ValueError(
+                    "GaussianMLE cannot estimate a covariance: all samples with a "
+                    "positive weight are the same point (for example, n_samples = "
+                    "1). Fit more than one distinct sample, or set reg_covar > 0 "
+                    "to fit a Gaussian of variance reg_covar."
+                ) from None
+            reg, covariance, factor = found
+            tau = float(
+                np.max(reg / np.where(variances > 0, variances, np.inf), initial=0.0)
+            )
+            amount = (
+                f"{tau:.1e} times each variance"
+                if self.covariance_type == "full"
+                else "a small variance to each constant feature"
+            )
+            warnings.warn(
+                "The sample covariance of X is singular (a constant feature, "
+                "features that are linear combinations of others, or fewer "
                 "distinct samples than features), so the Gaussian MLE does not "
-                f"exist. Set reg_covar > 0 (it is {self.reg_covar}) to regularise "
-                "it, or remove the redundant columns."
-            ) from None
-        return covariance
+                f"exist. GaussianMLE added {amount} to the diagonal, the smallest "
+                "such regularisation that makes it positive definite: the fit is "
+                "a maximum a posteriori estimate (see reg_covar). Remove the "
+                "redundant features, or set reg_covar > 0 to choose the "
+                "regularisation.",
+                UserWarning,
+                stacklevel=4,
+            )
+        self.model_.reg_covar = reg
+        theta = pack_factor(moments.mean, factor, self.covariance_type)
+        loglik, prior = loglik_at_maximum(moments, factor, reg, self.covariance_type)
+        return _CovarianceFit(theta, covariance, factor, loglik, prior)
 
-    def _closed_form_result(self, moments: Moments) -> OptimizeResult:
-        covariance = self._checked_covariance(moments)
-        theta = pack(moments.mean, covariance, self.covariance_type)
-        self._closed_form_loglik = loglik_from_moments(
-            moments, moments.mean, covariance, self.covariance_type
-        )
-        value = self._closed_form_loglik
-        if self.reg_covar > 0:
-            value += self.model_.log_prior(theta, moments.weight)[0]
+    def _start_variances(self, moments: Moments):
+        """Diagonal start of the gradient solvers: each feature's (regularised)
+        variance, or their mean for ``"spherical"``."""
+        scatter = moments.scatter
+        diagonal = np.diag(scatter) if scatter.ndim == 2 else scatter
+        variances = diagonal / moments.weight + self.model_.reg_covar
+        if self.covariance_type == "spherical":
+            return float(np.mean(variances))
+        return variances
+
+    def _solve_closed_form(self, objective, theta0) -> OptimizeResult:
+        # One "iteration" from the generic solvers' start to the maximum, as the
+        # regressors' closed forms report it.
+        fit, moments = self._closed_form, self._moments
+        weight = moments.weight
+        start_theta = self._start_theta(moments)
+        start = loglik_of_diagonal(moments, self._start_variances(moments))
+        start += self.model_.log_prior(start_theta, weight)[0]
+        value = fit.loglik + fit.log_prior
         return OptimizeResult(
-            theta=theta,
-            value=value / moments.weight,
-            history=np.array([value / moments.weight]),
-            n_iter=0,
+            theta=fit.theta,
+            value=value / weight,
+            history=np.array([start / weight, value / weight]),
+            n_iter=1,
             converged=True,
             message="closed form",
         )
 
-    def _solve_closed_form(self, objective, theta0) -> OptimizeResult:
-        return self._closed_form_result(self._data_moments(objective))
+    def _start_theta(self, moments: Moments) -> np.ndarray:
+        variances = self._start_variances(moments)
+        d = moments.mean.shape[0]
+        if self.covariance_type == "full":
+            factor = np.zeros((d, d))
+            factor.flat[:: d + 1] = 1.0 / np.sqrt(variances)
+        else:
+            factor = 1.0 / np.sqrt(np.atleast_1d(variances))
+        return pack_factor(moments.mean, factor, self.covariance_type)
 
     def _initial_theta(self, objective) -> np.ndarray:
-        moments = self._data_moments(objective)
-        self._checked_covariance(moments)
-        scatter = moments.scatter
-        diagonal = np.diag(scatter) if scatter.ndim == 2 else scatter
-        variance = float(np.mean(diagonal) / moments.weight) + self.reg_covar
-        d = moments.mean.shape[0]
-        start = {
-            "full": np.eye(d) * variance,
-            "diag": np.full(d, variance),
-            "spherical": variance,
-        }[self.covariance_type]
-        return pack(moments.mean, start, self.covariance_type)
+        """The weighted mean and the diagonal of the (regularised) covariance.
+
+        Both come from the weighted moments, so a weight of 2 starts where a
+        duplicated row does, and every feature starts at its own scale: a
+        gradient step means the same for a feature measured in 1e-6 or 1e6.
+        """
+        return self._start_theta(self._moments)
+
+    def _is_closed_form(self, theta) -> bool:
+        fit = getattr(self, "_closed_form", None)
+        return fit is not None and np.array_equal(theta, fit.theta)
 
     def _training_loglik(self, result, objective) -> float:
-        if result.message == "closed form":
-            return self._closed_form_loglik
+        if self._is_closed_form(result.theta):
+            return self._closed_form.loglik
         return super()._training_loglik(result, objective)
 
     def _set_theta(self, theta) -> None:
         d = self.model_.n_features
         self.mean_ = theta[:d].copy()
+        if self._is_closed_form(theta):
+            # Exactly the regularised moments (no round trip through the factor).
+            self.covariance_ = self._closed_form.covariance
+            self.precision_cholesky_ = self._closed_form.factor
+            if self.covariance_type == "spherical":
+                self.precision_cholesky_ = float(self.precision_cholesky_[0])
+            return
         self.covariance_ = covariance_from_theta(theta, d, self.covariance_type)
-        self.precision_cholesky_ = precision_cholesky(
-            self.covariance_, self.covariance_type
+        _, factor = unpack(theta, d, self.covariance_type)
+        self.precision_cholesky_ = (
+            float(factor[0]) if self.covariance_type == "spherical" else factor
         )
+
+    def _is_map(self) -> bool:
+        """Whether the fit maximised a posterior: some regularisation was added."""
+        check_is_fitted(self)
+        return bool(self.model_.has_prior)
+
+    def summary(self, alpha: float = 0.05, feature_names=None):
+        """Table of the means with standard errors, z, p-values and intervals.
+
+        Titled "maximum a posteriori estimates" when the covariance was
+        regularised (``reg_covar > 0``, or a singular covariance, see
+        ``reg_covar``), with the largest regularisation added.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The intervals are central ``1 - alpha`` Wald intervals.
+        feature_names : sequence of str, default=None
+            Names for the rows; by default ``feature_names_in_`` when the model
+            was fitted on a DataFrame, else ``x0, x1, ...``.
+
+        Returns
+        -------
+        Summary
+        """
+        summary = super().summary(alpha=alpha, feature_names=feature_names)
+        if self._is_map():
+            summary.title = summary.title.replace(
+                "maximum likelihood", "maximum a posteriori"
+            )
+            summary.stats["largest reg_covar added"] = float(
+                np.max(self.model_.reg_covar)
+            )
+        return summary
 
     # -- inference -------------------------------------------------------------------
     def _inference_blocks(self):
@@ -313,8 +457,26 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         rng = check_random_state(random_state)
         noise = rng.standard_normal((n_samples, self.mean_.shape[0]))
         if self.covariance_type == "full":
-            return self.mean_ + noise @ linalg.cholesky(self.covariance_, lower=True).T
+            # Sigma = R^-T R^-1 for the precision's factor R: x = mu + R^-T z, a
+            # triangular solve with the factor the fit has already checked.
+            draws = linalg.solve_triangular(
+                self.precision_cholesky_, noise.T, lower=True, trans="T"
+            )
+            return self.mean_ + draws.T
         return self.mean_ + noise * np.sqrt(self.covariance_)
+
+
+@dataclass(frozen=True)
+class _CovarianceFit:
+    """The closed form of one set of moments: theta, the covariance and its factor
+    (both exactly as computed, not round-tripped through theta), the
+    log-likelihood and the log-prior of the regularisation there."""
+
+    theta: np.ndarray
+    covariance: object
+    factor: np.ndarray
+    loglik: float
+    log_prior: float
 
 
 class _MomentsObjective:
