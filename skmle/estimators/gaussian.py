@@ -33,6 +33,7 @@ from skmle.models.gaussian import (
     loglik_at_maximum,
     loglik_of_diagonal,
     minimal_regularisation,
+    pack_diagonal_factor,
     pack_factor,
     precision_factor,
     unpack,
@@ -62,15 +63,31 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         stable merge when chunked). The gradient solvers maximise the
         log-likelihood over the mean and the log-diagonal Cholesky factor of the
         precision, so they cannot step into a negative variance; they start from
-        the weighted mean and a spherical covariance.
-    reg_covar : float, default=1e-6
-        Added to the diagonal of the fitted covariance, as in scikit-learn's
-        ``GaussianMixture``. It keeps the fit defined when the sample covariance is
-        singular (a constant column, fewer samples than features). It is the
+        the weighted mean and the diagonal of the (regularised) covariance, so
+        that each feature starts at its own scale.
+    reg_covar : float, default=0.0
+        A variance added to the diagonal of the fitted covariance. It is the
         maximiser of the log-likelihood plus the log-prior
-        :math:`-\\frac{W}{2}\\,\\mathrm{reg}\\,\\mathrm{tr}(\\Sigma^{-1})`, so every solver
-        reaches the same answer. Set it to 0 for the plain MLE; a singular
-        covariance then raises ``ValueError``.
+        :math:`-\\frac{W}{2}\\,\\mathrm{reg}\\,\\mathrm{tr}(\\Sigma^{-1})`, so every
+        solver reaches the same answer, a maximum a posteriori estimate.
+
+        With the default 0 the fit is the exact MLE (the weighted moments)
+        whenever the sample covariance is positive definite. When it is
+        numerically singular (a constant feature, a feature that is a linear
+        combination of others up to rounding error, or fewer distinct samples
+        than features), the MLE does not exist: a ``UserWarning`` says so, and
+        the smallest regularisation relative to the data's scale is added,
+        :math:`\\tau\\,\\hat\\sigma^2_j` to each variance (the mean variance for a
+        constant feature; for ``"diag"``, to the constant features only), with
+        :math:`\\tau` from about :math:`10^{-12} d` up, tenfold, until the
+        covariance factors. "Numerically singular" means that a squared
+        Cholesky pivot of the correlation matrix is below
+        :math:`64\\,d\\,\\epsilon`. If every sample with a positive weight is the same
+        point, there is no scale, and the fit raises ``ValueError``.
+
+        A positive value is used as given (in the units of ``X``), as in
+        scikit-learn's ``GaussianMixture``; if the covariance is still singular
+        the fit raises ``ValueError``.
     learning_rate : float or "auto", default="auto"
         Step size of ``solver="gd"``; ``"auto"`` is an Armijo line search.
     max_iter : int, default=1000
@@ -87,8 +104,9 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     mean_ : ndarray of shape (n_features,)
     covariance_ : ndarray of shape (n_features, n_features), (n_features,) or float
         Full matrix, diagonal, or the shared variance, by ``covariance_type``.
-    precision_cholesky_ : ndarray
-        Lower Cholesky factor of the precision (its diagonal for diag/spherical).
+    precision_cholesky_ : ndarray or float
+        Lower Cholesky factor of the precision (its diagonal for diag, a float for
+        spherical).
     mean_se_ : ndarray of shape (n_features,)
         Standard errors :math:`\\sqrt{\\hat\\Sigma_{jj}/W}` of the mean.
     theta_ : ndarray
@@ -97,10 +115,12 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     loglik_ : float
         Total weighted training log-likelihood.
     loglik_history_ : ndarray of shape (n_iter_ + 1,)
-        Objective at the start and after each iteration (one entry for the closed
-        form).
+        The maximised objective (the total log-likelihood, plus the log-prior of
+        the regularisation when there is one) at the gradient solvers' start
+        and after each iteration; for the closed form, at that start and at the
+        maximum.
     n_iter_ : int
-        Iterations run (0 for the closed form).
+        Iterations run (1 for the closed form, as for the regressors).
     converged_ : bool
     n_samples_seen_ : float
         Total sample weight seen (the number of rows without weights).
@@ -113,7 +133,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skmle import GaussianMLE
     >>> X = np.array([[0.0, 1.0], [2.0, 1.0], [1.0, 4.0]])
-    >>> model = GaussianMLE(reg_covar=0).fit(X)
+    >>> model = GaussianMLE().fit(X)
     >>> model.mean_
     array([1., 2.])
     >>> model.covariance_.round(4)
@@ -345,12 +365,9 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
 
     def _start_theta(self, moments: Moments) -> np.ndarray:
         variances = self._start_variances(moments)
-        d = moments.mean.shape[0]
         if self.covariance_type == "full":
-            factor = np.zeros((d, d))
-            factor.flat[:: d + 1] = 1.0 / np.sqrt(variances)
-        else:
-            factor = 1.0 / np.sqrt(np.atleast_1d(variances))
+            return pack_diagonal_factor(moments.mean, 1.0 / np.sqrt(variances))
+        factor = 1.0 / np.sqrt(np.atleast_1d(variances))
         return pack_factor(moments.mean, factor, self.covariance_type)
 
     def _initial_theta(self, objective) -> np.ndarray:

@@ -115,7 +115,11 @@ class Moments:
                     delta = centred.sum(axis=0) / weight
                 else:
                     delta = (sample_weight @ centred) / weight
-                if np.all(np.isfinite(delta)) and np.any(delta != 0):
+                diagonal = np.diag(scatter) if scatter.ndim == 2 else scatter
+                # only where the correction is above the rounding of the scatter
+                if np.all(np.isfinite(delta)) and np.any(
+                    weight * delta**2 > np.finfo(float).eps * diagonal
+                ):
                     mean = mean + delta
                     if scatter.ndim == 2:
                         scatter -= weight * np.outer(delta, delta)
@@ -222,18 +226,23 @@ def precision_factor(covariance, covariance_type: str) -> np.ndarray:
         variances = np.diag(covariance)
         _check_variances(variances)
         d = variances.shape[0]
-        std = np.sqrt(variances)
-        correlation = covariance / std[:, None] / std[None, :]
-        upper = np.linalg.cholesky(correlation[::-1, ::-1])[::-1, ::-1]
-        if np.min(np.diag(upper)) ** 2 < PIVOT_FLOOR * d:
+        inverse_std = 1.0 / np.sqrt(variances)
+        reversed_std = inverse_std[::-1]
+        # J A J (J reverses the order) in one pass; it is symmetric, so its
+        # transpose is the same matrix in Fortran order and LAPACK copies nothing.
+        reversed_correlation = covariance[::-1, ::-1] * np.outer(
+            reversed_std, reversed_std
+        )
+        lower, info = lapack.dpotrf(
+            reversed_correlation.T, lower=1, clean=1, overwrite_a=1
+        )
+        if info != 0 or np.min(np.diag(lower)) ** 2 < PIVOT_FLOOR * d:
             raise np.linalg.LinAlgError("the covariance is numerically singular")
-        inverse, info = lapack.dtrtri(upper, lower=0)
-        if info != 0:  # pragma: no cover - a positive pivot makes U invertible
+        inverse, info = lapack.dtrtri(lower, lower=1, overwrite_c=1)
+        if info != 0:  # pragma: no cover - positive pivots make L invertible
             raise np.linalg.LinAlgError("singular triangular factor")
-        # U^{-1} is upper triangular: its transpose is R up to the row scaling.
-        factor = inverse.T
-        factor /= std[:, None]
-        return factor
+        # J A J = L L^T gives A = U U^T with U = J L J, and U^{-T} = J L^{-T} J.
+        return inverse.T[::-1, ::-1] * inverse_std[:, None]
     variances = np.atleast_1d(np.asarray(covariance, dtype=float))
     _check_variances(variances)
     return 1.0 / np.sqrt(variances)
@@ -319,11 +328,29 @@ def pack(mean, covariance, covariance_type: str) -> np.ndarray:
 def pack_factor(mean, prec_chol, covariance_type: str) -> np.ndarray:
     """``theta`` from a mean and the precision's lower Cholesky factor."""
     if covariance_type == "full":
-        rows, cols = np.tril_indices(len(mean))
-        values = prec_chol[rows, cols].copy()
-        values[rows == cols] = np.log(values[rows == cols])
+        d = len(mean)
+        # A boolean mask reads the lower triangle in tril_indices (row-major)
+        # order, faster than two index arrays; row j's diagonal entry is at
+        # j (j + 3) / 2 in that order.
+        values = prec_chol[np.tri(d, dtype=bool)]
+        on_diag = _tril_diagonal(d)
+        values[on_diag] = np.log(values[on_diag])
         return np.concatenate([mean, values])
     return np.concatenate([mean, np.log(np.atleast_1d(prec_chol))])
+
+
+def pack_diagonal_factor(mean, diagonal) -> np.ndarray:
+    """``theta`` (``"full"``) of a diagonal precision factor, without a (d, d) array."""
+    d = len(mean)
+    values = np.zeros(d * (d + 1) // 2)
+    values[_tril_diagonal(d)] = np.log(diagonal)
+    return np.concatenate([mean, values])
+
+
+def _tril_diagonal(d: int) -> np.ndarray:
+    """Positions of the diagonal in the lower triangle in ``tril_indices`` order."""
+    j = np.arange(d)
+    return j * (j + 3) // 2
 
 
 def unpack(theta, n_features: int, covariance_type: str):
