@@ -679,6 +679,15 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
             return precisions[:, :, None] * np.eye(d)
         return precisions[:, None, None] * np.eye(d)
 
+    def log_prior(self, theta: np.ndarray, total_weight: float):
+        """The flat prior: ``reg_covar`` acts in :meth:`m_step`, not as a penalty.
+
+        Its Hessian is the scalar 0 (it adds to any matrix), never a dense
+        (n_params, n_params) array of zeros: with full covariances n_params grows
+        as K d^2 / 2, and such an array as K^2 d^4 / 4 (30 GB for K = 2, d = 250).
+        """
+        return 0.0, np.zeros(np.shape(theta)[0]), 0.0
+
     # -- gradient -------------------------------------------------------------------------
     def loglik_grad(self, theta: np.ndarray, batch: Batch) -> tuple[float, np.ndarray]:
         stats = self.e_step(theta, batch)
