@@ -23,11 +23,9 @@ from skmle.estimators.density import LogDensityMixin
 from skmle.models.base import Batch
 from skmle.models.gaussian import (
     COVARIANCE_TYPES,
-    OVERFLOW_MESSAGE,
-    TINY,
-    UNDERFLOW_MESSAGE,
     GaussianLogLikelihood,
     Moments,
+    check_representable,
     constant_features,
     covariance_from_theta,
     loglik_at_maximum,
@@ -277,16 +275,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         Sets the model's ``reg_covar`` (one value per feature) to the
         regularisation used. Raises ``ValueError`` when no Gaussian can be fitted.
         """
-        if not (
-            np.all(np.isfinite(moments.mean)) and np.all(np.isfinite(moments.scatter))
-        ):
-            raise ValueError(OVERFLOW_MESSAGE)
-        variances = (
-            np.diag(moments.scatter) if moments.scatter.ndim == 2 else (moments.scatter)
-        )
-        variances = variances / moments.weight
-        if np.any((variances > 0) & (variances <= TINY)):
-            raise ValueError(UNDERFLOW_MESSAGE)
+        check_representable(moments)
         reg = np.full(moments.mean.shape[0], float(self.reg_covar))
         covariance = moments.covariance(self.covariance_type, reg)
         try:
@@ -310,6 +299,9 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
                     "to fit a Gaussian of variance reg_covar."
                 ) from None
             reg, covariance, factor = found
+            scatter = moments.scatter
+            variances = np.diag(scatter) if scatter.ndim == 2 else scatter
+            variances = variances / moments.weight
             tau = float(
                 np.max(reg / np.where(variances > 0, variances, np.inf), initial=0.0)
             )

@@ -62,12 +62,15 @@ class Moments:
     """Weighted sufficient statistics of a Gaussian.
 
     ``scatter`` is :math:`\\sum_i w_i (x_i - \\bar x)(x_i - \\bar x)^\\top`, a (d, d)
-    matrix for ``"full"`` and its diagonal (d,) otherwise.
+    matrix for ``"full"`` and its diagonal (d,) otherwise. ``underflow`` marks the
+    features whose spread in some batch was positive but whose squares underflow
+    (below about 1e-145): if the merged variance is that small too, it is lost.
     """
 
     weight: float
     mean: np.ndarray
     scatter: np.ndarray
+    underflow: np.ndarray | None = None
 
     @classmethod
     def from_data(cls, X, sample_weight=None, covariance_type="full") -> Moments:
@@ -80,6 +83,7 @@ class Moments:
         float64 (the estimator reports it).
         """
         X = np.asarray(X, dtype=float)
+        underflow = None
         if sample_weight is not None and np.all(sample_weight == 1):
             sample_weight = None  # unit weights: skip a pass and a copy of X
         with np.errstate(over="ignore", invalid="ignore"):
@@ -104,8 +108,7 @@ class Moments:
                 )
                 diagonal = np.diag(scatter) if scatter.ndim == 2 else scatter
                 scaled = np.diag(scaled) if scaled.ndim == 2 else scaled
-                if np.any((scaled > 0) & (diagonal <= TINY * max(weight, 1.0))):
-                    raise ValueError(UNDERFLOW_MESSAGE)
+                underflow = (scaled > 0) & (diagonal <= TINY * max(weight, 1.0))
             if weight > 0 and X.shape[0] > 1:
                 # The corrected two-pass algorithm: the rounding error of the mean
                 # (large beside the spread when the data sit on an offset such as
@@ -129,7 +132,7 @@ class Moments:
                         )
                     else:
                         scatter = np.maximum(scatter - weight * delta**2, 0.0)
-        return cls(weight, mean, scatter)
+        return cls(weight, mean, scatter, underflow)
 
     def merge(self, other: Moments) -> Moments:
         """Moments of the union of two disjoint sets of rows (Chan et al., 1979).
@@ -150,7 +153,13 @@ class Moments:
             correction = factor * np.outer(delta, delta)
         else:
             correction = factor * delta**2
-        return Moments(weight, mean, self.scatter + other.scatter + correction)
+        if self.underflow is None or other.underflow is None:
+            underflow = other.underflow if self.underflow is None else self.underflow
+        else:
+            underflow = self.underflow | other.underflow
+        return Moments(
+            weight, mean, self.scatter + other.scatter + correction, underflow
+        )
 
     __add__ = merge
 
@@ -251,6 +260,20 @@ def precision_factor(covariance, covariance_type: str) -> np.ndarray:
 def _check_variances(variances) -> None:
     if not np.all(np.isfinite(variances) & (variances > TINY)):
         raise np.linalg.LinAlgError("a variance is not positive")
+
+
+def check_representable(moments: Moments) -> None:
+    """Raise ``ValueError`` (naming the remedy) if the covariance overflows float64
+    or a variance underflows it."""
+    if not (np.all(np.isfinite(moments.mean)) and np.all(np.isfinite(moments.scatter))):
+        raise ValueError(OVERFLOW_MESSAGE)
+    scatter = moments.scatter
+    variances = (np.diag(scatter) if scatter.ndim == 2 else scatter) / moments.weight
+    lost = (variances > 0) & (variances <= TINY)
+    if moments.underflow is not None:
+        lost |= moments.underflow & (variances <= TINY)
+    if np.any(lost):
+        raise ValueError(UNDERFLOW_MESSAGE)
 
 
 def constant_features(moments: Moments) -> np.ndarray:

@@ -7,6 +7,7 @@ from skmle.models.gaussian import (
     COVARIANCE_TYPES,
     GaussianLogLikelihood,
     Moments,
+    check_representable,
     covariance_from_theta,
     loglik_from_moments,
     minimal_regularisation,
@@ -220,6 +221,17 @@ def test_moments_of_extreme_scales_are_exact(factor):
         )
 
 
-def test_moments_that_underflow_are_a_value_error():
+def test_moments_that_underflow_are_flagged_and_a_value_error():
+    tiny = Moments.from_data(rng.normal(size=(30, 2)) * 1e-170)
+    np.testing.assert_array_equal(tiny.underflow, [True, True])
     with pytest.raises(ValueError, match="underflow"):
-        Moments.from_data(rng.normal(size=(30, 2)) * 1e-170)
+        check_representable(tiny)
+    # a batch whose spread underflows inside data whose spread does not: fine
+    wide = Moments.from_data(rng.normal(size=(30, 2)) + np.array([5.0, -3.0]))
+    merged = tiny + wide
+    np.testing.assert_array_equal(merged.underflow, [True, True])
+    check_representable(merged)
+    # a constant feature does not underflow: it is constant
+    constant = Moments.from_data(np.column_stack([np.full(10, 3.0), np.arange(10.0)]))
+    assert constant.underflow is None or not np.any(constant.underflow)
+    check_representable(constant)
