@@ -74,6 +74,15 @@ def test_reg_covar_is_added_to_the_diagonal(X):
     np.testing.assert_allclose(
         model.covariance_, np.cov(X, rowvar=False, bias=True) + 0.25 * np.eye(3)
     )
+    summary = model.summary()
+    assert summary.title == "GaussianMLE maximum a posteriori estimates"
+    assert summary.stats["largest reg_covar added"] == 0.25
+    assert model._is_map() and not GaussianMLE().fit(X)._is_map()
+    # loglik_ is the likelihood alone; the history adds the log-prior
+    prior = -0.5 * X.shape[0] * 0.25 * np.trace(np.linalg.inv(model.covariance_))
+    expected = stats.multivariate_normal(model.mean_, model.covariance_).logpdf(X)
+    assert model.loglik_ == pytest.approx(expected.sum(), rel=1e-12)
+    assert model.loglik_history_[-1] == pytest.approx(expected.sum() + prior, rel=1e-12)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
