@@ -109,7 +109,11 @@ class Moments:
                 diagonal = np.diag(scatter) if scatter.ndim == 2 else scatter
                 scaled = np.diag(scaled) if scaled.ndim == 2 else scaled
                 underflow = (scaled > 0) & (diagonal <= TINY * max(weight, 1.0))
-            if weight > 0 and X.shape[0] > 1:
+            if (
+                weight > 0
+                and X.shape[0] > 1
+                and _mean_error_matters(mean, diagonal / weight, X.shape[0])
+            ):
                 # The corrected two-pass algorithm: the rounding error of the mean
                 # (large beside the spread when the data sit on an offset such as
                 # 1e9) is measured on the centred rows and taken out exactly,
@@ -182,6 +186,22 @@ def _scatter(centred, sample_weight, covariance_type):
     if covariance_type == "full":
         return weighted.T @ centred
     return np.einsum("ij,ij->j", weighted, centred)
+
+
+def _mean_error_matters(mean, variances, n_samples) -> bool:
+    """Whether the rounding error of a computed mean can move the scatter.
+
+    A sum of n terms rounds with relative error about :math:`\\gamma = \\log_2(n)
+    \\epsilon` of the sum of their magnitudes, and the mean of :math:`|x|` is at most
+    :math:`\\sqrt{m^2 + v}`; its squared error :math:`\\gamma^2 (m^2 + v)` changes
+    the variance by more than rounding only where :math:`m^2 / v` is large (data far
+    from zero beside their spread, such as timestamps), or where v is 0.
+    """
+    eps = np.finfo(float).eps
+    gamma = max(np.log2(n_samples), 1.0) * eps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = gamma**2 * (mean**2 + variances) / variances
+    return bool(np.any(~(bound < eps)))
 
 
 def _power_of_two_spread(centred):
