@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
@@ -23,10 +25,16 @@ from skmle.models.gaussian import (
     COVARIANCE_TYPES,
     GaussianLogLikelihood,
     Moments,
+    check_representable,
+    constant_features,
     covariance_from_theta,
-    loglik_from_moments,
-    pack,
-    precision_cholesky,
+    loglik_at_maximum,
+    loglik_of_diagonal,
+    minimal_regularisation,
+    pack_diagonal_factor,
+    pack_factor,
+    precision_factor,
+    unpack,
 )
 from skmle.optim import OptimizeResult
 
@@ -53,15 +61,31 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         stable merge when chunked). The gradient solvers maximise the
         log-likelihood over the mean and the log-diagonal Cholesky factor of the
         precision, so they cannot step into a negative variance; they start from
-        the weighted mean and a spherical covariance.
-    reg_covar : float, default=1e-6
-        Added to the diagonal of the fitted covariance, as in scikit-learn's
-        ``GaussianMixture``. It keeps the fit defined when the sample covariance is
-        singular (a constant column, fewer samples than features). It is the
+        the weighted mean and the diagonal of the (regularised) covariance, so
+        that each feature starts at its own scale.
+    reg_covar : float, default=0.0
+        A variance added to the diagonal of the fitted covariance. It is the
         maximiser of the log-likelihood plus the log-prior
-        :math:`-\\frac{W}{2}\\,\\mathrm{reg}\\,\\mathrm{tr}(\\Sigma^{-1})`, so every solver
-        reaches the same answer. Set it to 0 for the plain MLE; a singular
-        covariance then raises ``ValueError``.
+        :math:`-\\frac{W}{2}\\,\\mathrm{reg}\\,\\mathrm{tr}(\\Sigma^{-1})`, so every
+        solver reaches the same answer, a maximum a posteriori estimate.
+
+        With the default 0 the fit is the exact MLE (the weighted moments)
+        whenever the sample covariance is positive definite. When it is
+        numerically singular (a constant feature, a feature that is a linear
+        combination of others up to rounding error, or fewer distinct samples
+        than features), the MLE does not exist: a ``UserWarning`` says so, and
+        the smallest regularisation relative to the data's scale is added,
+        :math:`\\tau\\,\\hat\\sigma^2_j` to each variance (the mean variance for a
+        constant feature; for ``"diag"``, to the constant features only), with
+        :math:`\\tau` from about :math:`10^{-12} d` up, tenfold, until the
+        covariance factors. "Numerically singular" means that a squared
+        Cholesky pivot of the correlation matrix is below
+        :math:`64\\,d\\,\\epsilon`. If every sample with a positive weight is the same
+        point, there is no scale, and the fit raises ``ValueError``.
+
+        A positive value is used as given (in the units of ``X``), as in
+        scikit-learn's ``GaussianMixture``; if the covariance is still singular
+        the fit raises ``ValueError``.
     learning_rate : float or "auto", default="auto"
         Step size of ``solver="gd"``; ``"auto"`` is an Armijo line search.
     max_iter : int, default=1000
@@ -78,8 +102,9 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     mean_ : ndarray of shape (n_features,)
     covariance_ : ndarray of shape (n_features, n_features), (n_features,) or float
         Full matrix, diagonal, or the shared variance, by ``covariance_type``.
-    precision_cholesky_ : ndarray
-        Lower Cholesky factor of the precision (its diagonal for diag/spherical).
+    precision_cholesky_ : ndarray or float
+        Lower Cholesky factor of the precision (its diagonal for diag, a float for
+        spherical).
     mean_se_ : ndarray of shape (n_features,)
         Standard errors :math:`\\sqrt{\\hat\\Sigma_{jj}/W}` of the mean.
     theta_ : ndarray
@@ -88,10 +113,12 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     loglik_ : float
         Total weighted training log-likelihood.
     loglik_history_ : ndarray of shape (n_iter_ + 1,)
-        Objective at the start and after each iteration (one entry for the closed
-        form).
+        The maximised objective (the total log-likelihood, plus the log-prior of
+        the regularisation when there is one) at the gradient solvers' start
+        and after each iteration; for the closed form, at that start and at the
+        maximum.
     n_iter_ : int
-        Iterations run (0 for the closed form).
+        Iterations run (1 for the closed form, as for the regressors).
     converged_ : bool
     n_samples_seen_ : float
         Total sample weight seen (the number of rows without weights).
@@ -104,7 +131,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skmle import GaussianMLE
     >>> X = np.array([[0.0, 1.0], [2.0, 1.0], [1.0, 4.0]])
-    >>> model = GaussianMLE(reg_covar=0).fit(X)
+    >>> model = GaussianMLE().fit(X)
     >>> model.mean_
     array([1., 2.])
     >>> model.covariance_.round(4)
@@ -125,7 +152,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         self,
         covariance_type="full",
         solver="closed_form",
-        reg_covar=1e-6,
+        reg_covar=0.0,
         learning_rate="auto",
         max_iter=1000,
         tol=1e-6,
@@ -154,13 +181,15 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; a weight of 2 counts a row twice.
+            Non-negative weights; a weight of 2 counts a row twice. Rows of zero
+            weight are ignored; all-zero weights raise ``ValueError``.
 
         Returns
         -------
         self : GaussianMLE
         """
         self._moments = None
+        self._closed_form = None
         return self._fit(X, None, sample_weight)
 
     def _validate_fit_data(self, X, y):
@@ -179,24 +208,46 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`. A batch whose weights are all zero raises
+            ``ValueError`` (scikit-learn's rule for sample weights), on the first
+            call and on later ones alike.
 
         Returns
         -------
         self : GaussianMLE
+
+        Raises
+        ------
+        ValueError
+            If ``covariance_type`` changed between calls from or to ``"full"``:
+            the statistics kept so far (a full scatter matrix, or only its
+            diagonal) cannot serve the new type. Call :meth:`fit`, or start again
+            from a fresh (cloned) estimator.
         """
         first_call = getattr(self, "_moments", None) is None
         if first_call:
             self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first_call)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-        batch = Moments.from_data(X, sample_weight, self._moments_type())
+        kind = self._moments_type()
+        if not first_call and self._moments.scatter.ndim != (
+            2 if kind == "full" else 1
+        ):
+            raise ValueError(
+                f"covariance_type changed to {self.covariance_type!r} between "
+                "partial_fit calls, but the statistics kept so far are for "
+                f"covariance_type={self.model_.covariance_type!r} (a "
+                f"{'full' if self._moments.scatter.ndim == 2 else 'diagonal'} "
+                "scatter). Call fit, or partial_fit on a fresh estimator "
+                "(sklearn.base.clone)."
+            )
+        batch = Moments.from_data(X, sample_weight, kind)
         moments = batch if first_call else self._moments + batch
-        self.model_ = GaussianLogLikelihood(
-            X.shape[1], self.covariance_type, self.reg_covar
-        )
+        self.model_ = GaussianLogLikelihood(X.shape[1], self.covariance_type)
         self._moments = moments
+        self._closed_form = self._covariance_fit(moments)
         self._store_result(
-            self._closed_form_result(moments), _MomentsObjective(moments)
+            self._solve_closed_form(None, None), _MomentsObjective(moments)
         )
         return self
 
@@ -204,78 +255,180 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         return "full" if self.covariance_type == "full" else "diag"
 
     def _make_model(self, batch: Batch) -> GaussianLogLikelihood:
-        return GaussianLogLikelihood(
-            batch.X.shape[1], self.covariance_type, self.reg_covar
+        return GaussianLogLikelihood(batch.X.shape[1], self.covariance_type)
+
+    def _objective_for_data(self, X, y=None, sample_weight=None):
+        objective = super()._objective_for_data(X, y, sample_weight)
+        ct = self._moments_type()
+        self._moments = objective._sum(
+            lambda b: Moments.from_data(b.X, b.sample_weight, ct)
         )
+        # The regularisation (reg_covar, or the smallest one that makes a
+        # singular covariance positive definite) is a log-prior of the model, so
+        # that every solver maximises the same function.
+        self._closed_form = self._covariance_fit(self._moments)
+        return objective
 
-    def _data_moments(self, objective) -> Moments:
-        if getattr(self, "_moments", None) is None:
-            ct = self._moments_type()
-            self._moments = objective._sum(
-                lambda b: Moments.from_data(b.X, b.sample_weight, ct)
-            )
-        return self._moments
+    def _covariance_fit(self, moments: Moments) -> _CovarianceFit:
+        """The maximiser from the moments, and the regularisation it needed.
 
-    def _checked_covariance(self, moments: Moments):
-        covariance = moments.covariance(self.covariance_type, self.reg_covar)
+        Sets the model's ``reg_covar`` (one value per feature) to the
+        regularisation used. Raises ``ValueError`` when no Gaussian can be fitted.
+        """
+        check_representable(moments)
+        reg = np.full(moments.mean.shape[0], float(self.reg_covar))
+        covariance = moments.covariance(self.covariance_type, reg)
         try:
-            precision_cholesky(covariance, self.covariance_type)
-        except (np.linalg.LinAlgError, linalg.LinAlgError):
-            raise ValueError(
-                "The covariance of X is singular (a constant column, or fewer "
+            if self.reg_covar == 0 and np.any(constant_features(moments)):
+                raise np.linalg.LinAlgError("a constant feature")
+            factor = precision_factor(covariance, self.covariance_type)
+        except np.linalg.LinAlgError:
+            if self.reg_covar > 0:
+                raise ValueError(
+                    "The regularised covariance of X is still numerically singular: "
+                    f"reg_covar={self.reg_covar} is too small for the scale of X. "
+                    "Increase reg_covar, or set it to 0 to have GaussianMLE choose "
+                    "the smallest regularisation that works."
+                ) from None
+            found = minimal_regularisation(moments, self.covariance_type)
+            if found is None:
+                raise ValueError(
+                    "GaussianMLE cannot estimate a covariance: all samples with a "
+                    "positive weight are the same point (for example, n_samples = "
+                    "1). Fit more than one distinct sample, or set reg_covar > 0 "
+                    "to fit a Gaussian of variance reg_covar."
+                ) from None
+            reg, covariance, factor = found
+            scatter = moments.scatter
+            variances = np.diag(scatter) if scatter.ndim == 2 else scatter
+            variances = variances / moments.weight
+            tau = float(
+                np.max(reg / np.where(variances > 0, variances, np.inf), initial=0.0)
+            )
+            amount = (
+                f"{tau:.1e} times each variance"
+                if self.covariance_type == "full"
+                else "a small variance to each constant feature"
+            )
+            warnings.warn(
+                "The sample covariance of X is singular (a constant feature, "
+                "features that are linear combinations of others, or fewer "
                 "distinct samples than features), so the Gaussian MLE does not "
-                f"exist. Set reg_covar > 0 (it is {self.reg_covar}) to regularise "
-                "it, or remove the redundant columns."
-            ) from None
-        return covariance
+                f"exist. GaussianMLE added {amount} to the diagonal, the smallest "
+                "such regularisation that makes it positive definite: the fit is "
+                "a maximum a posteriori estimate (see reg_covar). Remove the "
+                "redundant features, or set reg_covar > 0 to choose the "
+                "regularisation.",
+                UserWarning,
+                stacklevel=4,
+            )
+        self.model_.reg_covar = reg
+        theta = pack_factor(moments.mean, factor, self.covariance_type)
+        loglik, prior = loglik_at_maximum(moments, factor, reg, self.covariance_type)
+        return _CovarianceFit(theta, covariance, factor, loglik, prior)
 
-    def _closed_form_result(self, moments: Moments) -> OptimizeResult:
-        covariance = self._checked_covariance(moments)
-        theta = pack(moments.mean, covariance, self.covariance_type)
-        self._closed_form_loglik = loglik_from_moments(
-            moments, moments.mean, covariance, self.covariance_type
-        )
-        value = self._closed_form_loglik
-        if self.reg_covar > 0:
-            value += self.model_.log_prior(theta, moments.weight)[0]
+    def _start_variances(self, moments: Moments):
+        """Diagonal start of the gradient solvers: each feature's (regularised)
+        variance, or their mean for ``"spherical"``."""
+        scatter = moments.scatter
+        diagonal = np.diag(scatter) if scatter.ndim == 2 else scatter
+        variances = diagonal / moments.weight + self.model_.reg_covar
+        if self.covariance_type == "spherical":
+            return float(np.mean(variances))
+        return variances
+
+    def _solve_closed_form(self, objective, theta0) -> OptimizeResult:
+        # One "iteration" from the generic solvers' start to the maximum, as the
+        # regressors' closed forms report it.
+        fit, moments = self._closed_form, self._moments
+        weight = moments.weight
+        start_theta = self._start_theta(moments)
+        start = loglik_of_diagonal(moments, self._start_variances(moments))
+        start += self.model_.log_prior(start_theta, weight)[0]
+        value = fit.loglik + fit.log_prior
         return OptimizeResult(
-            theta=theta,
-            value=value / moments.weight,
-            history=np.array([value / moments.weight]),
-            n_iter=0,
+            theta=fit.theta,
+            value=value / weight,
+            history=np.array([start / weight, value / weight]),
+            n_iter=1,
             converged=True,
             message="closed form",
         )
 
-    def _solve_closed_form(self, objective, theta0) -> OptimizeResult:
-        return self._closed_form_result(self._data_moments(objective))
+    def _start_theta(self, moments: Moments) -> np.ndarray:
+        variances = self._start_variances(moments)
+        if self.covariance_type == "full":
+            return pack_diagonal_factor(moments.mean, 1.0 / np.sqrt(variances))
+        factor = 1.0 / np.sqrt(np.atleast_1d(variances))
+        return pack_factor(moments.mean, factor, self.covariance_type)
 
     def _initial_theta(self, objective) -> np.ndarray:
-        moments = self._data_moments(objective)
-        self._checked_covariance(moments)
-        scatter = moments.scatter
-        diagonal = np.diag(scatter) if scatter.ndim == 2 else scatter
-        variance = float(np.mean(diagonal) / moments.weight) + self.reg_covar
-        d = moments.mean.shape[0]
-        start = {
-            "full": np.eye(d) * variance,
-            "diag": np.full(d, variance),
-            "spherical": variance,
-        }[self.covariance_type]
-        return pack(moments.mean, start, self.covariance_type)
+        """The weighted mean and the diagonal of the (regularised) covariance.
+
+        Both come from the weighted moments, so a weight of 2 starts where a
+        duplicated row does, and every feature starts at its own scale: a
+        gradient step means the same for a feature measured in 1e-6 or 1e6.
+        """
+        return self._start_theta(self._moments)
+
+    def _is_closed_form(self, theta) -> bool:
+        fit = getattr(self, "_closed_form", None)
+        return fit is not None and np.array_equal(theta, fit.theta)
 
     def _training_loglik(self, result, objective) -> float:
-        if result.message == "closed form":
-            return self._closed_form_loglik
+        if self._is_closed_form(result.theta):
+            return self._closed_form.loglik
         return super()._training_loglik(result, objective)
 
     def _set_theta(self, theta) -> None:
         d = self.model_.n_features
         self.mean_ = theta[:d].copy()
+        if self._is_closed_form(theta):
+            # Exactly the regularised moments (no round trip through the factor).
+            self.covariance_ = self._closed_form.covariance
+            self.precision_cholesky_ = self._closed_form.factor
+            if self.covariance_type == "spherical":
+                self.precision_cholesky_ = float(self.precision_cholesky_[0])
+            return
         self.covariance_ = covariance_from_theta(theta, d, self.covariance_type)
-        self.precision_cholesky_ = precision_cholesky(
-            self.covariance_, self.covariance_type
+        _, factor = unpack(theta, d, self.covariance_type)
+        self.precision_cholesky_ = (
+            float(factor[0]) if self.covariance_type == "spherical" else factor
         )
+
+    def _is_map(self) -> bool:
+        """Whether the fit maximised a posterior: some regularisation was added."""
+        check_is_fitted(self)
+        return bool(self.model_.has_prior)
+
+    def summary(self, alpha: float = 0.05, feature_names=None):
+        """Table of the means with standard errors, z, p-values and intervals.
+
+        Titled "maximum a posteriori estimates" when the covariance was
+        regularised (``reg_covar > 0``, or a singular covariance, see
+        ``reg_covar``), with the largest regularisation added.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The intervals are central ``1 - alpha`` Wald intervals.
+        feature_names : sequence of str, default=None
+            Names for the rows; by default ``feature_names_in_`` when the model
+            was fitted on a DataFrame, else ``x0, x1, ...``.
+
+        Returns
+        -------
+        Summary
+        """
+        summary = super().summary(alpha=alpha, feature_names=feature_names)
+        if self._is_map():
+            summary.title = summary.title.replace(
+                "maximum likelihood", "maximum a posteriori"
+            )
+            summary.stats["largest reg_covar added"] = float(
+                np.max(self.model_.reg_covar)
+            )
+        return summary
 
     # -- inference -------------------------------------------------------------------
     def _inference_blocks(self):
@@ -313,8 +466,26 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         rng = check_random_state(random_state)
         noise = rng.standard_normal((n_samples, self.mean_.shape[0]))
         if self.covariance_type == "full":
-            return self.mean_ + noise @ linalg.cholesky(self.covariance_, lower=True).T
+            # Sigma = R^-T R^-1 for the precision's factor R: x = mu + R^-T z, a
+            # triangular solve with the factor the fit has already checked.
+            draws = linalg.solve_triangular(
+                self.precision_cholesky_, noise.T, lower=True, trans="T"
+            )
+            return self.mean_ + draws.T
         return self.mean_ + noise * np.sqrt(self.covariance_)
+
+
+@dataclass(frozen=True)
+class _CovarianceFit:
+    """The closed form of one set of moments: theta, the covariance and its factor
+    (both exactly as computed, not round-tripped through theta), the
+    log-likelihood and the log-prior of the regularisation there."""
+
+    theta: np.ndarray
+    covariance: object
+    factor: np.ndarray
+    loglik: float
+    log_prior: float
 
 
 class _MomentsObjective:

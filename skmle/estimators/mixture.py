@@ -6,6 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.linalg import lapack
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils import check_array, check_random_state
@@ -15,7 +16,6 @@ from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
 from skmle.estimators.base import GradientAscentMixin, rowwise
 from skmle.estimators.density import LogDensityMixin
-from skmle.inference import covariance_from_hessian
 from skmle.models.base import Batch
 from skmle.models.chunked import ChunkedBatches
 from skmle.models.dask_batches import is_dask_array
@@ -91,7 +91,11 @@ default="kmeans"
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and, by default, :meth:`sample`.
     warm_start : bool, default=False
-        Start from the previous fit (one run, ``n_init`` ignored).
+        Start from the previous fit (one run, ``n_init`` ignored). As in
+        scikit-learn, the stopping rule carries across calls: the first E-step
+        of a warm-started fit is compared with the last one of the previous fit,
+        so repeated calls with a small ``max_iter`` converge once the
+        log-likelihood stops moving.
     verbose : int, default=0
         0 silent, 1 a line at the end of the fit, 2 a line per iteration.
 
@@ -261,6 +265,18 @@ default="kmeans"
             # all of them (this pass also checks every chunk and sums the weight).
             sums = objective._sum(lambda b: b.sample_weight @ b.X)
             self.model_.location = sums / objective.total_weight
+        location = self.model_.location
+        # How many batches hold a row farther than MAX_SPREAD from the location:
+        # beyond it squared distances and variances overflow float64.
+        too_far = objective._sum(
+            lambda b: int(not _spread(b.X, location) <= MAX_SPREAD)
+        )
+        if too_far:
+            raise ValueError(
+                "The values of X spread over more than 1e150 around their mean: "
+                "squared distances and covariances overflow float64. Rescale X, "
+                "for example with sklearn.preprocessing.StandardScaler."
+            )
         return objective
 
     def _make_model(self, batch: Batch) -> GaussianMixtureLogLikelihood:
@@ -347,10 +363,20 @@ default="kmeans"
                     max_iter=self.max_iter,
                     tol=self.tol,
                     callback=callback,
+                    previous=self._previous_step_value(theta0),
                 )
                 if best is None or result.value > best.value:
                     best = result
         return best
+
+    def _previous_step_value(self, theta0):
+        """For a warm start, the mean log-likelihood the last fit's last E-step
+        measured (scikit-learn's ``lower_bound_``), which the stopping rule
+        compares with the first E-step of this fit; None for a fresh start."""
+        if theta0 is None:
+            return None
+        history = self.loglik_history_
+        return float(history[-2] / self.n_samples_seen_)
 
     # -- initialisation --------------------------------------------------------------
     def _initial_theta(self, objective, random_state=None) -> np.ndarray:
@@ -380,7 +406,17 @@ default="kmeans"
             means = params.means if means is None else means
             chol = params.precisions_cholesky
         if precisions is not None:
-            chol = precision_cholesky_from_precisions(precisions, self.covariance_type)
+            try:
+                chol = precision_cholesky_from_precisions(
+                    precisions, self.covariance_type
+                )
+            except np.linalg.LinAlgError:
+                # eigvalsh found them positive, but too close to singular for a
+                # Cholesky factor in float64
+                raise ValueError(
+                    "precisions_init must be positive definite; they are singular "
+                    "to working precision. Pass better conditioned precisions."
+                ) from None
         return pack(MixtureParams(weights, means, chol), self.covariance_type)
 
     def _initial_responsibilities(self, X, w, rng) -> np.ndarray:
@@ -486,7 +522,7 @@ default="kmeans"
                     lambda batch: model.information_parts(theta, batch)
                 )
                 information = model.observed_information(theta, parts)
-                covariance = covariance_from_hessian(-information)
+                variances, block = _inverse_diagonal_and_block(information, K - 1)
         except np.linalg.LinAlgError:
             # Away from a maximum the information need not be positive definite;
             # a fit that stopped at max_iter has already warned.
@@ -503,12 +539,8 @@ default="kmeans"
                 "weights": np.full(K, np.nan),
                 "means": np.full(K * self.n_features_in_, np.nan),
             }
-        block = covariance[: K - 1, : K - 1]
-        weights_se = np.append(np.sqrt(np.diag(block)), np.sqrt(block.sum()))
-        return {
-            "weights": weights_se,
-            "means": np.sqrt(np.diag(covariance)[K - 1 :]),
-        }
+        weights_se = np.append(np.sqrt(variances[: K - 1]), np.sqrt(block.sum()))
+        return {"weights": weights_se, "means": np.sqrt(variances[K - 1 :])}
 
     def _parameter_labels(self, name, size, feature_names=None) -> list[str]:
         if name == "weights":
@@ -594,6 +626,45 @@ default="kmeans"
                 parts.append(mean + rng.standard_normal((int(count), d)) * scale)
         labels = np.repeat(np.arange(self.n_components), counts)
         return np.vstack(parts), labels
+
+
+MAX_SPREAD = 1e150
+"""Largest ``max |x - mean|`` EM accepts: squares of larger deviations, summed over
+rows and features, overflow float64."""
+
+
+def _spread(X, location) -> float:
+    """``max |x - location|`` over the rows of ``X`` (inf if it overflows)."""
+    if X.shape[0] == 0:
+        return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = max(
+            float(np.max(X.max(axis=0) - location)),
+            float(np.max(location - X.min(axis=0))),
+        )
+    return spread if np.isfinite(spread) else np.inf
+
+
+def _inverse_diagonal_and_block(information, size):
+    """The diagonal of :math:`I^{-1}` and its leading (size, size) block.
+
+    With :math:`I = L L^\\top`, :math:`I^{-1} = L^{-\\top} L^{-1}`: its entries are
+    inner products of columns of :math:`L^{-1}`. A Cholesky factor and a triangular
+    inverse cost :math:`2p^3/3` flops, a third of solving for the whole inverse,
+    which for K d means is most of the cost of the standard errors.
+
+    Raises ``numpy.linalg.LinAlgError`` if the information is not positive
+    definite.
+    """
+    lower, info = lapack.dpotrf(information, lower=1, clean=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("the information is not positive definite")
+    inverse, info = lapack.dtrtri(lower, lower=1, overwrite_c=1)
+    if info != 0:  # pragma: no cover - positive pivots make L invertible
+        raise np.linalg.LinAlgError("singular Cholesky factor")
+    variances = np.einsum("ij,ij->j", inverse, inverse)
+    leading = inverse[:, :size]
+    return variances, leading.T @ leading
 
 
 def _check_shape(array, shape, name):

@@ -207,14 +207,25 @@ def covariances_from_cholesky(chol: np.ndarray, covariance_type: str) -> np.ndar
     """Covariances :math:`\\Sigma = V^\\top V` with :math:`V = U^{-1}`."""
     if covariance_type in ("full", "tied"):
         inverse = triangular_inverse(chol, lower=False)
-        return np.swapaxes(inverse, -1, -2) @ inverse
+        return _gram(np.swapaxes(inverse, -1, -2))
     return 1.0 / chol**2
+
+
+def _gram(factors: np.ndarray) -> np.ndarray:
+    """:math:`A A^\\top` of each matrix in ``factors`` (shape (..., d, d)), one 2-D
+    product at a time: NumPy then computes only one triangle (SYRK), half the
+    work of the batched product."""
+    flat = np.reshape(factors, (-1, *factors.shape[-2:]))
+    out = np.empty_like(flat)
+    for k, factor in enumerate(flat):
+        out[k] = factor @ factor.T
+    return out.reshape(factors.shape)
 
 
 def precisions_from_cholesky(chol: np.ndarray, covariance_type: str) -> np.ndarray:
     """Precisions :math:`U U^\\top` (elementwise squares for diag/spherical)."""
     if covariance_type in ("full", "tied"):
-        return chol @ np.swapaxes(chol, -1, -2)
+        return _gram(chol)
     return chol**2
 
 
@@ -473,8 +484,15 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
             + n_components * n_features
             + n_covariance_params(n_components, n_features, covariance_type)
         )
+        # Wide data: at least min(d, 4096) rows a chunk, so that the per-chunk
+        # merge of the (K, d, d) scatter matrices stays small beside the
+        # products that fill them (K d^2 rows multiply-adds).
         self.chunk_rows = int(
-            np.clip(CHUNK_ELEMENTS // (n_components * n_features), 256, 1 << 15)
+            np.clip(
+                CHUNK_ELEMENTS // (n_components * n_features),
+                max(256, min(n_features, 4096)),
+                1 << 15,
+            )
         )
 
     # -- parameters ----------------------------------------------------------------------
@@ -678,6 +696,15 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
         if ct == "diag":
             return precisions[:, :, None] * np.eye(d)
         return precisions[:, None, None] * np.eye(d)
+
+    def log_prior(self, theta: np.ndarray, total_weight: float):
+        """The flat prior: ``reg_covar`` acts in :meth:`m_step`, not as a penalty.
+
+        Its Hessian is the scalar 0 (it adds to any matrix), never a dense
+        (n_params, n_params) array of zeros: with full covariances n_params grows
+        as K d^2 / 2, and such an array as K^2 d^4 / 4 (30 GB for K = 2, d = 250).
+        """
+        return 0.0, np.zeros(np.shape(theta)[0]), 0.0
 
     # -- gradient -------------------------------------------------------------------------
     def loglik_grad(self, theta: np.ndarray, batch: Batch) -> tuple[float, np.ndarray]:

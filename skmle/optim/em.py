@@ -21,6 +21,13 @@ The returned iterate is :math:`\\theta_n`, one step past the pair that met the
 rule. This is scikit-learn's ``GaussianMixture`` convention (its "lower bound" is
 the log-likelihood the E-step computes), so both stop after the same number of
 steps. With ``tol=0`` the loop always runs ``max_iter`` steps.
+
+A run that continues an earlier one (a warm start) passes ``previous``, the value
+the earlier run's last step measured, :math:`f(\\theta_{-1})` for the
+:math:`\\theta_{-1}` that produced :math:`\\theta_0`; the rule then applies from
+the first step, :math:`|f(\\theta_0) - f(\\theta_{-1})| < \\mathrm{tol}`, as
+scikit-learn compares with the previous call's ``lower_bound_``. So repeated calls
+with ``max_iter=1`` converge once the objective stops moving.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ def em(
     max_iter: int = 100,
     tol: float = 1e-3,
     callback: Callback | None = None,
+    previous: float | None = None,
 ) -> OptimizeResult:
     """Maximise by repeating a monotone step (EM) until the increase is below ``tol``.
 
@@ -64,6 +72,10 @@ def em(
     callback : callable, optional
         Called as ``callback(n, theta, value)`` after step ``n`` with the point the
         step started from and its value (the point it produced has no value yet).
+    previous : float, optional
+        For a run continuing an earlier one: the objective the earlier run's last
+        step measured (the value at the point that produced ``theta0``). The
+        stopping rule then compares the first step's value with it.
 
     Returns
     -------
@@ -104,6 +116,7 @@ def em(
     history: list[float] = []
     converged, message = False, f"max_iter={max_iter} reached"
     n_iter = 0
+    last = None if previous is None else float(previous)
     for n_iter in range(1, max_iter + 1):
         current, next_theta = step(theta)
         _check_finite(current, n_iter - 1)
@@ -111,9 +124,10 @@ def em(
         if callback is not None:
             callback(n_iter, theta, float(current))
         theta = np.asarray(next_theta, dtype=float)
-        if n_iter >= 2 and abs(history[-1] - history[-2]) < tol:
+        if last is not None and abs(history[-1] - last) < tol:
             converged, message = True, "increase of the objective below tol"
             break
+        last = history[-1]
     final = value(theta)
     _check_finite(final, n_iter)
     history.append(float(final))

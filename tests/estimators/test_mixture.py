@@ -391,3 +391,74 @@ def test_summary_lists_weights_and_means_with_feature_names(X):
     assert np.all(np.isfinite(summary.std_errors))
     assert model.means_se_.shape == model.means_.shape
     assert "log-likelihood" in str(summary)
+
+
+# -- warm starts, extreme data, memory --------------------------------------------------
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_warm_started_single_steps_converge_as_in_scikit_learn(X, covariance_type):
+    # scikit-learn compares each call's first lower bound with the previous
+    # call's last: refitting with max_iter=1 converges once the likelihood stops
+    # moving. Same start, same iterates, same call at which converged_ turns on.
+    start = explicit_start(X, covariance_type)
+    ours = EMGaussianMixture(
+        3, covariance_type=covariance_type, max_iter=1, warm_start=True, **start
+    )
+    theirs = GaussianMixture(
+        3, covariance_type=covariance_type, max_iter=1, warm_start=True, **start
+    )
+    flags_ours, flags_theirs = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(80):
+            flags_ours.append(ours.fit(X).converged_)
+            flags_theirs.append(theirs.fit(X).converged_)
+    assert any(flags_theirs)
+    assert flags_ours == flags_theirs
+    assert_same_fit(ours, theirs, X, rtol=1e-9)
+
+
+def test_a_fresh_fit_does_not_compare_with_the_previous_one(X):
+    start = explicit_start(X, "full")
+    model = EMGaussianMixture(3, max_iter=1, **start)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X)  # warm_start=False: a new run, one step, not converged
+    assert not model.converged_
+
+
+@pytest.mark.parametrize("factor", [1e200, 1e160])
+def test_data_too_spread_for_float64_are_a_value_error(X, factor):
+    with pytest.raises(ValueError, match=r"overflow float64\. Rescale X"):
+        EMGaussianMixture(2, random_state=0).fit(X * factor)
+
+
+def test_a_huge_offset_is_harmless(X):
+    # centred on the data's mean before any arithmetic: 1e9 timestamps fit as
+    # the same data near 0 (X + 1e9 - 1e9 is exact: X rounded to 1e9's spacing)
+    shifted = X + 1e9
+    near_zero = shifted - 1e9
+    start = explicit_start(near_zero, "full")
+    moved = dict(start, means_init=start["means_init"] + 1e9)
+    ours = EMGaussianMixture(3, tol=1e-8, max_iter=300, **moved).fit(shifted)
+    theirs = GaussianMixture(3, tol=1e-8, max_iter=300, **start).fit(near_zero)
+    np.testing.assert_allclose(ours.means_ - 1e9, theirs.means_, atol=1e-6)
+    np.testing.assert_allclose(ours.covariances_, theirs.covariances_, rtol=1e-6)
+
+
+def test_precisions_init_singular_to_working_precision_is_a_value_error(X):
+    nearly = np.array([[1.0, 1.0 - 1e-17], [1.0 - 1e-17, 1.0]])
+    precisions = np.array([np.eye(3)] * 2)
+    precisions[0, :2, :2] = nearly + 1e-300 * np.eye(2)
+    with pytest.raises(ValueError, match="precisions_init"):
+        EMGaussianMixture(2, precisions_init=precisions).fit(X)
+
+
+def test_the_log_prior_has_no_dense_hessian():
+    from skmle.models.mixture import GaussianMixtureLogLikelihood
+
+    model = GaussianMixtureLogLikelihood(2, 250, "full")
+    theta = np.zeros(model.n_params)  # 63,252 parameters: 32 GB as a dense array
+    value, grad, hess = model.log_prior(theta, 10.0)
+    assert value == 0.0 and grad.shape == (model.n_params,) and not np.any(grad)
+    assert np.ndim(hess) == 0 and hess == 0.0

@@ -106,3 +106,30 @@ def test_non_finite_objective_raises(bad):
 
     with pytest.raises(ValueError, match="not finite"):
         em(step, np.array([1.0]), value=lambda t: -1.0, tol=0.0, max_iter=5)
+
+
+def test_a_continued_run_applies_the_rule_from_its_first_step():
+    # Continue the parabola one step at a time, passing the value the previous
+    # call's last step measured: the calls stop, in total, exactly where one
+    # long run stops (the closed form above), and the last call reports it.
+    t0, tol = 1.0, 1e-6
+    expected = next(n for n in range(2, 100) if 3 * t0**2 / 4 ** (n - 1) < tol)
+    theta, previous, calls = np.array([t0]), None, 0
+    while True:
+        calls += 1
+        result = em(
+            parabola_step,
+            theta,
+            value=lambda t: -float(t[0] ** 2),
+            max_iter=1,
+            tol=tol,
+            previous=previous,
+        )
+        theta, previous = result.theta, result.history[-2]
+        if result.converged:
+            break
+    assert calls == expected
+    assert theta[0] == pytest.approx(t0 / 2**expected, rel=1e-15)
+    # the first call has nothing to compare with
+    first = em(parabola_step, np.array([t0]), value=lambda t: 0.0, max_iter=1)
+    assert not first.converged
