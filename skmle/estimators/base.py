@@ -70,6 +70,7 @@ from skmle.models.objective import Objective
 from skmle.models.standardised import (
     StandardisedObjective,
     column_scaling,
+    data_scaling,
     minimum_norm,
 )
 from skmle.optim import OPTIMIZERS, OptimizeResult
@@ -250,6 +251,9 @@ class GradientAscentMixin:
                 self.model_.n_features,
                 None if log_scale is None else log_scale(),
             )
+        elif hasattr(self.model_, "standardising_map"):
+            scaling = data_scaling(objective._sum, self.model_)
+        if scaling is not None:
             function = StandardisedObjective(objective, scaling)
             theta0 = scaling.to_phi(theta0)
         options = {"max_iter": self.max_iter, "tol": self.tol}

@@ -81,10 +81,12 @@ class LogLikelihood(ABC):
     ) -> tuple[float, np.ndarray, np.ndarray]:
         """Log-prior (penalty) added to the objective: value, gradient, Hessian.
 
-        The default is the flat prior (plain maximum likelihood).
+        The default is the flat prior (plain maximum likelihood). The Hessian may
+        be anything that adds to a dense (n_params, n_params) array: here the
+        scalar 0, never a dense matrix of zeros (memory quadratic in the
+        parameters for nothing).
         """
-        n = theta.shape[0]
-        return 0.0, np.zeros(n), np.zeros((n, n))
+        return 0.0, np.zeros(theta.shape[0]), 0.0
 
     @property
     def has_prior(self) -> bool:

@@ -490,6 +490,37 @@ class GaussianLogLikelihood(LogLikelihood):
         ).copy()
         self.n_params = n_features + n_covariance_params(n_features, covariance_type)
 
+    def standardising_map(self, mean, scale):
+        """How ``theta`` moves when the data become :math:`x' = (x - m) / s`.
+
+        :math:`\\mu' = (\\mu - m) / s`, and the precision factor :math:`R` of
+        :math:`Z = (X - \\mu) R` becomes :math:`S R` (row :math:`i` times
+        :math:`s_i`: :math:`\\log R_{ii}` moves by :math:`\\log s_i`). A spherical
+        covariance allows one scale only, the geometric mean of ``scale``.
+
+        Returns
+        -------
+        factor, shift : ndarray of shape (n_params,)
+            :math:`\\theta' = \\mathrm{factor}\\,\\theta + \\mathrm{shift}`.
+        scale : ndarray of shape (n_features,)
+            The scales to divide the data by.
+        """
+        d = self.n_features
+        if self.covariance_type == "spherical":
+            scale = np.full(d, np.exp(np.mean(np.log(scale))))
+        if self.covariance_type == "full":
+            rows, cols = np.tril_indices(d)
+            on_diagonal = rows == cols
+            rest_factor = np.where(on_diagonal, 1.0, scale[rows])
+            rest_shift = np.where(on_diagonal, np.log(scale[rows]), 0.0)
+        elif self.covariance_type == "diag":
+            rest_factor, rest_shift = np.ones(d), np.log(scale)
+        else:
+            rest_factor, rest_shift = np.ones(1), np.log(scale[:1])
+        factor = np.concatenate([1.0 / scale, rest_factor])
+        shift = np.concatenate([-mean / scale, rest_shift])
+        return factor, shift, scale
+
     def _unpack(self, theta):
         return unpack(theta, self.n_features, self.covariance_type)
 

@@ -146,6 +146,48 @@ class ColumnScaling:
         )
 
 
+@dataclass(frozen=True)
+class DiagonalScaling:
+    """Data :math:`x' = (x - m) / s` for a density whose parameters then move as
+    :math:`\\phi = D\\theta + c` (a mean and a precision factor, say).
+
+    The same interface as :class:`ColumnScaling`. The density of :math:`x` is that
+    of :math:`x'` times :math:`\\prod_j 1/s_j`, hence :attr:`value_offset`.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    factor: np.ndarray
+    shift: np.ndarray
+    blocks: tuple = ()
+
+    @property
+    def value_offset(self) -> float:
+        return -float(np.sum(np.log(self.scale)))
+
+    def transform(self, batch: Batch) -> Batch:
+        return Batch((batch.X - self.mean) / self.scale, batch.y, batch.sample_weight)
+
+    def to_phi(self, theta: np.ndarray) -> np.ndarray:
+        return self.factor * theta + self.shift
+
+    def to_theta(self, phi: np.ndarray, direction: bool = False) -> np.ndarray:
+        return (phi - (0.0 if direction else self.shift)) / self.factor
+
+    def gradient_to_phi(self, grad: np.ndarray) -> np.ndarray:
+        return grad / self.factor
+
+    def matrix(self, n_params: int) -> np.ndarray:
+        return np.diag(1.0 / self.factor)
+
+
+def data_scaling(sum_rows, model) -> DiagonalScaling:
+    """:class:`DiagonalScaling` for a model with a ``standardising_map``."""
+    _, mean, scale, _ = column_moments(sum_rows, model.n_features)
+    factor, shift, scale = model.standardising_map(mean, scale)
+    return DiagonalScaling(mean, scale, factor, shift)
+
+
 class TriangularFactor:
     """The R of a QR factorisation of stacked rows, merged with ``+``.
 
@@ -186,6 +228,24 @@ def _response_squares(batch: Batch, centre: float) -> float:
     return float(batch.sample_weight @ np.square(batch.y - centre))
 
 
+def column_moments(sum_rows, n_features: int, centred: bool = True):
+    """Total weight, weighted column means and spreads, in two passes.
+
+    Returns ``(weight, mean, scale, constant)``: ``mean`` is zero when not
+    ``centred`` (``scale`` is then the root mean square); a column constant to
+    rounding error relative to its own size gets ``scale`` 1 and is flagged in
+    ``constant`` (its coefficient, if any, is not identified).
+    """
+    mean = np.zeros(n_features)
+    weight, sums = sum_rows(_column_sums)
+    if centred:
+        mean = sums / weight
+    squares = sum_rows(partial(_column_squares, centre=mean))
+    scale = np.sqrt(np.maximum(squares, 0.0) / weight)
+    constant = ~(scale > 64 * np.finfo(float).eps * np.abs(mean))
+    return weight, mean, np.where(constant, 1.0, scale), constant
+
+
 def column_scaling(
     sum_rows, blocks, n_features: int, log_scale_index: int | None = None
 ) -> ColumnScaling:
@@ -204,17 +264,7 @@ def column_scaling(
         noise scale: ``y`` is then centred and scaled too.
     """
     centred = all(intercept is not None for _, intercept in blocks)
-    mean = np.zeros(n_features)
-    weight, sums = sum_rows(_column_sums)
-    if centred:
-        mean = sums / weight
-    squares = sum_rows(partial(_column_squares, centre=mean))
-    scale = np.sqrt(np.maximum(squares, 0.0) / weight)
-    # A constant column (zero after centring) keeps its scale: its coefficient is
-    # not identified and stays where it starts.
-    # Constant to rounding error relative to the column's own size.
-    tiny = ~(scale > 64 * np.finfo(float).eps * np.abs(mean))
-    scale = np.where(tiny, 1.0, scale)
+    weight, mean, scale, tiny = column_moments(sum_rows, n_features, centred)
     rotation = None
     if n_features > 1 and not np.any(tiny):
         R = sum_rows(partial(_scaled_factor, centre=mean, scale=scale)).R
@@ -304,8 +354,11 @@ class StandardisedObjective:
         hess = self._sum(lambda b: model.hessian(phi, b))
         _, _, prior_hess = self._prior(phi)
         if prior_hess is not None:
-            T = self.scaling.matrix(self.model.n_params)
-            hess = hess + T.T @ prior_hess @ T
+            n = self.model.n_params
+            # The prior's Hessian may be a scalar or a diagonal: adding it to a
+            # dense zero matrix makes it one dense matrix either way.
+            T = self.scaling.matrix(n)
+            hess = hess + T.T @ (np.zeros((n, n)) + prior_hess) @ T
         return hess / self.total_weight
 
 
@@ -318,7 +371,7 @@ def minimum_norm(theta: np.ndarray, directions: np.ndarray, blocks) -> np.ndarra
     intercepts. ``directions`` are the null directions of the curvature in
     ``theta``'s coordinates.
     """
-    if directions.shape[1] == 0:
+    if directions.shape[1] == 0 or not blocks:
         return theta
     basis, _ = np.linalg.qr(directions)
     coef = np.concatenate([c for c, _ in blocks])
