@@ -3,9 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 from scipy import linalg, stats
+
+
+def check_alpha(alpha) -> float:
+    """``alpha`` of a central ``1 - alpha`` interval, checked to lie in (0, 1).
+
+    Parameters
+    ----------
+    alpha : float
+        A real number (Python or NumPy) strictly between 0 and 1.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        When ``alpha`` is not a real number in (0, 1).
+
+    Examples
+    --------
+    >>> from skmle.inference import check_alpha
+    >>> check_alpha(0.05)
+    0.05
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < 1:
+        raise ValueError(
+            "alpha must be a number strictly between 0 and 1 (the intervals are "
+            f"central 1 - alpha intervals, e.g. alpha=0.05 for 95%), got {alpha!r}."
+        )
+    return float(alpha)
 
 
 def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray:
@@ -39,6 +71,9 @@ class Summary:
     rows: list[SummaryRow]
     stats: dict[str, object] = field(default_factory=dict)
     alpha: float = 0.05
+
+    def __post_init__(self):
+        self.alpha = check_alpha(self.alpha)
 
     @property
     def estimates(self) -> np.ndarray:
