@@ -114,7 +114,8 @@ class Summary:
                 self.rows, self.z, self.p_values, self.conf_int, strict=True
             )
         ]
-        return {"title": self.title, "params": params, "stats": dict(self.stats)}
+        stats_ = {key: _plain_stat(key, value) for key, value in self.stats.items()}
+        return {"title": self.title, "params": params, "stats": stats_}
 
     def __str__(self) -> str:
         level = f"{100 * (1 - self.alpha):g}%"
@@ -142,6 +143,21 @@ class Summary:
 
     def _repr_pretty_(self, printer, cycle):  # IPython
         printer.text(str(self))
+
+
+COUNT_STATS = frozenset({"n samples", "n parameters", "iterations"})
+"""Statistics that are counts: whole numbers become ``int`` in ``to_dict()``."""
+
+
+def _plain_stat(key: str, value: object) -> object:
+    """A statistic as a plain Python value; a whole-number count as an ``int``
+    (``n samples`` is the total sample weight, a float, but whole without
+    weights)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if key in COUNT_STATS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _format_stat(value: object) -> str:
