@@ -156,7 +156,9 @@ def laplace_reference(seed):
 
 def fit_mixture(seed):
     X, centres = mixture_data(seed)
-    model = EMGaussianMixture(2, means_init=centres, tol=1e-8, max_iter=500).fit(X)
+    model = EMGaussianMixture(
+        2, means_init=centres, tol=1e-8, max_iter=500, random_state=0
+    ).fit(X)
     return model.means_
 
 
@@ -164,7 +166,9 @@ def mixture_reference(seed):
     # In the main thread, after the others: scikit-learn's own GaussianMixture
     # also leaves BLAS on one thread when fitted in overlapping threads.
     X, centres = mixture_data(seed)
-    reference = GaussianMixture(2, means_init=centres, tol=1e-8, max_iter=500)
+    reference = GaussianMixture(
+        2, means_init=centres, tol=1e-8, max_iter=500, random_state=0
+    )
     return reference.fit(X).means_
 
 
