@@ -306,7 +306,13 @@ def test_chunked_data_give_the_in_memory_fit(name):
         model = fit(name, X, y, w)
         pieces = fit(name, chunked(X, chunk_size=chunk_size), y, w, (X, w))
         assert (model is None) == (pieces is None)
-        if model is not None:
-            assert_same_fit(name, pieces, model)
+        if model is None:
+            return
+        if ("chunked", name) in NARROWED:
+            # (see NARROWED: on separated classes too the chunked LogisticGD
+            # stops elsewhere, e.g. at loglik_ -0.1248769 against -0.1248772 in
+            # memory on 3 rows; compared only where the parameters are identified)
+            assume(identified(name, model))
+        assert_same_fit(name, pieces, model)
 
     check()

@@ -10,9 +10,12 @@ the client and only parameter vectors and per-block sums cross the network.
 With a ``distributed`` client, the batches are computed once and kept on the
 workers (persisted) for the whole fit; a block lost with its worker is recomputed
 from the array's task graph, so a fit survives a worker failure or stops with the
-error Dask raises. Without a client, each pass recomputes the blocks from their
+error Dask raises; when no worker is left to recompute it (a cluster without
+nannies), the fit stops with :class:`NoWorkersError` after
+``dask.config`` ``skmle.no-workers-timeout`` seconds (60 by default) instead of
+waiting forever. Without a client, each pass recomputes the blocks from their
 source with Dask's local scheduler, so an array larger than memory stays out of
-memory.
+memory. Empty row blocks (what filtering gives) are skipped.
 
 Dask is imported only when a :class:`DaskBatches` is built: importing this module
 does not import it. No scikit-learn here: the estimator layer supplies ``prepare``.
@@ -256,7 +259,7 @@ POLL_SECONDS = 1.0
 
 
 class NoWorkersError(RuntimeError):
-    """The ``distributed`` cluster had no workers, or lost a result for good."""
+    """The ``distributed`` cluster has had no workers for too long to go on."""
 
 
 def no_workers_timeout() -> float:
@@ -275,9 +278,10 @@ def gather(client, futures: list) -> list:
     worker that never comes, and so would the fit. While the futures are not all
     done, this checks every :data:`POLL_SECONDS` that the scheduler still has
     workers, and raises :class:`NoWorkersError` once it has had none for
-    :func:`no_workers_timeout` seconds, or at once when a result is lost for good
-    (scattered data whose worker died). A pass that finishes within
-    :data:`POLL_SECONDS` costs nothing more than a plain ``gather``.
+    :func:`no_workers_timeout` seconds. (A future is "lost" for a moment whenever
+    its worker dies, and then recomputed: that alone is no reason to stop.) A
+    pass that finishes within :data:`POLL_SECONDS` costs nothing more than a plain
+    ``gather``.
     """
     from distributed import wait
 
@@ -289,12 +293,6 @@ def gather(client, futures: list) -> list:
             break
         except TimeoutError:
             pass
-        if any(future.status == "lost" for future in futures):
-            client.cancel(futures)
-            raise NoWorkersError(
-                "A Dask result was lost with its worker and cannot be recomputed "
-                "(its input was scattered to that worker): fit again."
-            )
         if client.nthreads():
             idle_since = None
             continue
