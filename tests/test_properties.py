@@ -62,15 +62,30 @@ this leaves room for rounding amplified by an ill-conditioned problem."""
 
 # -- data ------------------------------------------------------------------------------
 @st.composite
-def datasets(draw, name, ties=True, repeats=True, constant=True, far=True):
+def datasets(
+    draw,
+    name,
+    ties=True,
+    repeats=True,
+    constant=True,
+    far=True,
+    overlap=False,
+    full_rank=False,
+):
     """``(X, y)`` for estimator ``name``: a seed plus structural choices.
 
     ``ties``, ``repeats``, ``constant`` and ``far`` allow values on a coarse grid,
     repeated rows, a constant column and columns offset from zero by 1e3 to 1e5
-    times their spread; a test turns one off only where NARROWED says.
+    times their spread; ``overlap`` makes classes overlap (at least 40 rows, labels
+    mostly noise), so that the logistic maximum exists and is well conditioned;
+    ``full_rank`` gives at least ``d + 2`` rows, none repeated, no constant column.
+    A test changes one only where NARROWED says.
     """
-    n = draw(st.integers(3, 30))
     d = draw(st.integers(1, 3))
+    if full_rank:
+        repeats = constant = False
+    fewest = d + 2 if full_rank else 3
+    n = draw(st.integers(40, 60) if overlap else st.integers(fewest, 30))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     base = rng.standard_normal((n, d))
     if ties and draw(st.booleans()):  # ties: values on a coarse grid
@@ -88,7 +103,8 @@ def datasets(draw, name, ties=True, repeats=True, constant=True, far=True):
     X = (base + np.array(offsets)) * scales
     y = None
     if name in SUPERVISED:
-        signal = base @ rng.standard_normal(d) + rng.standard_normal(n)
+        noise = 3.0 if overlap else 1.0
+        signal = base @ rng.standard_normal(d) + noise * rng.standard_normal(n)
         if name == "logistic":
             n_classes = draw(st.integers(2, 3))
             cuts = np.quantile(signal, np.linspace(0, 1, n_classes + 1)[1:-1])
@@ -161,12 +177,8 @@ def assert_same_fit(name, model, reference):
     of the largest)."""
     assert model is not None and reference is not None
     assert model.loglik_ == pytest.approx(reference.loglik_, rel=RTOL, abs=1e-9)
-    # Narrowed for LogisticGD until issue 13 (logistic.py, separation) is decided:
-    # on separated or quasi-separated classes the information is singular, and
-    # rounding in the sums moves the coefficients where the stopping rule fires
-    # (by 1e-5 relative, coefficients of ~200, on the 12-row 3-class reproducer
-    # in the report, which also reports converged_ without a separation warning).
-    # Its parameters are compared only where they are identified.
+    # LogisticGD's parameters are compared only where they are identified (see
+    # NARROWED: a safety net should an overlapping sample still separate).
     assume(identified(name, reference))
     for attribute in FITTED[name]:
         got = np.asarray(getattr(model, attribute), dtype=float)
@@ -184,15 +196,24 @@ def assert_same_fit(name, model, reference):
 # Each entry narrows the data of one (property, estimator) pair until a fix in a file
 # this module does not own; the lead re-widens them after merging the fixes.
 NARROWED = {
-    # regression.py (issue 13, minimum-norm solution): a constant column, collinear
-    # with the intercept, gets an arbitrary coefficient that changes with the
-    # weights, the row order and the chunking, e.g. X = np.full((3, 1), 0.05),
+    # regression.py (issue 13, minimum-norm solution): where X (with the
+    # intercept) has deficient rank (a constant column, fewer distinct rows than
+    # parameters), LinearGaussianRegressor returns an arbitrary solution that changes
+    # with the weights, the row order, the chunking and the BLAS threads, and is
+    # sometimes not even a maximum. E.g. X = np.full((3, 1), 0.05),
     # y = [-0.4832193145845911, 0.4140451134860046, 1.3564501037066572] gives
-    # coef_ 10.67 (16 with weights 2, -10.67 duplicated, 0 chunked); the minimum-norm
-    # solution has coef_ 0.0214 (np.linalg.lstsq).
-    ("weight", "linear"): {"constant": False},
-    ("order", "linear"): {"constant": False},
-    ("chunked", "linear"): {"constant": False},
+    # coef_ 10.67 (16 with weights 2, -10.67 duplicated, 0 chunked) where the
+    # minimum-norm solution has 0.0214 (np.linalg.lstsq); a second reproducer, with
+    # coef_ ~1e10 and a lower loglik_ than chunked, is in the report.
+    ("weight", "linear"): {"full_rank": True},
+    ("order", "linear"): {"full_rank": True},
+    ("chunked", "linear"): {"full_rank": True},
+    # gaussian.py (issue 13, no MLE for a singular sample covariance): with fewer
+    # distinct rows than d + 1 GaussianMLE returns a covariance of condition 1e10
+    # without a warning, and loglik_ then differs from log_likelihood by 2.6e-9
+    # relative: X = [[1.25730221, -132.10486329], [6.4042265, 104.90011715],
+    # [6.4042265, 104.90011715]].
+    ("loglik", "gaussian"): {"full_rank": True},
     # optim/lad.py (issue 13, canonical LAD solution): where the LAD optimum is not
     # unique, the solution returned depends on the row order, e.g.
     # X = [[0.0], [0.0], [0.5]], y = [-0.535669373161111, 0.36159505490948474,
@@ -203,12 +224,19 @@ NARROWED = {
     # -1.22527653, 0.77380659] (to the digits shown; the property's failing case)
     # with weights gives coef_ 4.74, and 4.00 with the rows duplicated.
     ("weight", "laplace"): {"ties": False, "repeats": False},
-    # estimators/logistic.py, models/logistic_batches.py (issue 13, chunked equals
-    # in memory): on a column offset 1e5 times its spread, the chunked fit stops at
-    # another point (loglik_ -30.8316673 against -30.8316585 in memory, 30 rows, 3
-    # classes; reproducer in the report): the batched Newton does not follow the
-    # in-memory iterates.
-    ("chunked", "logistic"): {"far": False},
+    # estimators/logistic.py, models/logistic.py, logistic_batches.py (issue 13,
+    # LogisticGD conditioning): where the Newton system is ill conditioned (a
+    # column offset 1e5 times its spread, which the model does not centre; classes
+    # separated or nearly so, coefficients in the hundreds), rounding in the sums
+    # (BLAS blocking, summation order, threads) moves the point where the stopping
+    # rule fires: two fits of the same problem (weights 2 against duplicated rows,
+    # rows permuted, chunked against in memory) differ by 1e-7 to 1e-5 relative,
+    # and which examples fail depends on the BLAS threads the suite left behind.
+    # Reproducer in the report. Narrowed to overlapping classes without far
+    # offsets; the finite-parameter property still covers separable data.
+    ("weight", "logistic"): {"far": False, "overlap": True},
+    ("order", "logistic"): {"far": False, "overlap": True},
+    ("chunked", "logistic"): {"far": False, "overlap": True},
 }
 
 
@@ -249,7 +277,7 @@ def test_fit_raises_value_error_or_returns_finite_parameters(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_loglik_is_the_log_likelihood_of_the_training_data(name):
     @PROPERTY_SETTINGS
-    @given(datasets(name), st.booleans())
+    @given(narrowed("loglik", name), st.booleans())
     def check(data, weighted):
         X, y = data
         w = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0]) if weighted else None
@@ -308,11 +336,7 @@ def test_chunked_data_give_the_in_memory_fit(name):
         assert (model is None) == (pieces is None)
         if model is None:
             return
-        if ("chunked", name) in NARROWED:
-            # (see NARROWED: on separated classes too the chunked LogisticGD
-            # stops elsewhere, e.g. at loglik_ -0.1248769 against -0.1248772 in
-            # memory on 3 rows; compared only where the parameters are identified)
-            assume(identified(name, model))
+        assume(identified(name, model))  # (LogisticGD only: see NARROWED)
         assert_same_fit(name, pieces, model)
 
     check()
