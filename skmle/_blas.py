@@ -14,10 +14,11 @@ restores what the first found, and the fits in between change nothing.
 
 OpenBLAS (pthreads build) also lets only one Python thread at a time change its
 limit: the first thread to set it "controls" it until that thread releases it,
-and calls from other threads are silently ignored. skmle releases control after
-each change it makes, so the last fit to leave can restore the limits even when
-another thread set them, and a user's own ``threadpool_limits`` in another thread
-keeps precedence, as threadpoolctl intends.
+and calls from other threads are silently ignored. skmle releases the control it
+takes after each change it makes, so the last fit to leave can restore the limits
+even when another thread set them; a thread that controlled OpenBLAS before (a
+user's own ``threadpool_limits``) keeps control, so its limits keep precedence,
+as threadpoolctl intends.
 
 Creating a :class:`threadpoolctl.ThreadpoolController` scans the loaded libraries
 (milliseconds), so it is made once.
@@ -66,9 +67,25 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _release_openblas_control() -> None:
-    """Let any thread change OpenBLAS's limit next (if this thread controlled it)."""
-    if OpenBLASController is not None:
+def _openblas_controller_thread():
+    """The thread that controls OpenBLAS's limit now, or None.
+
+    threadpoolctl keeps it in a private attribute; without it (another version),
+    skmle assumes no thread controls OpenBLAS.
+    """
+    shared = getattr(OpenBLASController, "_SHARED_STATE", None)
+    return getattr(shared, "controlling_thread", None)
+
+
+def _change_limits(change) -> None:
+    """``change()``, then give up control of OpenBLAS if this call took it.
+
+    A thread that controlled OpenBLAS before (a user's ``threadpool_limits``)
+    keeps control, so its limits keep precedence over skmle's.
+    """
+    before = _openblas_controller_thread() if OpenBLASController else None
+    change()
+    if OpenBLASController is not None and before is None:
         OpenBLASController.clear_controlling_thread()
 
 
@@ -76,8 +93,11 @@ def _enter():
     state = _state
     with state.lock:
         if state.depth == 0:
-            state.limiter = _controller().limit(limits=1, user_api="blas")
-            _release_openblas_control()
+
+            def limit():
+                state.limiter = _controller().limit(limits=1, user_api="blas")
+
+            _change_limits(limit)
         state.depth += 1
     return state
 
@@ -89,8 +109,7 @@ def _leave(state: _State) -> None:
         state.depth -= 1
         if state.depth == 0:
             limiter, state.limiter = state.limiter, None
-            limiter.restore_original_limits()
-            _release_openblas_control()
+            _change_limits(limiter.restore_original_limits)
 
 
 @contextmanager

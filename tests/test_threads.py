@@ -106,6 +106,14 @@ def test_a_users_own_limit_takes_precedence_and_is_restored(three_blas_threads):
         assert set(blas_threads()) == {2}
         EMGaussianMixture(2, random_state=0).fit(X)  # in this (controlling) thread
         assert set(blas_threads()) == {2}
+
+        def inside():
+            with single_blas_thread():
+                return blas_threads()
+
+        # This thread still controls OpenBLAS: another thread's limit is a no-op.
+        assert set(in_thread(inside)) == {2}
+        assert set(blas_threads()) == {2}
     assert set(blas_threads()) == {3}
 
 
