@@ -8,6 +8,7 @@ mistakes in the data or the options (and the estimators' ``ValueError``) say wha
 to change; running out of memory says so; any other exception is named with a
 request to report it. ``SKMLE_TRACEBACK=1`` in the environment lets those others
 propagate with their traceback (the tests set it, so a bug is never hidden).
+Ctrl-C ends with ``skmle: interrupted`` and exit status 130.
 """
 
 from __future__ import annotations

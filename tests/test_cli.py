@@ -538,3 +538,14 @@ def test_a_decimal_comma_gets_a_hint(capsys, tmp_path):
     status, out, err = run(capsys, "fit", "gaussian", "--data", path)
     assert_one_line_error(status, out, err)
     assert "not numeric" in err and "decimal comma" in err
+
+
+def test_an_interrupted_fit_ends_in_one_line_with_status_130(capsys, monkeypatch):
+    import skmle
+
+    def interrupted_fit(self, X, y=None, sample_weight=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skmle.GaussianMLE, "fit", interrupted_fit)
+    status, out, err = run(capsys, "fit", "gaussian", "--data", "iris")
+    assert (status, out, err) == (130, "", "skmle: interrupted\n")
