@@ -2,17 +2,26 @@
 
 ``skmle fit MODEL --data NAME|FILE.csv`` fits one estimator and prints its
 ``summary()`` (or JSON); ``skmle demo`` fits every estimator on bundled data.
-Mistakes in the data or the options end with one line on stderr and exit status 2.
+
+Every error ends with one line on stderr and exit status 2, never a traceback:
+mistakes in the data or the options (and the estimators' ``ValueError``) say what
+to change; running out of memory says so; any other exception is named with a
+request to report it. ``SKMLE_TRACEBACK=1`` in the environment lets those others
+propagate with their traceback (the tests set it, so a bug is never hidden).
+Ctrl-C ends with ``skmle: interrupted`` and exit status 130.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import csv
 import inspect
+import io
 import json
 import math
+import os
 import sys
 import warnings
 from dataclasses import dataclass
@@ -33,6 +42,17 @@ DATASETS = ("iris", "wine", "breast_cancer", "diabetes")
 """Datasets bundled with scikit-learn that ``--data`` accepts by name."""
 
 EXIT_USAGE = 2
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+"""Delimiters recognised in a CSV header when ``--delimiter`` is not given."""
+
+MAX_ECHO = 24
+"""Longest piece of a file's content (a cell, a column name) an error message quotes."""
+
+REPORT_HINT = (
+    "this is probably a bug in skmle: please report it, with the traceback that "
+    "SKMLE_TRACEBACK=1 shows"
+)
 
 
 class CommandError(Exception):
@@ -65,10 +85,30 @@ def _to_float(values: list[str], column: str, source: str) -> np.ndarray:
         return np.array([float(v) for v in values])
     except ValueError:
         bad = next(i for i, v in enumerate(values) if not _is_number(v))
+        value = values[bad]
+        hint = ""
+        if _is_number(value.replace(",", ".", 1)):
+            hint = " (a decimal comma? write the decimal point as '.')"
         raise CommandError(
-            f"column {column!r} of {source} is not numeric (data row {bad + 1} has "
-            f"{values[bad]!r}); remove or encode it"
+            f"column {_quote(column)} of {source} is not numeric (data row {bad + 1} "
+            f"has {_quote(value)}){hint}; remove or encode it"
         ) from None
+
+
+def _quote(text: str) -> str:
+    """``repr(text)``, cut to :data:`MAX_ECHO` characters: messages about a file
+    never echo more than a fragment of its content."""
+    text = str(text)
+    if len(text) <= MAX_ECHO:
+        return repr(text)
+    return repr(text[: MAX_ECHO - 3]) + f"... ({len(text)} characters)"
+
+
+def _column_list(header: list[str], limit: int = 12) -> str:
+    names = [_quote(name)[1:-1] if len(name) > MAX_ECHO else name for name in header]
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f", ... ({len(names)} columns)"
+    return ", ".join(names)
 
 
 def _is_number(text: str) -> bool:
@@ -79,14 +119,49 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def read_csv(path: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV file (comma-separated, header on the first line)."""
+def sniff_delimiter(first_line: str) -> str:
+    """The delimiter of a CSV file from its header line: the one of
+    :data:`DELIMITERS` that occurs most often (a comma when none does)."""
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])  # ties: the first, a comma
+    return best if counts[best] > 0 else ","
+
+
+def _parse_delimiter(text: str) -> str:
+    names = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+    delimiter = names.get(text, text)
+    if len(delimiter) != 1:
+        raise CommandError(
+            f"--delimiter must be one character (or tab), got {_quote(text)}"
+        )
+    return delimiter
+
+
+def read_csv(
+    path: str, delimiter: str | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV file (header on the first line).
+
+    ``delimiter=None`` takes the one of :data:`DELIMITERS` that occurs most often
+    in the header line. Errors never quote more than a fragment of the file.
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = [row for row in csv.reader(handle) if row]
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise CommandError(f"cannot read {path}: {reason}") from None
+            text = handle.read()
+    except UnicodeDecodeError as error:
+        raise CommandError(
+            f"cannot read {path}: byte {error.start + 1} is not UTF-8 text; save "
+            "the file as a UTF-8 CSV file"
+        ) from None
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror or error}") from None
+    if "\0" in text:
+        raise CommandError(f"cannot read {path}: it is a binary file, not a CSV file")
+    if delimiter is None:
+        delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows = [row for row in reader if row]
     except csv.Error as error:
         raise CommandError(f"{path} is not a valid CSV file: {error}") from None
     if len(rows) < 2:
@@ -103,7 +178,13 @@ def read_csv(path: str) -> tuple[list[str], list[list[str]]]:
     return header, [[cell.strip() for cell in row] for row in rows[1:]]
 
 
-def load_table(data: str, target: str | None, supervised: bool, classifier: bool):
+def load_table(
+    data: str,
+    target: str | None,
+    supervised: bool,
+    classifier: bool,
+    delimiter: str | None = None,
+):
     """Feature columns and target from a bundled dataset name or a CSV path."""
     if data in DATASETS:
         from sklearn import datasets
@@ -118,7 +199,7 @@ def load_table(data: str, target: str | None, supervised: bool, classifier: bool
         default_target = "target"
         source = f"the {data} dataset"
     elif data.lower().endswith(".csv") or Path(data).is_file():
-        header, rows = read_csv(data)
+        header, rows = read_csv(data, delimiter)
         cells = dict(zip(header, zip(*rows, strict=True), strict=True))
         columns = {name: list(values) for name, values in cells.items()}
         default_target = None
@@ -132,11 +213,13 @@ def load_table(data: str, target: str | None, supervised: bool, classifier: bool
     target = target if target is not None else default_target
     if target is not None and target not in columns:
         raise CommandError(
-            f"column {target!r} is not in {source}; its columns are {', '.join(header)}"
+            f"column {_quote(target)} is not in {source}; its columns are "
+            f"{_column_list(header)}{_delimiter_hint(header, delimiter)}"
         )
     if supervised and target is None:
         raise CommandError(
-            f"this model needs a target: add --target COLUMN (one of {', '.join(header)})"
+            "this model needs a target: add --target COLUMN (one of "
+            f"{_column_list(header)}){_delimiter_hint(header, delimiter)}"
         )
     # A bundled dataset's own target (class labels) is never a feature.
     left_out = {target, default_target}
@@ -154,13 +237,27 @@ def load_table(data: str, target: str | None, supervised: bool, classifier: bool
     return Table(source, names, X, y, target if supervised else None)
 
 
+def _delimiter_hint(header: list[str], delimiter: str | None) -> str:
+    """A suggestion when the header looks split at the wrong character."""
+    if len(header) != 1:
+        return ""
+    others = [d for d in DELIMITERS if d != (delimiter or ",") and d in header[0]]
+    if not others:
+        return ""
+    shown = "tab" if others[0] == "\t" else others[0]
+    return (
+        f"; one column only: is it delimited by {DELIMITERS[others[0]]}s? "
+        f"Try --delimiter '{shown}'"
+    )
+
+
 def _numeric(values, name: str, source: str) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
         return values.astype(float)
     column = _to_float([str(v) for v in values], name, source)
     if not np.all(np.isfinite(column)):
         raise CommandError(
-            f"column {name!r} of {source} has missing or infinite values"
+            f"column {_quote(name)} of {source} has missing or infinite values"
         )
     return column
 
@@ -200,7 +297,18 @@ def _plain(value):
     return value
 
 
-def _plot(name: str, model, X, table: Table, out: str) -> None:
+def plot_path(out: str, name: str) -> Path:
+    """Where ``--plot OUT`` writes: ``OUT/MODEL.png`` when ``OUT`` is a directory
+    (or ends with a slash), ``OUT.png`` when it has no extension, else ``OUT``."""
+    path = Path(out)
+    if path.is_dir() or out.endswith(("/", os.sep)):
+        return path / f"{name}.png"
+    if not path.suffix:
+        return path.with_name(path.name + ".png")
+    return path
+
+
+def _plot(name: str, model, X, table: Table, out: Path) -> None:
     try:
         import matplotlib
     except ImportError:
@@ -225,6 +333,12 @@ def _plot(name: str, model, X, table: Table, out: str) -> None:
     else:
         ax = plotting.plot_convergence(model)
     ax.set_title(f"{type(model).__name__} on {table.source}")
+    formats = ax.figure.canvas.get_supported_filetypes()
+    if out.suffix[1:].lower() not in formats:
+        raise CommandError(
+            f"cannot write {out}: matplotlib does not write {out.suffix} files; use "
+            "one of " + ", ".join(f".{f}" for f in sorted(formats))
+        )
     try:
         ax.figure.savefig(out, dpi=100, bbox_inches="tight")
     except OSError as error:
@@ -232,15 +346,31 @@ def _plot(name: str, model, X, table: Table, out: str) -> None:
 
 
 def fit_command(args, out=None, err=None) -> int:
+    """``skmle fit``: fit, then print the summary (or JSON) to ``out``.
+
+    With ``--json``, everything else the fit prints (``verbose`` progress) goes to
+    ``err``, so that ``out`` is exactly one JSON document.
+    """
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
+    progress = (
+        contextlib.redirect_stdout(err) if args.json else contextlib.nullcontext()
+    )
+    with progress:
+        return _fit_command(args, out, err)
+
+
+def _fit_command(args, out, err) -> int:
     from sklearn.base import is_classifier, is_regressor
 
     models = available_models()
     cls = models[args.model]
     model = cls()
     supervised = is_classifier(model) or is_regressor(model)
-    table = load_table(args.data, args.target, supervised, is_classifier(model))
+    delimiter = None if args.delimiter is None else _parse_delimiter(args.delimiter)
+    table = load_table(
+        args.data, args.target, supervised, is_classifier(model), delimiter
+    )
     X = table.X
     if args.scale:
         spread = X.std(axis=0)
@@ -265,8 +395,9 @@ def fit_command(args, out=None, err=None) -> int:
     else:
         print(summary, file=out)
     if args.plot:
-        _plot(args.model, model, X, table, args.plot)
-        print(f"skmle: plot written to {args.plot}", file=err)
+        path = plot_path(args.plot, args.model)
+        _plot(args.model, model, X, table, path)
+        print(f"skmle: plot written to {path}", file=err)
     return 0
 
 
@@ -338,10 +469,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="standardise the features (zero mean, unit variance) before fitting",
     )
     fit.add_argument(
+        "--delimiter",
+        metavar="CHAR",
+        help="the CSV file's delimiter (tab for a tab); default: the one of , ; tab "
+        "| that its header line uses most",
+    )
+    fit.add_argument(
         "--plot",
-        metavar="OUT.png",
+        metavar="OUT.png|DIR",
         help="also save a figure: predictive band (regressors), mixture ellipses, "
-        "profile likelihood (gaussian) or convergence curve (logistic); needs "
+        "profile likelihood (gaussian) or convergence curve (logistic); into "
+        "DIR/MODEL.png for a directory, OUT.png when OUT has no extension; needs "
         "matplotlib",
     )
     fit.add_argument(
@@ -361,11 +499,33 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return fit_command(args)
     except CommandError as error:
-        print(f"skmle: error: {error}", file=sys.stderr)
-    except ValueError as error:  # the estimator rejected the data
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        print(f"skmle: error: {message or type(error).__name__}", file=sys.stderr)
+        message = str(error)
+    except ValueError as error:  # the estimator rejected the data or the options
+        message = _first_line(error)
+    except MemoryError as error:
+        message = (
+            f"not enough memory to fit {args.model} on these data "
+            f"({_first_line(error)})"
+        )
+    except KeyboardInterrupt:
+        print("skmle: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if os.environ.get("SKMLE_TRACEBACK"):
+            raise
+        advice = REPORT_HINT
+        if args.param:
+            advice = f"check the --param values; if they are right, {advice}"
+        message = f"unexpected {type(error).__name__}: {_first_line(error)}; {advice}"
+    print(f"skmle: error: {message}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _first_line(error: BaseException, limit: int = 300) -> str:
+    """The first non-empty line of an error message (its type when it has none)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 if __name__ == "__main__":

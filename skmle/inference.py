@@ -3,9 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 from scipy import linalg, stats
+
+
+def check_alpha(alpha) -> float:
+    """``alpha`` of a central ``1 - alpha`` interval, checked to lie in (0, 1).
+
+    Parameters
+    ----------
+    alpha : float
+        A real number (Python or NumPy) strictly between 0 and 1.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        When ``alpha`` is not a real number in (0, 1).
+
+    Examples
+    --------
+    >>> from skmle.inference import check_alpha
+    >>> check_alpha(0.05)
+    0.05
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < 1:
+        raise ValueError(
+            "alpha must be a number strictly between 0 and 1 (the intervals are "
+            f"central 1 - alpha intervals, e.g. alpha=0.05 for 95%), got {alpha!r}."
+        )
+    return float(alpha)
 
 
 def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray:
@@ -39,6 +71,9 @@ class Summary:
     rows: list[SummaryRow]
     stats: dict[str, object] = field(default_factory=dict)
     alpha: float = 0.05
+
+    def __post_init__(self):
+        self.alpha = check_alpha(self.alpha)
 
     @property
     def estimates(self) -> np.ndarray:
@@ -79,7 +114,8 @@ class Summary:
                 self.rows, self.z, self.p_values, self.conf_int, strict=True
             )
         ]
-        return {"title": self.title, "params": params, "stats": dict(self.stats)}
+        stats_ = {key: _plain_stat(key, value) for key, value in self.stats.items()}
+        return {"title": self.title, "params": params, "stats": stats_}
 
     def __str__(self) -> str:
         level = f"{100 * (1 - self.alpha):g}%"
@@ -107,6 +143,21 @@ class Summary:
 
     def _repr_pretty_(self, printer, cycle):  # IPython
         printer.text(str(self))
+
+
+COUNT_STATS = frozenset({"n samples", "n parameters", "iterations"})
+"""Statistics that are counts: whole numbers become ``int`` in ``to_dict()``."""
+
+
+def _plain_stat(key: str, value: object) -> object:
+    """A statistic as a plain Python value; a whole-number count as an ``int``
+    (``n samples`` is the total sample weight, a float, but whole without
+    weights)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if key in COUNT_STATS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _format_stat(value: object) -> str:

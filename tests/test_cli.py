@@ -18,6 +18,13 @@ from sklearn.mixture import GaussianMixture
 from skmle.cli import available_models, main
 
 
+@pytest.fixture(autouse=True)
+def tracebacks_for_bugs(monkeypatch):
+    """An unexpected exception in the CLI propagates in these tests (a bug is never
+    hidden behind its one-line report); the tests of that report unset this."""
+    monkeypatch.setenv("SKMLE_TRACEBACK", "1")
+
+
 def run(capsys, *argv):
     status = main(list(argv))
     out, err = capsys.readouterr()
@@ -339,3 +346,207 @@ def test_installed_console_script(tmp_path):
         f"skmle: error: column 'b' of {bad} is not numeric (data row 1 has 'x'); "
         "remove or encode it"
     ]
+
+
+# -- hardening (issue 13, items 3 and 6) -------------------------------------------------
+def assert_one_line_error(status, out, err):
+    assert (status, out) == (2, "")
+    assert err.startswith("skmle: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+
+
+def huge_csv(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 2)) * 1e200
+    rows = "\n".join(f"{a:.6e},{b:.6e},{a - b:.6e}" for a, b in x)
+    return write_csv(tmp_path / "huge.csv", "a,b,y\n" + rows + "\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["mixture", "--data", "iris", "--param", "weights_init={}"],
+        ["linear", "--target", "y"],
+        ["laplace", "--target", "y"],
+        ["gaussian", "--param", "covariance_type=[1]"],
+    ],
+    ids=["weights_init_dict", "linear_1e200", "laplace_1e200", "list_param"],
+)
+def test_any_error_in_a_fit_is_one_line_with_status_2(
+    capsys, tmp_path, monkeypatch, argv
+):
+    monkeypatch.delenv("SKMLE_TRACEBACK")
+    if "--data" not in argv:
+        argv = [*argv, "--data", huge_csv(tmp_path)]
+    assert_one_line_error(*run(capsys, "fit", *argv))
+
+
+def test_an_unexpected_exception_is_named_with_a_request_to_report_it(
+    capsys, monkeypatch
+):
+    import skmle
+
+    def broken_fit(self, X, y=None, sample_weight=None):
+        raise ZeroDivisionError("a bug\nsecond line")
+
+    monkeypatch.setattr(skmle.LinearGaussianRegressor, "fit", broken_fit)
+    with pytest.raises(ZeroDivisionError):  # SKMLE_TRACEBACK=1: the bug propagates
+        run(capsys, "fit", "linear", "--data", "diabetes")
+    capsys.readouterr()
+    monkeypatch.delenv("SKMLE_TRACEBACK")
+    status, out, err = run(capsys, "fit", "linear", "--data", "diabetes")
+    assert_one_line_error(status, out, err)
+    assert "unexpected ZeroDivisionError: a bug;" in err
+    assert "second line" not in err and "please report it" in err
+
+
+def test_running_out_of_memory_is_one_line(capsys, monkeypatch):
+    import skmle
+
+    def greedy_fit(self, X, y=None, sample_weight=None):
+        raise MemoryError("Unable to allocate 48.4 GiB for an array")
+
+    monkeypatch.setattr(skmle.GaussianMLE, "fit", greedy_fit)
+    status, out, err = run(capsys, "fit", "gaussian", "--data", "iris")
+    assert_one_line_error(status, out, err)
+    assert "not enough memory to fit gaussian" in err and "48.4 GiB" in err
+
+
+def test_a_400_column_csv_fits_and_its_errors_list_few_columns(capsys, tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(600, 400))
+    y = X @ rng.normal(size=400) + rng.normal(size=600)
+    header = ",".join([f"feature_{j}" for j in range(400)] + ["y"])
+    body = "\n".join(",".join(f"{v:.8f}" for v in row) for row in np.c_[X, y])
+    path = write_csv(tmp_path / "wide.csv", header + "\n" + body + "\n")
+    report = fit_json(capsys, "linear", "--data", path, "--target", "y")
+    data = np.loadtxt(path, delimiter=",", skiprows=1)
+    design = np.column_stack([data[:, :400], np.ones(600)])
+    theta = np.linalg.lstsq(design, data[:, 400], rcond=None)[0]
+    np.testing.assert_allclose([p["estimate"] for p in report["params"]], theta)
+    status, out, err = run(capsys, "fit", "linear", "--data", path, "--target", "z")
+    assert_one_line_error(status, out, err)
+    assert "feature_11, ... (401 columns)" in err and "feature_12" not in err
+
+
+def test_plot_into_a_directory_or_without_extension_reports_the_real_path(
+    capsys, tmp_path
+):
+    folder = tmp_path / "figures"
+    folder.mkdir()
+    status, _, err = run(
+        capsys, "fit", "gaussian", "--data", "iris", "--plot", str(folder)
+    )
+    assert status == 0
+    written = folder / "gaussian.png"
+    assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert err.strip().endswith(f"plot written to {written}")
+    status, _, err = run(
+        capsys, "fit", "gaussian", "--data", "iris", "--plot", str(tmp_path / "fit")
+    )
+    assert status == 0
+    assert (tmp_path / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert err.strip().endswith(f"plot written to {tmp_path / 'fit.png'}")
+    assert not (tmp_path / "fit").exists()
+    status, _, err = run(
+        capsys, "fit", "gaussian", "--data", "iris", "--plot", str(tmp_path / "f.xyz")
+    )
+    assert status == 2 and "does not write .xyz files" in err and ".png" in err
+
+
+def test_json_with_verbose_progress_keeps_stdout_one_json_document(capsys):
+    status, out, err = run(
+        capsys, "fit", "logistic", "--data", "iris", "--param", "verbose=2", "--json"
+    )
+    assert status == 0
+    report = json.loads(out)
+    assert report["model"] == "logistic"
+    progress = [line for line in err.splitlines() if "iter" in line]
+    assert len(progress) >= report["stats"]["iterations"] >= 1
+
+
+def test_json_counts_are_integers(capsys):
+    report = fit_json(capsys, "linear", "--data", "diabetes")
+    stats = report["stats"]
+    assert type(stats["n samples"]) is int and stats["n samples"] == 442
+    assert type(stats["n parameters"]) is int and stats["n parameters"] == 12
+    assert type(stats["iterations"]) is int
+
+
+SECRET = "password=hunter2 and a long line of private text"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (f"value\n{SECRET}\n".encode(), "is not numeric (data row 1 has 'password"),
+        (
+            f"{SECRET}\nx\n".encode(),
+            "column 'password=hunter2 and '... (48 characters) of",
+        ),
+        (b"a,b\n1,\xff" + SECRET.encode() + b"\n", "byte 7 is not UTF-8 text"),
+        (b"a,b\n1,2\x00" + SECRET.encode() + b"\n", "a binary file"),
+    ],
+    ids=["long_cell", "long_header", "not_utf8", "binary"],
+)
+def test_errors_about_a_file_do_not_echo_its_content(
+    capsys, tmp_path, content, message
+):
+    path = tmp_path / "private.csv"
+    path.write_bytes(content)
+    status, out, err = run(capsys, "fit", "gaussian", "--data", str(path))
+    assert_one_line_error(status, out, err)
+    assert message in err
+    assert "private text" not in err and "hunter2 and a long" not in err
+
+
+def test_a_semicolon_csv_is_read_and_a_wrong_delimiter_gets_a_hint(capsys, tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(30, 2))
+    y = x @ [1.0, 2.0] + rng.normal(size=30)
+    rows = "\n".join(f"{a:.6f};{b:.6f};{c:.6f}" for (a, b), c in zip(x, y, strict=True))
+    path = write_csv(tmp_path / "semicolon.csv", "u;v;y\n" + rows + "\n")
+    report = fit_json(capsys, "linear", "--data", path, "--target", "y")
+    data = np.loadtxt(path, delimiter=";", skiprows=1)
+    design = np.column_stack([data[:, :2], np.ones(30)])
+    theta = np.linalg.lstsq(design, data[:, 2], rcond=None)[0]
+    np.testing.assert_allclose([p["estimate"] for p in report["params"]], theta)
+    status, out, err = run(
+        capsys, "fit", "linear", "--data", path, "--target", "y", "--delimiter", ","
+    )
+    assert_one_line_error(status, out, err)
+    assert "is it delimited by semicolons? Try --delimiter ';'" in err
+
+
+def test_delimiter_option_reads_a_tab_separated_file(capsys, tmp_path):
+    values = np.random.default_rng(4).normal(size=(20, 2))
+    rows = "\n".join(f"{a:.6f}\t{b:.6f}" for a, b in values)
+    path = write_csv(tmp_path / "data.tsv", "a\tb\n" + rows + "\n")
+    report = fit_json(capsys, "gaussian", "--data", path, "--delimiter", "tab")
+    data = np.loadtxt(path, skiprows=1)
+    np.testing.assert_allclose(
+        [p["estimate"] for p in report["params"]], data.mean(axis=0)
+    )
+    status, out, err = run(
+        capsys, "fit", "gaussian", "--data", path, "--delimiter", "::"
+    )
+    assert_one_line_error(status, out, err)
+    assert "--delimiter must be one character" in err
+
+
+def test_a_decimal_comma_gets_a_hint(capsys, tmp_path):
+    path = write_csv(tmp_path / "eu.csv", "a;b\n1,5;2,25\n3,0;4,5\n")
+    status, out, err = run(capsys, "fit", "gaussian", "--data", path)
+    assert_one_line_error(status, out, err)
+    assert "not numeric" in err and "decimal comma" in err
+
+
+def test_an_interrupted_fit_ends_in_one_line_with_status_130(capsys, monkeypatch):
+    import skmle
+
+    def interrupted_fit(self, X, y=None, sample_weight=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skmle.GaussianMLE, "fit", interrupted_fit)
+    status, out, err = run(capsys, "fit", "gaussian", "--data", "iris")
+    assert (status, out, err) == (130, "", "skmle: interrupted\n")

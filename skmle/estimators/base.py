@@ -62,7 +62,12 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validating_chunk,
 )
-from skmle.inference import Summary, SummaryRow, covariance_from_hessian
+from skmle.inference import (
+    Summary,
+    SummaryRow,
+    check_alpha,
+    covariance_from_hessian,
+)
 from skmle.models.base import Batch
 from skmle.models.chunked import ChunkedArray, ChunkedBatches, release_pages
 from skmle.models.dask_batches import is_dask_array, map_rows
@@ -435,23 +440,51 @@ class GradientAscentMixin:
             return [name]
         return [f"{name}[{j}]" for j in range(size)]
 
+    def _check_feature_names_arg(self, feature_names):
+        """``summary``'s ``feature_names`` as a list of ``n_features_in_`` strings."""
+        if feature_names is None:
+            return None
+        if isinstance(feature_names, str) or not np.iterable(feature_names):
+            raise ValueError(
+                "feature_names must be a sequence of names, one per feature, got "
+                f"{feature_names!r}."
+            )
+        names = [str(name) for name in feature_names]
+        if len(names) != self.n_features_in_:
+            raise ValueError(
+                f"feature_names has {len(names)} names but {type(self).__name__} "
+                f"was fitted on {self.n_features_in_} features: give "
+                f"{self.n_features_in_} names, one per feature."
+            )
+        return names
+
     def summary(self, alpha: float = 0.05, feature_names=None) -> Summary:
         """Table of estimates with standard errors, z, p-values and intervals.
 
         Parameters
         ----------
         alpha : float, default=0.05
-            The intervals are central ``1 - alpha`` Wald intervals.
+            The intervals are central ``1 - alpha`` Wald intervals; ``alpha`` must
+            lie strictly between 0 and 1.
         feature_names : sequence of str, default=None
-            Names for the rows; by default ``feature_names_in_`` when the model
-            was fitted on a DataFrame, else ``x0, x1, ...``.
+            One name per feature (``n_features_in_`` of them) for the rows; by
+            default ``feature_names_in_`` when the model was fitted on a
+            DataFrame, else ``x0, x1, ...``.
 
         Returns
         -------
         Summary
             ``str()`` gives the table; ``to_dict()`` the same as plain types.
+
+        Raises
+        ------
+        ValueError
+            When ``alpha`` is not in (0, 1), or ``feature_names`` does not have
+            ``n_features_in_`` names.
         """
         check_is_fitted(self)
+        alpha = check_alpha(alpha)
+        feature_names = self._check_feature_names_arg(feature_names)
         n = getattr(self, "n_samples_seen_", None)
         stats = {
             "log-likelihood": self.loglik_,

@@ -10,9 +10,12 @@ the client and only parameter vectors and per-block sums cross the network.
 With a ``distributed`` client, the batches are computed once and kept on the
 workers (persisted) for the whole fit; a block lost with its worker is recomputed
 from the array's task graph, so a fit survives a worker failure or stops with the
-error Dask raises. Without a client, each pass recomputes the blocks from their
+error Dask raises; when no worker is left to recompute it (a cluster without
+nannies), the fit stops with :class:`NoWorkersError` after
+``dask.config`` ``skmle.no-workers-timeout`` seconds (60 by default) instead of
+waiting forever. Without a client, each pass recomputes the blocks from their
 source with Dask's local scheduler, so an array larger than memory stays out of
-memory.
+memory. Empty row blocks (what filtering gives) are skipped.
 
 Dask is imported only when a :class:`DaskBatches` is built: importing this module
 does not import it. No scikit-learn here: the estimator layer supplies ``prepare``.
@@ -21,8 +24,9 @@ does not import it. No scikit-learn here: the estimator layer supplies ``prepare
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
-from functools import reduce
+from functools import partial, reduce
 from typing import Any
 
 import numpy as np
@@ -142,7 +146,7 @@ class DaskBatches:
         self.prepare = prepare
         self.checked = False
         n_blocks = len(row_chunks)
-        self._blocks = list(
+        blocks = list(
             zip(
                 _blocks(self.X, n_blocks),
                 _blocks(self.y, n_blocks),
@@ -150,6 +154,12 @@ class DaskBatches:
                 strict=True,
             )
         )
+        # Empty row blocks (filtering sorted data, then compute_chunk_sizes(),
+        # gives them) add nothing to a sum, and validating one would fail on
+        # "0 samples": they are left out. An array of no rows keeps its one
+        # block, so that validating it raises the same error as an empty ndarray.
+        kept = [block for block, n in zip(blocks, row_chunks, strict=True) if n > 0]
+        self._blocks = kept or blocks[:1]
         self._head = None
         self.client = current_client()
         self._futures = None
@@ -190,7 +200,7 @@ class DaskBatches:
                     return values
                 return values[:stop]
 
-            rows = self._dask.compute(
+            rows = self._compute(
                 first(self.X), first(self.y), first(self.sample_weight)
             )
             self._head = self.prepare(*rows, True)
@@ -200,11 +210,24 @@ class DaskBatches:
         """``per_batch`` of every block, computed by Dask, in block order."""
         if self._futures is not None:
             parts = self.client.map(per_batch, self._futures, pure=False)
-            return self.client.gather(parts)
+            return gather(self.client, parts)
         apply = self._dask.delayed(per_batch, pure=False)
         tasks = [apply(batch) for batch in self._batch_tasks(not self.checked)]
-        results = list(self._dask.compute(*tasks))
+        results = self._compute(*tasks)
         self.checked = True
+        return results
+
+    def _compute(self, *collections) -> list:
+        """``dask.compute``; on a ``distributed`` client, through :func:`gather`."""
+        if self.client is None:
+            return list(self._dask.compute(*collections))
+        lazy = [
+            i for i, c in enumerate(collections) if self._dask.is_dask_collection(c)
+        ]
+        results = list(collections)
+        computed = gather(self.client, self.client.compute([results[i] for i in lazy]))
+        for i, value in zip(lazy, computed, strict=True):
+            results[i] = value
         return results
 
     def map_sum(self, per_batch: Callable[[Batch], Any]) -> Any:
@@ -218,6 +241,74 @@ class DaskBatches:
             self._futures = None
 
 
+def _skip_empty(function, row_shape, dtype, block):
+    """``function(block)``, or no rows of output for a block of no rows (which an
+    estimator's validation would reject)."""
+    if block.shape[0] == 0:
+        return np.empty((0, *row_shape), dtype=dtype)
+    return function(block)
+
+
+# -- a cluster that loses its workers -------------------------------------------------
+NO_WORKERS_TIMEOUT = 60.0
+"""Seconds a fit waits for a cluster with no workers before it stops, unless Dask's
+configuration sets ``skmle.no-workers-timeout``."""
+
+POLL_SECONDS = 1.0
+"""How often a pass still running checks that the cluster has workers."""
+
+
+class NoWorkersError(RuntimeError):
+    """The ``distributed`` cluster has had no workers for too long to go on."""
+
+
+def no_workers_timeout() -> float:
+    """Seconds to wait for workers: ``dask.config`` ``skmle.no-workers-timeout``,
+    else :data:`NO_WORKERS_TIMEOUT`."""
+    import dask
+
+    return float(dask.config.get("skmle.no-workers-timeout", NO_WORKERS_TIMEOUT))
+
+
+def gather(client, futures: list) -> list:
+    """``client.gather(futures)``, but never waiting forever for a lost cluster.
+
+    Dask recomputes the tasks of a lost worker on the others; when the last worker
+    is gone (a cluster without nannies does not restart it) the tasks wait for a
+    worker that never comes, and so would the fit. While the futures are not all
+    done, this checks every :data:`POLL_SECONDS` that the scheduler still has
+    workers, and raises :class:`NoWorkersError` once it has had none for
+    :func:`no_workers_timeout` seconds. (A future is "lost" for a moment whenever
+    its worker dies, and then recomputed: that alone is no reason to stop.) A
+    pass that finishes within :data:`POLL_SECONDS` costs nothing more than a plain
+    ``gather``.
+    """
+    from distributed import wait
+
+    timeout = no_workers_timeout()
+    idle_since = None
+    while True:
+        try:
+            wait(futures, timeout=min(POLL_SECONDS, timeout))
+            break
+        except TimeoutError:
+            pass
+        if client.nthreads():
+            idle_since = None
+            continue
+        now = time.monotonic()
+        idle_since = now if idle_since is None else idle_since
+        if now - idle_since >= timeout:
+            client.cancel(futures)
+            raise NoWorkersError(
+                f"The Dask cluster has had no workers for {timeout:g} s (the last "
+                "one was lost, or none was started), so the fit cannot go on. Start "
+                "workers (a cluster with nannies restarts lost ones), or wait longer "
+                "with dask.config.set({'skmle.no-workers-timeout': seconds})."
+            )
+    return client.gather(futures)
+
+
 def map_rows(function: Callable[[np.ndarray], np.ndarray], X, probe: np.ndarray):
     """``function`` applied lazily to each row block of the Dask array ``X``.
 
@@ -227,6 +318,7 @@ def map_rows(function: Callable[[np.ndarray], np.ndarray], X, probe: np.ndarray)
     X = _whole_rows(X)
     probe = np.asarray(probe)
     meta = np.empty((0,) * probe.ndim, dtype=probe.dtype)
+    function = partial(_skip_empty, function, probe.shape[1:], probe.dtype)
     if probe.ndim == 1:
         return X.map_blocks(
             function, drop_axis=list(range(1, X.ndim)), dtype=probe.dtype, meta=meta
