@@ -451,7 +451,7 @@ default="kmeans"
         K, d, ct = self.n_components, n_features, self.covariance_type
         weights = means = precisions = None
         if self.weights_init is not None:
-            weights = check_array(self.weights_init, ensure_2d=False, dtype=np.float64)
+            weights = _init_array(self.weights_init, "weights_init", ensure_2d=False)
             _check_shape(weights, (K,), "weights_init")
             if np.any(weights < 0) or np.any(weights > 1):
                 raise ValueError(
@@ -463,11 +463,11 @@ default="kmeans"
                     f"weights_init must sum to 1, got {weights.sum():.10g}."
                 )
         if self.means_init is not None:
-            means = check_array(self.means_init, dtype=np.float64)
+            means = _init_array(self.means_init, "means_init")
             _check_shape(means, (K, d), "means_init")
         if self.precisions_init is not None:
-            precisions = check_array(
-                self.precisions_init, ensure_2d=False, allow_nd=True, dtype=np.float64
+            precisions = _init_array(
+                self.precisions_init, "precisions_init", ensure_2d=False, allow_nd=True
             )
             shape = {
                 "full": (K, d, d),
@@ -665,6 +665,16 @@ def _inverse_diagonal_and_block(information, size):
     variances = np.einsum("ij,ij->j", inverse, inverse)
     leading = inverse[:, :size]
     return variances, leading.T @ leading
+
+
+def _init_array(value, name: str, **options) -> np.ndarray:
+    """``check_array`` for a user's start, with any failure a ValueError naming it."""
+    try:
+        return check_array(value, dtype=np.float64, **options)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{name} must be an array of numbers ({error}); got {type(value).__name__}."
+        ) from None
 
 
 def _check_shape(array, shape, name):

@@ -87,8 +87,8 @@ MIN_SCALE = np.sqrt(np.finfo(float).tiny)
 
 
 CONSTANT_RTOL = 64.0
-"""``y`` counts as constant when its standard deviation is at most this many machine
-epsilons times its root mean square (the moments' corrected two-pass sum of squares
+"""``y`` (or a column of ``X``) counts as constant when its standard deviation is at
+most this many machine epsilons times its root mean square (the moments' corrected two-pass sum of squares
 leaves a constant ``y`` far below that; NIST's SmLs09, with 13 constant leading
 digits, is at 600)."""
 
@@ -308,6 +308,17 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         gram, cross, square = moments.normal_equations(self.fit_intercept)
         if self.fit_intercept:
             x_mean, y_mean = moments.x_mean, moments.y_mean
+            # A column constant to rounding error (0.05 repeated: its centred
+            # values are +-1e-18, not 0) carries no direction: its centred
+            # spread is made exactly zero, so that every route sees a zero
+            # column and gives it the minimum-norm coefficient 0.
+            eps = np.finfo(float).eps
+            constant = np.diag(gram) <= total * (CONSTANT_RTOL * eps * x_mean) ** 2
+            if np.any(constant):
+                gram, cross = gram.copy(), cross.copy()
+                gram[constant, :] = 0.0
+                gram[:, constant] = 0.0
+                cross[constant] = 0.0
         else:
             x_mean, y_mean = np.zeros(moments.x_mean.shape[0]), 0.0
         # The centred spread of y sets the scale floor; its root mean square
@@ -423,7 +434,9 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         """Householder QR of the centred, unit-norm, weighted rows (one pass)."""
         stats_ = self._data_stats(objective)
         diagonal = np.diag(stats_.gram)
-        x_scale = np.where(diagonal > 0, np.sqrt(np.abs(diagonal)), 1.0)
+        # A constant column (zero centred spread, see _data_stats) is divided by
+        # an infinite scale: its rounding noise becomes an exact zero column.
+        x_scale = np.where(diagonal > 0, np.sqrt(np.abs(diagonal)), np.inf)
         factor = objective._sum(
             partial(
                 TriangularFactor.from_batch,

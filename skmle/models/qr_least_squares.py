@@ -171,7 +171,9 @@ def solve_triangular_factor(
     if rank == d:
         coef = linalg.solve_triangular(r, z) / x_scale
     else:
-        u, singular, vt = linalg.svd(r * x_scale, full_matrices=False)
+        # An infinite scale marks a constant column: a zero column of R S.
+        finite_scale = np.where(np.isinf(x_scale), 0.0, x_scale)
+        u, singular, vt = linalg.svd(r * finite_scale, full_matrices=False)
         coef = vt[:rank].T @ ((u[:, :rank].T @ z) / singular[:rank])
     return QRSolution(coef, rank, r, x_scale)
 

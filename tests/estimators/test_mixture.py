@@ -462,3 +462,12 @@ def test_the_log_prior_has_no_dense_hessian():
     value, grad, hess = model.log_prior(theta, 10.0)
     assert value == 0.0 and grad.shape == (model.n_params,) and not np.any(grad)
     assert np.ndim(hess) == 0 and hess == 0.0
+
+
+@pytest.mark.parametrize(
+    "name, value", [("weights_init", {}), ("precisions_init", [[None]])]
+)
+def test_a_start_that_is_no_array_of_numbers_is_a_value_error(name, value):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=name):
+        EMGaussianMixture(n_components=1, **{name: value}).fit(X)

@@ -5,12 +5,14 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from numpy.testing import assert_allclose
 from scipy import sparse, stats
 from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, QuantileRegressor
 from sklearn.metrics import r2_score
 
+import skmle
 from skmle import LaplaceRegressor, LinearGaussianRegressor, check_gradient
 
 
@@ -686,3 +688,21 @@ def test_partial_fit_rank_decision_ignores_the_units_of_the_columns():
     assert model.solver_route_.startswith("eigendecomposition")
     ols = sm.OLS(y, sm.add_constant(X)).fit()
     np.testing.assert_allclose(model.coef_, ols.params[1:], rtol=1e-5)
+
+
+def test_a_column_constant_to_rounding_gets_the_minimum_norm_coefficient():
+    # 0.05 repeated: its centred values are rounding noise (+-1e-18), not zero.
+    # With an intercept the column carries no direction, so the minimum-norm
+    # least-squares coefficient is 0 and the intercept the weighted mean of y,
+    # whatever the weights, the row order or the storage.
+    X = np.full((3, 1), 0.05)
+    y = np.array([-0.4832193145845911, 0.4140451134860046, 1.3564501037066572])
+    fits = [
+        LinearGaussianRegressor().fit(X, y),
+        LinearGaussianRegressor().fit(X, y, sample_weight=[2.0, 2.0, 2.0]),
+        LinearGaussianRegressor().fit(np.repeat(X, 2, axis=0), np.repeat(y, 2)),
+        LinearGaussianRegressor().fit(skmle.chunked(X, chunk_size=1), y),
+    ]
+    for fit in fits:
+        assert fit.coef_[0] == 0.0
+        assert_allclose(fit.intercept_, y.mean(), rtol=1e-15)
