@@ -1188,6 +1188,12 @@ class LaplaceRegressor(_LinearRegressorBase):
         )
         constant = x_std == 0
         if self.fit_intercept:
+            # A constant column is not identified beside the intercept: an
+            # infinite scale makes it an exact zero column of the LP, and its
+            # coefficient the minimum-norm 0.
+            eps = np.finfo(float).eps
+            flat = x_std <= CONSTANT_RTOL * eps * np.abs(x_mean)
+            x_std, constant = np.where(flat, np.inf, x_std), np.zeros_like(flat)
             x_mean, x_std = np.append(x_mean, 1.0), np.append(x_std, 0.0)
             constant = np.append(constant, True)
         centre = self._y_median(objective) if np.any(constant & (x_mean != 0)) else 0.0
@@ -1200,10 +1206,18 @@ class LaplaceRegressor(_LinearRegressorBase):
         d = self.model_.n_features
         if _in_memory(objective):
             X, y, w = _stacked(objective)
-            design = (
-                np.column_stack([X, np.ones(X.shape[0])]) if self.fit_intercept else X
-            )
+            # With an intercept a constant column is not identified: its
+            # minimum-norm coefficient is 0, so the LP does without it.
+            keep = np.ones(d, dtype=bool)
+            if self.fit_intercept:
+                keep = np.diag(self._data_stats(objective).gram) > 0
+            design = X[:, keep]
+            if self.fit_intercept:
+                design = np.column_stack([design, np.ones(X.shape[0])])
             lad = least_absolute_deviations(design, y, w)
+            full = np.zeros(d + int(self.fit_intercept))
+            full[np.append(keep, True)[: full.size]] = lad.coef
+            lad = LADResult(full, lad.objective, lad.n_iter, lad.method)
         else:
             scaling = self._lad_scaling(objective)
             passes = _LADPassesOverBatches(objective, self.fit_intercept, scaling)
