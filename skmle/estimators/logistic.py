@@ -98,6 +98,30 @@ def all_classes(y, chunk_rows: int = 1 << 20) -> np.ndarray:
     return labels
 
 
+def sum_to_zero_variances(covariance_free: np.ndarray, model) -> np.ndarray:
+    """Variances of ``theta = B phi`` from the covariance of the free ``phi``.
+
+    For two classes ``B`` is the identity. For K > 2, ``W_k = phi_k - mean_j
+    phi_j`` (``phi_0 = 0``) column by column, so only the covariances between
+    classes of one coefficient are needed: with ``D[k, l, j] = Cov(phi_kj,
+    phi_lj)``, ``Var W_kj = D[k, k, j] - 2 mean_l D[k, l, j] + mean_kl D[k, l, j]``
+    (means over all K classes). That is O(K^2 p) work; the dense
+    ``diag(B C B^T)`` would be O(K^3 p^3).
+    """
+    if model.binary:
+        return np.diag(covariance_free).copy()
+    K, p = model.n_classes, model.row_size
+    m = K - 1
+    blocks = np.reshape(covariance_free, (m, p, m, p))
+    # D[k, l, j] for k, l = 1..K-1; class 0 (phi = 0) adds zero rows and columns.
+    D = np.zeros((K, K, p))
+    D[1:, 1:] = np.diagonal(blocks, axis1=1, axis2=3)
+    row_means = D.sum(axis=1) / K  # (K, p): Cov(phi_kj, mean phi_j)
+    grand = row_means.sum(axis=0) / K  # (p,): Var(mean phi_j)
+    own = np.diagonal(D, axis1=0, axis2=1).T  # (K, p)
+    return (own - 2.0 * row_means + grand).ravel()
+
+
 class PerfectSeparationWarning(ConvergenceWarning):
     """The classes are linearly separable, so no maximum likelihood estimate exists."""
 
@@ -383,7 +407,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             loglik, grad = model.loglik_grad(self.theta_, batch)
             self.t_ = getattr(self, "t_", 0) + 1
             self.n_samples_seen_ = getattr(self, "n_samples_seen_", 0.0) + batch_weight
-            _, prior_grad, _ = model.log_prior(self.theta_, self.n_samples_seen_)
+            _, prior_grad = model.log_prior_value_grad(self.theta_)
             direction = grad / batch_weight + prior_grad / self.n_samples_seen_
             theta = self.theta_ + self.initial_step_size_ / np.sqrt(self.t_) * direction
             if not np.all(np.isfinite(theta)):
@@ -588,11 +612,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         covariance_free = scale[:, None] * linalg.cho_solve(
             (factor, True), np.diag(scale)
         )
-        if model.binary:
-            variances = np.diag(covariance_free)
-        else:
-            basis = np.column_stack([model.from_free(e) for e in np.eye(model.n_free)])
-            variances = np.einsum("ij,jk,ik->i", basis, covariance_free, basis)
+        variances = sum_to_zero_variances(covariance_free, model)
         se = np.sqrt(np.maximum(variances, 0.0))
         return {name: se[idx] for name, idx in blocks.items()}
 

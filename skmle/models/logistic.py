@@ -59,6 +59,7 @@ from functools import reduce
 from itertools import pairwise
 
 import numpy as np
+from scipy.linalg import blas
 from scipy.special import log_softmax
 
 from skmle.models.base import Batch, LogLikelihood
@@ -189,9 +190,16 @@ def information_blocks(
     """Negative Hessian of the log-likelihood in the coefficients of ``classes``.
 
     Block (k, l) is :math:`\\tilde X^\\top \\mathrm{diag}(w\\,p_k([k=l] -
-    p_l))\\tilde X`, :math:`\\tilde X = [X, 1]` with an intercept (see
-    :func:`weighted_gram`; a diagonal block has a nonnegative factor and takes the
-    SYRK route).
+    p_l))\\tilde X`, :math:`\\tilde X = [X, 1]` with an intercept.
+
+    A diagonal block has the nonnegative factor :math:`w\\,p_k(1 - p_k)` and is one
+    SYRK (:func:`weighted_gram`). The off-diagonal blocks, all at once, are
+    :math:`-Z^\\top Z` with :math:`Z = \\sqrt{w}\\,[p_{k_1}\\tilde X, \\ldots,
+    p_{k_m}\\tilde X]`: one SYRK of a (rows, m p) matrix instead of
+    :math:`m(m-1)/2` products and scaled copies, one per class pair. Its
+    diagonal blocks (:math:`\\tilde X^\\top \\mathrm{diag}(w p_k^2) \\tilde X`) are
+    discarded: written as a difference, :math:`p_k - p_k^2` would lose its
+    relative accuracy where :math:`p_k` is near 1, whereas ``curv`` keeps it.
 
     Parameters
     ----------
@@ -207,21 +215,36 @@ def information_blocks(
     scratch : ndarray of shape (n_samples, n_features), optional
         Reused for the scaled copy of ``X``.
     """
-    p = X.shape[1] + fit_intercept
+    n, d = X.shape
+    p = d + fit_intercept
     if curv.ndim == 1:
         curv = curv[:, None]
+    classes = list(classes)
     m = len(classes)
-    info = np.empty((m * p, m * p))
+    info = np.zeros((m * p, m * p))
+    if m > 1:
+        # Sub-blocks of rows keep Z (rows, m p) near 4 MB, in cache.
+        step = max(64, (1 << 19) // (m * p))
+        Z = np.empty((min(step, n), m * p))
+        for start in range(0, n, step):
+            rows = slice(start, start + step)
+            size = min(step, n - start)
+            root = np.sqrt(weight[rows])
+            for a, k in enumerate(classes):
+                factor = root * prob[rows, k]
+                np.multiply(X[rows], factor[:, None], out=Z[:size, a * p : a * p + d])
+                if fit_intercept:
+                    Z[:size, a * p + d] = factor
+            # Z.T is Fortran-ordered: dsyrk reads it in place (trans=0: A A^T).
+            info = blas.dsyrk(
+                -1.0, Z[:size].T, beta=1.0, c=info, trans=0, lower=0, overwrite_c=1
+            )
+        upper = np.triu_indices(m * p, 1)
+        info.T[upper] = info[upper]
     for a, k in enumerate(classes):
         info[a * p : (a + 1) * p, a * p : (a + 1) * p] = weighted_gram(
             X, weight * curv[:, k], fit_intercept, scratch, nonnegative=True
         )
-        for b in range(a + 1, m):
-            l = classes[b]  # noqa: E741
-            factor = weight * prob[:, k] * prob[:, l]
-            block = -weighted_gram(X, factor, fit_intercept, scratch)
-            info[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
-            info[b * p : (b + 1) * p, a * p : (a + 1) * p] = block.T
     return info
 
 
@@ -447,13 +470,27 @@ class LogisticLogLikelihood(LogLikelihood):
         return self.alpha > 0
 
     def log_prior(self, theta, total_weight):
-        """:math:`-\\tfrac{\\alpha}{2}\\lVert W\\rVert^2` over the coefficients only."""
-        mask = np.tile(self._penalised(), self.n_rows) * self.alpha
-        return (
-            -0.5 * float(mask @ theta**2),
-            -mask * theta,
-            -np.diag(mask),
-        )
+        """:math:`-\\tfrac{\\alpha}{2}\\lVert W\\rVert^2` over the coefficients only.
+
+        Returns the value, gradient and the dense Hessian the generic interface
+        asks for. The objectives below never build that (n_params, n_params)
+        matrix: they use :meth:`log_prior_value_grad` and the diagonal
+        :meth:`prior_precision`.
+        """
+        value, grad = self.log_prior_value_grad(theta)
+        return value, grad, -np.diag(self.prior_precision())
+
+    def prior_precision(self) -> np.ndarray:
+        """Diagonal of the negative Hessian of the log-prior in ``theta``:
+        ``alpha`` for a coefficient, 0 for an intercept."""
+        return np.tile(self._penalised(), self.n_rows) * self.alpha
+
+    def log_prior_value_grad(self, theta) -> tuple[float, np.ndarray]:
+        """Value and gradient of the log-prior, in O(n_params) time and memory."""
+        if not self.has_prior:
+            return 0.0, np.zeros(self.n_params)
+        precision = self.prior_precision()
+        return -0.5 * float(precision @ theta**2), -precision * theta
 
     def prior_information(self) -> np.ndarray:
         """Negative Hessian of the log-prior in free coordinates, :math:`B^\\top A B`.
@@ -509,7 +546,35 @@ def available_threads() -> int:
         return os.cpu_count() or 1
 
 
-class LogisticObjective(Objective):
+class DiagonalPriorObjective(Objective):
+    """:class:`~skmle.models.objective.Objective` whose log-prior is never a dense
+    matrix: its value and gradient take O(n_params) (the generic objective asks
+    the model for the full Hessian just to read a scalar), and
+    :meth:`hessian` adds the diagonal prior precision in place."""
+
+    model: LogisticLogLikelihood
+
+    def value(self, theta: np.ndarray) -> float:
+        prior, _ = self.model.log_prior_value_grad(theta)
+        return (self.loglik(theta) + prior) / self.total_weight
+
+    def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        model = self.model
+        total, grad = self._sum(lambda b: model.loglik_grad(theta, b))
+        prior, prior_grad = model.log_prior_value_grad(theta)
+        return (
+            (total + prior) / self.total_weight,
+            (grad + prior_grad) / self.total_weight,
+        )
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        model = self.model
+        hess = np.array(self._sum(lambda b: model.hessian(theta, b)))
+        hess[np.diag_indices_from(hess)] -= model.prior_precision()
+        return hess / self.total_weight
+
+
+class LogisticObjective(DiagonalPriorObjective):
     """:class:`~skmle.models.objective.Objective` plus what
     :func:`~skmle.optim.linear_newton.linear_newton` needs: the linear predictor
     over all rows (batches stacked), the objective and its derivatives along a
@@ -587,9 +652,7 @@ class LogisticObjective(Objective):
         return eta
 
     def _prior_value(self, theta) -> float:
-        if not self.model.has_prior:
-            return 0.0
-        return self.model.log_prior(theta, self.total_weight)[0]
+        return self.model.log_prior_value_grad(theta)[0]
 
     def value_at(self, theta: np.ndarray, eta: np.ndarray) -> float:
         total = sum(self._run(lambda b, rows: self.model.loglik_eta(eta[rows], b)))
@@ -601,10 +664,10 @@ class LogisticObjective(Objective):
         )
         loglik, slope, curvature = (sum(values) for values in zip(*parts, strict=True))
         if self.model.has_prior:
-            value, grad, hess = self.model.log_prior(theta, self.total_weight)
+            value, grad = self.model.log_prior_value_grad(theta)
             loglik += value
             slope += float(grad @ direction)
-            curvature += float(direction @ hess @ direction)
+            curvature -= float(self.model.prior_precision() @ direction**2)
         return (
             loglik / self.total_weight,
             slope / self.total_weight,
@@ -632,7 +695,7 @@ class LogisticObjective(Objective):
         if exact:
             self.information, self.information_theta = info, np.array(theta)
         self._last_eta, self._last_separated = eta, separated
-        _, prior_grad, _ = model.log_prior(theta, self.total_weight)
+        _, prior_grad = model.log_prior_value_grad(theta)
         grad = (grad + prior_grad) / self.total_weight
         value = (loglik + self._prior_value(theta)) / self.total_weight
         return value, grad, info / self.total_weight, model.to_free(grad)

@@ -79,6 +79,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from scipy import linalg
 
+from skmle._blas import single_blas_thread
 from skmle.optim.result import Callback, OptimizeResult, gradient_converged, require
 
 ARMIJO_C = 1e-4
@@ -127,7 +128,10 @@ def scaled_cholesky(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     diagonal = np.diag(matrix).copy()
     scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
     try:
-        factor = linalg.cholesky(matrix * np.outer(scale, scale), lower=True)
+        # One BLAS thread: on a machine whose cores are busy, spin-waiting
+        # threads made a factorisation of order 2000 ten times slower.
+        with single_blas_thread():
+            factor = linalg.cholesky(matrix * np.outer(scale, scale), lower=True)
     except linalg.LinAlgError:
         return None
     if np.min(np.diag(factor)) ** 2 <= PIVOT_RTOL:
@@ -156,7 +160,8 @@ def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     cholesky = scaled_cholesky(matrix)
     if cholesky is not None:
         factor, scale = cholesky
-        return scale * linalg.cho_solve((factor, True), scale * rhs)
+        with single_blas_thread():
+            return scale * linalg.cho_solve((factor, True), scale * rhs)
     values, vectors = linalg.eigh(matrix)
     keep = values > EIGEN_RTOL * max(values[-1], 0.0)
     if not np.any(keep):
