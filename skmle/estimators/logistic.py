@@ -235,9 +235,12 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     n_samples_seen_ : float
         Total sample weight (over all :meth:`partial_fit` calls after one).
     t_ : int
-        Steps of :meth:`partial_fit` so far (set only by it).
+        Steps of :meth:`partial_fit` since the last :meth:`fit` (set only by
+        :meth:`partial_fit`; :meth:`fit` removes it, and the step schedule
+        restarts).
     initial_step_size_ : float
-        :math:`\\gamma_0` of :meth:`partial_fit` (set only by it).
+        :math:`\\gamma_0` of :meth:`partial_fit` (set only by it; removed by
+        :meth:`fit`).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when ``X`` has string feature names.
@@ -305,6 +308,11 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         -------
         self : LogisticGD
         """
+        # A fit starts a new stream: a later partial_fit restarts the step
+        # schedule (t_ and initial_step_size_) from the fitted coefficients.
+        for name in ("t_", "initial_step_size_"):
+            if hasattr(self, name):
+                delattr(self, name)
         return self._fit(X, y, sample_weight)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -348,6 +356,9 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             Every class of the whole stream; required on the first call, and if
             given later it must equal ``classes_``.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights. A batch whose weights are all zero raises a
+            ``ValueError`` and leaves the model unchanged, as in scikit-learn's
+            ``SGDClassifier.partial_fit``; zero weights on some rows are fine.
 
         Returns
         -------
@@ -402,23 +413,22 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             self.n_samples_seen_ = 0.0
         if getattr(self, "initial_step_size_", None) is None:
             self.initial_step_size_ = self._initial_step_size(batch)
+        # check_sample_weight has rejected a batch whose weights are all zero
+        # (a ValueError, as scikit-learn's SGDClassifier.partial_fit raises).
         batch_weight = float(sample_weight.sum())
-        if batch_weight > 0:
-            loglik, grad = model.loglik_grad(self.theta_, batch)
-            self.t_ = getattr(self, "t_", 0) + 1
-            self.n_samples_seen_ = getattr(self, "n_samples_seen_", 0.0) + batch_weight
-            _, prior_grad = model.log_prior_value_grad(self.theta_)
-            direction = grad / batch_weight + prior_grad / self.n_samples_seen_
-            theta = self.theta_ + self.initial_step_size_ / np.sqrt(self.t_) * direction
-            if not np.all(np.isfinite(theta)):
-                raise ValueError(
-                    "partial_fit produced non-finite parameters; scale the features "
-                    "or give a smaller learning_rate."
-                )
-            self.theta_ = theta
-            self.loglik_ = float(loglik)
-        self.t_ = getattr(self, "t_", 0)
-        self.loglik_ = getattr(self, "loglik_", np.nan)
+        loglik, grad = model.loglik_grad(self.theta_, batch)
+        t = getattr(self, "t_", 0) + 1
+        n_seen = getattr(self, "n_samples_seen_", 0.0) + batch_weight
+        _, prior_grad = model.log_prior_value_grad(self.theta_)
+        direction = grad / batch_weight + prior_grad / n_seen
+        theta = self.theta_ + self.initial_step_size_ / np.sqrt(t) * direction
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(
+                "partial_fit produced non-finite parameters; scale the features "
+                "or give a smaller learning_rate."
+            )
+        self.theta_, self.t_, self.n_samples_seen_ = theta, t, n_seen
+        self.loglik_ = float(loglik)
         self.loglik_history_ = np.array([self.loglik_])
         self.n_iter_ = self.t_
         self.converged_ = False
@@ -434,8 +444,6 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             return float(self.learning_rate)
         weight = batch.sample_weight
         total = float(weight.sum())
-        if total <= 0:
-            return None
         X = batch.X
         if self.fit_intercept:
             X = np.column_stack([X, np.ones(X.shape[0])])
@@ -446,9 +454,9 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     def _validate_fit_data(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
-        if y.dtype.kind not in "biu":
-            # (Integer labels in one column are always classes: no check needed.)
-            check_classification_targets(y)
+        # As scikit-learn's classifiers: a continuous (non-integral float) or
+        # multi-output y is a ValueError here, before any fitting.
+        check_classification_targets(y)
         known = getattr(self, "_known_classes", None)
         if known is not None:
             # A chunk of data read in pieces: the classes come from all of y.

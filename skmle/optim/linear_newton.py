@@ -39,10 +39,13 @@ The function supplies, in place of the generic ``value``/``hessian``:
 
 Steps of :func:`linear_newton`, per iteration:
 
-1. stop if every gradient component is at most ``tol`` (the shared rule);
+1. stop as converged if the squared Newton decrement
+   :math:`\\lambda^2 = g^\\top I^{-1} g = g^\\top d` (twice the gain a full step
+   predicts) is below what floating point can resolve in the objective (no step
+   could be verified: full precision), or if :math:`\\lambda \\le` ``tol`` both
+   here and at the previous iterate (see below);
 2. stop if ``stop_reason`` gives a reason;
-3. stop as converged if the predicted gain :math:`g^\\top d` is below what
-   floating point can resolve in the objective (no step could be verified);
+3. stop at ``max_iter`` iterations (not converged);
 4. compute :math:`X d`; take the full step :math:`t = 1` if it passes the Armijo
    condition :math:`f(\\theta + t d) \\ge f(\\theta) + c\\,t\\,g^\\top d`, else halve
    :math:`t` until it does;
@@ -56,6 +59,16 @@ Steps of :func:`linear_newton`, per iteration:
    Near the maximum :math:`t^* \\approx 1` and it is skipped;
 6. accept the step, update :math:`\\eta \\leftarrow \\eta + t X d` and compute the
    Newton system there.
+
+**The stopping rule.** :math:`\\lambda` does not depend on the coordinates of
+:math:`\\theta` (it is invariant under any invertible linear or affine
+reparameterisation, such as rescaling or shifting the features), unlike a
+gradient, whose components change with the units of the features.
+:math:`\\lambda \\le` ``tol`` is asked at two consecutive iterates because
+Newton's method converges quadratically: the step from the first to the second
+costs one pass and takes :math:`\\lambda` to about :math:`\\lambda^2`, from
+half the digits to nearly all of them. Where the first small decrement is
+already at floating-point resolution, the fit stops there.
 
 Two refinements save passes over the data. Once a full step has needed no
 correction (Newton's quadratic phase), the next trial point's Newton system is
@@ -80,7 +93,7 @@ import numpy as np
 from scipy import linalg
 
 from skmle._blas import single_blas_thread
-from skmle.optim.result import Callback, OptimizeResult, gradient_converged, require
+from skmle.optim.result import Callback, OptimizeResult, require
 
 ARMIJO_C = 1e-4
 MAX_HALVINGS = 40
@@ -93,6 +106,9 @@ APPROXIMATE_ABOVE = 1e-2
 objective) exceeds this, the next point's information may be approximate (for a
 function with ``approximate_information``): it only steers steps that are far
 from the maximum. Closer, and at the point where the solver stops, it is exact."""
+FLAT_ULPS = 8
+"""The objective is flat at floating-point precision when a Newton step's
+predicted gain is below this many ulps of its value."""
 STEP_CORRECTION = (0.05, 4.0)
 """A corrected step length is tried when it differs from 1 by more than the first
 number, and is capped at the second."""
@@ -298,7 +314,9 @@ def linear_newton(
     theta0 : ndarray of shape (n_params,)
     max_iter : int, default=100
     tol : float, default=1e-6
-        Stop when every gradient component is at most ``tol`` in absolute value.
+        Stop when the Newton decrement :math:`\\sqrt{g^\\top I^{-1} g}` is at most
+        ``tol`` at two consecutive iterates, or when the predicted gain is below
+        floating-point resolution (see the module docstring).
     callback : callable, optional
         ``callback(iteration, theta, value)`` after each iteration.
 
@@ -338,9 +356,21 @@ def linear_newton(
     converged, message = False, f"max_iter={max_iter} reached"
     n_iter = 0
     speculate = False
+    previous_small = False
     while True:
-        if gradient_converged(point.grad, tol):
-            converged, message = True, "gradient below tol"
+        # The squared Newton decrement: g^T I^{-1} g, twice the gain a full
+        # Newton step predicts (the same in any linear coordinates of theta).
+        decrement2 = float(point.grad @ point.direction)
+        small = decrement2 <= tol**2
+        # A Newton step gains about decrement2 / 2; below a few ulps of the
+        # objective no step can be told apart from no step.
+        if decrement2 <= FLAT_ULPS * np.finfo(float).eps * max(
+            abs(point.value), 1e-300
+        ):
+            converged, message = True, "objective flat at floating-point precision"
+            break
+        if small and previous_small:
+            converged, message = True, "Newton decrement below tol twice"
             break
         reason = stop_reason(point.theta, point.eta) if stop_reason else None
         if reason is not None:
@@ -348,12 +378,7 @@ def linear_newton(
             break
         if n_iter == max_iter:
             break
-        slope = float(point.grad @ point.direction)
-        # A Newton step gains about slope / 2; below a few ulps of the objective
-        # no step can be told apart from no step.
-        if slope <= 8 * np.finfo(float).eps * max(abs(point.value), 1e-300):
-            converged, message = True, "objective flat at floating-point precision"
-            break
+        slope = decrement2
         step_eta = function.predictor(point.direction)
         search = _speculative_step if speculate else _line_search
         new_point, plain = search(
@@ -367,6 +392,9 @@ def linear_newton(
             converged, message = True, "objective flat at floating-point precision"
             break
         point = new_point
+        # Only a decrement that is small before a step and after it counts:
+        # the step in between is the one that gives the missing digits.
+        previous_small = small
         # Once a full step needed no correction, Newton's method is in its
         # quadratic phase: the next trial goes straight to the Newton system.
         speculate = plain
