@@ -31,9 +31,12 @@ from skmle.models.base import Batch
 from skmle.models.chunked import ChunkedArray
 from skmle.models.dask_batches import is_dask_array
 from skmle.models.logistic import (
+    CENTER_SAMPLE_ROWS,
     SEPARABLE_MESSAGE,
     LogisticLogLikelihood,
     LogisticObjective,
+    column_center,
+    sample_rows,
 )
 from skmle.models.logistic_batches import BatchedLogisticObjective
 from skmle.optim import OptimizeResult
@@ -193,8 +196,17 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     max_iter : int, default=1000
         Iterations of the solver.
     tol : float, default=1e-6
-        Stop when every component of the gradient of the mean (per unit of sample
-        weight) penalised log-likelihood is at most ``tol``.
+        With ``solver="newton"``: stop when the Newton decrement
+        :math:`\\lambda = \\sqrt{g^\\top I^{-1} g}` of the mean (per unit of
+        sample weight) penalised log-likelihood (:math:`g` its gradient,
+        :math:`I` its information; :math:`\\lambda^2/2` is the gain a Newton
+        step predicts) is at most ``tol`` at two consecutive iterates, or at
+        most 1e-9 times its value at the start. :math:`\\lambda` does not
+        change when the features are shifted or rescaled, and the step between
+        the two small decrements, Newton's quadratic convergence, brings the
+        estimate from about half its digits to nearly all of them for one pass
+        over the data. With ``"lbfgs"`` and ``"gd"``: stop when every component
+        of that gradient is at most ``tol``.
     verbose : int, default=0
         0 silent, 1 a line at the end of the fit, 2 a line per iteration.
     warm_start : bool, default=False
@@ -231,7 +243,9 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         ``alpha > 0``) at the start and after each iteration.
     n_iter_ : int
     converged_ : bool
-        False when ``max_iter`` ended the fit or the classes are separable.
+        True when the stopping rule of ``tol`` holds at the returned
+        parameters; False when ``max_iter`` ended the fit or the classes are
+        separable.
     n_samples_seen_ : float
         Total sample weight (over all :meth:`partial_fit` calls after one).
     t_ : int
@@ -513,9 +527,39 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         return objective
 
     def _make_objective(self, batches) -> LogisticObjective:
+        """The objective; for ``solver="newton"``, in centred coordinates where a
+        feature's mean is large against its spread (see :meth:`_newton_center`)."""
+        model = self.model_
+        center = self._newton_center(batches) if self.solver == "newton" else None
+        if center is not None:
+            model = LogisticLogLikelihood(
+                model.n_features, model.n_classes, True, model.alpha, center=center
+            )
         if hasattr(batches, "map_sum"):
-            return BatchedLogisticObjective(self.model_, batches)
-        return LogisticObjective(self.model_, batches)
+            return BatchedLogisticObjective(model, batches)
+        return LogisticObjective(model, batches)
+
+    def _newton_center(self, batches) -> np.ndarray | None:
+        """:func:`~skmle.models.logistic.column_center` of a sample of rows.
+
+        In memory a systematic sample of up to 8,192 rows (all of them when there
+        are fewer); for data read in pieces the first rows. Only with an
+        intercept, which absorbs the shift.
+        """
+        if not self.fit_intercept:
+            return None
+        if hasattr(batches, "map_sum"):
+            head = batches.head()
+            return column_center(head.X, head.sample_weight)
+        n = sum(b.X.shape[0] for b in batches)
+        samples = []
+        for b in batches:
+            size = max(1, CENTER_SAMPLE_ROWS * b.X.shape[0] // max(n, 1))
+            rows = sample_rows(b.X.shape[0], size)
+            samples.append((b.X[rows], b.sample_weight[rows]))
+        return column_center(
+            np.vstack([X for X, _ in samples]), np.concatenate([w for _, w in samples])
+        )
 
     def _initial_theta(self, objective) -> np.ndarray:
         """Zero coefficients and the intercepts of the class frequencies.
@@ -542,8 +586,13 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         return theta
 
     def _solve_newton(self, objective, theta0) -> OptimizeResult:
+        """:func:`~skmle.optim.linear_newton.linear_newton`, in the objective's
+        (possibly centred) coordinates: the result is mapped back in
+        :meth:`_store_result`."""
         if theta0 is None:
             theta0 = self._initial_theta(objective)
+        else:
+            theta0 = objective.model.centre(theta0)
         callback = (
             self._print_iteration(objective.total_weight) if self.verbose >= 2 else None
         )
@@ -559,6 +608,12 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
                 objective.predictor(result.theta)
             )
         self._separated = separated
+        # Kept with this fit's objective: the information it holds is at this
+        # point, in its coordinates.
+        objective.solution_theta = np.array(result.theta)
+        result = dataclasses.replace(
+            result, theta=objective.model.uncentre(result.theta)
+        )
         if separated:
             # The separation warning below replaces the generic max_iter one.
             result = dataclasses.replace(result, converged=True)
@@ -575,6 +630,13 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
                 PerfectSeparationWarning,
                 stacklevel=4,
             )
+
+    def _training_loglik(self, result: OptimizeResult, objective) -> float:
+        """The penalised objective at the optimum less the log-prior: no pass over
+        the data, and the same in every coordinates (the prior leaves the
+        intercepts alone)."""
+        prior, _ = self.model_.log_prior_value_grad(result.theta)
+        return float(result.value * objective.total_weight - prior)
 
     def _set_theta(self, theta) -> None:
         coef, intercept = self.model_.split(theta)
@@ -597,7 +659,9 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             self.intercept_se_ = np.zeros(model.n_rows)
         if self._separated:
             return {name: np.full(len(idx), np.nan) for name, idx in blocks.items()}
-        theta = self.theta_
+        theta = getattr(objective, "solution_theta", None)
+        if theta is None:
+            theta = objective.model.centre(self.theta_)
         if objective.information_theta is not None and np.array_equal(
             objective.information_theta, theta
         ):
@@ -620,6 +684,8 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         covariance_free = scale[:, None] * linalg.cho_solve(
             (factor, True), np.diag(scale)
         )
+        # In the objective's coordinates, then for the raw features.
+        covariance_free = objective.model.uncentre_covariance(covariance_free)
         variances = sum_to_zero_variances(covariance_free, model)
         se = np.sqrt(np.maximum(variances, 0.0))
         return {name: se[idx] for name, idx in blocks.items()}

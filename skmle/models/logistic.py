@@ -248,6 +248,50 @@ def information_blocks(
     return info
 
 
+CENTER_ABOVE = 4.0
+"""A column is centred when its mean exceeds this many spreads (the Gram matrix
+of ``[x, 1]`` then has a condition number above about ``1 + 2 * 4**2``)."""
+CENTER_SAMPLE_ROWS = 8192
+"""Rows of the systematic sample that decides the centre."""
+
+
+def column_center(X: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """The centre for :class:`LogisticLogLikelihood`'s ``center``, or None.
+
+    From rows ``X`` (all of them, or a sample; weights ``weight``): the weighted
+    column means where a column's absolute mean exceeds :data:`CENTER_ABOVE` times
+    its weighted spread, 0 elsewhere; None when no column needs it (the fast
+    path: nothing is subtracted). A column constant over ``X`` is centred at
+    its value exactly, so that it becomes exactly zero (and collinear with the
+    intercept, as it is). The centre need not be the exact mean of all rows:
+    any point within a few spreads of it conditions the problem, and the fit is
+    the same maximum in other coordinates.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.shape[0] == 0:
+        return None
+    weight = np.asarray(weight, dtype=float)
+    if not weight.sum() > 0:
+        weight = np.ones(X.shape[0])
+    total = weight.sum()
+    mean = weight @ X / total
+    spread = np.sqrt(np.maximum(weight @ (X - mean) ** 2 / total, 0.0))
+    constant = np.all(X == X[0], axis=0)
+    mean = np.where(constant, X[0], mean)
+    offset = np.abs(mean) > CENTER_ABOVE * spread
+    offset &= mean != 0
+    if not np.any(offset):
+        return None
+    return np.where(offset, mean, 0.0)
+
+
+def sample_rows(n_rows: int, size: int = CENTER_SAMPLE_ROWS) -> np.ndarray:
+    """Indices of a systematic sample of at most ``size`` of ``n_rows`` rows."""
+    if n_rows <= size:
+        return np.arange(n_rows)
+    return np.linspace(0, n_rows - 1, size).astype(np.intp)
+
+
 # -- the log-likelihood -----------------------------------------------------------------
 class LogisticLogLikelihood(LogLikelihood):
     """Binary (``n_classes=2``) or multinomial logistic log-likelihood over ``theta``.
@@ -261,6 +305,17 @@ class LogisticLogLikelihood(LogLikelihood):
     alpha : float, default=0.0
         Precision of the Gaussian prior on the coefficients (the L2 penalty
         :math:`\\tfrac{\\alpha}{2}\\lVert W \\rVert^2`, intercepts excluded).
+    center : ndarray of shape (n_features,), default=None
+        With an intercept only: read ``theta`` in *centred coordinates*, the
+        linear predictor being :math:`(x - c)^\\top w_k + b_k`. The same
+        likelihood in other coordinates (the coefficients are unchanged, the
+        intercept of the raw features is :math:`b_k - c^\\top w_k`, see
+        :meth:`uncentre`), but every product runs on :math:`x - c`: where a
+        feature's mean is large against its spread (timestamps, a shift of
+        1e6), the information matrix of :math:`[x, 1]` is nearly singular and
+        the linear predictor loses digits to cancellation, while for
+        :math:`[x - c, 1]` neither happens. The subtraction runs chunk by chunk
+        (no copy of the data); see :func:`column_center`.
 
     Examples
     --------
@@ -282,9 +337,15 @@ class LogisticLogLikelihood(LogLikelihood):
         n_classes: int,
         fit_intercept: bool = True,
         alpha: float = 0.0,
+        center: np.ndarray | None = None,
     ):
         if n_classes < 2:
             raise ValueError(f"n_classes must be at least 2, got {n_classes}.")
+        if center is not None and not fit_intercept:
+            raise ValueError(
+                "center needs fit_intercept=True (an intercept absorbs it)."
+            )
+        self.center = None if center is None else np.asarray(center, dtype=float)
         self.n_features = int(n_features)
         self.n_classes = int(n_classes)
         self.fit_intercept = bool(fit_intercept)
@@ -311,11 +372,58 @@ class LogisticLogLikelihood(LogLikelihood):
         return W[:, :d], intercept
 
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """``eta = X W^T + b``: shape (n_samples,) for two classes, else (n, K)."""
+        """``eta = X W^T + b``: shape (n_samples,) for two classes, else (n, K).
+
+        With a ``center``, ``(X - center) W^T + b``, chunk by chunk.
+        """
         coef, intercept = self.split(theta)
         if self.binary:
-            return X @ coef[0] + intercept[0]
-        return X @ coef.T + intercept
+            coef, intercept = coef[0], intercept[0]
+        else:
+            coef = coef.T
+        if self.center is None:
+            return X @ coef + intercept
+        eta = np.empty((X.shape[0], *coef.shape[1:]))
+        for rows in row_chunks(X.shape[0]):
+            eta[rows] = (X[rows] - self.center) @ coef + intercept
+        return eta
+
+    def centred(self, X: np.ndarray) -> np.ndarray:
+        """``X - center`` (``X`` itself without a centre)."""
+        return X if self.center is None else X - self.center
+
+    # -- centred coordinates -----------------------------------------------------------
+    def uncentre(self, theta: np.ndarray) -> np.ndarray:
+        """``theta`` for the raw features: intercepts :math:`b_k - c^\\top w_k`."""
+        if self.center is None:
+            return np.array(theta, dtype=float)
+        W = self.coef_matrix(np.array(theta, dtype=float))
+        W[:, -1] -= W[:, :-1] @ self.center
+        return W.ravel()
+
+    def centre(self, theta: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`uncentre`: intercepts :math:`b_k + c^\\top w_k`."""
+        if self.center is None:
+            return np.array(theta, dtype=float)
+        W = self.coef_matrix(np.array(theta, dtype=float))
+        W[:, -1] += W[:, :-1] @ self.center
+        return W.ravel()
+
+    def uncentre_covariance(self, covariance: np.ndarray) -> np.ndarray:
+        """A covariance of rows of centred coefficients, for the raw features.
+
+        ``covariance`` is over any number of stacked rows ``[w_k, b_k]`` (free
+        coordinates included): :meth:`uncentre` is the same linear map
+        :math:`T` on every row, so the result is :math:`T C T^\\top`.
+        """
+        if self.center is None:
+            return covariance
+        p, d = self.row_size, self.n_features
+        m = covariance.shape[0] // p
+        C = np.array(covariance, dtype=float).reshape(m, p, m, p)
+        C[:, d] -= np.tensordot(C[:, :d], self.center, axes=([1], [0]))
+        C[:, :, :, d] -= np.tensordot(C[:, :, :, :d], self.center, axes=([3], [0]))
+        return C.reshape(m * p, m * p)
 
     # -- free (identified) coordinates -------------------------------------------------
     def to_free(self, vector: np.ndarray) -> np.ndarray:
@@ -363,9 +471,23 @@ class LogisticLogLikelihood(LogLikelihood):
         return float(batch.sample_weight @ loglik_obs), self._chain(batch.X, weighted)
 
     def _chain(self, X: np.ndarray, weighted_resid: np.ndarray) -> np.ndarray:
-        """Gradient in ``theta`` from the weighted gradient in ``eta``."""
+        """Gradient in ``theta`` from the weighted gradient in ``eta``.
+
+        ``X`` is raw; with a ``center`` the products run on ``X - center`` chunk
+        by chunk (``r^T X - (1^T r) c`` would cancel).
+        """
+        if self.center is None:
+            return self._chain_centred(X, weighted_resid)
         r = np.reshape(weighted_resid, (X.shape[0], -1))
-        grad = r.T @ X
+        return sum(
+            self._chain_centred(X[rows] - self.center, r[rows])
+            for rows in row_chunks(X.shape[0])
+        )
+
+    def _chain_centred(self, X_rows: np.ndarray, weighted_resid: np.ndarray):
+        """:meth:`_chain` on rows that are already centred."""
+        r = np.reshape(weighted_resid, (X_rows.shape[0], -1))
+        grad = r.T @ X_rows
         if self.fit_intercept:
             grad = np.hstack([grad, r.sum(axis=0)[:, None]])
         return grad.ravel()
@@ -375,7 +497,7 @@ class LogisticLogLikelihood(LogLikelihood):
         eta = self.linear_predictor(theta, batch.X)
         _, _, prob, curv = eta_terms(eta, batch.y)
         return -information_blocks(
-            batch.X,
+            self.centred(batch.X),
             self.fit_intercept,
             batch.sample_weight,
             prob,
@@ -415,10 +537,11 @@ class LogisticLogLikelihood(LogLikelihood):
             loglik_obs, resid, prob, curv = eta_terms(eta[rows], y[rows])
             loglik += float(w @ loglik_obs)
             weighted = resid * (w if resid.ndim == 1 else w[:, None])
-            grad += self._chain(X[rows], weighted)
+            X_rows = self.centred(X[rows])
+            grad += self._chain_centred(X_rows, weighted)
             if index % every == 0:
                 info += information_blocks(
-                    X[rows],
+                    X_rows,
                     self.fit_intercept,
                     w,
                     prob,

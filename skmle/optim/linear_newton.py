@@ -39,16 +39,20 @@ The function supplies, in place of the generic ``value``/``hessian``:
 
 Steps of :func:`linear_newton`, per iteration:
 
-1. stop as converged if the squared Newton decrement
+1. stop as converged if the Newton decrement :math:`\\lambda`,
    :math:`\\lambda^2 = g^\\top I^{-1} g = g^\\top d` (twice the gain a full step
-   predicts) is below what floating point can resolve in the objective (no step
-   could be verified: full precision), or if :math:`\\lambda \\le` ``tol`` both
-   here and at the previous iterate (see below);
+   predicts), is at most ``tol`` both here and at the previous iterate, or at
+   most :data:`FULL_PRECISION` times its value at the start, or at most ``tol``
+   with a Newton step shorter than :data:`FULL_PRECISION` times the norm of
+   :math:`\\theta` (a warm start at the maximum) (see below);
 2. stop if ``stop_reason`` gives a reason;
 3. stop at ``max_iter`` iterations (not converged);
 4. compute :math:`X d`; take the full step :math:`t = 1` if it passes the Armijo
-   condition :math:`f(\\theta + t d) \\ge f(\\theta) + c\\,t\\,g^\\top d`, else halve
-   :math:`t` until it does;
+   condition :math:`f(\\theta + t d) \\ge f(\\theta) + c\\,t\\,g^\\top d` (or, where
+   the two values tie to rounding error, if the slope along the line at
+   :math:`t = 1` is at most half that at 0: see :func:`_accepted`), else halve
+   :math:`t` until it does; if no step passes, stop (converged only if
+   :math:`\\lambda \\le` ``tol`` here);
 5. after a full step, correct its length by one Newton step in :math:`t`,
    :math:`t^* = 1 - \\varphi'(1) / \\varphi''(1)` with
    :math:`\\varphi(t) = f(\\theta + t d)`, kept if it raises :math:`f` further.
@@ -67,8 +71,8 @@ gradient, whose components change with the units of the features.
 :math:`\\lambda \\le` ``tol`` is asked at two consecutive iterates because
 Newton's method converges quadratically: the step from the first to the second
 costs one pass and takes :math:`\\lambda` to about :math:`\\lambda^2`, from
-half the digits to nearly all of them. Where the first small decrement is
-already at floating-point resolution, the fit stops there.
+half the digits to nearly all of them. Where a decrement is already below a
+billionth of the first one (:data:`FULL_PRECISION`), that step is not taken.
 
 Two refinements save passes over the data. Once a full step has needed no
 correction (Newton's quadratic phase), the next trial point's Newton system is
@@ -106,9 +110,15 @@ APPROXIMATE_ABOVE = 1e-2
 objective) exceeds this, the next point's information may be approximate (for a
 function with ``approximate_information``): it only steers steps that are far
 from the maximum. Closer, and at the point where the solver stops, it is exact."""
-FLAT_ULPS = 8
-"""The objective is flat at floating-point precision when a Newton step's
-predicted gain is below this many ulps of its value."""
+FULL_PRECISION = 1e-9
+"""The fit stops as converged, whatever ``tol``, once the Newton decrement is
+below this fraction of its value at the start: the remaining step is a
+billionth of the way travelled, about nine significant digits."""
+ROUNDING = 16 * np.finfo(float).eps
+"""Relative difference of two objective values that rounding error may explain."""
+TIE_SLOPE = 0.5
+"""Where the values tie, a step is taken if the slope along the line at its end
+is at most this fraction of the slope at its start (see :func:`_accepted`)."""
 STEP_CORRECTION = (0.05, 4.0)
 """A corrected step length is tried when it differs from 1 by more than the first
 number, and is capped at the second."""
@@ -200,6 +210,27 @@ class _Point(NamedTuple):
     """``free_step`` as a direction in ``theta``."""
 
 
+def _accepted(value, new_value, slope, step=1.0, new_slope=None) -> bool:
+    """Whether a trial point of value ``new_value`` may replace the point.
+
+    The Armijo condition; or, when the two values differ by no more than rounding
+    error (near the maximum the gain of a Newton step, about the squared
+    decrement, falls below the resolution of the value long before the
+    parameters have all their digits), the slope along the line at the trial
+    point, ``new_slope``, must be at most :data:`TIE_SLOPE` times the slope at
+    the start: the trial point is then near the maximum along the line.
+    """
+    if not np.isfinite(new_value):
+        return False
+    if new_value >= value + ARMIJO_C * step * slope:
+        return True
+    return (
+        new_slope is not None
+        and abs(new_value - value) <= ROUNDING * abs(value)
+        and abs(new_slope) <= TIE_SLOPE * slope
+    )
+
+
 def _corrected_length(slope: float, curvature: float) -> float | None:
     """Step 5's :math:`t^* = 1 - \\varphi'(1)/\\varphi''(1)` when worth trying, else None."""
     if not curvature < 0:
@@ -220,10 +251,7 @@ def _backtrack(function, point: _Point, slope: float, step_eta) -> float:
             new_value = function.value_at(
                 point.theta + step * point.direction, point.eta + step * step_eta
             )
-        if (
-            np.isfinite(new_value)
-            and new_value >= point.value + ARMIJO_C * step * slope
-        ):
+        if _accepted(point.value, new_value, slope, step):
             return step
         step /= 2.0
     return 0.0
@@ -251,7 +279,7 @@ def _line_search(function, point: _Point, slope: float, step_eta, newton_point):
     full_value, full_slope, full_curvature = function.line_terms(
         theta + direction, eta + step_eta, direction, step_eta
     )
-    if not (np.isfinite(full_value) and full_value >= point.value + ARMIJO_C * slope):
+    if not _accepted(point.value, full_value, slope, new_slope=full_slope):
         step = _backtrack(function, point, slope, step_eta)
         if step == 0.0:
             return None, False
@@ -282,9 +310,10 @@ def _speculative_step(function, point: _Point, slope: float, step_eta, newton_po
     None, plain)`` as :func:`_line_search`.
     """
     full = _newton_at(newton_point, point, 1.0, step_eta)
-    if np.isfinite(full.value) and full.value >= point.value + ARMIJO_C * slope:
+    full_slope = float(full.grad @ point.direction) if np.isfinite(full.value) else None
+    if _accepted(point.value, full.value, slope, new_slope=full_slope):
         corrected = _corrected_length(
-            float(full.grad @ point.direction),
+            full_slope,
             -float(point.free_step @ full.information @ point.free_step),
         )
         if corrected is None:
@@ -357,20 +386,26 @@ def linear_newton(
     n_iter = 0
     speculate = False
     previous_small = False
+    start_decrement2 = None
     while True:
         # The squared Newton decrement: g^T I^{-1} g, twice the gain a full
         # Newton step predicts (the same in any linear coordinates of theta).
-        decrement2 = float(point.grad @ point.direction)
+        decrement2 = max(float(point.grad @ point.direction), 0.0)
+        if start_decrement2 is None:
+            start_decrement2 = decrement2
         small = decrement2 <= tol**2
-        # A Newton step gains about decrement2 / 2; below a few ulps of the
-        # objective no step can be told apart from no step.
-        if decrement2 <= FLAT_ULPS * np.finfo(float).eps * max(
-            abs(point.value), 1e-300
-        ):
-            converged, message = True, "objective flat at floating-point precision"
+        if decrement2 <= FULL_PRECISION**2 * start_decrement2:
+            converged, message = True, "Newton decrement at full precision"
             break
         if small and previous_small:
             converged, message = True, "Newton decrement below tol twice"
+            break
+        if small and np.linalg.norm(point.direction) <= FULL_PRECISION * np.linalg.norm(
+            point.theta
+        ):
+            # The step would not change theta in its first nine digits (a warm
+            # start at the maximum).
+            converged, message = True, "Newton step negligible against theta"
             break
         reason = stop_reason(point.theta, point.eta) if stop_reason else None
         if reason is not None:
@@ -389,7 +424,10 @@ def linear_newton(
             partial(newton_point, exact=slope <= APPROXIMATE_ABOVE),
         )
         if new_point is None:
-            converged, message = True, "objective flat at floating-point precision"
+            # No step raises f: converged by the rule only if it is already met
+            # here once (then the missing step would gain nothing measurable).
+            converged = small
+            message = "no step raises the objective (floating-point precision)"
             break
         point = new_point
         # Only a decrement that is small before a step and after it counts:
