@@ -32,6 +32,7 @@ from skmle.models.chunked import ChunkedArray
 from skmle.models.dask_batches import is_dask_array
 from skmle.models.logistic import (
     CENTER_SAMPLE_ROWS,
+    QUASI_SEPARABLE_MESSAGE,
     SEPARABLE_MESSAGE,
     LogisticLogLikelihood,
     LogisticObjective,
@@ -126,7 +127,8 @@ def sum_to_zero_variances(covariance_free: np.ndarray, model) -> np.ndarray:
 
 
 class PerfectSeparationWarning(ConvergenceWarning):
-    """The classes are linearly separable, so no maximum likelihood estimate exists."""
+    """The classes are completely or quasi-completely separable, so no maximum
+    likelihood estimate exists."""
 
 
 class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
@@ -169,13 +171,25 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     **Separable data.** When a hyperplane puts every sample (with positive weight)
     on the side of its own class, the log-likelihood approaches 0 as the weights
-    grow and has no maximum. The fit detects this (with ``alpha=0``), stops at the
-    first iterate that separates the classes, warns with a
+    grow and has no maximum. With ``alpha=0`` the fit detects this, stops (at the
+    first iterate that separates the classes, or, with ``solver="newton"``, at the
+    first whose Newton step is a direction of recession: see below), warns with a
     :class:`PerfectSeparationWarning` and returns those finite coefficients, with
     ``converged_`` False and standard errors NaN. Set ``alpha > 0`` to get the
-    unique maximum a posteriori estimate instead. Quasi-complete separation (some
-    samples exactly on the boundary) is not detected: the affected coefficients
-    then come out large, with large standard errors.
+    unique maximum a posteriori estimate instead.
+
+    **Quasi-complete separation** (``solver="newton"``): some samples lie on the
+    boundary of a hyperplane that separates the others (statsmodels warns of it
+    when fitted probabilities reach 0 or 1). The log-likelihood then rises for
+    ever along a direction that moves every sample toward its own class or
+    leaves it in place, towards a supremum below 0; no maximum exists, and a
+    solver's coefficients and standard errors only say where it stopped. Newton's
+    method shows it by decrements that shrink slowly (linearly, not
+    quadratically); the fit then tests whether the Newton step is such a
+    direction (no sample's own-class margin decreases, some increase, to a
+    relative ``1e-3``). If it is, the fit stops there with a
+    :class:`PerfectSeparationWarning` naming quasi-complete separation,
+    ``converged_`` False and standard errors NaN.
 
     Parameters
     ----------
@@ -602,11 +616,12 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     def _store_result(self, result: OptimizeResult, objective) -> None:
         if self.solver == "newton":
-            separated = result.message == SEPARABLE_MESSAGE
+            separated = result.message in (SEPARABLE_MESSAGE, QUASI_SEPARABLE_MESSAGE)
         else:
             separated = self.alpha == 0 and objective.separated(
                 objective.predictor(result.theta)
             )
+        quasi = separated and result.message == QUASI_SEPARABLE_MESSAGE
         self._separated = separated
         # Kept with this fit's objective: the information it holds is at this
         # point, in its coordinates.
@@ -618,18 +633,32 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             # The separation warning below replaces the generic max_iter one.
             result = dataclasses.replace(result, converged=True)
         super()._store_result(result, objective)
-        if separated:
-            self.converged_ = False
-            warnings.warn(
-                "The classes are linearly separable (every sample is on the side of "
-                "its own class), so the log-likelihood approaches 0 as the "
-                "coefficients grow and no maximum likelihood estimate exists. "
-                f"Returning the finite coefficients of iteration {self.n_iter_}, "
-                "which separate the classes; standard errors are NaN. Set alpha > 0 "
-                "(a Gaussian prior on the coefficients) for a unique estimate.",
-                PerfectSeparationWarning,
-                stacklevel=4,
+        if not separated:
+            return
+        self.converged_ = False
+        if quasi:
+            message = (
+                "The classes are quasi-completely separable: a direction of the "
+                "coefficients moves every sample toward its own class or leaves it "
+                "where it is, so the log-likelihood rises along it for ever, the "
+                "fitted probabilities of some samples go to 0 or 1, and no maximum "
+                "likelihood estimate exists (the coefficients along that direction "
+                "are infinite). Returning the finite coefficients of iteration "
+                f"{self.n_iter_}, where the solver proved it; standard errors are "
+                "NaN (they would only measure where the solver stopped). Set "
+                "alpha > 0 (a Gaussian prior on the coefficients) for a unique "
+                "estimate."
             )
+        else:
+            message = (
+                "The classes are linearly separable (a hyperplane puts every sample "
+                "on the side of its own class), so the log-likelihood approaches 0 "
+                "as the coefficients grow and no maximum likelihood estimate "
+                f"exists. Returning the finite coefficients of iteration "
+                f"{self.n_iter_}; standard errors are NaN. Set alpha > 0 (a "
+                "Gaussian prior on the coefficients) for a unique estimate."
+            )
+        warnings.warn(message, PerfectSeparationWarning, stacklevel=4)
 
     def _training_loglik(self, result: OptimizeResult, objective) -> float:
         """The penalised objective at the optimum less the log-prior: no pass over

@@ -75,6 +75,62 @@ SEPARABLE_MESSAGE = "the classes are linearly separable"
 """The Newton solver's stop reason when an iterate separates the classes."""
 
 
+QUASI_SEPARABLE_MESSAGE = "the classes are quasi-completely separable"
+"""The Newton solver's stop reason when a step is a direction of recession that
+leaves some samples on the boundary (quasi-complete separation)."""
+RECESSION_RTOL = 1e-3
+"""Margins of a step within this fraction of its largest score change count as
+zero (see :func:`recession_message`)."""
+
+
+def step_margins(step_eta: np.ndarray, y: np.ndarray, weight: np.ndarray):
+    """``(scale, worst, best)`` of how a step moves each row toward its own class.
+
+    The margin of row :math:`i` is :math:`s_i` (the step of the log-odds, signed
+    by the class) for two classes, :math:`s_{i y_i} - \\max_{k \\ne y_i} s_{ik}`
+    for more; ``worst`` and ``best`` are its smallest and largest value over the
+    rows with positive weight, ``scale`` the largest :math:`|s_{ik}|`.
+    """
+    rows = weight > 0
+    step, y = step_eta[rows], y[rows]
+    if step.size == 0:
+        return np.array([0.0, np.inf, -np.inf])
+    if step.ndim == 1:
+        margin = np.where(y == 1, step, -step)
+    else:
+        index = np.arange(step.shape[0])
+        other = step.copy()
+        other[index, y] = -np.inf
+        margin = step[index, y] - other.max(axis=1)
+    return np.array([np.abs(step).max(), margin.min(), margin.max()])
+
+
+def recession_message(parts) -> str | None:
+    """Whether a step is a direction of recession, from :func:`step_margins` of
+    the blocks of rows.
+
+    If no row's margin is negative and some is positive, the log-likelihood
+    rises along the step for ever: no maximum exists. Some margins zero (samples
+    on the boundary, whose probabilities stay put while the others go to 0 or
+    1) is quasi-complete separation: :data:`QUASI_SEPARABLE_MESSAGE`. All
+    positive is complete separation, which gives None here: the iterates soon
+    separate the classes, and :meth:`LogisticObjective.stop_reason` stops there. Margins within
+    :data:`RECESSION_RTOL` of the largest change of a score count as zero: near
+    the end of such a fit the step is the direction of recession plus a
+    vanishing correction.
+    """
+    parts = np.atleast_2d(np.asarray(parts, dtype=float))
+    scale, worst, best = parts[:, 0].max(), parts[:, 1].min(), parts[:, 2].max()
+    tolerance = RECESSION_RTOL * scale
+    if not scale > 0 or worst < -tolerance or best <= tolerance:
+        return None
+    # All margins positive, however small: complete separation, left to the
+    # separation test of the iterates, which stops at coefficients that do
+    # separate the classes. On a quasi-complete separation the step's vanishing
+    # correction moves the samples on the boundary both ways.
+    return None if worst > 0 else QUASI_SEPARABLE_MESSAGE
+
+
 def row_chunks(n_rows: int):
     """Consecutive slices of :data:`CHUNK_ROWS` rows covering ``n_rows``."""
     return (slice(start, start + CHUNK_ROWS) for start in range(0, n_rows, CHUNK_ROWS))
@@ -840,3 +896,13 @@ class LogisticObjective(DiagonalPriorObjective):
     def separated(self, eta: np.ndarray) -> bool:
         """Whether ``eta`` puts every row with positive weight on its class's side."""
         return all(self._run(lambda b, rows: self.model.separates(eta[rows], b)))
+
+    def recession_reason(self, theta, eta, direction, step_eta) -> str | None:
+        """:func:`recession_message` of the step ``step_eta`` when ``alpha == 0``."""
+        if self.model.alpha > 0:
+            return None
+        return recession_message(
+            self._run(
+                lambda b, rows: step_margins(step_eta[rows], b.y, b.sample_weight)
+            )
+        )

@@ -27,6 +27,8 @@ from skmle.models.logistic import (
     SEPARABLE_MESSAGE,
     DiagonalPriorObjective,
     LogisticLogLikelihood,
+    recession_message,
+    step_margins,
 )
 
 
@@ -145,3 +147,20 @@ class BatchedLogisticObjective(DiagonalPriorObjective):
             lambda b: int(not model.separates(model.linear_predictor(eta, b.X), b))
         )
         return count == 0
+
+    def recession_reason(self, theta, eta, direction, step_eta) -> str | None:
+        """:func:`~skmle.models.logistic.recession_message` of the step (a
+        parameter vector here) when ``alpha == 0``; one pass over the data, which
+        the solver asks for only while its decrements shrink slowly."""
+        if self.model.alpha > 0:
+            return None
+        model = self.model
+        return recession_message(
+            list(
+                self.batches.map(
+                    lambda b: step_margins(
+                        model.linear_predictor(step_eta, b.X), b.y, b.sample_weight
+                    )
+                )
+            )
+        )

@@ -29,6 +29,12 @@ The function supplies, in place of the generic ``value``/``hessian``:
     a direction in ``theta``; the identity when absent.
 ``stop_reason(theta, eta) -> str or None`` (optional)
     A model's reason to stop early, such as a proof that no maximum exists.
+``recession_reason(theta, eta, direction, step_eta) -> str or None`` (optional)
+    A model's reason to stop before taking a step, such as a proof that the
+    step is a direction along which the objective rises for ever; the solver
+    stops when it gives the same reason at two consecutive iterates. Asked only
+    once the decrement is below :data:`APPROXIMATE_ABOVE` and shrinks by less
+    than :data:`SLOW_SHRINK` per iteration (not Newton's quadratic phase).
 ``approximate_information`` (optional attribute, default False)
     True if ``newton_system(theta, eta, exact=False)`` may return a cheaper,
     approximate ``information`` (the value and gradient still exact).
@@ -119,6 +125,9 @@ ROUNDING = 16 * np.finfo(float).eps
 TIE_SLOPE = 0.5
 """Where the values tie, a step is taken if the slope along the line at its end
 is at most this fraction of the slope at its start (see :func:`_accepted`)."""
+SLOW_SHRINK = 0.1
+"""A decrement squared that is more than this fraction of the previous one has
+not shrunk quadratically: then ``recession_reason`` is asked."""
 STEP_CORRECTION = (0.05, 4.0)
 """A corrected step length is tried when it differs from 1 by more than the first
 number, and is capped at the second."""
@@ -364,6 +373,7 @@ def linear_newton(
         solver="newton",
     )
     stop_reason = getattr(function, "stop_reason", None)
+    recession_reason = getattr(function, "recession_reason", None)
     expand = getattr(function, "expand", None)
     approximate = bool(getattr(function, "approximate_information", False))
 
@@ -386,7 +396,7 @@ def linear_newton(
     n_iter = 0
     speculate = False
     previous_small = False
-    start_decrement2 = None
+    start_decrement2 = previous_decrement2 = previous_reason = None
     while True:
         # The squared Newton decrement: g^T I^{-1} g, twice the gain a full
         # Newton step predicts (the same in any linear coordinates of theta).
@@ -415,6 +425,19 @@ def linear_newton(
             break
         slope = decrement2
         step_eta = function.predictor(point.direction)
+        slow = previous_decrement2 is not None and (
+            decrement2 > SLOW_SHRINK * previous_decrement2
+        )
+        if recession_reason is not None and slow and decrement2 <= APPROXIMATE_ABOVE:
+            reason = recession_reason(point.theta, point.eta, point.direction, step_eta)
+            # Asked to hold at two consecutive iterates, like the rule on tol:
+            # a sample near the boundary of a complete separation looks like
+            # one on it for a step or so.
+            if reason is not None and reason == previous_reason:
+                message = reason
+                break
+            previous_reason = reason
+        previous_decrement2 = decrement2
         search = _speculative_step if speculate else _line_search
         new_point, plain = search(
             function,
