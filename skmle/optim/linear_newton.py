@@ -53,12 +53,14 @@ Steps of :func:`linear_newton`, per iteration:
    :math:`\\theta` (a warm start at the maximum) (see below);
 2. stop if ``stop_reason`` gives a reason;
 3. stop at ``max_iter`` iterations (not converged);
-4. compute :math:`X d`; take the full step :math:`t = 1` if it passes the Armijo
-   condition :math:`f(\\theta + t d) \\ge f(\\theta) + c\\,t\\,g^\\top d` (or, where
-   the two values tie to rounding error, if the slope along the line at
-   :math:`t = 1` is at most half that at 0: see :func:`_accepted`), else halve
-   :math:`t` until it does; if no step passes, stop (converged only if
-   :math:`\\lambda \\le` ``tol`` here);
+4. compute :math:`X d`; while the decrement shrinks slowly (see
+   ``recession_reason``), stop if ``recession_reason`` gives the same reason
+   here and at the previous iterate (not converged). Take the full step
+   :math:`t = 1` if it passes the Armijo condition :math:`f(\\theta + t d) \\ge
+   f(\\theta) + c\\,t\\,g^\\top d` (or, where the two values tie to rounding
+   error, if the slope along the line at :math:`t = 1` is at most half that at
+   0: see :func:`_accepted`), else halve :math:`t` until it does; if no step
+   passes, stop (converged only if :math:`\\lambda \\le` ``tol`` here);
 5. after a full step, correct its length by one Newton step in :math:`t`,
    :math:`t^* = 1 - \\varphi'(1) / \\varphi''(1)` with
    :math:`\\varphi(t) = f(\\theta + t d)`, kept if it raises :math:`f` further.
