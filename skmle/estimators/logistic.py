@@ -162,7 +162,16 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     tens and gradient ascent hundreds or thousands, so it is the fastest way to the
     exact maximum whenever ``n_samples`` is much larger than ``n_features`` (an
     iteration costs :math:`O(n d^2)` time and :math:`O(d^2)` memory), hence the
-    default. ``"lbfgs"`` suits very many features; ``"gd"`` is plain gradient
+    default. Newton's method does not depend on the units or offsets of the
+    features (nor does its stopping rule, see ``tol``), but floating point does:
+    where a feature's mean exceeds four times its spread (Unix timestamps, a
+    shift of 1e6), the solver works on the feature minus its weighted mean
+    (estimated from a systematic sample of 8,192 rows; the first rows of data
+    read in pieces), so that the information matrix keeps its digits, and maps
+    the intercepts back; only truly collinear columns then warn. With more
+    than two classes the information is one SYRK of the class-scaled rows per
+    block of rows, :math:`O(n (K-1)^2 d^2)` time and :math:`O((K-1)^2 d^2)`
+    memory. ``"lbfgs"`` suits very many features; ``"gd"`` is plain gradient
     ascent with a fixed ``learning_rate`` or an Armijo line search. All reach the
     same maximum. The class keeps "GD" in its name because it is the family's
     member fitted by ascent on a log-likelihood, and gradient ascent is the method

@@ -49,6 +49,9 @@ Conventions
 - The per-row derivatives are taken in ``eta`` and the chain rule is applied once
   (``grad = X.T @ resid``): the linear-predictor split. Sums over rows run in
   chunks of :data:`CHUNK_ROWS` so a Hessian needs no (n, p) temporary.
+- With a ``center`` (:class:`LogisticLogLikelihood`), ``theta`` is in centred
+  coordinates: every score is :math:`(x - c)^\\top w_k + b_k`;
+  :meth:`LogisticLogLikelihood.uncentre` maps it to the raw features.
 """
 
 from __future__ import annotations
