@@ -491,9 +491,12 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     def _validate_fit_data(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
-        # As scikit-learn's classifiers: a continuous (non-integral float) or
-        # multi-output y is a ValueError here, before any fitting.
-        check_classification_targets(y)
+        # As scikit-learn's classifiers: a continuous (non-integral float) y is
+        # a ValueError here, before any fitting. Integer and boolean labels are
+        # always classes (validate_data has made y one column), and the check
+        # would cost a sort of y: a few percent of a large fit.
+        if y.dtype.kind not in "biu":
+            check_classification_targets(y)
         known = getattr(self, "_known_classes", None)
         if known is not None:
             # A chunk of data read in pieces: the classes come from all of y.
