@@ -31,9 +31,13 @@ from skmle.models.base import Batch
 from skmle.models.chunked import ChunkedArray
 from skmle.models.dask_batches import is_dask_array
 from skmle.models.logistic import (
+    CENTER_SAMPLE_ROWS,
+    QUASI_SEPARABLE_MESSAGE,
     SEPARABLE_MESSAGE,
     LogisticLogLikelihood,
     LogisticObjective,
+    column_center,
+    sample_rows,
 )
 from skmle.models.logistic_batches import BatchedLogisticObjective
 from skmle.optim import OptimizeResult
@@ -98,8 +102,33 @@ def all_classes(y, chunk_rows: int = 1 << 20) -> np.ndarray:
     return labels
 
 
+def sum_to_zero_variances(covariance_free: np.ndarray, model) -> np.ndarray:
+    """Variances of ``theta = B phi`` from the covariance of the free ``phi``.
+
+    For two classes ``B`` is the identity. For K > 2, ``W_k = phi_k - mean_j
+    phi_j`` (``phi_0 = 0``) column by column, so only the covariances between
+    classes of one coefficient are needed: with ``D[k, l, j] = Cov(phi_kj,
+    phi_lj)``, ``Var W_kj = D[k, k, j] - 2 mean_l D[k, l, j] + mean_kl D[k, l, j]``
+    (means over all K classes). That is O(K^2 p) work; the dense
+    ``diag(B C B^T)`` would be O(K^3 p^3).
+    """
+    if model.binary:
+        return np.diag(covariance_free).copy()
+    K, p = model.n_classes, model.row_size
+    m = K - 1
+    blocks = np.reshape(covariance_free, (m, p, m, p))
+    # D[k, l, j] for k, l = 1..K-1; class 0 (phi = 0) adds zero rows and columns.
+    D = np.zeros((K, K, p))
+    D[1:, 1:] = np.diagonal(blocks, axis1=1, axis2=3)
+    row_means = D.sum(axis=1) / K  # (K, p): Cov(phi_kj, mean phi_j)
+    grand = row_means.sum(axis=0) / K  # (p,): Var(mean phi_j)
+    own = np.diagonal(D, axis1=0, axis2=1).T  # (K, p)
+    return (own - 2.0 * row_means + grand).ravel()
+
+
 class PerfectSeparationWarning(ConvergenceWarning):
-    """The classes are linearly separable, so no maximum likelihood estimate exists."""
+    """The classes are completely or quasi-completely separable, so no maximum
+    likelihood estimate exists."""
 
 
 class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
@@ -133,7 +162,16 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     tens and gradient ascent hundreds or thousands, so it is the fastest way to the
     exact maximum whenever ``n_samples`` is much larger than ``n_features`` (an
     iteration costs :math:`O(n d^2)` time and :math:`O(d^2)` memory), hence the
-    default. ``"lbfgs"`` suits very many features; ``"gd"`` is plain gradient
+    default. Newton's method does not depend on the units or offsets of the
+    features (nor does its stopping rule, see ``tol``), but floating point does:
+    where a feature's mean exceeds four times its spread (Unix timestamps, a
+    shift of 1e6), the solver works on the feature minus its weighted mean
+    (estimated from a systematic sample of 8,192 rows; the first rows of data
+    read in pieces), so that the information matrix keeps its digits, and maps
+    the intercepts back; only truly collinear columns then warn. With more
+    than two classes the information is one SYRK of the class-scaled rows per
+    block of rows, :math:`O(n (K-1)^2 d^2)` time and :math:`O((K-1)^2 d^2)`
+    memory. ``"lbfgs"`` suits very many features; ``"gd"`` is plain gradient
     ascent with a fixed ``learning_rate`` or an Armijo line search. All reach the
     same maximum. The class keeps "GD" in its name because it is the family's
     member fitted by ascent on a log-likelihood, and gradient ascent is the method
@@ -142,13 +180,25 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     **Separable data.** When a hyperplane puts every sample (with positive weight)
     on the side of its own class, the log-likelihood approaches 0 as the weights
-    grow and has no maximum. The fit detects this (with ``alpha=0``), stops at the
-    first iterate that separates the classes, warns with a
+    grow and has no maximum. With ``alpha=0`` the fit detects this, stops (at the
+    first iterate that separates the classes, or, with ``solver="newton"``, at the
+    first whose Newton step is a direction of recession: see below), warns with a
     :class:`PerfectSeparationWarning` and returns those finite coefficients, with
     ``converged_`` False and standard errors NaN. Set ``alpha > 0`` to get the
-    unique maximum a posteriori estimate instead. Quasi-complete separation (some
-    samples exactly on the boundary) is not detected: the affected coefficients
-    then come out large, with large standard errors.
+    unique maximum a posteriori estimate instead.
+
+    **Quasi-complete separation** (``solver="newton"``): some samples lie on the
+    boundary of a hyperplane that separates the others (statsmodels warns of it
+    when fitted probabilities reach 0 or 1). The log-likelihood then rises for
+    ever along a direction that moves every sample toward its own class or
+    leaves it in place, towards a supremum below 0; no maximum exists, and a
+    solver's coefficients and standard errors only say where it stopped. Newton's
+    method shows it by decrements that shrink slowly (linearly, not
+    quadratically); the fit then tests whether the Newton step is such a
+    direction (no sample's own-class margin decreases, some increase, to a
+    relative ``1e-3``). If it is, the fit stops there with a
+    :class:`PerfectSeparationWarning` naming quasi-complete separation,
+    ``converged_`` False and standard errors NaN.
 
     Parameters
     ----------
@@ -169,8 +219,17 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     max_iter : int, default=1000
         Iterations of the solver.
     tol : float, default=1e-6
-        Stop when every component of the gradient of the mean (per unit of sample
-        weight) penalised log-likelihood is at most ``tol``.
+        With ``solver="newton"``: stop when the Newton decrement
+        :math:`\\lambda = \\sqrt{g^\\top I^{-1} g}` of the mean (per unit of
+        sample weight) penalised log-likelihood (:math:`g` its gradient,
+        :math:`I` its information; :math:`\\lambda^2/2` is the gain a Newton
+        step predicts) is at most ``tol`` at two consecutive iterates, or at
+        most 1e-9 times its value at the start. :math:`\\lambda` does not
+        change when the features are shifted or rescaled, and the step between
+        the two small decrements, Newton's quadratic convergence, brings the
+        estimate from about half its digits to nearly all of them for one pass
+        over the data. With ``"lbfgs"`` and ``"gd"``: stop when every component
+        of that gradient is at most ``tol``.
     verbose : int, default=0
         0 silent, 1 a line at the end of the fit, 2 a line per iteration.
     warm_start : bool, default=False
@@ -207,13 +266,18 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         ``alpha > 0``) at the start and after each iteration.
     n_iter_ : int
     converged_ : bool
-        False when ``max_iter`` ended the fit or the classes are separable.
+        True when the stopping rule of ``tol`` holds at the returned
+        parameters; False when ``max_iter`` ended the fit or the classes are
+        separable.
     n_samples_seen_ : float
         Total sample weight (over all :meth:`partial_fit` calls after one).
     t_ : int
-        Steps of :meth:`partial_fit` so far (set only by it).
+        Steps of :meth:`partial_fit` since the last :meth:`fit` (set only by
+        :meth:`partial_fit`; :meth:`fit` removes it, and the step schedule
+        restarts).
     initial_step_size_ : float
-        :math:`\\gamma_0` of :meth:`partial_fit` (set only by it).
+        :math:`\\gamma_0` of :meth:`partial_fit` (set only by it; removed by
+        :meth:`fit`).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when ``X`` has string feature names.
@@ -281,6 +345,11 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         -------
         self : LogisticGD
         """
+        # A fit starts a new stream: a later partial_fit restarts the step
+        # schedule (t_ and initial_step_size_) from the fitted coefficients.
+        for name in ("t_", "initial_step_size_"):
+            if hasattr(self, name):
+                delattr(self, name)
         return self._fit(X, y, sample_weight)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -324,6 +393,9 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             Every class of the whole stream; required on the first call, and if
             given later it must equal ``classes_``.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights. A batch whose weights are all zero raises a
+            ``ValueError`` and leaves the model unchanged, as in scikit-learn's
+            ``SGDClassifier.partial_fit``; zero weights on some rows are fine.
 
         Returns
         -------
@@ -378,23 +450,22 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             self.n_samples_seen_ = 0.0
         if getattr(self, "initial_step_size_", None) is None:
             self.initial_step_size_ = self._initial_step_size(batch)
+        # check_sample_weight has rejected a batch whose weights are all zero
+        # (a ValueError, as scikit-learn's SGDClassifier.partial_fit raises).
         batch_weight = float(sample_weight.sum())
-        if batch_weight > 0:
-            loglik, grad = model.loglik_grad(self.theta_, batch)
-            self.t_ = getattr(self, "t_", 0) + 1
-            self.n_samples_seen_ = getattr(self, "n_samples_seen_", 0.0) + batch_weight
-            _, prior_grad, _ = model.log_prior(self.theta_, self.n_samples_seen_)
-            direction = grad / batch_weight + prior_grad / self.n_samples_seen_
-            theta = self.theta_ + self.initial_step_size_ / np.sqrt(self.t_) * direction
-            if not np.all(np.isfinite(theta)):
-                raise ValueError(
-                    "partial_fit produced non-finite parameters; scale the features "
-                    "or give a smaller learning_rate."
-                )
-            self.theta_ = theta
-            self.loglik_ = float(loglik)
-        self.t_ = getattr(self, "t_", 0)
-        self.loglik_ = getattr(self, "loglik_", np.nan)
+        loglik, grad = model.loglik_grad(self.theta_, batch)
+        t = getattr(self, "t_", 0) + 1
+        n_seen = getattr(self, "n_samples_seen_", 0.0) + batch_weight
+        _, prior_grad = model.log_prior_value_grad(self.theta_)
+        direction = grad / batch_weight + prior_grad / n_seen
+        theta = self.theta_ + self.initial_step_size_ / np.sqrt(t) * direction
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(
+                "partial_fit produced non-finite parameters; scale the features "
+                "or give a smaller learning_rate."
+            )
+        self.theta_, self.t_, self.n_samples_seen_ = theta, t, n_seen
+        self.loglik_ = float(loglik)
         self.loglik_history_ = np.array([self.loglik_])
         self.n_iter_ = self.t_
         self.converged_ = False
@@ -410,8 +481,6 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             return float(self.learning_rate)
         weight = batch.sample_weight
         total = float(weight.sum())
-        if total <= 0:
-            return None
         X = batch.X
         if self.fit_intercept:
             X = np.column_stack([X, np.ones(X.shape[0])])
@@ -422,8 +491,11 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     def _validate_fit_data(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
+        # As scikit-learn's classifiers: a continuous (non-integral float) y is
+        # a ValueError here, before any fitting. Integer and boolean labels are
+        # always classes (validate_data has made y one column), and the check
+        # would cost a sort of y: a few percent of a large fit.
         if y.dtype.kind not in "biu":
-            # (Integer labels in one column are always classes: no check needed.)
             check_classification_targets(y)
         known = getattr(self, "_known_classes", None)
         if known is not None:
@@ -481,9 +553,39 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         return objective
 
     def _make_objective(self, batches) -> LogisticObjective:
+        """The objective; for ``solver="newton"``, in centred coordinates where a
+        feature's mean is large against its spread (see :meth:`_newton_center`)."""
+        model = self.model_
+        center = self._newton_center(batches) if self.solver == "newton" else None
+        if center is not None:
+            model = LogisticLogLikelihood(
+                model.n_features, model.n_classes, True, model.alpha, center=center
+            )
         if hasattr(batches, "map_sum"):
-            return BatchedLogisticObjective(self.model_, batches)
-        return LogisticObjective(self.model_, batches)
+            return BatchedLogisticObjective(model, batches)
+        return LogisticObjective(model, batches)
+
+    def _newton_center(self, batches) -> np.ndarray | None:
+        """:func:`~skmle.models.logistic.column_center` of a sample of rows.
+
+        In memory a systematic sample of up to 8,192 rows (all of them when there
+        are fewer); for data read in pieces the first rows. Only with an
+        intercept, which absorbs the shift.
+        """
+        if not self.fit_intercept:
+            return None
+        if hasattr(batches, "map_sum"):
+            head = batches.head()
+            return column_center(head.X, head.sample_weight)
+        n = sum(b.X.shape[0] for b in batches)
+        samples = []
+        for b in batches:
+            size = max(1, CENTER_SAMPLE_ROWS * b.X.shape[0] // max(n, 1))
+            rows = sample_rows(b.X.shape[0], size)
+            samples.append((b.X[rows], b.sample_weight[rows]))
+        return column_center(
+            np.vstack([X for X, _ in samples]), np.concatenate([w for _, w in samples])
+        )
 
     def _initial_theta(self, objective) -> np.ndarray:
         """Zero coefficients and the intercepts of the class frequencies.
@@ -510,8 +612,13 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         return theta
 
     def _solve_newton(self, objective, theta0) -> OptimizeResult:
+        """:func:`~skmle.optim.linear_newton.linear_newton`, in the objective's
+        (possibly centred) coordinates: the result is mapped back in
+        :meth:`_store_result`."""
         if theta0 is None:
             theta0 = self._initial_theta(objective)
+        else:
+            theta0 = objective.model.centre(theta0)
         callback = (
             self._print_iteration(objective.total_weight) if self.verbose >= 2 else None
         )
@@ -521,28 +628,56 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     def _store_result(self, result: OptimizeResult, objective) -> None:
         if self.solver == "newton":
-            separated = result.message == SEPARABLE_MESSAGE
+            separated = result.message in (SEPARABLE_MESSAGE, QUASI_SEPARABLE_MESSAGE)
         else:
             separated = self.alpha == 0 and objective.separated(
                 objective.predictor(result.theta)
             )
+        quasi = separated and result.message == QUASI_SEPARABLE_MESSAGE
         self._separated = separated
+        # Kept with this fit's objective: the information it holds is at this
+        # point, in its coordinates.
+        objective.solution_theta = np.array(result.theta)
+        result = dataclasses.replace(
+            result, theta=objective.model.uncentre(result.theta)
+        )
         if separated:
             # The separation warning below replaces the generic max_iter one.
             result = dataclasses.replace(result, converged=True)
         super()._store_result(result, objective)
-        if separated:
-            self.converged_ = False
-            warnings.warn(
-                "The classes are linearly separable (every sample is on the side of "
-                "its own class), so the log-likelihood approaches 0 as the "
-                "coefficients grow and no maximum likelihood estimate exists. "
-                f"Returning the finite coefficients of iteration {self.n_iter_}, "
-                "which separate the classes; standard errors are NaN. Set alpha > 0 "
-                "(a Gaussian prior on the coefficients) for a unique estimate.",
-                PerfectSeparationWarning,
-                stacklevel=4,
+        if not separated:
+            return
+        self.converged_ = False
+        if quasi:
+            message = (
+                "The classes are quasi-completely separable: a direction of the "
+                "coefficients moves every sample toward its own class or leaves it "
+                "where it is, so the log-likelihood rises along it for ever, the "
+                "fitted probabilities of some samples go to 0 or 1, and no maximum "
+                "likelihood estimate exists (the coefficients along that direction "
+                "are infinite). Returning the finite coefficients of iteration "
+                f"{self.n_iter_}, where the solver proved it; standard errors are "
+                "NaN (they would only measure where the solver stopped). Set "
+                "alpha > 0 (a Gaussian prior on the coefficients) for a unique "
+                "estimate."
             )
+        else:
+            message = (
+                "The classes are linearly separable (a hyperplane puts every sample "
+                "on the side of its own class), so the log-likelihood approaches 0 "
+                "as the coefficients grow and no maximum likelihood estimate "
+                f"exists. Returning the finite coefficients of iteration "
+                f"{self.n_iter_}; standard errors are NaN. Set alpha > 0 (a "
+                "Gaussian prior on the coefficients) for a unique estimate."
+            )
+        warnings.warn(message, PerfectSeparationWarning, stacklevel=4)
+
+    def _training_loglik(self, result: OptimizeResult, objective) -> float:
+        """The penalised objective at the optimum less the log-prior: no pass over
+        the data, and the same in every coordinates (the prior leaves the
+        intercepts alone)."""
+        prior, _ = self.model_.log_prior_value_grad(result.theta)
+        return float(result.value * objective.total_weight - prior)
 
     def _set_theta(self, theta) -> None:
         coef, intercept = self.model_.split(theta)
@@ -565,7 +700,9 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             self.intercept_se_ = np.zeros(model.n_rows)
         if self._separated:
             return {name: np.full(len(idx), np.nan) for name, idx in blocks.items()}
-        theta = self.theta_
+        theta = getattr(objective, "solution_theta", None)
+        if theta is None:
+            theta = objective.model.centre(self.theta_)
         if objective.information_theta is not None and np.array_equal(
             objective.information_theta, theta
         ):
@@ -588,11 +725,9 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         covariance_free = scale[:, None] * linalg.cho_solve(
             (factor, True), np.diag(scale)
         )
-        if model.binary:
-            variances = np.diag(covariance_free)
-        else:
-            basis = np.column_stack([model.from_free(e) for e in np.eye(model.n_free)])
-            variances = np.einsum("ij,jk,ik->i", basis, covariance_free, basis)
+        # In the objective's coordinates, then for the raw features.
+        covariance_free = objective.model.uncentre_covariance(covariance_free)
+        variances = sum_to_zero_variances(covariance_free, model)
         se = np.sqrt(np.maximum(variances, 0.0))
         return {name: se[idx] for name, idx in blocks.items()}
 

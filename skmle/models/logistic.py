@@ -49,6 +49,9 @@ Conventions
 - The per-row derivatives are taken in ``eta`` and the chain rule is applied once
   (``grad = X.T @ resid``): the linear-predictor split. Sums over rows run in
   chunks of :data:`CHUNK_ROWS` so a Hessian needs no (n, p) temporary.
+- With a ``center`` (:class:`LogisticLogLikelihood`), ``theta`` is in centred
+  coordinates: every score is :math:`(x - c)^\\top w_k + b_k`;
+  :meth:`LogisticLogLikelihood.uncentre` maps it to the raw features.
 """
 
 from __future__ import annotations
@@ -72,6 +75,62 @@ this many."""
 
 SEPARABLE_MESSAGE = "the classes are linearly separable"
 """The Newton solver's stop reason when an iterate separates the classes."""
+
+
+QUASI_SEPARABLE_MESSAGE = "the classes are quasi-completely separable"
+"""The Newton solver's stop reason when a step is a direction of recession that
+leaves some samples on the boundary (quasi-complete separation)."""
+RECESSION_RTOL = 1e-3
+"""Margins of a step within this fraction of its largest score change count as
+zero (see :func:`recession_message`)."""
+
+
+def step_margins(step_eta: np.ndarray, y: np.ndarray, weight: np.ndarray):
+    """``(scale, worst, best)`` of how a step moves each row toward its own class.
+
+    The margin of row :math:`i` is :math:`s_i` (the step of the log-odds, signed
+    by the class) for two classes, :math:`s_{i y_i} - \\max_{k \\ne y_i} s_{ik}`
+    for more; ``worst`` and ``best`` are its smallest and largest value over the
+    rows with positive weight, ``scale`` the largest :math:`|s_{ik}|`.
+    """
+    rows = weight > 0
+    step, y = step_eta[rows], y[rows]
+    if step.size == 0:
+        return np.array([0.0, np.inf, -np.inf])
+    if step.ndim == 1:
+        margin = np.where(y == 1, step, -step)
+    else:
+        index = np.arange(step.shape[0])
+        other = step.copy()
+        other[index, y] = -np.inf
+        margin = step[index, y] - other.max(axis=1)
+    return np.array([np.abs(step).max(), margin.min(), margin.max()])
+
+
+def recession_message(parts) -> str | None:
+    """Whether a step is a direction of recession, from :func:`step_margins` of
+    the blocks of rows.
+
+    If no row's margin is negative and some is positive, the log-likelihood
+    rises along the step for ever: no maximum exists. Some margins zero (samples
+    on the boundary, whose probabilities stay put while the others go to 0 or
+    1) is quasi-complete separation: :data:`QUASI_SEPARABLE_MESSAGE`. All
+    positive is complete separation, which gives None here: the iterates soon
+    separate the classes, and :meth:`LogisticObjective.stop_reason` stops there. Margins within
+    :data:`RECESSION_RTOL` of the largest change of a score count as zero: near
+    the end of such a fit the step is the direction of recession plus a
+    vanishing correction.
+    """
+    parts = np.atleast_2d(np.asarray(parts, dtype=float))
+    scale, worst, best = parts[:, 0].max(), parts[:, 1].min(), parts[:, 2].max()
+    tolerance = RECESSION_RTOL * scale
+    if not scale > 0 or worst < -tolerance or best <= tolerance:
+        return None
+    # All margins positive, however small: complete separation, left to the
+    # separation test of the iterates, which stops at coefficients that do
+    # separate the classes. On a quasi-complete separation the step's vanishing
+    # correction moves the samples on the boundary both ways.
+    return None if worst > 0 else QUASI_SEPARABLE_MESSAGE
 
 
 def row_chunks(n_rows: int):
@@ -189,9 +248,12 @@ def information_blocks(
     """Negative Hessian of the log-likelihood in the coefficients of ``classes``.
 
     Block (k, l) is :math:`\\tilde X^\\top \\mathrm{diag}(w\\,p_k([k=l] -
-    p_l))\\tilde X`, :math:`\\tilde X = [X, 1]` with an intercept (see
-    :func:`weighted_gram`; a diagonal block has a nonnegative factor and takes the
-    SYRK route).
+    p_l))\\tilde X`, :math:`\\tilde X = [X, 1]` with an intercept: one BLAS
+    product per class pair and block of rows (:func:`weighted_gram`; a diagonal
+    block has a nonnegative factor and takes the SYRK route). One SYRK of the
+    class-scaled rows :math:`\\sqrt{w}\\,[p_k \\tilde X]_k` does as many flops and
+    was measured 2.7 times slower (20 classes, 50 features): writing the wide
+    scaled copy and its output costs more than the per-pair calls.
 
     Parameters
     ----------
@@ -225,6 +287,50 @@ def information_blocks(
     return info
 
 
+CENTER_ABOVE = 4.0
+"""A column is centred when its mean exceeds this many spreads (the Gram matrix
+of ``[x, 1]`` then has a condition number above about ``1 + 2 * 4**2``)."""
+CENTER_SAMPLE_ROWS = 8192
+"""Rows of the systematic sample that decides the centre."""
+
+
+def column_center(X: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """The centre for :class:`LogisticLogLikelihood`'s ``center``, or None.
+
+    From rows ``X`` (all of them, or a sample; weights ``weight``): the weighted
+    column means where a column's absolute mean exceeds :data:`CENTER_ABOVE` times
+    its weighted spread, 0 elsewhere; None when no column needs it (the fast
+    path: nothing is subtracted). A column constant over ``X`` is centred at
+    its value exactly, so that it becomes exactly zero (and collinear with the
+    intercept, as it is). The centre need not be the exact mean of all rows:
+    any point within a few spreads of it conditions the problem, and the fit is
+    the same maximum in other coordinates.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.shape[0] == 0:
+        return None
+    weight = np.asarray(weight, dtype=float)
+    if not weight.sum() > 0:
+        weight = np.ones(X.shape[0])
+    total = weight.sum()
+    mean = weight @ X / total
+    spread = np.sqrt(np.maximum(weight @ (X - mean) ** 2 / total, 0.0))
+    constant = np.all(X == X[0], axis=0)
+    mean = np.where(constant, X[0], mean)
+    offset = np.abs(mean) > CENTER_ABOVE * spread
+    offset &= mean != 0
+    if not np.any(offset):
+        return None
+    return np.where(offset, mean, 0.0)
+
+
+def sample_rows(n_rows: int, size: int = CENTER_SAMPLE_ROWS) -> np.ndarray:
+    """Indices of a systematic sample of at most ``size`` of ``n_rows`` rows."""
+    if n_rows <= size:
+        return np.arange(n_rows)
+    return np.linspace(0, n_rows - 1, size).astype(np.intp)
+
+
 # -- the log-likelihood -----------------------------------------------------------------
 class LogisticLogLikelihood(LogLikelihood):
     """Binary (``n_classes=2``) or multinomial logistic log-likelihood over ``theta``.
@@ -238,6 +344,17 @@ class LogisticLogLikelihood(LogLikelihood):
     alpha : float, default=0.0
         Precision of the Gaussian prior on the coefficients (the L2 penalty
         :math:`\\tfrac{\\alpha}{2}\\lVert W \\rVert^2`, intercepts excluded).
+    center : ndarray of shape (n_features,), default=None
+        With an intercept only: read ``theta`` in *centred coordinates*, the
+        linear predictor being :math:`(x - c)^\\top w_k + b_k`. The same
+        likelihood in other coordinates (the coefficients are unchanged, the
+        intercept of the raw features is :math:`b_k - c^\\top w_k`, see
+        :meth:`uncentre`), but every product runs on :math:`x - c`: where a
+        feature's mean is large against its spread (timestamps, a shift of
+        1e6), the information matrix of :math:`[x, 1]` is nearly singular and
+        the linear predictor loses digits to cancellation, while for
+        :math:`[x - c, 1]` neither happens. The subtraction runs chunk by chunk
+        (no copy of the data); see :func:`column_center`.
 
     Examples
     --------
@@ -259,9 +376,15 @@ class LogisticLogLikelihood(LogLikelihood):
         n_classes: int,
         fit_intercept: bool = True,
         alpha: float = 0.0,
+        center: np.ndarray | None = None,
     ):
         if n_classes < 2:
             raise ValueError(f"n_classes must be at least 2, got {n_classes}.")
+        if center is not None and not fit_intercept:
+            raise ValueError(
+                "center needs fit_intercept=True (an intercept absorbs it)."
+            )
+        self.center = None if center is None else np.asarray(center, dtype=float)
         self.n_features = int(n_features)
         self.n_classes = int(n_classes)
         self.fit_intercept = bool(fit_intercept)
@@ -296,11 +419,58 @@ class LogisticLogLikelihood(LogLikelihood):
         ]
 
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """``eta = X W^T + b``: shape (n_samples,) for two classes, else (n, K)."""
+        """``eta = X W^T + b``: shape (n_samples,) for two classes, else (n, K).
+
+        With a ``center``, ``(X - center) W^T + b``, chunk by chunk.
+        """
         coef, intercept = self.split(theta)
         if self.binary:
-            return X @ coef[0] + intercept[0]
-        return X @ coef.T + intercept
+            coef, intercept = coef[0], intercept[0]
+        else:
+            coef = coef.T
+        if self.center is None:
+            return X @ coef + intercept
+        eta = np.empty((X.shape[0], *coef.shape[1:]))
+        for rows in row_chunks(X.shape[0]):
+            eta[rows] = (X[rows] - self.center) @ coef + intercept
+        return eta
+
+    def centred(self, X: np.ndarray) -> np.ndarray:
+        """``X - center`` (``X`` itself without a centre)."""
+        return X if self.center is None else X - self.center
+
+    # -- centred coordinates -----------------------------------------------------------
+    def uncentre(self, theta: np.ndarray) -> np.ndarray:
+        """``theta`` for the raw features: intercepts :math:`b_k - c^\\top w_k`."""
+        if self.center is None:
+            return np.array(theta, dtype=float)
+        W = self.coef_matrix(np.array(theta, dtype=float))
+        W[:, -1] -= W[:, :-1] @ self.center
+        return W.ravel()
+
+    def centre(self, theta: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`uncentre`: intercepts :math:`b_k + c^\\top w_k`."""
+        if self.center is None:
+            return np.array(theta, dtype=float)
+        W = self.coef_matrix(np.array(theta, dtype=float))
+        W[:, -1] += W[:, :-1] @ self.center
+        return W.ravel()
+
+    def uncentre_covariance(self, covariance: np.ndarray) -> np.ndarray:
+        """A covariance of rows of centred coefficients, for the raw features.
+
+        ``covariance`` is over any number of stacked rows ``[w_k, b_k]`` (free
+        coordinates included): :meth:`uncentre` is the same linear map
+        :math:`T` on every row, so the result is :math:`T C T^\\top`.
+        """
+        if self.center is None:
+            return covariance
+        p, d = self.row_size, self.n_features
+        m = covariance.shape[0] // p
+        C = np.array(covariance, dtype=float).reshape(m, p, m, p)
+        C[:, d] -= np.tensordot(C[:, :d], self.center, axes=([1], [0]))
+        C[:, :, :, d] -= np.tensordot(C[:, :, :, :d], self.center, axes=([3], [0]))
+        return C.reshape(m * p, m * p)
 
     # -- free (identified) coordinates -------------------------------------------------
     def to_free(self, vector: np.ndarray) -> np.ndarray:
@@ -348,9 +518,23 @@ class LogisticLogLikelihood(LogLikelihood):
         return float(batch.sample_weight @ loglik_obs), self._chain(batch.X, weighted)
 
     def _chain(self, X: np.ndarray, weighted_resid: np.ndarray) -> np.ndarray:
-        """Gradient in ``theta`` from the weighted gradient in ``eta``."""
+        """Gradient in ``theta`` from the weighted gradient in ``eta``.
+
+        ``X`` is raw; with a ``center`` the products run on ``X - center`` chunk
+        by chunk (``r^T X - (1^T r) c`` would cancel).
+        """
+        if self.center is None:
+            return self._chain_centred(X, weighted_resid)
         r = np.reshape(weighted_resid, (X.shape[0], -1))
-        grad = r.T @ X
+        return sum(
+            self._chain_centred(X[rows] - self.center, r[rows])
+            for rows in row_chunks(X.shape[0])
+        )
+
+    def _chain_centred(self, X_rows: np.ndarray, weighted_resid: np.ndarray):
+        """:meth:`_chain` on rows that are already centred."""
+        r = np.reshape(weighted_resid, (X_rows.shape[0], -1))
+        grad = r.T @ X_rows
         if self.fit_intercept:
             grad = np.hstack([grad, r.sum(axis=0)[:, None]])
         return grad.ravel()
@@ -360,7 +544,7 @@ class LogisticLogLikelihood(LogLikelihood):
         eta = self.linear_predictor(theta, batch.X)
         _, _, prob, curv = eta_terms(eta, batch.y)
         return -information_blocks(
-            batch.X,
+            self.centred(batch.X),
             self.fit_intercept,
             batch.sample_weight,
             prob,
@@ -400,10 +584,11 @@ class LogisticLogLikelihood(LogLikelihood):
             loglik_obs, resid, prob, curv = eta_terms(eta[rows], y[rows])
             loglik += float(w @ loglik_obs)
             weighted = resid * (w if resid.ndim == 1 else w[:, None])
-            grad += self._chain(X[rows], weighted)
+            X_rows = self.centred(X[rows])
+            grad += self._chain_centred(X_rows, weighted)
             if index % every == 0:
                 info += information_blocks(
-                    X[rows],
+                    X_rows,
                     self.fit_intercept,
                     w,
                     prob,
@@ -455,13 +640,27 @@ class LogisticLogLikelihood(LogLikelihood):
         return self.alpha > 0
 
     def log_prior(self, theta, total_weight):
-        """:math:`-\\tfrac{\\alpha}{2}\\lVert W\\rVert^2` over the coefficients only."""
-        mask = np.tile(self._penalised(), self.n_rows) * self.alpha
-        return (
-            -0.5 * float(mask @ theta**2),
-            -mask * theta,
-            -np.diag(mask),
-        )
+        """:math:`-\\tfrac{\\alpha}{2}\\lVert W\\rVert^2` over the coefficients only.
+
+        Returns the value, gradient and the dense Hessian the generic interface
+        asks for. The objectives below never build that (n_params, n_params)
+        matrix: they use :meth:`log_prior_value_grad` and the diagonal
+        :meth:`prior_precision`.
+        """
+        value, grad = self.log_prior_value_grad(theta)
+        return value, grad, -np.diag(self.prior_precision())
+
+    def prior_precision(self) -> np.ndarray:
+        """Diagonal of the negative Hessian of the log-prior in ``theta``:
+        ``alpha`` for a coefficient, 0 for an intercept."""
+        return np.tile(self._penalised(), self.n_rows) * self.alpha
+
+    def log_prior_value_grad(self, theta) -> tuple[float, np.ndarray]:
+        """Value and gradient of the log-prior, in O(n_params) time and memory."""
+        if not self.has_prior:
+            return 0.0, np.zeros(self.n_params)
+        precision = self.prior_precision()
+        return -0.5 * float(precision @ theta**2), -precision * theta
 
     def prior_information(self) -> np.ndarray:
         """Negative Hessian of the log-prior in free coordinates, :math:`B^\\top A B`.
@@ -517,7 +716,35 @@ def available_threads() -> int:
         return os.cpu_count() or 1
 
 
-class LogisticObjective(Objective):
+class DiagonalPriorObjective(Objective):
+    """:class:`~skmle.models.objective.Objective` whose log-prior is never a dense
+    matrix: its value and gradient take O(n_params) (the generic objective asks
+    the model for the full Hessian just to read a scalar), and
+    :meth:`hessian` adds the diagonal prior precision in place."""
+
+    model: LogisticLogLikelihood
+
+    def value(self, theta: np.ndarray) -> float:
+        prior, _ = self.model.log_prior_value_grad(theta)
+        return (self.loglik(theta) + prior) / self.total_weight
+
+    def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        model = self.model
+        total, grad = self._sum(lambda b: model.loglik_grad(theta, b))
+        prior, prior_grad = model.log_prior_value_grad(theta)
+        return (
+            (total + prior) / self.total_weight,
+            (grad + prior_grad) / self.total_weight,
+        )
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        model = self.model
+        hess = np.array(self._sum(lambda b: model.hessian(theta, b)))
+        hess[np.diag_indices_from(hess)] -= model.prior_precision()
+        return hess / self.total_weight
+
+
+class LogisticObjective(DiagonalPriorObjective):
     """:class:`~skmle.models.objective.Objective` plus what
     :func:`~skmle.optim.linear_newton.linear_newton` needs: the linear predictor
     over all rows (batches stacked), the objective and its derivatives along a
@@ -595,9 +822,7 @@ class LogisticObjective(Objective):
         return eta
 
     def _prior_value(self, theta) -> float:
-        if not self.model.has_prior:
-            return 0.0
-        return self.model.log_prior(theta, self.total_weight)[0]
+        return self.model.log_prior_value_grad(theta)[0]
 
     def value_at(self, theta: np.ndarray, eta: np.ndarray) -> float:
         total = sum(self._run(lambda b, rows: self.model.loglik_eta(eta[rows], b)))
@@ -609,10 +834,10 @@ class LogisticObjective(Objective):
         )
         loglik, slope, curvature = (sum(values) for values in zip(*parts, strict=True))
         if self.model.has_prior:
-            value, grad, hess = self.model.log_prior(theta, self.total_weight)
+            value, grad = self.model.log_prior_value_grad(theta)
             loglik += value
             slope += float(grad @ direction)
-            curvature += float(direction @ hess @ direction)
+            curvature -= float(self.model.prior_precision() @ direction**2)
         return (
             loglik / self.total_weight,
             slope / self.total_weight,
@@ -640,7 +865,7 @@ class LogisticObjective(Objective):
         if exact:
             self.information, self.information_theta = info, np.array(theta)
         self._last_eta, self._last_separated = eta, separated
-        _, prior_grad, _ = model.log_prior(theta, self.total_weight)
+        _, prior_grad = model.log_prior_value_grad(theta)
         grad = (grad + prior_grad) / self.total_weight
         value = (loglik + self._prior_value(theta)) / self.total_weight
         return value, grad, info / self.total_weight, model.to_free(grad)
@@ -662,3 +887,13 @@ class LogisticObjective(Objective):
     def separated(self, eta: np.ndarray) -> bool:
         """Whether ``eta`` puts every row with positive weight on its class's side."""
         return all(self._run(lambda b, rows: self.model.separates(eta[rows], b)))
+
+    def recession_reason(self, theta, eta, direction, step_eta) -> str | None:
+        """:func:`recession_message` of the step ``step_eta`` when ``alpha == 0``."""
+        if self.model.alpha > 0:
+            return None
+        return recession_message(
+            self._run(
+                lambda b, rows: step_margins(step_eta[rows], b.y, b.sample_weight)
+            )
+        )

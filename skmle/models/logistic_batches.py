@@ -23,12 +23,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from skmle.models.logistic import SEPARABLE_MESSAGE, LogisticLogLikelihood
-from skmle.models.objective import Objective
+from skmle.models.logistic import (
+    SEPARABLE_MESSAGE,
+    DiagonalPriorObjective,
+    LogisticLogLikelihood,
+    recession_message,
+    step_margins,
+)
 
 
-class BatchedLogisticObjective(Objective):
-    """:class:`~skmle.models.objective.Objective` with the linear-Newton interface,
+class BatchedLogisticObjective(DiagonalPriorObjective):
+    """:class:`~skmle.models.logistic.DiagonalPriorObjective` with the linear-Newton
+    interface,
     for a store of batches (``batches`` with ``map_sum``).
 
     "``eta``" arguments are parameter vectors (see the module docstring); every
@@ -61,9 +67,7 @@ class BatchedLogisticObjective(Objective):
         return np.array(theta, dtype=float)
 
     def _prior_value(self, theta) -> float:
-        if not self.model.has_prior:
-            return 0.0
-        return self.model.log_prior(theta, self.total_weight)[0]
+        return self.model.log_prior_value_grad(theta)[0]
 
     def value_at(self, theta: np.ndarray, eta: np.ndarray) -> float:
         model = self.model
@@ -86,10 +90,10 @@ class BatchedLogisticObjective(Objective):
 
         loglik, slope, curvature = self._sum(per_batch)
         if model.has_prior:
-            value, grad, hess = model.log_prior(theta, self.total_weight)
+            value, grad = model.log_prior_value_grad(theta)
             loglik += value
             slope += float(grad @ direction)
-            curvature += float(direction @ hess @ direction)
+            curvature -= float(model.prior_precision() @ direction**2)
         return (
             float(loglik) / self.total_weight,
             float(slope) / self.total_weight,
@@ -118,7 +122,7 @@ class BatchedLogisticObjective(Objective):
         if exact:
             self.information, self.information_theta = info, np.array(theta)
         self._last_eta, self._last_separated = np.array(eta), separated
-        _, prior_grad, _ = model.log_prior(theta, self.total_weight)
+        _, prior_grad = model.log_prior_value_grad(theta)
         grad = (grad + prior_grad) / self.total_weight
         value = (loglik + self._prior_value(theta)) / self.total_weight
         return value, grad, info / self.total_weight, model.to_free(grad)
@@ -143,3 +147,20 @@ class BatchedLogisticObjective(Objective):
             lambda b: int(not model.separates(model.linear_predictor(eta, b.X), b))
         )
         return count == 0
+
+    def recession_reason(self, theta, eta, direction, step_eta) -> str | None:
+        """:func:`~skmle.models.logistic.recession_message` of the step (a
+        parameter vector here) when ``alpha == 0``; one pass over the data, which
+        the solver asks for only while its decrements shrink slowly."""
+        if self.model.alpha > 0:
+            return None
+        model = self.model
+        return recession_message(
+            list(
+                self.batches.map(
+                    lambda b: step_margins(
+                        model.linear_predictor(step_eta, b.X), b.y, b.sample_weight
+                    )
+                )
+            )
+        )

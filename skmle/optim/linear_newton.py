@@ -29,6 +29,12 @@ The function supplies, in place of the generic ``value``/``hessian``:
     a direction in ``theta``; the identity when absent.
 ``stop_reason(theta, eta) -> str or None`` (optional)
     A model's reason to stop early, such as a proof that no maximum exists.
+``recession_reason(theta, eta, direction, step_eta) -> str or None`` (optional)
+    A model's reason to stop before taking a step, such as a proof that the
+    step is a direction along which the objective rises for ever; the solver
+    stops when it gives the same reason at two consecutive iterates. Asked only
+    once the decrement is below :data:`APPROXIMATE_ABOVE` and shrinks by less
+    than :data:`SLOW_SHRINK` per iteration (not Newton's quadratic phase).
 ``approximate_information`` (optional attribute, default False)
     True if ``newton_system(theta, eta, exact=False)`` may return a cheaper,
     approximate ``information`` (the value and gradient still exact).
@@ -39,13 +45,22 @@ The function supplies, in place of the generic ``value``/``hessian``:
 
 Steps of :func:`linear_newton`, per iteration:
 
-1. stop if every gradient component is at most ``tol`` (the shared rule);
+1. stop as converged if the Newton decrement :math:`\\lambda`,
+   :math:`\\lambda^2 = g^\\top I^{-1} g = g^\\top d` (twice the gain a full step
+   predicts), is at most ``tol`` both here and at the previous iterate, or at
+   most :data:`FULL_PRECISION` times its value at the start, or at most ``tol``
+   with a Newton step shorter than :data:`FULL_PRECISION` times the norm of
+   :math:`\\theta` (a warm start at the maximum) (see below);
 2. stop if ``stop_reason`` gives a reason;
-3. stop as converged if the predicted gain :math:`g^\\top d` is below what
-   floating point can resolve in the objective (no step could be verified);
-4. compute :math:`X d`; take the full step :math:`t = 1` if it passes the Armijo
-   condition :math:`f(\\theta + t d) \\ge f(\\theta) + c\\,t\\,g^\\top d`, else halve
-   :math:`t` until it does;
+3. stop at ``max_iter`` iterations (not converged);
+4. compute :math:`X d`; while the decrement shrinks slowly (see
+   ``recession_reason``), stop if ``recession_reason`` gives the same reason
+   here and at the previous iterate (not converged). Take the full step
+   :math:`t = 1` if it passes the Armijo condition :math:`f(\\theta + t d) \\ge
+   f(\\theta) + c\\,t\\,g^\\top d` (or, where the two values tie to rounding
+   error, if the slope along the line at :math:`t = 1` is at most half that at
+   0: see :func:`_accepted`), else halve :math:`t` until it does; if no step
+   passes, stop (converged only if :math:`\\lambda \\le` ``tol`` here);
 5. after a full step, correct its length by one Newton step in :math:`t`,
    :math:`t^* = 1 - \\varphi'(1) / \\varphi''(1)` with
    :math:`\\varphi(t) = f(\\theta + t d)`, kept if it raises :math:`f` further.
@@ -56,6 +71,16 @@ Steps of :func:`linear_newton`, per iteration:
    Near the maximum :math:`t^* \\approx 1` and it is skipped;
 6. accept the step, update :math:`\\eta \\leftarrow \\eta + t X d` and compute the
    Newton system there.
+
+**The stopping rule.** :math:`\\lambda` does not depend on the coordinates of
+:math:`\\theta` (it is invariant under any invertible linear or affine
+reparameterisation, such as rescaling or shifting the features), unlike a
+gradient, whose components change with the units of the features.
+:math:`\\lambda \\le` ``tol`` is asked at two consecutive iterates because
+Newton's method converges quadratically: the step from the first to the second
+costs one pass and takes :math:`\\lambda` to about :math:`\\lambda^2`, from
+half the digits to nearly all of them. Where a decrement is already below a
+billionth of the first one (:data:`FULL_PRECISION`), that step is not taken.
 
 Two refinements save passes over the data. Once a full step has needed no
 correction (Newton's quadratic phase), the next trial point's Newton system is
@@ -79,7 +104,8 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from scipy import linalg
 
-from skmle.optim.result import Callback, OptimizeResult, gradient_converged, require
+from skmle._blas import single_blas_thread
+from skmle.optim.result import Callback, OptimizeResult, require
 
 ARMIJO_C = 1e-4
 MAX_HALVINGS = 40
@@ -92,6 +118,18 @@ APPROXIMATE_ABOVE = 1e-2
 objective) exceeds this, the next point's information may be approximate (for a
 function with ``approximate_information``): it only steers steps that are far
 from the maximum. Closer, and at the point where the solver stops, it is exact."""
+FULL_PRECISION = 1e-9
+"""The fit stops as converged, whatever ``tol``, once the Newton decrement is
+below this fraction of its value at the start: the remaining step is a
+billionth of the way travelled, about nine significant digits."""
+ROUNDING = 16 * np.finfo(float).eps
+"""Relative difference of two objective values that rounding error may explain."""
+TIE_SLOPE = 0.5
+"""Where the values tie, a step is taken if the slope along the line at its end
+is at most this fraction of the slope at its start (see :func:`_accepted`)."""
+SLOW_SHRINK = 0.1
+"""A decrement squared that is more than this fraction of the previous one has
+not shrunk quadratically: then ``recession_reason`` is asked."""
 STEP_CORRECTION = (0.05, 4.0)
 """A corrected step length is tried when it differs from 1 by more than the first
 number, and is capped at the second."""
@@ -127,7 +165,10 @@ def scaled_cholesky(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     diagonal = np.diag(matrix).copy()
     scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
     try:
-        factor = linalg.cholesky(matrix * np.outer(scale, scale), lower=True)
+        # One BLAS thread: on a machine whose cores are busy, spin-waiting
+        # threads made a factorisation of order 2000 ten times slower.
+        with single_blas_thread():
+            factor = linalg.cholesky(matrix * np.outer(scale, scale), lower=True)
     except linalg.LinAlgError:
         return None
     if np.min(np.diag(factor)) ** 2 <= PIVOT_RTOL:
@@ -156,7 +197,8 @@ def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     cholesky = scaled_cholesky(matrix)
     if cholesky is not None:
         factor, scale = cholesky
-        return scale * linalg.cho_solve((factor, True), scale * rhs)
+        with single_blas_thread():
+            return scale * linalg.cho_solve((factor, True), scale * rhs)
     values, vectors = linalg.eigh(matrix)
     keep = values > EIGEN_RTOL * max(values[-1], 0.0)
     if not np.any(keep):
@@ -179,6 +221,27 @@ class _Point(NamedTuple):
     """``free_step`` as a direction in ``theta``."""
 
 
+def _accepted(value, new_value, slope, step=1.0, new_slope=None) -> bool:
+    """Whether a trial point of value ``new_value`` may replace the point.
+
+    The Armijo condition; or, when the two values differ by no more than rounding
+    error (near the maximum the gain of a Newton step, about the squared
+    decrement, falls below the resolution of the value long before the
+    parameters have all their digits), the slope along the line at the trial
+    point, ``new_slope``, must be at most :data:`TIE_SLOPE` times the slope at
+    the start: the trial point is then near the maximum along the line.
+    """
+    if not np.isfinite(new_value):
+        return False
+    if new_value >= value + ARMIJO_C * step * slope:
+        return True
+    return (
+        new_slope is not None
+        and abs(new_value - value) <= ROUNDING * abs(value)
+        and abs(new_slope) <= TIE_SLOPE * slope
+    )
+
+
 def _corrected_length(slope: float, curvature: float) -> float | None:
     """Step 5's :math:`t^* = 1 - \\varphi'(1)/\\varphi''(1)` when worth trying, else None."""
     if not curvature < 0:
@@ -199,10 +262,7 @@ def _backtrack(function, point: _Point, slope: float, step_eta) -> float:
             new_value = function.value_at(
                 point.theta + step * point.direction, point.eta + step * step_eta
             )
-        if (
-            np.isfinite(new_value)
-            and new_value >= point.value + ARMIJO_C * step * slope
-        ):
+        if _accepted(point.value, new_value, slope, step):
             return step
         step /= 2.0
     return 0.0
@@ -230,7 +290,7 @@ def _line_search(function, point: _Point, slope: float, step_eta, newton_point):
     full_value, full_slope, full_curvature = function.line_terms(
         theta + direction, eta + step_eta, direction, step_eta
     )
-    if not (np.isfinite(full_value) and full_value >= point.value + ARMIJO_C * slope):
+    if not _accepted(point.value, full_value, slope, new_slope=full_slope):
         step = _backtrack(function, point, slope, step_eta)
         if step == 0.0:
             return None, False
@@ -261,9 +321,10 @@ def _speculative_step(function, point: _Point, slope: float, step_eta, newton_po
     None, plain)`` as :func:`_line_search`.
     """
     full = _newton_at(newton_point, point, 1.0, step_eta)
-    if np.isfinite(full.value) and full.value >= point.value + ARMIJO_C * slope:
+    full_slope = float(full.grad @ point.direction) if np.isfinite(full.value) else None
+    if _accepted(point.value, full.value, slope, new_slope=full_slope):
         corrected = _corrected_length(
-            float(full.grad @ point.direction),
+            full_slope,
             -float(point.free_step @ full.information @ point.free_step),
         )
         if corrected is None:
@@ -293,7 +354,9 @@ def linear_newton(
     theta0 : ndarray of shape (n_params,)
     max_iter : int, default=100
     tol : float, default=1e-6
-        Stop when every gradient component is at most ``tol`` in absolute value.
+        Stop when the Newton decrement :math:`\\sqrt{g^\\top I^{-1} g}` is at most
+        ``tol`` at two consecutive iterates, or when the predicted gain is below
+        floating-point resolution (see the module docstring).
     callback : callable, optional
         ``callback(iteration, theta, value)`` after each iteration.
 
@@ -312,6 +375,7 @@ def linear_newton(
         solver="newton",
     )
     stop_reason = getattr(function, "stop_reason", None)
+    recession_reason = getattr(function, "recession_reason", None)
     expand = getattr(function, "expand", None)
     approximate = bool(getattr(function, "approximate_information", False))
 
@@ -333,9 +397,27 @@ def linear_newton(
     converged, message = False, f"max_iter={max_iter} reached"
     n_iter = 0
     speculate = False
+    previous_small = False
+    start_decrement2 = previous_decrement2 = previous_reason = None
     while True:
-        if gradient_converged(point.grad, tol):
-            converged, message = True, "gradient below tol"
+        # The squared Newton decrement: g^T I^{-1} g, twice the gain a full
+        # Newton step predicts (the same in any linear coordinates of theta).
+        decrement2 = max(float(point.grad @ point.direction), 0.0)
+        if start_decrement2 is None:
+            start_decrement2 = decrement2
+        small = decrement2 <= tol**2
+        if decrement2 <= FULL_PRECISION**2 * start_decrement2:
+            converged, message = True, "Newton decrement at full precision"
+            break
+        if small and previous_small:
+            converged, message = True, "Newton decrement below tol twice"
+            break
+        if small and np.linalg.norm(point.direction) <= FULL_PRECISION * np.linalg.norm(
+            point.theta
+        ):
+            # The step would not change theta in its first nine digits (a warm
+            # start at the maximum).
+            converged, message = True, "Newton step negligible against theta"
             break
         reason = stop_reason(point.theta, point.eta) if stop_reason else None
         if reason is not None:
@@ -343,13 +425,21 @@ def linear_newton(
             break
         if n_iter == max_iter:
             break
-        slope = float(point.grad @ point.direction)
-        # A Newton step gains about slope / 2; below a few ulps of the objective
-        # no step can be told apart from no step.
-        if slope <= 8 * np.finfo(float).eps * max(abs(point.value), 1e-300):
-            converged, message = True, "objective flat at floating-point precision"
-            break
+        slope = decrement2
         step_eta = function.predictor(point.direction)
+        slow = previous_decrement2 is not None and (
+            decrement2 > SLOW_SHRINK * previous_decrement2
+        )
+        if recession_reason is not None and slow and decrement2 <= APPROXIMATE_ABOVE:
+            reason = recession_reason(point.theta, point.eta, point.direction, step_eta)
+            # Asked to hold at two consecutive iterates, like the rule on tol:
+            # a sample near the boundary of a complete separation looks like
+            # one on it for a step or so.
+            if reason is not None and reason == previous_reason:
+                message = reason
+                break
+            previous_reason = reason
+        previous_decrement2 = decrement2
         search = _speculative_step if speculate else _line_search
         new_point, plain = search(
             function,
@@ -359,9 +449,15 @@ def linear_newton(
             partial(newton_point, exact=slope <= APPROXIMATE_ABOVE),
         )
         if new_point is None:
-            converged, message = True, "objective flat at floating-point precision"
+            # No step raises f: converged by the rule only if it is already met
+            # here once (then the missing step would gain nothing measurable).
+            converged = small
+            message = "no step raises the objective (floating-point precision)"
             break
         point = new_point
+        # Only a decrement that is small before a step and after it counts:
+        # the step in between is the one that gives the missing digits.
+        previous_small = small
         # Once a full step needed no correction, Newton's method is in its
         # quadratic phase: the next trial goes straight to the Newton system.
         speculate = plain

@@ -226,3 +226,29 @@ def test_quadratic_phase_skips_the_line_terms(poisson_data):
     assert function.calls.count("line") < result.n_iter
     newton_calls = sum(1 for call in function.calls if call[0] == "newton")
     assert newton_calls >= result.n_iter + 1
+
+
+def statsmodels_poisson(X, y):
+    import statsmodels.api as sm
+
+    return sm.GLM(y, X, family=sm.families.Poisson()).fit(tol=1e-14, maxiter=100)
+
+
+def test_default_tol_gives_full_precision(poisson_data):
+    # The decrement must be small at two consecutive iterates: the step between
+    # them brings the last digits (issue 12).
+    X, y = poisson_data
+    result = linear_newton(PoissonRegression(X, y), np.zeros(4))
+    assert result.converged
+    assert_allclose(result.theta, statsmodels_poisson(X, y).params, rtol=1e-10)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_stopping_rule_does_not_depend_on_units(poisson_data, scale):
+    # The Newton decrement is invariant under rescaling the features; a
+    # gradient rule stopped at iteration 0 for features times 1e-6.
+    X, y = poisson_data
+    units = np.array([1.0, scale, 1.0, 1.0 / scale])
+    result = linear_newton(PoissonRegression(X * units, y), np.zeros(4))
+    assert result.converged and result.n_iter > 0
+    assert_allclose(result.theta * units, statsmodels_poisson(X, y).params, rtol=1e-9)
