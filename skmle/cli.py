@@ -190,6 +190,22 @@ def load_table(
         from sklearn import datasets
 
         bunch = getattr(datasets, f"load_{data}")()
+        if (
+            classifier
+            and bunch.get("target_names") is None
+            and target
+            in (
+                None,
+                "target",
+            )
+        ):
+            # diabetes' target is a measurement stored as whole numbers: taken as
+            # labels it makes a 214-class model that runs for minutes.
+            raise CommandError(
+                f"the {data} dataset has a continuous target (it is a regression "
+                "dataset), so a classifier cannot fit it; use the linear or laplace "
+                "model, or a dataset with classes (iris, wine, breast_cancer)"
+            )
         header = [*bunch.feature_names, "target"]
         target_values = bunch.target
         if bunch.get("target_names") is not None:

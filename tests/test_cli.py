@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -550,3 +551,13 @@ def test_an_interrupted_fit_ends_in_one_line_with_status_130(capsys, monkeypatch
     monkeypatch.setattr(skmle.GaussianMLE, "fit", interrupted_fit)
     status, out, err = run(capsys, "fit", "gaussian", "--data", "iris")
     assert (status, out, err) == (130, "", "skmle: interrupted\n")
+
+
+def test_a_classifier_on_a_regression_dataset_is_refused_at_once(capsys):
+    # diabetes' target is whole numbers: taken as labels it was a 214-class fit
+    # that ran for minutes.
+    started = time.perf_counter()
+    status, out, err = run(capsys, "fit", "logistic", "--data", "diabetes")
+    assert time.perf_counter() - started < 5.0
+    assert status == 2 and out == ""
+    assert "continuous target" in err and "linear" in err

@@ -137,10 +137,9 @@ def empty_error(model, X, y):
     return str(error.value)
 
 
-@pytest.mark.parametrize("name", ["gaussian", "linear", "laplace", "mixture"])
-# LogisticGD is not here: on Dask or chunked data with no rows it raises
-# IndexError in estimators/logistic.py (LogisticGD._objective_for_data reads
-# classes_[0] of no classes); it waits on issue 13 item 4 (logistic.py).
+@pytest.mark.parametrize(
+    "name", ["gaussian", "linear", "laplace", "logistic", "mixture"]
+)
 def test_no_rows_raise_the_error_of_an_empty_ndarray(name):
     from sklearn.base import clone
 

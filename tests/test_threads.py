@@ -5,11 +5,17 @@ import threading
 
 import numpy as np
 import pytest
+import statsmodels.api as sm
 from scipy.optimize import linprog
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import OpenBLASController, ThreadpoolController, threadpool_info
 
-from skmle import EMGaussianMixture, LaplaceRegressor, LinearGaussianRegressor
+from skmle import (
+    EMGaussianMixture,
+    LaplaceRegressor,
+    LinearGaussianRegressor,
+    LogisticGD,
+)
 from skmle._blas import single_blas_thread
 
 
@@ -180,14 +186,27 @@ def mixture_reference(seed):
     return reference.fit(X).means_
 
 
+def fit_logistic(seed):
+    X, y = regression_data(seed)
+    labels = (y > np.median(y)).astype(int)
+    model = LogisticGD(tol=1e-10).fit(X, labels)
+    return np.r_[model.coef_.ravel(), model.intercept_]
+
+
+def logistic_reference(seed):
+    """statsmodels' Logit on the same rows."""
+    X, y = regression_data(seed)
+    labels = (y > np.median(y)).astype(int)
+    fit = sm.Logit(labels, sm.add_constant(X)).fit(disp=0, tol=1e-14)
+    return np.r_[fit.params[1:], fit.params[0]]
+
+
 FITS = {
     "linear": (fit_linear, linear_reference),
     "laplace": (fit_laplace, laplace_reference),
+    "logistic": (fit_logistic, logistic_reference),
     "mixture": (fit_mixture, mixture_reference),
 }
-# LogisticGD is not here: skmle/models/logistic.py limits BLAS with its own
-# threadpoolctl limiter (_single_threaded_blas), which still loses the original
-# limits when threads overlap; it waits on issue 13 item 5 (use skmle._blas).
 
 
 @pytest.mark.parametrize("name", sorted(FITS))

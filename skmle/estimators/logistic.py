@@ -532,7 +532,8 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     def _objective_for_data(self, X, y=None, sample_weight=None):
         """In memory as the mixin; on data read in pieces, the classes come from a
         pass over all of ``y`` first, and the class totals from a sum over chunks."""
-        if not is_large(X):
+        if not is_large(X) or X.shape[0] == 0:
+            # No rows at all: the in-memory validation's "0 sample(s)" error.
             self._known_classes = None
             return super()._objective_for_data(X, y, sample_weight)
         self.classes_ = all_classes(y)

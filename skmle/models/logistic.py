@@ -64,6 +64,7 @@ from itertools import pairwise
 import numpy as np
 from scipy.special import log_softmax
 
+from skmle._blas import single_blas_thread
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.objective import Objective, add_results
 
@@ -679,23 +680,6 @@ class LogisticLogLikelihood(LogLikelihood):
 MIN_ROWS_PER_THREAD = 16384
 """Below this many rows per thread, a sum over rows runs in the calling thread."""
 
-_threadpool_controller = None
-
-
-def _single_threaded_blas():
-    """Context limiting BLAS to one thread while our own threads share the rows.
-
-    OpenBLAS threads busy-wait for work; running them under our threads (or on a
-    loaded machine) can make a product ten times slower instead of faster.
-    """
-    global _threadpool_controller
-    if _threadpool_controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _threadpool_controller = ThreadpoolController()
-    return _threadpool_controller.limit(limits=1, user_api="blas")
-
-
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
@@ -796,7 +780,7 @@ class LogisticObjective(DiagonalPriorObjective):
         BLAS stays on one thread even when there is one block: the chunks are too
         small for its threads to pay, and on a busy machine they cost far more.
         """
-        with _single_threaded_blas():
+        with single_blas_thread():
             if len(self._blocks) == 1:
                 return [per_block(*self._blocks[0])]
             return list(

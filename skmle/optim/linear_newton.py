@@ -180,10 +180,11 @@ def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve ``matrix @ x = rhs`` for a symmetric positive semi-definite ``matrix``.
 
     By :func:`scaled_cholesky`. If the matrix is singular to working precision,
-    the minimum-norm solution is returned instead, from an eigendecomposition
-    with eigenvalues below ``EIGEN_RTOL`` times the largest treated as zero. That
-    solution lies in the span of the data, so it is the same however the rows
-    are weighted or repeated.
+    the solution of least norm in the Jacobi-scaled coordinates is returned
+    instead, from an eigendecomposition of the scaled matrix with eigenvalues
+    below ``EIGEN_RTOL`` times the largest treated as zero. That solution lies in
+    the span of the data, so it is the same however the rows are weighted or
+    repeated.
 
     Examples
     --------
@@ -199,12 +200,17 @@ def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         factor, scale = cholesky
         with single_blas_thread():
             return scale * linalg.cho_solve((factor, True), scale * rhs)
-    values, vectors = linalg.eigh(matrix)
+    # The eigendecomposition of the Jacobi-scaled matrix, as for the Cholesky
+    # factor: unscaled, a feature in large units (a variance of 1e11) would make
+    # every other direction look singular, and the step would leave them out.
+    diagonal = np.diag(matrix)
+    scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
+    values, vectors = linalg.eigh(matrix * np.outer(scale, scale))
     keep = values > EIGEN_RTOL * max(values[-1], 0.0)
     if not np.any(keep):
         return np.zeros_like(rhs)
     basis = vectors[:, keep]
-    return basis @ ((basis.T @ rhs) / values[keep])
+    return scale * (basis @ ((basis.T @ (scale * rhs)) / values[keep]))
 
 
 class _Point(NamedTuple):

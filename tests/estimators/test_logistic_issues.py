@@ -228,3 +228,25 @@ def test_ten_classes_many_features_matches_sklearn():
     assert_allclose(model.loglik_, expected, rtol=1e-10)
     assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-7)
     assert np.all(np.isfinite(model.coef_se_))
+
+
+def test_newton_with_a_constant_column_beside_one_in_large_units():
+    # The information is singular (the constant column duplicates the intercept)
+    # and one feature has a variance of 1e11: the minimum-norm Newton step must
+    # be taken in Jacobi-scaled coordinates, or it leaves out every direction but
+    # the large one and stops short of the maximum (it reported convergence at
+    # a log-likelihood 0.15 below statsmodels').
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((60, 2))
+    X = np.column_stack([np.full(60, 0.5), base[:, 0] * 13.0 + 5.0, base[:, 1] * 7e5])
+    score = base @ [1.0, -0.7] + rng.standard_normal(60)
+    y = np.searchsorted(np.quantile(score, [1 / 3, 2 / 3]), score)
+    reference = sm.MNLogit(y, sm.add_constant(X[:, 1:])).fit(
+        disp=0, method="newton", maxiter=100, tol=1e-12
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # singular information
+        fit = LogisticGD().fit(X, y)
+    assert fit.converged_
+    assert_allclose(fit.loglik_, reference.llf, rtol=1e-10)
+    assert_allclose(fit.coef_[:, 0], 0.0, atol=1e-12)  # the minimum-norm share
