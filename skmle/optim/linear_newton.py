@@ -180,11 +180,12 @@ def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve ``matrix @ x = rhs`` for a symmetric positive semi-definite ``matrix``.
 
     By :func:`scaled_cholesky`. If the matrix is singular to working precision,
-    the solution of least norm in the Jacobi-scaled coordinates is returned
-    instead, from an eigendecomposition of the scaled matrix with eigenvalues
-    below ``EIGEN_RTOL`` times the largest treated as zero. That solution lies in
-    the span of the data, so it is the same however the rows are weighted or
-    repeated.
+    the minimum-norm solution is returned instead: the rank is decided by an
+    eigendecomposition of the Jacobi-scaled matrix (eigenvalues below
+    ``EIGEN_RTOL`` times the largest are zero; unscaled, a feature in large units
+    would make every other direction look singular), and the null directions it
+    finds are projected out. That solution lies in the span of the data, so it is
+    the same however the rows are weighted or repeated.
 
     Examples
     --------
@@ -210,7 +211,14 @@ def solve_information(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     if not np.any(keep):
         return np.zeros_like(rhs)
     basis = vectors[:, keep]
-    return scale * (basis @ ((basis.T @ (scale * rhs)) / values[keep]))
+    solution = scale * (basis @ ((basis.T @ (scale * rhs)) / values[keep]))
+    # Of the solutions (this one plus the null directions, scale * v for the
+    # eigenvectors left out), the one of least Euclidean norm.
+    null = scale[:, None] * vectors[:, ~keep]
+    if null.shape[1]:
+        orthonormal, _ = np.linalg.qr(null)
+        solution = solution - orthonormal @ (orthonormal.T @ solution)
+    return solution
 
 
 class _Point(NamedTuple):
