@@ -18,6 +18,7 @@ examples fast; hypothesis shrinks the choices. ``derandomize=True``: CI runs the
 same examples every time.
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -48,7 +49,7 @@ NAMES = sorted(FITTED)
 SUPERVISED = {"linear", "laplace", "logistic"}
 
 PROPERTY_SETTINGS = settings(
-    max_examples=12,
+    max_examples=int(os.environ.get("SKMLE_PROPERTY_EXAMPLES", 12)),
     deadline=None,
     derandomize=True,
     database=None,
