@@ -931,6 +931,13 @@ class LinearGaussianRegressor(_LinearRegressorBase):
         y = np.asarray(y, dtype=np.float64)
         with validating_chunk():
             sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if not np.sum(sample_weight) > 0:
+            # Every batch, not only the first: scikit-learn's convention (and
+            # GaussianMLE's and LogisticGD's).
+            raise ValueError(
+                "The sample weights of this batch sum to zero: at least one sample "
+                "needs a positive weight."
+            )
         with single_blas_thread():
             moments = LinearMoments.from_batch(Batch(X, y, sample_weight))
             if not first_call:
