@@ -452,7 +452,10 @@ def test_partial_fit_checks_its_input():
         model.partial_fit(X[:, :2], y)
     with pytest.raises(ValueError, match="NaN"):
         model.partial_fit(np.where(X > 2.5, np.nan, X), y)
-    model.partial_fit(X[:5], y[:5], sample_weight=np.zeros(5))  # weighs nothing
+    # A batch that weighs nothing is refused on every call, as by the other
+    # estimators' partial_fit (issue 13: it was accepted here, refused there).
+    with pytest.raises(ValueError, match="sum to zero"):
+        model.partial_fit(X[:5], y[:5], sample_weight=np.zeros(5))
     assert model.n_samples_seen_ == 30
     with pytest.raises(ValueError, match="sum to zero"):
         LinearGaussianRegressor().partial_fit(X, y, sample_weight=np.zeros(30))
