@@ -87,6 +87,15 @@ class TriangularFactor:
             return cls(np.zeros((0, x_mean.shape[0] + 1)))
         return factor
 
+    @classmethod
+    def of_rows(cls, rows: np.ndarray) -> TriangularFactor:
+        """The factor of any rows (already weighted, centred and scaled)."""
+        factor = None
+        for start in range(0, rows.shape[0], BLOCK_ROWS):
+            part = cls(_triangle(rows[start : start + BLOCK_ROWS]))
+            factor = part if factor is None else factor + part
+        return cls(np.zeros((0, rows.shape[1]))) if factor is None else factor
+
     def __add__(self, other: TriangularFactor) -> TriangularFactor:
         return TriangularFactor(_triangle(np.vstack([self.r, other.r])))
 

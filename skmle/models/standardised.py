@@ -34,6 +34,7 @@ from scipy.linalg import solve_triangular
 
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.objective import add_results
+from skmle.models.qr_least_squares import TriangularFactor
 
 RANK_RTOL = 1e-12
 """A standardised column closer than this (relative to its length) to the span of
@@ -188,24 +189,6 @@ def data_scaling(sum_rows, model) -> DiagonalScaling:
     return DiagonalScaling(mean, scale, factor, shift)
 
 
-class TriangularFactor:
-    """The R of a QR factorisation of stacked rows, merged with ``+``.
-
-    :math:`R` of :math:`[A_1; A_2]` is the R of :math:`[R_1; R_2]`, so the factor
-    of all rows is a sum over batches like any other (a tall-skinny QR).
-    """
-
-    def __init__(self, R: np.ndarray):
-        self.R = R
-
-    @classmethod
-    def of(cls, rows: np.ndarray) -> TriangularFactor:
-        return cls(np.linalg.qr(rows, mode="r"))
-
-    def __add__(self, other: TriangularFactor) -> TriangularFactor:
-        return TriangularFactor.of(np.vstack([self.R, other.R]))
-
-
 def _column_sums(batch: Batch) -> tuple[float, np.ndarray]:
     w = batch.sample_weight
     return float(w.sum()), w @ batch.X
@@ -217,7 +200,7 @@ def _column_squares(batch: Batch, centre: np.ndarray) -> np.ndarray:
 
 def _scaled_factor(batch: Batch, centre: np.ndarray, scale: np.ndarray):
     rows = np.sqrt(batch.sample_weight)[:, None] * ((batch.X - centre) / scale)
-    return TriangularFactor.of(rows)
+    return TriangularFactor.of_rows(rows)
 
 
 def _response_sum(batch: Batch) -> float:
@@ -267,7 +250,7 @@ def column_scaling(
     weight, mean, scale, tiny = column_moments(sum_rows, n_features, centred)
     rotation = None
     if n_features > 1 and not np.any(tiny):
-        R = sum_rows(partial(_scaled_factor, centre=mean, scale=scale)).R
+        R = sum_rows(partial(_scaled_factor, centre=mean, scale=scale)).r
         R = R / np.sqrt(weight)
         # The scaled columns have unit norm, so |R_jj| is the distance of column j
         # from the span of the columns before it, relative to its own length.

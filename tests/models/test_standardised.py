@@ -9,9 +9,9 @@ from numpy.testing import assert_allclose
 from skmle.models.base import Batch
 from skmle.models.linear_gaussian import LinearGaussianLogLikelihood
 from skmle.models.objective import Objective
+from skmle.models.qr_least_squares import TriangularFactor
 from skmle.models.standardised import (
     StandardisedObjective,
-    TriangularFactor,
     column_scaling,
     minimum_norm,
 )
@@ -51,8 +51,8 @@ def test_standardised_columns_are_orthonormal(setting):
 
 def test_tall_skinny_factor_of_batches_is_the_factor_of_all_rows():
     A = np.random.default_rng(2).normal(size=(100, 4))
-    parts = [TriangularFactor.of(A[i : i + 30]) for i in range(0, 100, 30)]
-    R = sum(parts[1:], parts[0]).R
+    parts = [TriangularFactor.of_rows(A[i : i + 30]) for i in range(0, 100, 30)]
+    R = sum(parts[1:], parts[0]).r
     assert_allclose(R.T @ R, A.T @ A, rtol=1e-12, atol=1e-12)
 
 
