@@ -19,9 +19,9 @@ from skmle.optim.result import (
     Maximisable,
     OptimizeResult,
     gradient_converged,
+    judged_result,
     require,
     step_accepted,
-    verdict_message,
 )
 
 ARMIJO_C = 1e-4
@@ -64,12 +64,11 @@ def gradient_ascent(
         raise ValueError("The objective is not finite at the starting point.")
     history = [value]
     message = f"max_iter={max_iter} reached"
-    converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         if gradient_converged(grad, tol):
             n_iter -= 1
-            converged, message = True, "gradient below tol"
+            message = "gradient below tol"
             break
         slope = float(grad @ grad)
         trial_step = 2.0 * step if line_search else float(learning_rate)
@@ -96,14 +95,4 @@ def gradient_ascent(
         history.append(value)
         if callback is not None:
             callback(n_iter, theta, value)
-    if not converged:
-        converged = gradient_converged(grad, tol)
-    message = verdict_message(converged, message, grad, tol)
-    return OptimizeResult(
-        theta=theta,
-        value=float(value),
-        history=np.asarray(history),
-        n_iter=n_iter,
-        converged=converged,
-        message=message,
-    )
+    return judged_result(theta, value, history, n_iter, grad, tol, message)

@@ -16,8 +16,8 @@ from skmle.optim.result import (
     Maximisable,
     OptimizeResult,
     gradient_converged,
+    judged_result,
     require,
-    verdict_message,
 )
 
 MAX_RESTARTS = 4
@@ -58,17 +58,8 @@ def lbfgs(
         n_iter += nit
         if nit == 0:
             break
-    converged = gradient_converged(grad, tol)
     reason = f"max_iter={max_iter} reached" if n_iter >= max_iter else message
-    message = verdict_message(converged, reason, grad, tol)
-    return OptimizeResult(
-        theta=theta,
-        value=float(value),
-        history=np.asarray(history),
-        n_iter=n_iter,
-        converged=converged,
-        message=message,
-    )
+    return judged_result(theta, value, history, n_iter, grad, tol, reason)
 
 
 def _run_scipy(function, theta0, value0, max_iter, tol, history, offset, callback):

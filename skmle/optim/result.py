@@ -85,6 +85,28 @@ def verdict_message(converged: bool, reason: str, grad: np.ndarray, tol: float) 
     return f"{reason}; largest gradient component {largest:.3g} > tol={tol:g}"
 
 
+def judged_result(
+    theta: np.ndarray,
+    value: float,
+    history,
+    n_iter: int,
+    grad: np.ndarray,
+    tol: float,
+    reason: str,
+) -> OptimizeResult:
+    """The result of a gradient solver, ``converged`` by the shared rule at ``theta``
+    (:func:`gradient_converged`), whatever made the solver stop (``reason``)."""
+    converged = gradient_converged(grad, tol)
+    return OptimizeResult(
+        theta=theta,
+        value=float(value),
+        history=np.asarray(history),
+        n_iter=n_iter,
+        converged=converged,
+        message=verdict_message(converged, reason, grad, tol),
+    )
+
+
 def require(function: object, *methods: str, solver: str) -> None:
     """Fail at once, naming what is missing, if ``function`` lacks ``methods``."""
     missing = [m for m in methods if not callable(getattr(function, m, None))]
