@@ -32,7 +32,7 @@ time). Every chunk is validated by the same ``_validate_fit_data`` as in-memory
 data, on the first pass only (later passes skip the finiteness scan), and
 ``_make_model`` receives the first rows (``head``) for the shapes. An estimator
 works on such data when everything it computes from the data goes through
-``objective._sum`` with a small picklable function. Methods that map rows of ``X``
+``objective.sum_batches`` with a small picklable function. Methods that map rows of ``X``
 to rows of output take the same inputs when decorated with :func:`rowwise`.
 
 **Where no unique maximum exists.**
@@ -63,10 +63,12 @@ from skmle._sklearn_compat import (
     validating_chunk,
 )
 from skmle.inference import (
+    Information,
     Summary,
     SummaryRow,
+    WaldSpec,
+    block_standard_errors,
     check_alpha,
-    covariance_from_hessian,
 )
 from skmle.models.base import Batch
 from skmle.models.chunked import ChunkedArray, ChunkedBatches, release_pages
@@ -251,13 +253,13 @@ class GradientAscentMixin:
         if blocks is not None:
             log_scale = getattr(self.model_, "log_scale_index", None)
             scaling = column_scaling(
-                objective._sum,
+                objective.sum_batches,
                 blocks(),
                 self.model_.n_features,
                 None if log_scale is None else log_scale(),
             )
         elif hasattr(self.model_, "standardising_map"):
-            scaling = data_scaling(objective._sum, self.model_)
+            scaling = data_scaling(objective.sum_batches, self.model_)
         if scaling is not None:
             function = StandardisedObjective(objective, scaling)
             theta0 = scaling.to_phi(theta0)
@@ -304,7 +306,7 @@ class GradientAscentMixin:
         self.loglik_history_ = np.asarray(result.history) * objective.total_weight
         self.loglik_ = self._training_loglik(result, objective)
         self._set_theta(theta)
-        self._compute_standard_errors(objective)
+        self._compute_standard_errors(objective, result)
         if self.verbose >= 1:
             print(
                 f"[{type(self).__name__}] solver={self.solver} "
@@ -331,34 +333,52 @@ class GradientAscentMixin:
     def _inference_blocks(self) -> dict[str, np.ndarray]:
         return {}
 
-    def _standard_errors(self, objective: Objective) -> dict[str, np.ndarray]:
-        """Standard errors of each block, from the inverse observed information."""
+    def _wald_spec(
+        self, objective: Objective, result: OptimizeResult
+    ) -> WaldSpec | None:
+        """What inference needs for the standard errors (None: the estimator has
+        none). The default: the observed information from the objective's
+        Hessian at ``theta_``, the blocks of :meth:`_inference_blocks`, reported as
+        they are stored in ``theta``."""
         blocks = self._inference_blocks()
         if not blocks:
-            return {}
-        hessian = objective.hessian(self.theta_) * objective.total_weight
-        try:
-            covariance = covariance_from_hessian(hessian)
-        except np.linalg.LinAlgError:
-            warnings.warn(
+            return None
+        theta = self.theta_
+
+        def information() -> Information:
+            return Information.from_hessian(
+                objective.hessian(theta) * objective.total_weight
+            )
+
+        return WaldSpec(
+            information,
+            blocks,
+            singular_message=(
                 f"The observed information of {type(self).__name__} is singular at "
                 "the fitted parameters (the maximum is not unique): standard errors "
-                "are undefined and set to NaN.",
-                UserWarning,
-                stacklevel=4,
-            )
-            return {name: np.full(len(idx), np.nan) for name, idx in blocks.items()}
-        variances = np.diag(covariance)
-        return {name: np.sqrt(variances[idx]) for name, idx in blocks.items()}
+                "are undefined and set to NaN."
+            ),
+        )
 
-    def _compute_standard_errors(self, objective: Objective) -> None:
-        for name, se in self._standard_errors(objective).items():
+    def _compute_standard_errors(
+        self, objective: Objective, result: OptimizeResult
+    ) -> None:
+        """Set ``<block>_se_`` for each block of :meth:`_wald_spec`: the one
+        inference path (:func:`skmle.inference.block_standard_errors`)."""
+        legacy = getattr(self, "_standard_errors", None)
+        if legacy is not None:
+            standard_errors = legacy(objective)
+        else:
+            spec = self._wald_spec(objective, result)
+            if spec is None:
+                return
+            standard_errors = block_standard_errors(spec, stacklevel=4)
+        for name, se in standard_errors.items():
             shape = np.shape(getattr(self, f"{name}_"))
             setattr(
                 self, f"{name}_se_", np.reshape(se, shape) if shape else float(se[0])
             )
 
-    # -- likelihood-based scores ---------------------------------------------------
     def _scoring_batch(self, X, y=None, sample_weight=None) -> Batch:
         """Validate data for scoring a fitted model (override when y needs care)."""
         X = self._validate_for_scoring(X)

@@ -260,7 +260,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     def _objective_for_data(self, X, y=None, sample_weight=None):
         objective = super()._objective_for_data(X, y, sample_weight)
         ct = self._moments_type()
-        self._moments = objective._sum(
+        self._moments = objective.sum_batches(
             lambda b: Moments.from_data(b.X, b.sample_weight, ct)
         )
         # The regularisation (reg_covar, or the smallest one that makes a

@@ -547,7 +547,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         objective = super()._objective_for_data(X, y, sample_weight)
         n_classes = self.classes_.shape[0]
         self._check_class_totals(
-            objective._sum(
+            objective.sum_batches(
                 lambda b: np.bincount(b.y, weights=b.sample_weight, minlength=n_classes)
             )
         )
@@ -599,7 +599,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         theta = np.zeros(model.n_params)
         if not model.fit_intercept:
             return theta
-        totals = objective._sum(
+        totals = objective.sum_batches(
             lambda b: np.bincount(
                 b.y, weights=b.sample_weight, minlength=model.n_classes
             )

@@ -263,12 +263,12 @@ default="kmeans"
         if hasattr(objective.batches, "map_sum"):
             # _make_model saw only the first rows: centre on the weighted mean of
             # all of them (this pass also checks every chunk and sums the weight).
-            sums = objective._sum(lambda b: b.sample_weight @ b.X)
+            sums = objective.sum_batches(lambda b: b.sample_weight @ b.X)
             self.model_.location = sums / objective.total_weight
         location = self.model_.location
         # How many batches hold a row farther than MAX_SPREAD from the location:
         # beyond it squared distances and variances overflow float64.
-        too_far = objective._sum(
+        too_far = objective.sum_batches(
             lambda b: int(not _spread(b.X, location) <= MAX_SPREAD)
         )
         if too_far:
@@ -292,7 +292,9 @@ default="kmeans"
         )
 
     def _check_n_samples(self, objective) -> None:
-        n_positive = int(objective._sum(lambda b: np.count_nonzero(b.sample_weight)))
+        n_positive = int(
+            objective.sum_batches(lambda b: np.count_nonzero(b.sample_weight))
+        )
         if n_positive < self.n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = "
@@ -338,7 +340,7 @@ default="kmeans"
         model, total_weight = self.model_, objective.total_weight
 
         def step(theta):
-            stats = objective._sum(lambda batch: model.e_step(theta, batch))
+            stats = objective.sum_batches(lambda batch: model.e_step(theta, batch))
             return stats.loglik / total_weight, model.m_step(stats)
 
         callback = None
@@ -389,7 +391,7 @@ default="kmeans"
             if self.n_components == 1 and self.init_params == "kmeans":
                 # k-means with one cluster labels every row 0: no draw, no copy,
                 # and it works on data read in pieces.
-                stats = objective._sum(
+                stats = objective.sum_batches(
                     lambda b: model.statistics_from_responsibilities(
                         b.X, b.sample_weight, np.ones((b.X.shape[0], 1))
                     )
@@ -518,7 +520,7 @@ default="kmeans"
         model, theta = self.model_, self.theta_
         try:
             with single_blas_thread():
-                parts = objective._sum(
+                parts = objective.sum_batches(
                     lambda batch: model.information_parts(theta, batch)
                 )
                 information = model.observed_information(theta, parts)

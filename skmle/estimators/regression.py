@@ -301,7 +301,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         if isinstance(objective, _MomentsObjective):
             moments = objective.moments
         else:
-            moments = objective._sum(LinearMoments.from_batch)
+            moments = objective.sum_batches(LinearMoments.from_batch)
         self._moments = moments
         _check_magnitudes(moments, type(self).__name__)
         total = moments.weight
@@ -417,7 +417,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
                 y_mean,
                 f"QR (rank {solution.rank} of {d}, minimum norm)",
             )
-        sums = objective._sum(
+        sums = objective.sum_batches(
             partial(
                 gradient_sums,
                 x_mean=stats_.x_mean,
@@ -437,7 +437,7 @@ class _LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         # A constant column (zero centred spread, see _data_stats) is divided by
         # an infinite scale: its rounding noise becomes an exact zero column.
         x_scale = np.where(diagonal > 0, np.sqrt(np.abs(diagonal)), np.inf)
-        factor = objective._sum(
+        factor = objective.sum_batches(
             partial(
                 TriangularFactor.from_batch,
                 x_mean=stats_.x_mean,
@@ -652,7 +652,7 @@ def _subgradient_batch(batch: Batch, coef, intercept):
 
 
 class _LADPassesOverBatches:
-    """:class:`skmle.optim.lad.LADPasses` through ``objective._sum``: each method
+    """:class:`skmle.optim.lad.LADPasses` through ``objective.sum_batches``: each method
     is one pass over the batches, wherever they are stored."""
 
     def __init__(self, objective, fit_intercept: bool, scaling=None):
@@ -660,12 +660,12 @@ class _LADPassesOverBatches:
         self.fit_intercept = fit_intercept
         self.scaling = scaling  # LADScaling of the rows the LP sees, or None
 
-    def _sum(self, function, **arguments):
+    def sum_batches(self, function, **arguments):
         per_batch = partial(function, fit_intercept=self.fit_intercept, **arguments)
-        return self.objective._sum(per_batch)
+        return self.objective.sum_batches(per_batch)
 
     def _scaled_sum(self, function, **arguments):
-        return self._sum(function, scaling=self.scaling, **arguments)
+        return self.sum_batches(function, scaling=self.scaling, **arguments)
 
     def irls_system(self, coef, floor):
         return self._scaled_sum(_irls_batch, coef=coef, floor=floor)
@@ -694,12 +694,12 @@ class _LADPassesOverBatches:
 
     def weighted_median_of_y(self) -> float:
         def histogram(prefix, level):
-            return self._sum(
+            return self.sum_batches(
                 _histogram_batch, coef=None, by_count=False, prefix=prefix, level=level
             )
 
         def gather(prefix, level):
-            values, masses = self._sum(
+            values, masses = self.sum_batches(
                 _bucket_batch, coef=None, prefix=prefix, level=level
             )
             return np.concatenate(values), np.concatenate(masses)
@@ -719,7 +719,7 @@ def _stacked(objective) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not _in_memory(objective):
         raise TypeError(
             "The rows of a Dask array or of skmle.chunked data are not gathered in "
-            "memory: compute what is needed through objective._sum."
+            "memory: compute what is needed through objective.sum_batches."
         )
     batches = objective.batches
     if len(batches) == 1:
@@ -971,7 +971,7 @@ class LinearGaussianRegressor(_LinearRegressorBase):
             noise = 8.0 * (coef.shape[0] + 1) * np.finfo(float).eps * stats_.square
             rss = rss if rss > noise else 0.0
         else:
-            rss = objective._sum(
+            rss = objective.sum_batches(
                 partial(_squared_residual_sum, coef=coef, intercept=intercept)
             )
         total = objective.total_weight
@@ -1157,7 +1157,7 @@ class LaplaceRegressor(_LinearRegressorBase):
     def _initial_theta(self, objective) -> np.ndarray:
         centre = self._y_median(objective) if self.fit_intercept else 0.0
         zeros = np.zeros(self.model_.n_features)
-        spread = objective._sum(
+        spread = objective.sum_batches(
             partial(_absolute_residual_sum, coef=zeros, intercept=centre)
         )
         scale = max(spread / objective.total_weight, self._scale_floor(objective))
@@ -1166,7 +1166,7 @@ class LaplaceRegressor(_LinearRegressorBase):
     def _result_from_fit(self, objective, coef, intercept, **fields) -> OptimizeResult:
         """Close the fit: the scale in closed form, floored, and the log-likelihood."""
         total = objective.total_weight
-        sad = objective._sum(
+        sad = objective.sum_batches(
             lambda b: float(b.sample_weight @ np.abs(b.y - b.X @ coef - intercept))
         )
         scale = self._floored_scale(sad / total, objective)
@@ -1204,7 +1204,7 @@ class LaplaceRegressor(_LinearRegressorBase):
             x_mean, x_std = np.append(x_mean, 1.0), np.append(x_std, 0.0)
             constant = np.append(constant, True)
         centre = self._y_median(objective) if np.any(constant & (x_mean != 0)) else 0.0
-        spread, n_rows = objective._sum(partial(_spread_batch, centre=centre))
+        spread, n_rows = objective.sum_batches(partial(_spread_batch, centre=centre))
         return LADScaling.from_summaries(
             x_mean, x_std, constant, centre, spread / total, total / max(n_rows, 1)
         )
@@ -1281,7 +1281,7 @@ class LaplaceRegressor(_LinearRegressorBase):
             start = (np.zeros(self.model_.n_features), centre)
 
         def sums(coef, intercept):
-            return objective._sum(
+            return objective.sum_batches(
                 partial(_subgradient_batch, coef=coef, intercept=intercept)
             )
 

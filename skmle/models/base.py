@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+LOG_2PI = float(np.log(2.0 * np.pi))
+""":math:`\\log 2\\pi`, of every Gaussian density."""
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -59,6 +62,9 @@ class LogLikelihood(ABC):
 
     has_hessian: bool = False
     n_params: int
+    capabilities: frozenset[str] = frozenset()
+    """What the model offers beyond value and gradient, by name (see
+    :data:`CAPABILITIES`); a solver states which ones it requires."""
 
     @abstractmethod
     def loglik_obs(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
@@ -71,6 +77,12 @@ class LogLikelihood(ABC):
     @abstractmethod
     def loglik_grad(self, theta: np.ndarray, batch: Batch) -> tuple[float, np.ndarray]:
         """The weighted log-likelihood and its gradient in ``theta``."""
+
+    def scores(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        """Per-row gradients of the log-density (unweighted), shape
+        (n_samples, n_params): the rows of the Jacobian, whose weighted outer
+        products make the sandwich ("robust") covariance."""
+        raise NotImplementedError(f"{type(self).__name__} has no per-row scores")
 
     def hessian(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
         """Hessian of the weighted log-likelihood, shape (n_params, n_params)."""
@@ -91,3 +103,13 @@ class LogLikelihood(ABC):
     @property
     def has_prior(self) -> bool:
         return False
+
+
+CAPABILITIES = {
+    "hessian": "an analytic Hessian or Fisher information (Newton, standard errors)",
+    "scores": "per-row gradients (sandwich and cluster covariances)",
+    "closed_form": "the maximum from sufficient statistics",
+    "linear_predictor": "theta enters through X @ W + b (column standardising)",
+    "em_step": "an expectation-maximisation update",
+}
+"""The capability names a model may declare in ``capabilities``."""

@@ -174,13 +174,13 @@ class DaskBatches:
     def __iter__(self):
         raise TypeError(
             "The batches of a Dask array live on the workers: sum over them with "
-            "Objective._sum or DaskBatches.map_sum instead of iterating."
+            "Objective.sum_batches or DaskBatches.map_sum instead of iterating."
         )
 
     def __reduce__(self):
         raise TypeError(
             "DaskBatches cannot be sent to a worker. A function given to "
-            "Objective._sum must capture only small things (the model, theta), not "
+            "Objective.sum_batches must capture only small things (the model, theta), not "
             "the objective or its batches."
         )
 

@@ -714,7 +714,7 @@ class DiagonalPriorObjective(Objective):
 
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         model = self.model
-        total, grad = self._sum(lambda b: model.loglik_grad(theta, b))
+        total, grad = self.sum_batches(lambda b: model.loglik_grad(theta, b))
         prior, prior_grad = model.log_prior_value_grad(theta)
         return (
             (total + prior) / self.total_weight,
@@ -723,7 +723,7 @@ class DiagonalPriorObjective(Objective):
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         model = self.model
-        hess = np.array(self._sum(lambda b: model.hessian(theta, b)))
+        hess = np.array(self.sum_batches(lambda b: model.hessian(theta, b)))
         hess[np.diag_indices_from(hess)] -= model.prior_precision()
         return hess / self.total_weight
 
@@ -787,7 +787,7 @@ class LogisticObjective(DiagonalPriorObjective):
                 _thread_pool().map(lambda block: per_block(*block), self._blocks)
             )
 
-    def _sum(self, per_batch):
+    def sum_batches(self, per_batch):
         """Sum ``per_batch`` over the blocks of rows (parallel, fixed order)."""
         return reduce(add_results, self._run(lambda block, rows: per_batch(block)))
 

@@ -38,7 +38,7 @@ class BatchedLogisticObjective(DiagonalPriorObjective):
     for a store of batches (``batches`` with ``map_sum``).
 
     "``eta``" arguments are parameter vectors (see the module docstring); every
-    method sums over the batches through :meth:`Objective._sum`.
+    method sums over the batches through :meth:`Objective.sum_batches`.
 
     Attributes
     ----------
@@ -71,7 +71,7 @@ class BatchedLogisticObjective(DiagonalPriorObjective):
 
     def value_at(self, theta: np.ndarray, eta: np.ndarray) -> float:
         model = self.model
-        total = self._sum(
+        total = self.sum_batches(
             lambda b: model.loglik_eta(model.linear_predictor(eta, b.X), b)
         )
         return (float(total) + self._prior_value(theta)) / self.total_weight
@@ -88,7 +88,7 @@ class BatchedLogisticObjective(DiagonalPriorObjective):
                 )
             )
 
-        loglik, slope, curvature = self._sum(per_batch)
+        loglik, slope, curvature = self.sum_batches(per_batch)
         if model.has_prior:
             value, grad = model.log_prior_value_grad(theta)
             loglik += value
@@ -111,7 +111,7 @@ class BatchedLogisticObjective(DiagonalPriorObjective):
             # Counted, not and-ed, so that the parts add like the other sums.
             return loglik, grad, info, int(not separated)
 
-        loglik, grad, info, not_separated = self._sum(per_batch)
+        loglik, grad, info, not_separated = self.sum_batches(per_batch)
         return loglik, grad, info + model.prior_information(), not_separated == 0
 
     def newton_system(self, theta: np.ndarray, eta: np.ndarray, exact: bool = True):
@@ -143,7 +143,7 @@ class BatchedLogisticObjective(DiagonalPriorObjective):
     def separated(self, eta: np.ndarray) -> bool:
         """Whether ``eta`` puts every row with positive weight on its class's side."""
         model = self.model
-        count = self._sum(
+        count = self.sum_batches(
             lambda b: int(not model.separates(model.linear_predictor(eta, b.X), b))
         )
         return count == 0

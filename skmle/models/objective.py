@@ -7,7 +7,7 @@ so that step sizes and tolerances mean the same thing for ten rows or ten millio
 .. math:: f(\\theta) = \\frac{1}{W}\\Big(\\sum_b \\ell_b(\\theta) + \\log \\pi(\\theta)\\Big),
    \\qquad W = \\sum_i w_i.
 
-Only :meth:`Objective._sum` knows how batches are stored. ``batches`` is a list of
+Only :meth:`Objective.sum_batches` knows how batches are stored. ``batches`` is a list of
 :class:`~skmle.models.base.Batch` in memory, or a store that sums lazily or remotely
 by itself through a ``map_sum(per_batch)`` method: chunks of a memmap read one at a
 time (:class:`~skmle.models.chunked.ChunkedBatches`) or the blocks of a Dask array
@@ -50,7 +50,7 @@ class Objective:
             self.batches = batches
         else:
             self.batches = list(batches)
-            self._set_total_weight(self._sum(lambda b: b.total_weight))
+            self._set_total_weight(self.sum_batches(lambda b: b.total_weight))
 
     def _set_total_weight(self, total_weight) -> None:
         if not float(total_weight) > 0:
@@ -63,7 +63,7 @@ class Objective:
     @property
     def total_weight(self) -> float:
         if self._total_weight is None:
-            self._sum(lambda b: None)
+            self.sum_batches(lambda b: None)
         return self._total_weight
 
     @classmethod
@@ -74,7 +74,7 @@ class Objective:
     def has_hessian(self) -> bool:
         return self.model.has_hessian
 
-    def _sum(self, per_batch: Callable[[Batch], Any]) -> Any:
+    def sum_batches(self, per_batch: Callable[[Batch], Any]) -> Any:
         """Apply ``per_batch`` to every batch and add the results.
 
         ``per_batch`` may run in another process (a Dask worker): it must be
@@ -95,7 +95,7 @@ class Objective:
     def loglik(self, theta: np.ndarray) -> float:
         """Total weighted log-likelihood (no prior, not divided by the weight)."""
         model = self.model
-        return float(self._sum(lambda b: model.loglik(theta, b)))
+        return float(self.sum_batches(lambda b: model.loglik(theta, b)))
 
     def value(self, theta: np.ndarray) -> float:
         total = self.loglik(theta)
@@ -104,7 +104,7 @@ class Objective:
 
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         model = self.model
-        total, grad = self._sum(lambda b: model.loglik_grad(theta, b))
+        total, grad = self.sum_batches(lambda b: model.loglik_grad(theta, b))
         prior, prior_grad, _ = self.model.log_prior(theta, self.total_weight)
         return (
             (total + prior) / self.total_weight,
@@ -113,7 +113,7 @@ class Objective:
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         model = self.model
-        hess = self._sum(lambda b: model.hessian(theta, b))
+        hess = self.sum_batches(lambda b: model.hessian(theta, b))
         _, _, prior_hess = self.model.log_prior(theta, self.total_weight)
         return (hess + prior_hess) / self.total_weight
 

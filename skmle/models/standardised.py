@@ -238,7 +238,7 @@ def column_scaling(
     ----------
     sum_rows : callable
         ``sum_rows(per_batch)`` adds a picklable per-batch function over all rows
-        (an objective's ``_sum``).
+        (an objective's ``sum_batches``).
     blocks : list of (ndarray, int or None)
         The model's ``linear_blocks``.
     n_features : int
@@ -280,7 +280,7 @@ class StandardisedObjective:
     Parameters
     ----------
     objective : Objective
-        The objective on the original columns; only its model, its ``_sum`` and its
+        The objective on the original columns; only its model, its ``sum_batches`` and its
         ``total_weight`` are used.
     scaling : ColumnScaling
 
@@ -307,10 +307,12 @@ class StandardisedObjective:
     def has_hessian(self) -> bool:
         return bool(self.model.has_hessian)
 
-    def _sum(self, per_batch):
+    def sum_batches(self, per_batch):
         if self._batches is not None:
             return reduce(add_results, map(per_batch, self._batches))
-        return self.objective._sum(partial(_transformed, per_batch, self.scaling))
+        return self.objective.sum_batches(
+            partial(_transformed, per_batch, self.scaling)
+        )
 
     def _prior(self, phi: np.ndarray):
         if not self.model.has_prior:
@@ -321,12 +323,12 @@ class StandardisedObjective:
 
     def value(self, phi: np.ndarray) -> float:
         model = self.model
-        total = self._sum(lambda b: model.loglik(phi, b))
+        total = self.sum_batches(lambda b: model.loglik(phi, b))
         return (float(total) + self._prior(phi)[0]) / self.total_weight
 
     def value_and_grad(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
         model = self.model
-        total, grad = self._sum(lambda b: model.loglik_grad(phi, b))
+        total, grad = self.sum_batches(lambda b: model.loglik_grad(phi, b))
         prior, prior_grad, _ = self._prior(phi)
         return (float(total) + prior) / self.total_weight, (
             grad + prior_grad
@@ -334,7 +336,7 @@ class StandardisedObjective:
 
     def hessian(self, phi: np.ndarray) -> np.ndarray:
         model = self.model
-        hess = self._sum(lambda b: model.hessian(phi, b))
+        hess = self.sum_batches(lambda b: model.hessian(phi, b))
         _, _, prior_hess = self._prior(phi)
         if prior_hess is not None:
             n = self.model.n_params

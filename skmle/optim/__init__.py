@@ -8,9 +8,18 @@ from skmle.optim.em import em
 from skmle.optim.gradient_ascent import gradient_ascent
 from skmle.optim.lbfgs import lbfgs
 from skmle.optim.newton import newton
-from skmle.optim.result import OptimizeResult
+from skmle.optim.result import Learned, OptimizeResult, Status
 
 OPTIMIZERS = {"gd": gradient_ascent, "lbfgs": lbfgs, "newton": newton}
 """The generic solvers, by the name an estimator's ``solver`` parameter uses."""
 
-__all__ = ["OPTIMIZERS", "OptimizeResult", "em", "gradient_ascent", "lbfgs", "newton"]
+__all__ = [
+    "OPTIMIZERS",
+    "Learned",
+    "OptimizeResult",
+    "Status",
+    "em",
+    "gradient_ascent",
+    "lbfgs",
+    "newton",
+]

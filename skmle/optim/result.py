@@ -3,10 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
 
 import numpy as np
+
+
+class Status(Enum):
+    """Why a solver stopped. Code branches on this, never on ``message``."""
+
+    CONVERGED = "converged"
+    """The solver's stopping rule holds at the returned point."""
+    CLOSED_FORM = "closed form"
+    """The maximum was computed directly (no iterations to judge)."""
+    MAX_ITER = "max_iter reached"
+    """``max_iter`` ended the run before the stopping rule held."""
+    STALLED = "stalled"
+    """No step raises the objective, and the stopping rule does not hold."""
+    SEPARABLE = "separable"
+    """The classes are linearly separable: no maximum exists."""
+    QUASI_SEPARABLE = "quasi-separable"
+    """Quasi-complete separation: the likelihood has no finite maximiser."""
+
+    @property
+    def converged(self) -> bool:
+        """Whether this status means the returned point is the maximum."""
+        return self in (Status.CONVERGED, Status.CLOSED_FORM)
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What a solver found out on the way that later stages may reuse.
+
+    Attributes
+    ----------
+    information : object or None
+        The observed (or Fisher) information at ``at``, in whatever form the solver
+        holds it (a dense matrix, or an :class:`~skmle.inference.Information`).
+    at : ndarray or None
+        The parameters ``information`` was computed at.
+    loglik : float or None
+        The total log-likelihood without the prior, when the solver had it.
+    extras : dict
+        Solver-specific findings, named (for example a factor of the design).
+    """
+
+    information: Any = None
+    at: np.ndarray | None = None
+    loglik: float | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -26,7 +72,12 @@ class OptimizeResult:
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
     message : str
-        Why the optimizer stopped.
+        Why the optimizer stopped, for people (with the rule's numbers).
+    status : Status
+        Why the optimizer stopped, for code. When not given it is
+        ``CONVERGED`` or ``MAX_ITER`` according to ``converged``.
+    learned : Learned
+        What the solver found out that inference may reuse.
     """
 
     theta: np.ndarray
@@ -35,6 +86,13 @@ class OptimizeResult:
     n_iter: int
     converged: bool
     message: str
+    status: Status | None = None
+    learned: Learned = field(default_factory=Learned)
+
+    def __post_init__(self):
+        if self.status is None:
+            status = Status.CONVERGED if self.converged else Status.MAX_ITER
+            object.__setattr__(self, "status", status)
 
 
 class Maximisable(Protocol):

@@ -36,7 +36,7 @@ def setting():
     model = LinearGaussianLogLikelihood(3)
     objective = Objective(model, split(X, y, w))
     scaling = column_scaling(
-        objective._sum, model.linear_blocks(), 3, model.log_scale_index()
+        objective.sum_batches, model.linear_blocks(), 3, model.log_scale_index()
     )
     return X, y, w, model, objective, scaling
 

@@ -1,4 +1,4 @@
-"""Wald inference from the observed information, and the ``summary()`` table."""
+"""The ``summary()`` table: estimates, standard errors, Wald tests and intervals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from numbers import Real
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import stats
 
 
 def check_alpha(alpha) -> float:
@@ -38,16 +38,6 @@ def check_alpha(alpha) -> float:
             f"central 1 - alpha intervals, e.g. alpha=0.05 for 95%), got {alpha!r}."
         )
     return float(alpha)
-
-
-def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray:
-    """Inverse observed information :math:`(-H)^{-1}`, by Cholesky.
-
-    Raises ``numpy.linalg.LinAlgError`` when :math:`-H` is not positive definite
-    (the maximum is not unique, so the Wald covariance does not exist).
-    """
-    factor = linalg.cho_factor(-np.asarray(hessian, dtype=float))
-    return linalg.cho_solve(factor, np.eye(hessian.shape[0]))
 
 
 @dataclass

@@ -1,0 +1,27 @@
+"""Inference at the optimum: covariances, standard errors and the summary table.
+
+One path for every estimator: the estimator names the information at its optimum
+(:class:`Information`), the map to the parameters it reports and their blocks
+(:class:`WaldSpec`); :func:`block_standard_errors` does the rest.
+"""
+
+from skmle.inference.covariance import (
+    Information,
+    SingularInformation,
+    WaldSpec,
+    block_standard_errors,
+    covariance_from_hessian,
+)
+from skmle.inference.summary import COUNT_STATS, Summary, SummaryRow, check_alpha
+
+__all__ = [
+    "COUNT_STATS",
+    "Information",
+    "SingularInformation",
+    "Summary",
+    "SummaryRow",
+    "WaldSpec",
+    "block_standard_errors",
+    "check_alpha",
+    "covariance_from_hessian",
+]

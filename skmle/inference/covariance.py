@@ -1,0 +1,192 @@
+"""From the information at the optimum to covariances and standard errors.
+
+Every estimator reaches its standard errors by one path: it names an
+:class:`Information` (the observed or Fisher information of some coordinates
+:math:`\\phi` at the optimum), the linear map :math:`J` from those coordinates to
+the parameters it reports, and the blocks of the reported vector; then
+
+.. math:: \\operatorname{Cov}(\\hat\\beta) = J\\, I(\\hat\\phi)^{-1} J^\\top,
+   \\qquad \\mathrm{se}(\\hat\\beta_j) = \\sqrt{[J I^{-1} J^\\top]_{jj}}.
+
+The information is held as a scaled triangular factor,
+:math:`I = c\\, D^{-1} R^\\top R\\, D^{-1}` with :math:`D` diagonal, so the
+covariance is :math:`c^{-1} (D R^{-1})(D R^{-1})^\\top` and no inverse is formed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+
+PIVOT_RTOL = 1e-10
+"""Smallest squared pivot of the unit-diagonal (Jacobi-scaled) factor, relative to
+the largest, that is trusted as nonzero."""
+
+
+class SingularInformation(np.linalg.LinAlgError):
+    """The information is singular to working precision: the maximum is not unique
+    and the Wald covariance does not exist."""
+
+
+Transform = np.ndarray | Callable[[np.ndarray], np.ndarray]
+"""A linear map :math:`J`: a matrix, or a function applying it to each column of a
+matrix (cheaper when :math:`J` has structure)."""
+
+
+@dataclass(frozen=True)
+class Information:
+    """Information :math:`I = c\\, D^{-1} R^\\top R\\, D^{-1}`, positive definite.
+
+    Parameters
+    ----------
+    r : ndarray of shape (p, p)
+        Upper triangular.
+    scale : ndarray of shape (p,)
+        The diagonal of :math:`D`.
+    multiplier : float
+        :math:`c > 0`.
+    """
+
+    r: np.ndarray
+    scale: np.ndarray
+    multiplier: float = 1.0
+
+    @classmethod
+    def from_matrix(cls, matrix: np.ndarray) -> Information:
+        """By the Cholesky factor of the Jacobi-scaled ``matrix`` (unit diagonal, so
+        the pivots do not depend on the parameters' units).
+
+        Raises
+        ------
+        SingularInformation
+            When ``matrix`` is not positive definite to working precision.
+        """
+        matrix = np.asarray(matrix, dtype=float)
+        diagonal = np.diag(matrix)
+        if matrix.size and not np.all(diagonal > 0):
+            raise SingularInformation("the information has a zero diagonal entry")
+        scale = 1.0 / np.sqrt(diagonal)
+        try:
+            r = linalg.cholesky(matrix * np.outer(scale, scale), lower=False)
+        except linalg.LinAlgError as error:
+            raise SingularInformation(str(error)) from None
+        return cls.from_triangular(r, scale)
+
+    @classmethod
+    def from_hessian(cls, hessian: np.ndarray) -> Information:
+        """The observed information :math:`-H` of a log-likelihood's Hessian."""
+        return cls.from_matrix(-np.asarray(hessian, dtype=float))
+
+    @classmethod
+    def from_triangular(
+        cls, r: np.ndarray, scale: np.ndarray | None = None, multiplier: float = 1.0
+    ) -> Information:
+        """From a factor already at hand (a QR of the design, say).
+
+        Raises
+        ------
+        SingularInformation
+            When a squared pivot of :math:`R` is below :data:`PIVOT_RTOL` times the
+            largest.
+        """
+        r = np.asarray(r, dtype=float)
+        scale = np.ones(r.shape[0]) if scale is None else np.asarray(scale, float)
+        pivots = np.abs(np.diag(r))
+        if pivots.size and not (
+            np.all(np.isfinite(r))
+            and np.min(pivots) ** 2 > PIVOT_RTOL * np.max(pivots) ** 2
+        ):
+            raise SingularInformation("the information is singular")
+        if not multiplier > 0:
+            raise SingularInformation(f"the information is scaled by {multiplier}")
+        return cls(r, scale, float(multiplier))
+
+    @property
+    def n_params(self) -> int:
+        return self.r.shape[0]
+
+    def _covariance_factor(self, transform: Transform | None) -> np.ndarray:
+        """:math:`J D R^{-1} / \\sqrt c`, whose rows' inner products are the
+        covariance of the reported parameters."""
+        half = linalg.solve_triangular(self.r, np.diag(self.scale), trans="T").T
+        half = half / np.sqrt(self.multiplier)
+        if transform is None:
+            return half
+        if callable(transform):
+            return np.asarray(transform(half))
+        return np.asarray(transform) @ half
+
+    def covariance(self, transform: Transform | None = None) -> np.ndarray:
+        """:math:`J I^{-1} J^\\top` (``J`` the identity when ``transform`` is None)."""
+        factor = self._covariance_factor(transform)
+        return factor @ factor.T
+
+    def variances(self, transform: Transform | None = None) -> np.ndarray:
+        """The diagonal of :meth:`covariance`, without forming the whole matrix."""
+        factor = self._covariance_factor(transform)
+        return np.einsum("ij,ij->i", factor, factor)
+
+
+@dataclass(frozen=True)
+class WaldSpec:
+    """What an estimator hands to inference after a fit.
+
+    Attributes
+    ----------
+    information : Information, callable returning one, or None
+        A callable is called by :func:`block_standard_errors`, so that the
+        :class:`SingularInformation` it may raise becomes NaN errors with
+        ``singular_message``. None when the standard errors are undefined (for
+        example on separable data): they are then NaN, without a warning.
+    blocks : mapping of str to index array
+        Reported parameter blocks (``"coef"``, ``"intercept"``, ...) as positions
+        in the reported vector :math:`J\\phi`.
+    transform : Transform or None
+        :math:`J`; None for the identity.
+    singular_message : str
+        The warning when the information is singular.
+    """
+
+    information: Information | Callable[[], Information] | None
+    blocks: Mapping[str, np.ndarray]
+    transform: Transform | None = None
+    singular_message: str = (
+        "The observed information is singular at the fitted parameters (the "
+        "maximum is not unique): standard errors are undefined and set to NaN."
+    )
+
+
+def block_standard_errors(
+    spec: WaldSpec, *, stacklevel: int = 2
+) -> dict[str, np.ndarray]:
+    """Standard errors of each block of ``spec``; NaN, with ``spec``'s warning,
+    when the information is singular."""
+    nan = {name: np.full(len(idx), np.nan) for name, idx in spec.blocks.items()}
+    if spec.information is None:
+        return nan
+    try:
+        information = spec.information
+        if callable(information):
+            information = information()
+        variances = information.variances(spec.transform)
+    except SingularInformation:
+        variances = None
+    if variances is None or not np.all(np.isfinite(variances)):
+        warnings.warn(spec.singular_message, UserWarning, stacklevel=stacklevel + 1)
+        return nan
+    se = np.sqrt(np.maximum(variances, 0.0))
+    return {name: se[np.asarray(idx)] for name, idx in spec.blocks.items()}
+
+
+def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray:
+    """Inverse observed information :math:`(-H)^{-1}`.
+
+    Raises ``numpy.linalg.LinAlgError`` (:class:`SingularInformation`) when
+    :math:`-H` is not positive definite (the maximum is not unique, so the Wald
+    covariance does not exist).
+    """
+    return Information.from_hessian(hessian).covariance()
