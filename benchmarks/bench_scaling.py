@@ -71,11 +71,11 @@ def child(method: str, path: str, n_rows: int) -> dict:
     X = np.memmap(path, dtype=np.float64, mode="r", shape=(n_rows, N_FEATURES))
     chunk_rows = CHUNK_BYTES // (8 * N_FEATURES)
     if method in ("skmle", "skmle_keep_pages"):
-        import skmle.models.chunked
+        import skmle.data.chunked
         from skmle import GaussianMLE, chunked
 
         if method == "skmle_keep_pages":
-            skmle.models.chunked._MADVISE = None  # leave every page resident
+            skmle.data.chunked._MADVISE = None  # leave every page resident
         GaussianMLE().fit(np.asarray(X[:1000]))  # imports, not timed
         start = time.perf_counter()
         model = GaussianMLE(reg_covar=0).fit(chunked(X, chunk_rows))

@@ -1,12 +1,12 @@
 """skmle: maximum likelihood estimation, the scikit-learn way."""
 
+from skmle.data.chunked import chunked
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.gaussian import GaussianMLE
 from skmle.estimators.logistic import LogisticGD
 from skmle.estimators.mixture import EMGaussianMixture
 from skmle.estimators.regression import LaplaceRegressor, LinearGaussianRegressor
 from skmle.gradcheck import check_gradient
-from skmle.models.chunked import chunked
 
 __version__ = "0.1.0"
 

@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from skmle import GaussianMLE
-from skmle.models.dask_batches import DaskBatches, current_client
+from skmle.data.dask import DaskBatches, current_client
 
 pytestmark = pytest.mark.slow  # a cluster of processes takes seconds to start
 

@@ -20,7 +20,7 @@ from skmle import (
     LogisticGD,
     chunked,
 )
-from skmle.models.dask_batches import DaskBatches, NoWorkersError
+from skmle.data.dask import DaskBatches, NoWorkersError
 
 
 def make_data():

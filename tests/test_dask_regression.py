@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skmle.optim.lad
 from skmle import LaplaceRegressor, LinearGaussianRegressor
-from skmle.models.dask_batches import current_client
+from skmle.data.dask import current_client
 
 pytestmark = pytest.mark.slow  # a cluster of processes takes seconds to start
 

@@ -26,8 +26,8 @@ warm start, the history and convergence warning, verbose output, the fitted
 ``fit``, ``log_likelihood``, ``aic`` and ``bic`` also take a ``dask.array`` chunked
 by rows, or :func:`skmle.chunked` around a ``numpy.memmap`` (or any array with row
 slicing). The mixin then binds the model to a store of batches instead of one
-in-memory batch: :class:`~skmle.models.dask_batches.DaskBatches` (summed on the
-Dask workers) or :class:`~skmle.models.chunked.ChunkedBatches` (read one chunk at a
+in-memory batch: :class:`~skmle.data.dask.DaskBatches` (summed on the
+Dask workers) or :class:`~skmle.data.chunked.ChunkedBatches` (read one chunk at a
 time). Every chunk is validated by the same ``_validate_fit_data`` as in-memory
 data, on the first pass only (later passes skip the finiteness scan), and
 ``_make_model`` receives the first rows (``head``) for the shapes. An estimator
@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from functools import partial, wraps
 from numbers import Integral, Real
 
 import numpy as np
@@ -62,6 +61,7 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validating_chunk,
 )
+from skmle.data import Batch, row_store
 from skmle.inference import (
     Information,
     Summary,
@@ -70,9 +70,6 @@ from skmle.inference import (
     block_standard_errors,
     check_alpha,
 )
-from skmle.models.base import Batch
-from skmle.models.chunked import ChunkedArray, ChunkedBatches, release_pages
-from skmle.models.dask_batches import is_dask_array, map_rows
 from skmle.models.objective import Objective
 from skmle.models.standardised import (
     StandardisedObjective,
@@ -84,56 +81,6 @@ from skmle.optim import OPTIMIZERS, OptimizeResult
 from skmle.optim.whitened import maximise_whitened
 
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
-
-
-# -- data larger than memory ---------------------------------------------------------
-def is_large(X) -> bool:
-    """Whether ``X`` is read in pieces: a Dask array or :func:`skmle.chunked` data."""
-    return isinstance(X, ChunkedArray) or is_dask_array(X)
-
-
-def batch_store(X, y, sample_weight, prepare, *, persist: bool = True):
-    """The store of batches for Dask or chunked ``X`` (see ``Objective.batches``)."""
-    if isinstance(X, ChunkedArray):
-        return ChunkedBatches(X, y, sample_weight, prepare=prepare)
-    from skmle.models.dask_batches import DaskBatches
-
-    return DaskBatches(X, y, sample_weight, prepare=prepare, persist=persist)
-
-
-def _call_method(estimator, name, args, kwargs, X):
-    return getattr(estimator, name)(X, *args, **kwargs)
-
-
-def rowwise(method):
-    """Let a method from rows of ``X`` to rows of output take data larger than memory.
-
-    On a Dask array the decorated method returns a Dask array: the method mapped
-    lazily over the row blocks, with the fitted estimator sent to the workers. On
-    :func:`skmle.chunked` data it returns an ndarray computed one chunk at a time.
-    Other input goes to the method unchanged.
-    """
-
-    @wraps(method)
-    def wrapper(self, X, *args, **kwargs):
-        if is_dask_array(X):
-            # One row of zeros gives the output's dtype and row shape, and runs the
-            # estimator's own checks (fitted, number of features) at once.
-            probe = method(self, np.zeros((1, *X.shape[1:]), X.dtype), *args, **kwargs)
-            function = partial(_call_method, self, method.__name__, args, kwargs)
-            return map_rows(function, X, probe)
-        if isinstance(X, ChunkedArray):
-            parts = []
-            for start, stop in X.bounds():
-                rows = X.data[start:stop]
-                parts.append(method(self, rows, *args, **kwargs))
-                release_pages(rows)
-            if not parts:
-                return method(self, X.data[:0], *args, **kwargs)
-            return np.concatenate(parts)
-        return method(self, X, *args, **kwargs)
-
-    return wrapper
 
 
 class GradientAscentMixin:
@@ -201,13 +148,11 @@ class GradientAscentMixin:
 
     def _objective_for_data(self, X, y=None, sample_weight=None) -> Objective:
         """Validate training data, build ``model_`` and bind it to the data."""
-        if is_large(X):
-            batches = batch_store(X, y, sample_weight, self._fit_chunk)
-            self.model_ = self._make_model(batches.head())
-            return self._make_objective(batches)
-        batch = self._fit_batch(X, y, sample_weight)
-        self.model_ = self._make_model(batch)
-        return self._make_objective([batch])
+        rows = row_store(
+            X, y, sample_weight, whole=self._fit_batch, chunk=self._fit_chunk
+        )
+        self.model_ = self._make_model(rows.head())
+        return self._make_objective(rows)
 
     def _fit(self, X, y=None, sample_weight=None):
         """The body of every estimator's ``fit``: validate, solve, store."""
@@ -407,14 +352,16 @@ class GradientAscentMixin:
         float
         """
         check_is_fitted(self)
-        if is_large(X):
-            batches = batch_store(
-                X, y, sample_weight, self._scoring_chunk, persist=False
-            )
-            model, theta = self.model_, self.theta_
-            return float(batches.map_sum(lambda b: model.loglik(theta, b)))
-        batch = self._scoring_batch(X, y, sample_weight)
-        return self.model_.loglik(self.theta_, batch)
+        rows = row_store(
+            X,
+            y,
+            sample_weight,
+            whole=self._scoring_batch,
+            chunk=self._scoring_chunk,
+            persist=False,
+        )
+        model, theta = self.model_, self.theta_
+        return float(rows.map_sum(lambda b: model.loglik(theta, b)))
 
     def _n_parameters(self) -> int:
         """Number of free parameters, for AIC and BIC."""

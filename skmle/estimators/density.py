@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skmle.estimators.base import rowwise
+from skmle.data import rowwise
 from skmle.models.base import Batch
 
 

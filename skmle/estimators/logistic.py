@@ -21,15 +21,11 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validate_data,
 )
-from skmle.estimators.base import (
-    GENERIC_SOLVERS,
-    GradientAscentMixin,
-    is_large,
-    rowwise,
-)
+from skmle.data import InMemoryRows, is_large, rowwise
+from skmle.data.chunked import ChunkedArray
+from skmle.data.dask import is_dask_array
+from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.models.base import Batch
-from skmle.models.chunked import ChunkedArray
-from skmle.models.dask_batches import is_dask_array
 from skmle.models.logistic import (
     CENTER_SAMPLE_ROWS,
     QUASI_SEPARABLE_MESSAGE,
@@ -511,11 +507,6 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     def _make_model(self, batch: Batch) -> LogisticLogLikelihood:
         n_classes = self.classes_.shape[0]
-        if getattr(self, "_known_classes", None) is None:
-            # (On data read in pieces, _objective_for_data sums the totals instead.)
-            self._check_class_totals(
-                np.bincount(batch.y, weights=batch.sample_weight, minlength=n_classes)
-            )
         return LogisticLogLikelihood(
             batch.X.shape[1], n_classes, self.fit_intercept, self.alpha
         )
@@ -535,16 +526,17 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         if not is_large(X) or X.shape[0] == 0:
             # No rows at all: the in-memory validation's "0 sample(s)" error.
             self._known_classes = None
-            return super()._objective_for_data(X, y, sample_weight)
-        self.classes_ = all_classes(y)
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                "LogisticGD needs samples of at least 2 classes, but y contains "
-                f"only one class: {self.classes_[0]!r}."
-            )
-        # Kept for the whole fit: chunks are validated again on every pass.
-        self._known_classes = self.classes_
-        objective = super()._objective_for_data(X, y, sample_weight)
+            objective = super()._objective_for_data(X, y, sample_weight)
+        else:
+            self.classes_ = all_classes(y)
+            if self.classes_.shape[0] < 2:
+                raise ValueError(
+                    "LogisticGD needs samples of at least 2 classes, but y contains "
+                    f"only one class: {self.classes_[0]!r}."
+                )
+            # Kept for the whole fit: chunks are validated again on every pass.
+            self._known_classes = self.classes_
+            objective = super()._objective_for_data(X, y, sample_weight)
         n_classes = self.classes_.shape[0]
         self._check_class_totals(
             objective.sum_batches(
@@ -562,7 +554,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             model = LogisticLogLikelihood(
                 model.n_features, model.n_classes, True, model.alpha, center=center
             )
-        if hasattr(batches, "map_sum"):
+        if not isinstance(batches, InMemoryRows):
             return BatchedLogisticObjective(model, batches)
         return LogisticObjective(model, batches)
 
@@ -575,7 +567,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         """
         if not self.fit_intercept:
             return None
-        if hasattr(batches, "map_sum"):
+        if not isinstance(batches, InMemoryRows):
             head = batches.head()
             return column_center(head.X, head.sample_weight)
         n = sum(b.X.shape[0] for b in batches)

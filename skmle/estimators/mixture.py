@@ -14,11 +14,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
-from skmle.estimators.base import GradientAscentMixin, rowwise
+from skmle.data import rowwise
+from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.density import LogDensityMixin
 from skmle.models.base import Batch
-from skmle.models.chunked import ChunkedBatches
-from skmle.models.dask_batches import is_dask_array
 from skmle.models.mixture import (
     COVARIANCE_TYPES,
     GaussianMixtureLogLikelihood,
@@ -33,7 +32,7 @@ from skmle.optim import OptimizeResult, em
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 INIT_SAMPLE_ROWS = 100_000
-"""On data read in pieces, random starts are drawn from at most this many rows,
+"""Random starts are drawn from at most this many rows,
 chosen uniformly at random without replacement (all rows when there are fewer)."""
 
 
@@ -260,11 +259,10 @@ default="kmeans"
 
     def _objective_for_data(self, X, y=None, sample_weight=None):
         objective = super()._objective_for_data(X, y, sample_weight)
-        if hasattr(objective.batches, "map_sum"):
-            # _make_model saw only the first rows: centre on the weighted mean of
-            # all of them (this pass also checks every chunk and sums the weight).
-            sums = objective.sum_batches(lambda b: b.sample_weight @ b.X)
-            self.model_.location = sums / objective.total_weight
+        # _make_model saw only the first rows: centre on the weighted mean of
+        # all of them (this pass also checks every chunk and sums the weight).
+        sums = objective.sum_batches(lambda b: b.sample_weight @ b.X)
+        self.model_.location = sums / objective.total_weight
         location = self.model_.location
         # How many batches hold a row farther than MAX_SPREAD from the location:
         # beyond it squared distances and variances overflow float64.
@@ -305,35 +303,12 @@ default="kmeans"
     def _training_data(self, objective, rng) -> tuple[np.ndarray, np.ndarray]:
         """The rows and weights the random starts are drawn from.
 
-        All rows in memory; for data read in pieces (a Dask array, chunked data)
-        a uniform random sample of :data:`INIT_SAMPLE_ROWS` rows without
-        replacement, or all rows when there are fewer (the start is then the
-        in-memory one).
+        A uniform random sample of :data:`INIT_SAMPLE_ROWS` rows without
+        replacement, or all rows when there are fewer, wherever the rows are
+        stored (in memory, chunked, a Dask array): the same rows, so the same
+        start.
         """
-        batches = objective.batches
-        if not hasattr(batches, "map_sum"):
-            X = (
-                np.concatenate([b.X for b in batches])
-                if len(batches) > 1
-                else batches[0].X
-            )
-            return X, np.concatenate([b.sample_weight for b in batches])
-        if isinstance(batches, ChunkedBatches):
-            X, weights = batches.rows.data, batches.sample_weight
-        else:
-            X, weights = batches.X, batches.sample_weight
-        n = X.shape[0]
-        rows = slice(None)
-        if n > INIT_SAMPLE_ROWS:
-            rows = np.sort(rng.choice(n, size=INIT_SAMPLE_ROWS, replace=False))
-        X = X[rows]
-        if weights is not None and np.ndim(weights) > 0:
-            weights = weights[rows]
-        if is_dask_array(X):
-            import dask
-
-            X, weights = dask.compute(X, weights)
-        batch = self._fit_chunk(np.asarray(X), None, weights)
+        batch = objective.rows.sample(INIT_SAMPLE_ROWS, rng)
         return batch.X, batch.sample_weight
 
     def _solve_em(self, objective, theta0) -> OptimizeResult:

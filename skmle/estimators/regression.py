@@ -41,7 +41,8 @@ from skmle._sklearn_compat import (
     validate_data,
     validating_chunk,
 )
-from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin, rowwise
+from skmle.data import rowwise
+from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.models.base import Batch
 from skmle.models.laplace import LaplaceLogLikelihood
 from skmle.models.linear import LinearMoments

@@ -16,39 +16,13 @@ No scikit-learn here: NumPy arrays in, numbers out.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
 import numpy as np
 
+from skmle.data.batch import Batch
+
 LOG_2PI = float(np.log(2.0 * np.pi))
 """:math:`\\log 2\\pi`, of every Gaussian density."""
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Rows of data with their weights.
-
-    Attributes
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,) or (n_samples, n_outputs), or None
-    sample_weight : ndarray of shape (n_samples,)
-    """
-
-    X: np.ndarray
-    y: np.ndarray | None
-    sample_weight: np.ndarray
-
-    @classmethod
-    def from_arrays(cls, X, y=None, sample_weight=None) -> Batch:
-        X = np.asarray(X, dtype=float)
-        if sample_weight is None:
-            sample_weight = np.ones(X.shape[0])
-        return cls(X, None if y is None else np.asarray(y), np.asarray(sample_weight))
-
-    @property
-    def total_weight(self) -> float:
-        return float(self.sample_weight.sum())
 
 
 class LogLikelihood(ABC):

@@ -65,8 +65,9 @@ import numpy as np
 from scipy.special import log_softmax
 
 from skmle._blas import single_blas_thread
+from skmle.data import add_results
 from skmle.models.base import Batch, LogLikelihood
-from skmle.models.objective import Objective, add_results
+from skmle.models.objective import Objective
 
 CHUNK_ROWS = 4096
 """Rows per block in the Hessian sums: a (4096, p) block stays in cache."""

@@ -7,23 +7,20 @@ so that step sizes and tolerances mean the same thing for ten rows or ten millio
 .. math:: f(\\theta) = \\frac{1}{W}\\Big(\\sum_b \\ell_b(\\theta) + \\log \\pi(\\theta)\\Big),
    \\qquad W = \\sum_i w_i.
 
-Only :meth:`Objective.sum_batches` knows how batches are stored. ``batches`` is a list of
-:class:`~skmle.models.base.Batch` in memory, or a store that sums lazily or remotely
-by itself through a ``map_sum(per_batch)`` method: chunks of a memmap read one at a
-time (:class:`~skmle.models.chunked.ChunkedBatches`) or the blocks of a Dask array
-summed on the workers (:class:`~skmle.models.dask_batches.DaskBatches`).
+The rows are a :class:`~skmle.data.Rows` store (in memory, chunks of a memmap read
+one at a time, or the blocks of a Dask array summed on the workers);
+:meth:`Objective.sum_batches` sums over them without asking which.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import reduce
-from operator import add
 from typing import Any
 
 import numpy as np
 
-from skmle.models.base import Batch, LogLikelihood
+from skmle.data import Batch, InMemoryRows, Rows
+from skmle.models.base import LogLikelihood
 
 
 class Objective:
@@ -32,25 +29,26 @@ class Objective:
     Parameters
     ----------
     model : LogLikelihood
-    batches : sequence of Batch, or a store with a ``map_sum`` method
+    rows : Rows, or a sequence of Batch (held as :class:`~skmle.data.InMemoryRows`)
         Disjoint blocks of rows; their sums add up.
 
     Attributes
     ----------
+    rows : Rows
     total_weight : float
-        :math:`W`. For a store it is summed along with the first pass over the
-        data rather than in a pass of its own, so that a closed-form fit reads
-        the data once.
+        :math:`W`, summed along with the first pass over the data rather than in a
+        pass of its own, so that a closed-form fit reads the data once.
     """
 
-    def __init__(self, model: LogLikelihood, batches: Sequence[Batch]):
+    def __init__(self, model: LogLikelihood, rows: Rows | Sequence[Batch]):
         self.model = model
         self._total_weight = None
-        if hasattr(batches, "map_sum"):
-            self.batches = batches
-        else:
-            self.batches = list(batches)
-            self._set_total_weight(self.sum_batches(lambda b: b.total_weight))
+        self.rows = InMemoryRows(rows) if isinstance(rows, list | tuple) else rows
+
+    @property
+    def batches(self) -> Rows:
+        """The rows (the former name of :attr:`rows`)."""
+        return self.rows
 
     def _set_total_weight(self, total_weight) -> None:
         if not float(total_weight) > 0:
@@ -63,7 +61,7 @@ class Objective:
     @property
     def total_weight(self) -> float:
         if self._total_weight is None:
-            self.sum_batches(lambda b: None)
+            self._set_total_weight(self.rows.map_sum(lambda b: b.total_weight))
         return self._total_weight
 
     @classmethod
@@ -81,12 +79,11 @@ class Objective:
         picklable and should capture only small things (the model, ``theta``),
         never the objective or its data.
         """
-        map_sum = getattr(self.batches, "map_sum", None)
-        if map_sum is None:
-            return reduce(add_results, (per_batch(b) for b in self.batches))
         if self._total_weight is not None:
-            return map_sum(per_batch)
-        result, total_weight = map_sum(lambda b: (per_batch(b), b.total_weight))
+            return self.rows.map_sum(per_batch)
+        result, total_weight = self.rows.map_sum(
+            lambda b: (per_batch(b), b.total_weight)
+        )
         self._set_total_weight(total_weight)
         return result
 
@@ -116,12 +113,3 @@ class Objective:
         hess = self.sum_batches(lambda b: model.hessian(theta, b))
         _, _, prior_hess = self.model.log_prior(theta, self.total_weight)
         return (hess + prior_hess) / self.total_weight
-
-
-def add_results(a, b):
-    """Add two per-batch results: numbers, arrays, None, or (nested) tuples of them."""
-    if isinstance(a, tuple):
-        return tuple(map(add_results, a, b))
-    if a is None:
-        return None
-    return add(a, b)

@@ -32,8 +32,8 @@ from functools import partial, reduce
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from skmle.data import add_results
 from skmle.models.base import Batch, LogLikelihood
-from skmle.models.objective import add_results
 from skmle.models.qr_least_squares import TriangularFactor
 
 RANK_RTOL = 1e-12

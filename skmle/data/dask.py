@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from skmle.models.base import Batch
-from skmle.models.chunked import Prepare, arrays_to_batch, check_n_samples
-from skmle.models.objective import add_results
+from skmle.data.batch import Batch, add_results
+from skmle.data.chunked import Prepare, arrays_to_batch, check_n_samples
+from skmle.data.rows import sample_indices
 
 
 def is_dask_array(obj) -> bool:
@@ -116,7 +116,7 @@ class DaskBatches:
     Examples
     --------
     >>> import dask.array as da
-    >>> from skmle.models.dask_batches import DaskBatches
+    >>> from skmle.data.dask import DaskBatches
     >>> X = da.arange(10.0, chunks=3).reshape(5, 2)
     >>> batches = DaskBatches(X.rechunk((2, 2)))
     >>> len(batches)
@@ -205,6 +205,29 @@ class DaskBatches:
             )
             self._head = self.prepare(*rows, True)
         return self._head
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.map_sum(lambda b: b.total_weight))
+
+    def sample(self, n_rows: int, random_state=None) -> Batch:
+        """A uniform sample of ``n_rows`` rows without replacement, in row order
+        (all rows when there are no more), fetched to the client and prepared."""
+        rows = sample_indices(self.n_rows, n_rows, random_state)
+
+        def pick(values):
+            if values is None or np.ndim(values) == 0:
+                return values
+            return values[rows]
+
+        X, y, weights = self._compute(
+            pick(self.X), pick(self.y), pick(self.sample_weight)
+        )
+        return self.prepare(np.asarray(X), y, weights, True)
 
     def map(self, per_batch: Callable[[Batch], Any]) -> list:
         """``per_batch`` of every block, computed by Dask, in block order."""

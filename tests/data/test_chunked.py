@@ -13,14 +13,14 @@ import weakref
 import numpy as np
 import pytest
 
-from skmle.models.base import Batch
-from skmle.models.chunked import (
+from skmle.data.chunked import (
     DEFAULT_CHUNK_BYTES,
     ChunkedBatches,
     arrays_to_batch,
     chunked,
     release_pages,
 )
+from skmle.models.base import Batch
 from skmle.models.gaussian import GaussianLogLikelihood
 from skmle.models.objective import Objective
 

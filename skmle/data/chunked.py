@@ -5,7 +5,7 @@ over rows, so an :class:`~skmle.models.objective.Objective` needs only one chunk
 rows in memory at a time. :class:`ChunkedBatches` is the lazy sequence of those
 chunks: consecutive row slices of arrays that support ``X[start:stop]`` (NumPy
 arrays, ``numpy.memmap``, h5py or zarr datasets). Each chunk is read, turned into a
-:class:`~skmle.models.base.Batch` by a ``prepare`` function (the estimator's
+:class:`~skmle.data.Batch` by a ``prepare`` function (the estimator's
 validation), used, and dropped.
 
 Memory of a ``numpy.memmap``
@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from skmle.models.base import Batch
-from skmle.models.objective import add_results
+from skmle.data.batch import Batch, add_results
+from skmle.data.rows import sample_indices
 
 DEFAULT_CHUNK_BYTES = 32 * 2**20
 """Bytes of ``X`` per chunk when no ``chunk_size`` is given."""
@@ -193,6 +193,13 @@ def _rows(values, start: int, stop: int):
     return values[start:stop]
 
 
+def _pick(values, rows):
+    """The ``rows`` of ``values``, or ``values`` itself for None and scalars."""
+    if values is None or np.ndim(values) == 0:
+        return values
+    return values[rows]
+
+
 def check_n_samples(n_samples: int, **arrays) -> None:
     """Raise ``ValueError`` when a per-row array's length differs from ``n_samples``."""
     for name, values in arrays.items():
@@ -227,7 +234,7 @@ class ChunkedBatches(Sequence):
     Examples
     --------
     >>> import numpy as np
-    >>> from skmle.models.chunked import ChunkedBatches
+    >>> from skmle.data.chunked import ChunkedBatches
     >>> batches = ChunkedBatches(np.arange(10.0).reshape(5, 2), chunk_size=2)
     >>> [b.X.shape[0] for b in batches]
     [2, 2, 1]
@@ -288,6 +295,25 @@ class ChunkedBatches(Sequence):
             self.rows.data[:stop],
             _rows(self.y, 0, stop),
             _rows(self.sample_weight, 0, stop),
+            True,
+        )
+
+    @property
+    def n_rows(self) -> int:
+        return self.rows.shape[0]
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.map_sum(lambda b: b.total_weight))
+
+    def sample(self, n_rows: int, random_state=None) -> Batch:
+        """A uniform sample of ``n_rows`` rows without replacement, in row order
+        (all rows when there are no more), read and prepared as one batch."""
+        rows = sample_indices(self.n_rows, n_rows, random_state)
+        return self.prepare(
+            self.rows.data[rows],
+            _pick(self.y, rows),
+            _pick(self.sample_weight, rows),
             True,
         )
 

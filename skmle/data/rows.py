@@ -1,0 +1,122 @@
+"""The one protocol every store of rows meets, and the store of rows in memory.
+
+Models, optimizers and estimators see rows only through :class:`Rows`: sum a
+function over the batches (where they live), the first rows (for shapes), the total
+weight, and a uniform sample (for random starts). Which kind of store holds them
+(in memory, a chunked memmap, a Dask array) is for this layer alone to know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import reduce
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from skmle.data.batch import Batch, add_results
+
+PerBatch = Callable[[Batch], Any]
+"""A function of one batch whose results over disjoint batches add up (numbers,
+arrays, tuples of them, or objects with ``+``)."""
+
+
+@runtime_checkable
+class Rows(Protocol):
+    """Rows of data, stored somewhere, seen as a sum over batches.
+
+    ``map_sum(per_batch)`` applies ``per_batch`` to every batch (on the workers,
+    for Dask) and adds the results; ``per_batch`` must capture only small things
+    (a model, ``theta``), never the store. ``head(n_rows)`` is the first rows as a
+    batch; ``sample(n_rows, random_state)`` a uniform sample without replacement,
+    in row order, with the rows' weights; ``n_rows`` and ``total_weight`` count
+    them.
+    """
+
+    def map_sum(self, per_batch: PerBatch) -> Any: ...
+
+    def head(self, n_rows: int = 16) -> Batch: ...
+
+    def sample(self, n_rows: int, random_state=None) -> Batch: ...
+
+    @property
+    def n_rows(self) -> int: ...
+
+    @property
+    def total_weight(self) -> float: ...
+
+
+def sample_indices(n_rows: int, size: int, random_state=None) -> np.ndarray:
+    """Sorted indices of ``size`` of ``n_rows`` rows drawn uniformly without
+    replacement (all of them, with no draw, when ``size >= n_rows``)."""
+    if size >= n_rows:
+        return np.arange(n_rows)
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.RandomState | np.random.Generator)
+        else np.random.RandomState(random_state)
+    )
+    return np.sort(rng.choice(n_rows, size=size, replace=False))
+
+
+def concatenate(batches: Sequence[Batch]) -> Batch:
+    """One batch of the rows of several, in order."""
+    if len(batches) == 1:
+        return batches[0]
+    y = None if batches[0].y is None else np.concatenate([b.y for b in batches])
+    return Batch(
+        np.concatenate([b.X for b in batches]),
+        y,
+        np.concatenate([b.sample_weight for b in batches]),
+    )
+
+
+class InMemoryRows:
+    """Batches held in memory, summed one after another.
+
+    Parameters
+    ----------
+    batches : sequence of Batch
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmle.data import Batch, InMemoryRows
+    >>> rows = InMemoryRows([Batch.from_arrays(np.arange(6.0).reshape(3, 2))])
+    >>> float(rows.map_sum(lambda b: b.X.sum())), rows.n_rows, rows.total_weight
+    (15.0, 3, 3.0)
+    """
+
+    def __init__(self, batches: Sequence[Batch]):
+        self.batches = list(batches)
+        if not self.batches:
+            raise ValueError("InMemoryRows needs at least one batch.")
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def map_sum(self, per_batch: PerBatch) -> Any:
+        return reduce(add_results, (per_batch(b) for b in self.batches))
+
+    @property
+    def n_rows(self) -> int:
+        return sum(b.X.shape[0] for b in self.batches)
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.map_sum(lambda b: b.total_weight))
+
+    def head(self, n_rows: int = 16) -> Batch:
+        first = concatenate(self.batches)
+        stop = min(n_rows, first.X.shape[0])
+        y = None if first.y is None else first.y[:stop]
+        return Batch(first.X[:stop], y, first.sample_weight[:stop])
+
+    def sample(self, n_rows: int, random_state=None) -> Batch:
+        every = concatenate(self.batches)
+        rows = sample_indices(every.X.shape[0], n_rows, random_state)
+        y = None if every.y is None else every.y[rows]
+        return Batch(every.X[rows], y, every.sample_weight[rows])
