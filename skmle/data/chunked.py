@@ -317,6 +317,10 @@ class ChunkedBatches(Sequence):
             True,
         )
 
+    def resident_blocks(self, n_blocks: int, min_rows: int = 1) -> None:
+        """None: the rows are not held in this process's memory."""
+        return None
+
     def map(self, per_batch: Callable[[Batch], Any]) -> Iterator[Any]:
         """``per_batch`` of each chunk in order, reading one chunk at a time."""
         check = not self.checked

@@ -229,6 +229,10 @@ class DaskBatches:
         )
         return self.prepare(np.asarray(X), y, weights, True)
 
+    def resident_blocks(self, n_blocks: int, min_rows: int = 1) -> None:
+        """None: the rows are not held in this process's memory."""
+        return None
+
     def map(self, per_batch: Callable[[Batch], Any]) -> list:
         """``per_batch`` of every block, computed by Dask, in block order."""
         if self._futures is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import reduce
+from itertools import pairwise
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -30,7 +31,11 @@ class Rows(Protocol):
     (a model, ``theta``), never the store. ``head(n_rows)`` is the first rows as a
     batch; ``sample(n_rows, random_state)`` a uniform sample without replacement,
     in row order, with the rows' weights; ``n_rows`` and ``total_weight`` count
-    them.
+    them. ``resident_blocks(n_blocks, min_rows)`` is a capability: the rows cut
+    into consecutive blocks held in this process's memory, each with its slice of
+    the row index (so that per-row arrays, such as a linear predictor, can be kept
+    beside them and the blocks summed in threads), or None when the store does not
+    hold its rows (chunks read from disk, blocks on Dask workers).
     """
 
     def map_sum(self, per_batch: PerBatch) -> Any: ...
@@ -38,6 +43,10 @@ class Rows(Protocol):
     def head(self, n_rows: int = 16) -> Batch: ...
 
     def sample(self, n_rows: int, random_state=None) -> Batch: ...
+
+    def resident_blocks(
+        self, n_blocks: int, min_rows: int = 1
+    ) -> list[tuple[Batch, slice]] | None: ...
 
     @property
     def n_rows(self) -> int: ...
@@ -108,6 +117,24 @@ class InMemoryRows:
     @property
     def total_weight(self) -> float:
         return float(self.map_sum(lambda b: b.total_weight))
+
+    def resident_blocks(
+        self, n_blocks: int, min_rows: int = 1
+    ) -> list[tuple[Batch, slice]]:
+        """Each batch cut into at most ``n_blocks`` consecutive blocks of at least
+        ``min_rows`` rows (one block when it has fewer), with the blocks' slices of
+        the row index over all batches."""
+        blocks, offset = [], 0
+        for batch in self.batches:
+            n = batch.X.shape[0]
+            k = max(1, min(n_blocks, n // max(min_rows, 1)))
+            cuts = np.linspace(0, n, k + 1).astype(int)
+            for lo, hi in pairwise(cuts):
+                y = None if batch.y is None else batch.y[lo:hi]
+                part = Batch(batch.X[lo:hi], y, batch.sample_weight[lo:hi])
+                blocks.append((part, slice(offset + lo, offset + hi)))
+            offset += n
+        return blocks
 
     def head(self, n_rows: int = 16) -> Batch:
         first = concatenate(self.batches)

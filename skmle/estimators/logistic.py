@@ -4,122 +4,61 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from functools import partial
 from numbers import Real
 
 import numpy as np
-from scipy import linalg
-from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
 from skmle._sklearn_compat import (
     Interval,
     StrOptions,
     check_sample_weight,
     validate_data,
+    validating_chunk,
 )
-from skmle.data import InMemoryRows, is_large, rowwise
-from skmle.data.chunked import ChunkedArray
-from skmle.data.dask import is_dask_array
+from skmle.data import Batch, is_large, row_store
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
-from skmle.models.base import Batch
-from skmle.models.logistic import (
-    CENTER_SAMPLE_ROWS,
-    QUASI_SEPARABLE_MESSAGE,
-    SEPARABLE_MESSAGE,
-    LogisticLogLikelihood,
-    LogisticObjective,
-    column_center,
-    sample_rows,
+from skmle.estimators.logistic_labels import (
+    all_classes,
+    encode_labels,
+    encode_with_classes,
 )
-from skmle.models.logistic_batches import BatchedLogisticObjective
+from skmle.estimators.logistic_predict import LogisticPredictionMixin
+from skmle.estimators.logistic_stream import LogisticStreamingMixin
+from skmle.inference import Information, WaldSpec
+from skmle.models.logistic import LogisticLogLikelihood
+from skmle.models.logistic_objective import LogisticObjective
+from skmle.models.logistic_terms import CENTER_SAMPLE_ROWS, column_center
 from skmle.optim import OptimizeResult
-from skmle.optim.linear_newton import linear_newton, scaled_cholesky
+from skmle.optim.linear_newton import linear_newton
+from skmle.status import Status
+
+SEPARATED = (Status.SEPARABLE, Status.QUASI_SEPARABLE)
+"""The statuses of a fit on data for which no maximum exists."""
+
+SINGULAR_MESSAGE = (
+    "The observed information of LogisticGD is singular at the fitted "
+    "parameters (collinear features, or more features than samples): "
+    "the maximum is not unique, and standard errors are set to NaN."
+)
 
 
-def encode_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct labels and the index of each row's label, as LabelEncoder.
-
-    Integer labels with a compact range are counted with ``bincount`` in one pass
-    instead of sorted (what ``LabelEncoder`` does), a difference of tens of
-    milliseconds on a million rows; other labels go through ``LabelEncoder``.
-    """
-    if y.dtype.kind in "iu" and y.size:
-        low = y.min()
-        span = int(y.max()) - int(low) + 1
-        if span <= 2 * y.size + 1024:
-            offset = (y - low).astype(np.intp)
-            present = np.flatnonzero(np.bincount(offset, minlength=span))
-            lookup = np.zeros(span, dtype=np.intp)
-            lookup[present] = np.arange(present.size)
-            return (present + low).astype(y.dtype), lookup[offset]
-    encoder = LabelEncoder()
-    encoded = encoder.fit_transform(y)
-    return encoder.classes_, encoded
-
-
-def encode_with_classes(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Index of each label of ``y`` in the sorted ``classes``; ValueError if absent."""
-    index = np.searchsorted(classes, y)
-    inside = index < classes.shape[0]
-    if not np.all(inside) or not np.all(classes[index[inside]] == y[inside]):
-        unknown = np.setdiff1d(y, classes)
-        raise ValueError(
-            f"y contains labels {list(unknown)} that are not among the classes "
-            f"{list(classes)}."
-        )
-    return index
-
-
-def all_classes(y, chunk_rows: int = 1 << 20) -> np.ndarray:
-    """The sorted distinct labels of a ``y`` that may be larger than memory.
-
-    A Dask array goes through ``dask.array.unique``; anything else (an ndarray, a
-    ``numpy.memmap``, :func:`skmle.chunked` data) is read ``chunk_rows`` at a time
-    and the labels of the chunks are merged.
-    """
-    if y is None:
-        raise ValueError("LogisticGD needs the class labels y.")
-    if isinstance(y, ChunkedArray):
-        y = y.data
-    if is_dask_array(y):
-        import dask.array as da
-
-        return np.asarray(da.unique(y.ravel()).compute())
-    if not hasattr(y, "shape"):
-        y = np.asarray(y)
-    labels = None
-    for start in range(0, max(y.shape[0], 1), chunk_rows):
-        part = np.unique(np.ravel(np.asarray(y[start : start + chunk_rows])))
-        labels = part if labels is None else np.union1d(labels, part)
-    return labels
-
-
-def sum_to_zero_variances(covariance_free: np.ndarray, model) -> np.ndarray:
-    """Variances of ``theta = B phi`` from the covariance of the free ``phi``.
-
-    For two classes ``B`` is the identity. For K > 2, ``W_k = phi_k - mean_j
-    phi_j`` (``phi_0 = 0``) column by column, so only the covariances between
-    classes of one coefficient are needed: with ``D[k, l, j] = Cov(phi_kj,
-    phi_lj)``, ``Var W_kj = D[k, k, j] - 2 mean_l D[k, l, j] + mean_kl D[k, l, j]``
-    (means over all K classes). That is O(K^2 p) work; the dense
-    ``diag(B C B^T)`` would be O(K^3 p^3).
-    """
-    if model.binary:
-        return np.diag(covariance_free).copy()
-    K, p = model.n_classes, model.row_size
-    m = K - 1
-    blocks = np.reshape(covariance_free, (m, p, m, p))
-    # D[k, l, j] for k, l = 1..K-1; class 0 (phi = 0) adds zero rows and columns.
-    D = np.zeros((K, K, p))
-    D[1:, 1:] = np.diagonal(blocks, axis1=1, axis2=3)
-    row_means = D.sum(axis=1) / K  # (K, p): Cov(phi_kj, mean phi_j)
-    grand = row_means.sum(axis=0) / K  # (p,): Var(mean phi_j)
-    own = np.diagonal(D, axis1=0, axis2=1).T  # (K, p)
-    return (own - 2.0 * row_means + grand).ravel()
+def stop_status(result: OptimizeResult) -> OptimizeResult:
+    """TRANSITION (issue 14): ``result`` with the :class:`~skmle.status.Status` a
+    ``stop_reason`` gave as its ``status``, for a Newton that still reports that
+    answer as its ``message`` (it then leaves ``status`` at ``MAX_ITER``)."""
+    if not isinstance(result.message, Status):
+        return result
+    words = {
+        Status.SEPARABLE: "the classes are linearly separable",
+        Status.QUASI_SEPARABLE: "the classes are quasi-completely separable",
+    }
+    return dataclasses.replace(
+        result, status=result.message, message=words[result.message]
+    )
 
 
 class PerfectSeparationWarning(ConvergenceWarning):
@@ -127,7 +66,13 @@ class PerfectSeparationWarning(ConvergenceWarning):
     likelihood estimate exists."""
 
 
-class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
+class LogisticGD(
+    LogisticPredictionMixin,
+    LogisticStreamingMixin,
+    GradientAscentMixin,
+    ClassifierMixin,
+    BaseEstimator,
+):
     """Logistic regression fitted by maximising its log-likelihood.
 
     Two classes use the Bernoulli log-likelihood of a sigmoid of a linear score,
@@ -162,8 +107,8 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
     features (nor does its stopping rule, see ``tol``), but floating point does:
     where a feature's mean exceeds four times its spread (Unix timestamps, a
     shift of 1e6), the solver works on the feature minus its weighted mean
-    (estimated from a systematic sample of 8,192 rows; the first rows of data
-    read in pieces), so that the information matrix keeps its digits, and maps
+    (estimated from a uniform sample of 8,192 rows, the same in every store of
+    rows), so that the information matrix keeps its digits, and maps
     the intercepts back; only truly collinear columns then warn. With more
     than two classes the information is one SYRK of the class-scaled rows per
     block of rows, :math:`O(n (K-1)^2 d^2)` time and :math:`O((K-1)^2 d^2)`
@@ -348,144 +293,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
                 delattr(self, name)
         return self._fit(X, y, sample_weight)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One step of stochastic gradient ascent on the batch ``(X, y)``.
-
-        For a stream of batches too large to fit at once (or to refine a fit).
-        With :math:`W_b` the batch's total weight, :math:`N_t` the weight seen so
-        far (``n_samples_seen_``, this batch included) and :math:`t` the number of
-        steps so far (``t_``, this one included), the step is
-
-        .. math:: \\theta \\leftarrow \\theta + \\gamma_t \\Big(
-            \\frac{\\nabla \\ell_b(\\theta)}{W_b}
-            + \\frac{\\nabla \\log \\pi(\\theta)}{N_t}\\Big),
-            \\qquad \\gamma_t = \\frac{\\gamma_0}{\\sqrt{t}},
-
-        the gradient of the batch's mean log-likelihood plus the prior's share,
-        with an inverse-square-root decay (scikit-learn's ``"invscaling"``
-        schedule with ``power_t=0.5``). :math:`\\gamma_0` is ``learning_rate``
-        when it is a number; with ``"auto"`` it is :math:`1 / L`, where
-        :math:`L = c\\,\\lambda_{\\max}(\\sum_i w_i \\tilde x_i \\tilde x_i^\\top / W_b)`
-        on the first batch bounds the curvature of the mean log-likelihood
-        (:math:`\\tilde x` the row with its intercept 1, :math:`c = 1/4` for two
-        classes, :math:`1/2` for more).
-        Repeated passes over shuffled batches approach the maximum that ``fit``
-        finds exactly (see the tests for a measured gap); ``fit`` on the whole
-        data, or on a Dask array or :func:`skmle.chunked` data, is exact.
-
-        The first call fixes the classes (``classes`` is then required, as in
-        scikit-learn's ``SGDClassifier``) and starts from zero coefficients, or
-        from the coefficients of an earlier ``fit``. After ``partial_fit``,
-        ``loglik_`` is the log-likelihood of the last batch at the parameters
-        before its step, ``n_iter_`` equals ``t_`` and the standard errors are
-        NaN (they need a pass over all the data: refit, or use ``fit``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-            Labels, all among ``classes``.
-        classes : array-like of shape (n_classes,), default=None
-            Every class of the whole stream; required on the first call, and if
-            given later it must equal ``classes_``.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights. A batch whose weights are all zero raises a
-            ``ValueError`` and leaves the model unchanged, as in scikit-learn's
-            ``SGDClassifier.partial_fit``; zero weights on some rows are fine.
-
-        Returns
-        -------
-        self : LogisticGD
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skmle import LogisticGD
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.normal(size=(1000, 2))
-        >>> y = (X[:, 0] + rng.logistic(size=1000) > 0).astype(int)
-        >>> model = LogisticGD()
-        >>> for epoch in range(20):
-        ...     for rows in np.array_split(rng.permutation(1000), 10):
-        ...         model = model.partial_fit(X[rows], y[rows], classes=[0, 1])
-        >>> exact = LogisticGD().fit(X, y)
-        >>> bool(np.allclose(model.coef_, exact.coef_, atol=0.1))
-        True
-        """
-        self._validate_params()
-        first = not hasattr(self, "classes_")
-        if classes is not None:
-            classes = np.unique(np.asarray(classes))
-            if not first and not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    f"classes={list(classes)} differs from the classes of the first "
-                    f"call, {list(self.classes_)}; the classes are fixed on it."
-                )
-        elif first:
-            raise ValueError(
-                "classes must be passed on the first call to partial_fit: the "
-                "classes of the whole stream, e.g. classes=np.unique(y_all)."
-            )
-        if first and classes.shape[0] < 2:
-            raise ValueError(
-                f"LogisticGD needs at least 2 classes, got classes={list(classes)}."
-            )
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
-        check_classification_targets(y)
-        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-        if first:
-            self.classes_ = classes
-        batch = Batch(X, encode_with_classes(y, self.classes_), sample_weight)
-        model = getattr(self, "model_", None)
-        if first or model is None:
-            model = LogisticLogLikelihood(
-                X.shape[1], self.classes_.shape[0], self.fit_intercept, self.alpha
-            )
-            self.model_ = model
-            self.theta_ = np.zeros(model.n_params)
-            self.n_samples_seen_ = 0.0
-        if getattr(self, "initial_step_size_", None) is None:
-            self.initial_step_size_ = self._initial_step_size(batch)
-        # check_sample_weight has rejected a batch whose weights are all zero
-        # (a ValueError, as scikit-learn's SGDClassifier.partial_fit raises).
-        batch_weight = float(sample_weight.sum())
-        loglik, grad = model.loglik_grad(self.theta_, batch)
-        t = getattr(self, "t_", 0) + 1
-        n_seen = getattr(self, "n_samples_seen_", 0.0) + batch_weight
-        _, prior_grad = model.log_prior_value_grad(self.theta_)
-        direction = grad / batch_weight + prior_grad / n_seen
-        theta = self.theta_ + self.initial_step_size_ / np.sqrt(t) * direction
-        if not np.all(np.isfinite(theta)):
-            raise ValueError(
-                "partial_fit produced non-finite parameters; scale the features "
-                "or give a smaller learning_rate."
-            )
-        self.theta_, self.t_, self.n_samples_seen_ = theta, t, n_seen
-        self.loglik_ = float(loglik)
-        self.loglik_history_ = np.array([self.loglik_])
-        self.n_iter_ = self.t_
-        self.converged_ = False
-        self._separated = False
-        self._set_theta(self.theta_)
-        self.coef_se_ = np.full_like(self.coef_, np.nan)
-        self.intercept_se_ = np.full_like(self.intercept_, np.nan)
-        return self
-
-    def _initial_step_size(self, batch: Batch) -> float:
-        r""":math:`\gamma_0` of :meth:`partial_fit` (see there)."""
-        if self.learning_rate != "auto":
-            return float(self.learning_rate)
-        weight = batch.sample_weight
-        total = float(weight.sum())
-        X = batch.X
-        if self.fit_intercept:
-            X = np.column_stack([X, np.ones(X.shape[0])])
-        second_moment = (X.T * weight) @ X / total
-        largest = float(np.linalg.eigvalsh(second_moment)[-1])
-        curvature = (0.25 if self.classes_.shape[0] == 2 else 0.5) * largest
-        return 1.0 / max(curvature, np.finfo(float).tiny)
-
-    def _validate_fit_data(self, X, y):
+    def _checked_labels(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
         # As scikit-learn's classifiers: a continuous (non-integral float) y is
         # a ValueError here, before any fitting. Integer and boolean labels are
@@ -493,17 +301,30 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         # would cost a sort of y: a few percent of a large fit.
         if y.dtype.kind not in "biu":
             check_classification_targets(y)
-        known = getattr(self, "_known_classes", None)
-        if known is not None:
-            # A chunk of data read in pieces: the classes come from all of y.
-            return X, encode_with_classes(y, known)
+        return X, y
+
+    def _validate_fit_data(self, X, y):
+        X, y = self._checked_labels(X, y)
         self.classes_, y = encode_labels(y)
+        self._check_two_classes()
+        return X, y
+
+    def _labelled_chunk(
+        self, classes, X, y=None, sample_weight=None, check=True
+    ) -> Batch:
+        """One chunk of data read in pieces, its labels encoded by ``classes``
+        (those of all of ``y``); ``check=False`` skips the scan for NaN."""
+        with validating_chunk(check):
+            X, y = self._checked_labels(X, y)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+            return Batch(X, encode_with_classes(y, classes), sample_weight)
+
+    def _check_two_classes(self) -> None:
         if self.classes_.shape[0] < 2:
             raise ValueError(
                 "LogisticGD needs samples of at least 2 classes, but y contains "
                 f"only one class: {self.classes_[0]!r}."
             )
-        return X, y
 
     def _make_model(self, batch: Batch) -> LogisticLogLikelihood:
         n_classes = self.classes_.shape[0]
@@ -522,21 +343,18 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
 
     def _objective_for_data(self, X, y=None, sample_weight=None):
         """In memory as the mixin; on data read in pieces, the classes come from a
-        pass over all of ``y`` first, and the class totals from a sum over chunks."""
+        pass over all of ``y`` first, and every chunk's labels are encoded by
+        them. Then the class totals, from a sum over the rows."""
         if not is_large(X) or X.shape[0] == 0:
             # No rows at all: the in-memory validation's "0 sample(s)" error.
-            self._known_classes = None
             objective = super()._objective_for_data(X, y, sample_weight)
         else:
             self.classes_ = all_classes(y)
-            if self.classes_.shape[0] < 2:
-                raise ValueError(
-                    "LogisticGD needs samples of at least 2 classes, but y contains "
-                    f"only one class: {self.classes_[0]!r}."
-                )
-            # Kept for the whole fit: chunks are validated again on every pass.
-            self._known_classes = self.classes_
-            objective = super()._objective_for_data(X, y, sample_weight)
+            self._check_two_classes()
+            chunk = partial(self._labelled_chunk, self.classes_)
+            rows = row_store(X, y, sample_weight, whole=self._fit_batch, chunk=chunk)
+            self.model_ = self._make_model(rows.head())
+            objective = self._make_objective(rows)
         n_classes = self.classes_.shape[0]
         self._check_class_totals(
             objective.sum_batches(
@@ -545,40 +363,25 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         )
         return objective
 
-    def _make_objective(self, batches) -> LogisticObjective:
+    def _make_objective(self, rows) -> LogisticObjective:
         """The objective; for ``solver="newton"``, in centred coordinates where a
         feature's mean is large against its spread (see :meth:`_newton_center`)."""
         model = self.model_
-        center = self._newton_center(batches) if self.solver == "newton" else None
+        center = self._newton_center(rows) if self.solver == "newton" else None
         if center is not None:
             model = LogisticLogLikelihood(
                 model.n_features, model.n_classes, True, model.alpha, center=center
             )
-        if not isinstance(batches, InMemoryRows):
-            return BatchedLogisticObjective(model, batches)
-        return LogisticObjective(model, batches)
+        return LogisticObjective(model, rows)
 
-    def _newton_center(self, batches) -> np.ndarray | None:
-        """:func:`~skmle.models.logistic.column_center` of a sample of rows.
-
-        In memory a systematic sample of up to 8,192 rows (all of them when there
-        are fewer); for data read in pieces the first rows. Only with an
-        intercept, which absorbs the shift.
-        """
+    def _newton_center(self, rows) -> np.ndarray | None:
+        """:func:`~skmle.models.logistic_terms.column_center` of a uniform sample
+        of up to 8,192 rows (all of them when there are fewer), the same rows in
+        every store. Only with an intercept, which absorbs the shift."""
         if not self.fit_intercept:
             return None
-        if not isinstance(batches, InMemoryRows):
-            head = batches.head()
-            return column_center(head.X, head.sample_weight)
-        n = sum(b.X.shape[0] for b in batches)
-        samples = []
-        for b in batches:
-            size = max(1, CENTER_SAMPLE_ROWS * b.X.shape[0] // max(n, 1))
-            rows = sample_rows(b.X.shape[0], size)
-            samples.append((b.X[rows], b.sample_weight[rows]))
-        return column_center(
-            np.vstack([X for X, _ in samples]), np.concatenate([w for _, w in samples])
-        )
+        sample = rows.sample(CENTER_SAMPLE_ROWS, random_state=0)
+        return column_center(sample.X, sample.sample_weight)
 
     def _initial_theta(self, objective) -> np.ndarray:
         """Zero coefficients and the intercepts of the class frequencies.
@@ -615,33 +418,48 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         callback = (
             self._print_iteration(objective.total_weight) if self.verbose >= 2 else None
         )
-        return linear_newton(
+        result = linear_newton(
             objective, theta0, max_iter=self.max_iter, tol=self.tol, callback=callback
         )
+        return stop_status(result)
+
+    def _fit_status(self, result: OptimizeResult, objective) -> Status:
+        """The solver's status; for the generic solvers, which do not test for
+        separation, ``SEPARABLE`` when the returned point separates the classes."""
+        if self.solver == "newton" or self.alpha > 0:
+            return result.status
+        if objective.separated(objective.predictor(result.theta)):
+            return Status.SEPARABLE
+        return result.status
 
     def _store_result(self, result: OptimizeResult, objective) -> None:
-        if self.solver == "newton":
-            separated = result.message in (SEPARABLE_MESSAGE, QUASI_SEPARABLE_MESSAGE)
-        else:
-            separated = self.alpha == 0 and objective.separated(
-                objective.predictor(result.theta)
-            )
-        quasi = separated and result.message == QUASI_SEPARABLE_MESSAGE
-        self._separated = separated
-        # Kept with this fit's objective: the information it holds is at this
-        # point, in its coordinates.
-        objective.solution_theta = np.array(result.theta)
-        result = dataclasses.replace(
-            result, theta=objective.model.uncentre(result.theta)
+        status = self._fit_status(result, objective)
+        separated = status in SEPARATED
+        # The information at the solution, in the objective's coordinates, for
+        # the standard errors (none where no maximum exists).
+        centred = np.array(result.theta)
+        information = (
+            None
+            if separated
+            else objective.solution_information(centred, result.learned)
         )
-        if separated:
+        result = dataclasses.replace(
+            result,
+            theta=objective.model.uncentre(centred),
             # The separation warning below replaces the generic max_iter one.
-            result = dataclasses.replace(result, converged=True)
+            converged=result.converged or separated,
+            status=status,
+            learned=dataclasses.replace(
+                result.learned, information=information, at=centred
+            ),
+        )
+        if not self.fit_intercept:
+            self.intercept_se_ = np.zeros(self.model_.n_rows)
         super()._store_result(result, objective)
         if not separated:
             return
         self.converged_ = False
-        if quasi:
+        if status is Status.QUASI_SEPARABLE:
             message = (
                 "The classes are quasi-completely separable: a direction of the "
                 "coefficients moves every sample toward its own class or leaves it "
@@ -686,43 +504,21 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
             blocks["intercept"] = index[:, -1]
         return blocks
 
-    def _standard_errors(self, objective) -> dict[str, np.ndarray]:
-        model = self.model_
+    def _wald_spec(self, objective, result: OptimizeResult) -> WaldSpec:
+        """The information at the solution in free (and possibly centred)
+        coordinates, mapped to ``theta`` for the raw features by
+        :meth:`~skmle.models.logistic.LogisticLogLikelihood.reported_columns`
+        (uncentring, then the rows summing to zero); none on separable data."""
         blocks = self._inference_blocks()
-        if not model.fit_intercept:
-            self.intercept_se_ = np.zeros(model.n_rows)
-        if self._separated:
-            return {name: np.full(len(idx), np.nan) for name, idx in blocks.items()}
-        theta = getattr(objective, "solution_theta", None)
-        if theta is None:
-            theta = objective.model.centre(self.theta_)
-        if objective.information_theta is not None and np.array_equal(
-            objective.information_theta, theta
-        ):
-            information = objective.information
-        else:
-            eta = objective.predictor(theta)
-            information = objective.information_at(eta)[2]
-        cholesky = scaled_cholesky(information)
-        if cholesky is None:
-            warnings.warn(
-                "The observed information of LogisticGD is singular at the fitted "
-                "parameters (collinear features, or more features than samples): "
-                "the maximum is not unique, and standard errors are set to NaN.",
-                UserWarning,
-                stacklevel=4,
-            )
-            return {name: np.full(len(idx), np.nan) for name, idx in blocks.items()}
-        factor, scale = cholesky
-        # information^{-1} = S M^{-1} S, M = S information S the scaled matrix
-        covariance_free = scale[:, None] * linalg.cho_solve(
-            (factor, True), np.diag(scale)
+        if result.status in SEPARATED:
+            return WaldSpec(None, blocks)
+        matrix = result.learned.information
+        return WaldSpec(
+            lambda: Information.from_matrix(matrix),
+            blocks,
+            transform=objective.model.reported_columns,
+            singular_message=SINGULAR_MESSAGE,
         )
-        # In the objective's coordinates, then for the raw features.
-        covariance_free = objective.model.uncentre_covariance(covariance_free)
-        variances = sum_to_zero_variances(covariance_free, model)
-        se = np.sqrt(np.maximum(variances, 0.0))
-        return {name: se[idx] for name, idx in blocks.items()}
 
     def _n_parameters(self) -> int:
         """Identified parameters: (n_classes - 1) rows of coefficients for K > 2."""
@@ -739,93 +535,3 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         if name == "intercept":
             return [f"{c}:intercept" for c in self.classes_]
         return [f"{c}:{f}" for c in self.classes_ for f in features]
-
-    # -- prediction ------------------------------------------------------------------
-    def _validate_for_scoring(self, X):
-        return validate_data(self, X, dtype=np.float64, reset=False)
-
-    def _scoring_batch(self, X, y=None, sample_weight=None) -> Batch:
-        if y is None:
-            raise ValueError("LogisticGD.log_likelihood needs the class labels y.")
-        X = self._validate_for_scoring(X)
-        y = np.asarray(y)
-        if y.shape != (X.shape[0],):
-            raise ValueError(
-                f"y has shape {y.shape}; expected ({X.shape[0]},), one label per row."
-            )
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y contains labels not seen in fit: {list(unknown)}; the classes are "
-                f"{list(self.classes_)}."
-            )
-        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-        return Batch(X, np.searchsorted(self.classes_, y), sample_weight)
-
-    @rowwise
-    def decision_function(self, X):
-        """Linear scores: the log-odds of ``classes_[1]``, or one score per class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self.model_.linear_predictor(self.theta_, self._validate_for_scoring(X))
-
-    @rowwise
-    def predict_log_proba(self, X):
-        """Log-probability of each class, computed in log space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        eta = self.decision_function(X)
-        if eta.ndim == 1:
-            return np.column_stack([log_expit(-eta), log_expit(eta)])
-        return log_softmax(eta, axis=1)
-
-    @rowwise
-    def predict_proba(self, X):
-        """Probability of each class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``; rows sum to 1.
-        """
-        eta = self.decision_function(X)
-        if eta.ndim == 1:
-            return np.column_stack([expit(-eta), expit(eta)])
-        return softmax(eta, axis=1)
-
-    @rowwise
-    def predict(self, X):
-        """The most probable class of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        eta = self.decision_function(X)
-        index = (eta > 0).astype(int) if eta.ndim == 1 else np.argmax(eta, axis=1)
-        return self.classes_[index]

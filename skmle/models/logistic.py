@@ -56,281 +56,25 @@ Conventions
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from functools import reduce
-from itertools import pairwise
-
 import numpy as np
-from scipy.special import log_softmax
 
-from skmle._blas import single_blas_thread
-from skmle.data import add_results
 from skmle.models.base import Batch, LogLikelihood
-from skmle.models.objective import Objective
+from skmle.models.logistic_information import information_blocks
+from skmle.models.logistic_separation import correctly_separated
+from skmle.models.logistic_terms import (
+    CHUNK_ROWS,
+    SAMPLED_CHUNKS,
+    eta_terms,
+    loglik_obs_from_eta,
+    row_chunks,
+)
 
-CHUNK_ROWS = 4096
-"""Rows per block in the Hessian sums: a (4096, p) block stays in cache."""
-SAMPLED_CHUNKS = 4
-"""An approximate information matrix (``exact=False``) uses one chunk of rows in
-this many."""
-
-SEPARABLE_MESSAGE = "the classes are linearly separable"
-"""The Newton solver's stop reason when an iterate separates the classes."""
-
-
-QUASI_SEPARABLE_MESSAGE = "the classes are quasi-completely separable"
-"""The Newton solver's stop reason when a step is a direction of recession that
-leaves some samples on the boundary (quasi-complete separation)."""
-RECESSION_RTOL = 1e-3
-"""Margins of a step within this fraction of its largest score change count as
-zero (see :func:`recession_message`)."""
-
-
-def step_margins(step_eta: np.ndarray, y: np.ndarray, weight: np.ndarray):
-    """``(scale, worst, best)`` of how a step moves each row toward its own class.
-
-    The margin of row :math:`i` is :math:`s_i` (the step of the log-odds, signed
-    by the class) for two classes, :math:`s_{i y_i} - \\max_{k \\ne y_i} s_{ik}`
-    for more; ``worst`` and ``best`` are its smallest and largest value over the
-    rows with positive weight, ``scale`` the largest :math:`|s_{ik}|`.
-    """
-    rows = weight > 0
-    step, y = step_eta[rows], y[rows]
-    if step.size == 0:
-        return np.array([0.0, np.inf, -np.inf])
-    if step.ndim == 1:
-        margin = np.where(y == 1, step, -step)
-    else:
-        index = np.arange(step.shape[0])
-        other = step.copy()
-        other[index, y] = -np.inf
-        margin = step[index, y] - other.max(axis=1)
-    return np.array([np.abs(step).max(), margin.min(), margin.max()])
-
-
-def recession_message(parts) -> str | None:
-    """Whether a step is a direction of recession, from :func:`step_margins` of
-    the blocks of rows.
-
-    If no row's margin is negative and some is positive, the log-likelihood
-    rises along the step for ever: no maximum exists. Some margins zero (samples
-    on the boundary, whose probabilities stay put while the others go to 0 or
-    1) is quasi-complete separation: :data:`QUASI_SEPARABLE_MESSAGE`. All
-    positive is complete separation, which gives None here: the iterates soon
-    separate the classes, and :meth:`LogisticObjective.stop_reason` stops there. Margins within
-    :data:`RECESSION_RTOL` of the largest change of a score count as zero: near
-    the end of such a fit the step is the direction of recession plus a
-    vanishing correction.
-    """
-    parts = np.atleast_2d(np.asarray(parts, dtype=float))
-    scale, worst, best = parts[:, 0].max(), parts[:, 1].min(), parts[:, 2].max()
-    tolerance = RECESSION_RTOL * scale
-    if not scale > 0 or worst < -tolerance or best <= tolerance:
-        return None
-    # All margins positive, however small: complete separation, left to the
-    # separation test of the iterates, which stops at coefficients that do
-    # separate the classes. On a quasi-complete separation the step's vanishing
-    # correction moves the samples on the boundary both ways.
-    return None if worst > 0 else QUASI_SEPARABLE_MESSAGE
-
-
-def row_chunks(n_rows: int):
-    """Consecutive slices of :data:`CHUNK_ROWS` rows covering ``n_rows``."""
-    return (slice(start, start + CHUNK_ROWS) for start in range(0, n_rows, CHUNK_ROWS))
-
-
-# -- per-row terms in the linear predictor --------------------------------------------
-def eta_terms(eta: np.ndarray, y: np.ndarray):
-    """Per-row log-likelihood and derivatives in ``eta``.
-
-    Returns ``(loglik_obs, resid, prob, curv)``: the log-likelihood of each row; the
-    gradient in ``eta`` (``y - p``, one-hot minus softmax for K > 2); for K > 2 the
-    softmax probabilities (``None`` for two classes, where no block needs them);
-    and ``curv = p (1 - p)``, the diagonal curvature, per class for K > 2.
-
-    For two classes everything comes from :math:`z = \\pm\\eta` (the score of the
-    observed class), one exponential :math:`e = e^{-|z|} \\le 1` and one division
-    :math:`u = 1 / (1 + e) = \\sigma(|z|)`: :math:`\\log\\sigma(z) = \\min(z, 0) -
-    \\log(1 + e)`, :math:`q = e u = \\sigma(-|z|)`, :math:`\\sigma(-z) = q` or
-    :math:`u` by the sign of :math:`z`, and :math:`p (1-p) = q u`. Nothing
-    overflows and nothing loses relative accuracy for large :math:`|\\eta|`. For
-    K > 2, :math:`1 - p_k` is ``-expm1(log p_k)``, accurate when :math:`p_k` is
-    near 1.
-    """
-    if eta.ndim == 1:
-        sign = np.where(y == 1, 1.0, -1.0)
-        z = sign * eta
-        e = np.exp(-np.abs(z))
-        u = 1.0 / (1.0 + e)
-        q = e * u
-        loglik_obs = np.minimum(z, 0.0) - np.log1p(e)
-        other = np.where(z >= 0, q, u)  # sigma(-z) = 1 - P(observed class)
-        return loglik_obs, sign * other, None, q * u
-    log_prob = log_softmax(eta, axis=1)
-    rows = np.arange(eta.shape[0])
-    prob = np.exp(log_prob)
-    resid = -prob
-    resid[rows, y] += 1.0
-    return log_prob[rows, y], resid, prob, prob * -np.expm1(log_prob)
-
-
-def loglik_obs_from_eta(eta: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Log-likelihood of each row from its linear predictor (log space).
-
-    For two classes :math:`\\log\\sigma(z) = \\min(z, 0) - \\log(1 + e^{-|z|})` with
-    :math:`z = \\pm\\eta`, as in :func:`eta_terms`.
-    """
-    if eta.ndim == 1:
-        z = np.where(y == 1, eta, -eta)
-        return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
-    return log_softmax(eta, axis=1)[np.arange(eta.shape[0]), y]
-
-
-def correctly_separated(eta: np.ndarray, y: np.ndarray, weight: np.ndarray) -> bool:
-    """Whether every row with positive weight scores its own class strictly highest."""
-    rows = weight > 0
-    eta, y = eta[rows], y[rows]
-    if eta.ndim == 1:
-        return bool(np.all(np.where(y == 1, eta, -eta) > 0))
-    index = np.arange(eta.shape[0])
-    own = eta[index, y].copy()
-    eta = eta.copy()
-    eta[index, y] = -np.inf
-    return bool(np.all(own > eta.max(axis=1)))
-
-
-def weighted_gram(
-    X: np.ndarray,
-    factor: np.ndarray,
-    fit_intercept: bool,
-    scratch: np.ndarray | None = None,
-    *,
-    nonnegative: bool = False,
-) -> np.ndarray:
-    """:math:`\\tilde X^\\top \\mathrm{diag}(f) \\tilde X`, with :math:`\\tilde X = [X, 1]`
-    if there is an intercept, without forming :math:`\\tilde X`.
-
-    The block of ``X`` is :math:`X^\\top S` with :math:`S = \\mathrm{diag}(f) X`; when
-    ``nonnegative`` (:math:`f \\ge 0`) it is the Gram matrix of
-    :math:`\\mathrm{diag}(\\sqrt f) X` instead, one symmetric rank-k update (SYRK:
-    half the work of a general product, and exactly symmetric). The intercept's
-    row and column are :math:`X^\\top f` and :math:`\\sum_i f_i`. ``scratch``, a
-    C-contiguous buffer of ``X``'s shape, receives the scaled copy (a contiguous
-    target is markedly faster to write than a column slice).
-    """
-    n, d = X.shape
-    out = np.empty((d + fit_intercept, d + fit_intercept))
-    if scratch is None:
-        scratch = np.empty((n, d))
-    if nonnegative:
-        root = np.sqrt(factor)
-        scaled = np.multiply(X, root[:, None], out=scratch)
-        out[:d, :d] = scaled.T @ scaled
-        cross = root @ scaled if fit_intercept else None
-    else:
-        scaled = np.multiply(X, factor[:, None], out=scratch)
-        out[:d, :d] = X.T @ scaled
-        cross = np.ones(n) @ scaled if fit_intercept else None
-    if fit_intercept:
-        out[:d, d] = out[d, :d] = cross
-        out[d, d] = factor.sum()
-    return out
-
-
-def information_blocks(
-    X: np.ndarray,
-    fit_intercept: bool,
-    weight: np.ndarray,
-    prob: np.ndarray | None,
-    curv: np.ndarray,
-    classes,
-    scratch: np.ndarray | None = None,
-) -> np.ndarray:
-    """Negative Hessian of the log-likelihood in the coefficients of ``classes``.
-
-    Block (k, l) is :math:`\\tilde X^\\top \\mathrm{diag}(w\\,p_k([k=l] -
-    p_l))\\tilde X`, :math:`\\tilde X = [X, 1]` with an intercept: one BLAS
-    product per class pair and block of rows (:func:`weighted_gram`; a diagonal
-    block has a nonnegative factor and takes the SYRK route). One SYRK of the
-    class-scaled rows :math:`\\sqrt{w}\\,[p_k \\tilde X]_k` does as many flops and
-    was measured 2.7 times slower (20 classes, 50 features): writing the wide
-    scaled copy and its output costs more than the per-pair calls.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    fit_intercept : bool
-    weight : ndarray of shape (n_samples,)
-    prob : ndarray of shape (n_samples, K) or None
-        Softmax probabilities, for the off-diagonal blocks (None for two classes).
-    curv : ndarray of shape (n_samples,) or (n_samples, K)
-        ``p (1 - p)`` from :func:`eta_terms`.
-    classes : sequence of int
-        Classes whose blocks to return (``[0]`` for two classes).
-    scratch : ndarray of shape (n_samples, n_features), optional
-        Reused for the scaled copy of ``X``.
-    """
-    p = X.shape[1] + fit_intercept
-    if curv.ndim == 1:
-        curv = curv[:, None]
-    m = len(classes)
-    info = np.empty((m * p, m * p))
-    for a, k in enumerate(classes):
-        info[a * p : (a + 1) * p, a * p : (a + 1) * p] = weighted_gram(
-            X, weight * curv[:, k], fit_intercept, scratch, nonnegative=True
-        )
-        for b in range(a + 1, m):
-            l = classes[b]  # noqa: E741
-            factor = weight * prob[:, k] * prob[:, l]
-            block = -weighted_gram(X, factor, fit_intercept, scratch)
-            info[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
-            info[b * p : (b + 1) * p, a * p : (a + 1) * p] = block.T
-    return info
-
-
-CENTER_ABOVE = 4.0
-"""A column is centred when its mean exceeds this many spreads (the Gram matrix
-of ``[x, 1]`` then has a condition number above about ``1 + 2 * 4**2``)."""
-CENTER_SAMPLE_ROWS = 8192
-"""Rows of the systematic sample that decides the centre."""
-
-
-def column_center(X: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
-    """The centre for :class:`LogisticLogLikelihood`'s ``center``, or None.
-
-    From rows ``X`` (all of them, or a sample; weights ``weight``): the weighted
-    column means where a column's absolute mean exceeds :data:`CENTER_ABOVE` times
-    its weighted spread, 0 elsewhere; None when no column needs it (the fast
-    path: nothing is subtracted). A column constant over ``X`` is centred at
-    its value exactly, so that it becomes exactly zero (and collinear with the
-    intercept, as it is). The centre need not be the exact mean of all rows:
-    any point within a few spreads of it conditions the problem, and the fit is
-    the same maximum in other coordinates.
-    """
-    X = np.asarray(X, dtype=float)
-    if X.shape[0] == 0:
-        return None
-    weight = np.asarray(weight, dtype=float)
-    if not weight.sum() > 0:
-        weight = np.ones(X.shape[0])
-    total = weight.sum()
-    mean = weight @ X / total
-    spread = np.sqrt(np.maximum(weight @ (X - mean) ** 2 / total, 0.0))
-    constant = np.all(X == X[0], axis=0)
-    mean = np.where(constant, X[0], mean)
-    offset = np.abs(mean) > CENTER_ABOVE * spread
-    offset &= mean != 0
-    if not np.any(offset):
-        return None
-    return np.where(offset, mean, 0.0)
-
-
-def sample_rows(n_rows: int, size: int = CENTER_SAMPLE_ROWS) -> np.ndarray:
-    """Indices of a systematic sample of at most ``size`` of ``n_rows`` rows."""
-    if n_rows <= size:
-        return np.arange(n_rows)
-    return np.linspace(0, n_rows - 1, size).astype(np.intp)
+__all__ = [
+    "CHUNK_ROWS",
+    "LogisticLogLikelihood",
+    "eta_terms",
+    "loglik_obs_from_eta",
+]
 
 
 # -- the log-likelihood -----------------------------------------------------------------
@@ -356,7 +100,8 @@ class LogisticLogLikelihood(LogLikelihood):
         1e6), the information matrix of :math:`[x, 1]` is nearly singular and
         the linear predictor loses digits to cancellation, while for
         :math:`[x - c, 1]` neither happens. The subtraction runs chunk by chunk
-        (no copy of the data); see :func:`column_center`.
+        (no copy of the data); see
+        :func:`~skmle.models.logistic_terms.column_center`.
 
     Examples
     --------
@@ -371,6 +116,7 @@ class LogisticLogLikelihood(LogLikelihood):
     """
 
     has_hessian = True
+    capabilities = frozenset({"hessian", "scores", "linear_predictor"})
 
     def __init__(
         self,
@@ -458,21 +204,30 @@ class LogisticLogLikelihood(LogLikelihood):
         W[:, -1] += W[:, :-1] @ self.center
         return W.ravel()
 
-    def uncentre_covariance(self, covariance: np.ndarray) -> np.ndarray:
-        """A covariance of rows of centred coefficients, for the raw features.
+    def reported_columns(self, columns: np.ndarray) -> np.ndarray:
+        """:math:`J v` for each column :math:`v` of ``columns``: from free (and
+        possibly centred) coordinates to ``theta`` for the raw features.
 
-        ``covariance`` is over any number of stacked rows ``[w_k, b_k]`` (free
-        coordinates included): :meth:`uncentre` is the same linear map
-        :math:`T` on every row, so the result is :math:`T C T^\\top`.
+        :math:`J = B T`: :meth:`uncentre` (the same map :math:`T` on every row
+        ``[w_k, b_k]``), then :meth:`from_free`. With :math:`C` a covariance of
+        the free coordinates, the covariance of ``theta`` is :math:`J C J^\\top`.
+
+        Parameters
+        ----------
+        columns : ndarray of shape (n_free, m)
+
+        Returns
+        -------
+        ndarray of shape (n_params, m)
         """
-        if self.center is None:
-            return covariance
-        p, d = self.row_size, self.n_features
-        m = covariance.shape[0] // p
-        C = np.array(covariance, dtype=float).reshape(m, p, m, p)
-        C[:, d] -= np.tensordot(C[:, :d], self.center, axes=([1], [0]))
-        C[:, :, :, d] -= np.tensordot(C[:, :, :, :d], self.center, axes=([3], [0]))
-        return C.reshape(m * p, m * p)
+        p, d, m = self.row_size, self.n_features, columns.shape[1]
+        rows = np.array(columns, dtype=float).reshape(-1, p, m)
+        if self.center is not None:
+            rows[:, d] -= np.tensordot(self.center, rows[:, :d], axes=([0], [1]))
+        if self.binary:
+            return rows.reshape(p, m)
+        W = np.concatenate([np.zeros((1, p, m)), rows])
+        return (W - W.mean(axis=0)).reshape(self.n_params, m)
 
     # -- free (identified) coordinates -------------------------------------------------
     def to_free(self, vector: np.ndarray) -> np.ndarray:
@@ -518,6 +273,18 @@ class LogisticLogLikelihood(LogLikelihood):
             batch.sample_weight if resid.ndim == 1 else batch.sample_weight[:, None]
         )
         return float(batch.sample_weight @ loglik_obs), self._chain(batch.X, weighted)
+
+    def scores(self, theta, batch: Batch) -> np.ndarray:
+        """Per-row gradients of the log-likelihood (unweighted), (n_samples,
+        n_params): row :math:`i` is :math:`r_{ik} \\tilde x_i` for every class
+        row :math:`k` of ``theta`` (class-major), with :math:`r_i` the gradient in
+        ``eta`` and :math:`\\tilde x_i = [x_i - c, 1]`."""
+        eta = self.linear_predictor(theta, batch.X)
+        resid = np.reshape(eta_terms(eta, batch.y)[1], (eta.shape[0], -1))
+        X = self.centred(batch.X)
+        if self.fit_intercept:
+            X = np.column_stack([X, np.ones(X.shape[0])])
+        return (resid[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
 
     def _chain(self, X: np.ndarray, weighted_resid: np.ndarray) -> np.ndarray:
         """Gradient in ``theta`` from the weighted gradient in ``eta``.
@@ -675,210 +442,3 @@ class LogisticLogLikelihood(LogLikelihood):
             return diag
         m = self.n_classes - 1
         return np.kron(np.eye(m) - 1.0 / self.n_classes, diag)
-
-
-# -- the objective with the linear-predictor interface ---------------------------------
-MIN_ROWS_PER_THREAD = 16384
-"""Below this many rows per thread, a sum over rows runs in the calling thread."""
-
-_pool: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    """A process-wide pool, started once: starting threads per sum costs more than
-    the sum on a busy machine. A forked child gets a new pool of its own."""
-    global _pool
-    if _pool is None or _pool[0] != os.getpid():
-        _pool = (os.getpid(), ThreadPoolExecutor(available_threads()))
-    return _pool[1]
-
-
-def available_threads() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-class DiagonalPriorObjective(Objective):
-    """:class:`~skmle.models.objective.Objective` whose log-prior is never a dense
-    matrix: its value and gradient take O(n_params) (the generic objective asks
-    the model for the full Hessian just to read a scalar), and
-    :meth:`hessian` adds the diagonal prior precision in place."""
-
-    model: LogisticLogLikelihood
-
-    def value(self, theta: np.ndarray) -> float:
-        prior, _ = self.model.log_prior_value_grad(theta)
-        return (self.loglik(theta) + prior) / self.total_weight
-
-    def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        model = self.model
-        total, grad = self.sum_batches(lambda b: model.loglik_grad(theta, b))
-        prior, prior_grad = model.log_prior_value_grad(theta)
-        return (
-            (total + prior) / self.total_weight,
-            (grad + prior_grad) / self.total_weight,
-        )
-
-    def hessian(self, theta: np.ndarray) -> np.ndarray:
-        model = self.model
-        hess = np.array(self.sum_batches(lambda b: model.hessian(theta, b)))
-        hess[np.diag_indices_from(hess)] -= model.prior_precision()
-        return hess / self.total_weight
-
-
-class LogisticObjective(DiagonalPriorObjective):
-    """:class:`~skmle.models.objective.Objective` plus what
-    :func:`~skmle.optim.linear_newton.linear_newton` needs: the linear predictor
-    over all rows (batches stacked), the objective and its derivatives along a
-    line from it, and Newton steps.
-
-    Sums over rows run in parallel: the rows are cut into one block per thread
-    (``n_threads``, default all available CPUs; at least
-    :data:`MIN_ROWS_PER_THREAD` rows each), each block is summed in its own thread
-    with BLAS held to one thread, and the block sums are added in a fixed order.
-
-    Each exact :meth:`newton_system` keeps the total information matrix (free
-    coordinates, prior included) and the point it was computed at in
-    ``information`` and ``information_theta`` (standard errors at the fitted
-    parameters then need no further pass over the data); every one keeps whether
-    its point separates the classes, which :meth:`stop_reason` reports.
-    """
-
-    approximate_information = True
-    """:meth:`newton_system` takes ``exact=False`` (information from sampled rows)."""
-
-    information: np.ndarray | None = None
-    information_theta: np.ndarray | None = None
-    _last_eta: np.ndarray | None = None
-    _last_separated: bool = False
-
-    def __init__(self, model, batches, n_threads: int | None = None):
-        batches = list(batches)
-        self.n_threads = available_threads() if n_threads is None else int(n_threads)
-        self.n_rows_total = sum(b.X.shape[0] for b in batches)
-        self._blocks = self._cut(batches)
-        super().__init__(model, batches)
-
-    def _cut(self, batches):
-        """``(block, rows)`` pairs: a Batch of consecutive rows and its slice of eta."""
-        blocks, offset = [], 0
-        for batch in batches:
-            n = batch.X.shape[0]
-            k = max(1, min(self.n_threads, n // MIN_ROWS_PER_THREAD))
-            cuts = np.linspace(0, n, k + 1).astype(int)
-            for lo, hi in pairwise(cuts):
-                part = Batch(batch.X[lo:hi], batch.y[lo:hi], batch.sample_weight[lo:hi])
-                blocks.append((part, slice(offset + lo, offset + hi)))
-            offset += n
-        return blocks
-
-    def _run(self, per_block) -> list:
-        """``per_block(block, rows)`` for every block, in parallel when several.
-
-        BLAS stays on one thread even when there is one block: the chunks are too
-        small for its threads to pay, and on a busy machine they cost far more.
-        """
-        with single_blas_thread():
-            if len(self._blocks) == 1:
-                return [per_block(*self._blocks[0])]
-            return list(
-                _thread_pool().map(lambda block: per_block(*block), self._blocks)
-            )
-
-    def sum_batches(self, per_batch):
-        """Sum ``per_batch`` over the blocks of rows (parallel, fixed order)."""
-        return reduce(add_results, self._run(lambda block, rows: per_batch(block)))
-
-    def predictor(self, theta: np.ndarray) -> np.ndarray:
-        n = self.n_rows_total
-        eta = np.empty((n,) if self.model.binary else (n, self.model.n_classes))
-        coef, intercept = self.model.split(theta)
-        if not np.any(coef):  # the usual start: no pass over X needed
-            eta[...] = intercept[0] if self.model.binary else intercept
-            return eta
-
-        def fill(block, rows):
-            eta[rows] = self.model.linear_predictor(theta, block.X)
-
-        self._run(fill)
-        return eta
-
-    def _prior_value(self, theta) -> float:
-        return self.model.log_prior_value_grad(theta)[0]
-
-    def value_at(self, theta: np.ndarray, eta: np.ndarray) -> float:
-        total = sum(self._run(lambda b, rows: self.model.loglik_eta(eta[rows], b)))
-        return (total + self._prior_value(theta)) / self.total_weight
-
-    def line_terms(self, theta, eta, direction, step_eta):
-        parts = self._run(
-            lambda b, rows: self.model.line_terms(eta[rows], step_eta[rows], b)
-        )
-        loglik, slope, curvature = (sum(values) for values in zip(*parts, strict=True))
-        if self.model.has_prior:
-            value, grad = self.model.log_prior_value_grad(theta)
-            loglik += value
-            slope += float(grad @ direction)
-            curvature -= float(self.model.prior_precision() @ direction**2)
-        return (
-            loglik / self.total_weight,
-            slope / self.total_weight,
-            curvature / self.total_weight,
-        )
-
-    def information_at(self, eta: np.ndarray, exact: bool = True):
-        """Total log-likelihood, gradient, information (prior included), separated."""
-        parts = self._run(
-            lambda b, rows: self.model.newton_terms(eta[rows], b, exact=exact)
-        )
-        loglik = sum(part[0] for part in parts)
-        grad = sum(part[1] for part in parts)
-        info = sum(part[2] for part in parts) + self.model.prior_information()
-        return loglik, grad, info, all(part[3] for part in parts)
-
-    def newton_system(self, theta: np.ndarray, eta: np.ndarray, exact: bool = True):
-        """Mean objective and gradient, and the Newton system in free coordinates.
-
-        With ``exact=False`` the information is estimated from a sample of the
-        rows (see :meth:`LogisticLogLikelihood.newton_terms`).
-        """
-        model = self.model
-        loglik, grad, info, separated = self.information_at(eta, exact)
-        if exact:
-            self.information, self.information_theta = info, np.array(theta)
-        self._last_eta, self._last_separated = eta, separated
-        _, prior_grad = model.log_prior_value_grad(theta)
-        grad = (grad + prior_grad) / self.total_weight
-        value = (loglik + self._prior_value(theta)) / self.total_weight
-        return value, grad, info / self.total_weight, model.to_free(grad)
-
-    def expand(self, free_step: np.ndarray) -> np.ndarray:
-        """A Newton step in free coordinates as a direction in ``theta``."""
-        return self.model.from_free(free_step)
-
-    def stop_reason(self, theta: np.ndarray, eta: np.ndarray) -> str | None:
-        """:data:`SEPARABLE_MESSAGE` when ``alpha == 0`` and ``eta`` separates."""
-        if self.model.alpha > 0:
-            return None
-        # newton_system has just tested this very eta on its pass over the rows.
-        separated = (
-            self._last_separated if eta is self._last_eta else self.separated(eta)
-        )
-        return SEPARABLE_MESSAGE if separated else None
-
-    def separated(self, eta: np.ndarray) -> bool:
-        """Whether ``eta`` puts every row with positive weight on its class's side."""
-        return all(self._run(lambda b, rows: self.model.separates(eta[rows], b)))
-
-    def recession_reason(self, theta, eta, direction, step_eta) -> str | None:
-        """:func:`recession_message` of the step ``step_eta`` when ``alpha == 0``."""
-        if self.model.alpha > 0:
-            return None
-        return recession_message(
-            self._run(
-                lambda b, rows: step_margins(step_eta[rows], b.y, b.sample_weight)
-            )
-        )

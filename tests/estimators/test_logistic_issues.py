@@ -17,7 +17,8 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from skmle import LogisticGD, chunked
 from skmle.estimators.logistic import PerfectSeparationWarning
-from skmle.models.logistic import LogisticLogLikelihood, LogisticObjective
+from skmle.models.logistic import LogisticLogLikelihood
+from skmle.models.logistic_objective import LogisticObjective
 
 
 def significant_digits(a, b):

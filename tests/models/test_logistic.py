@@ -9,10 +9,10 @@ from skmle.models.base import Batch
 from skmle.models.logistic import (
     CHUNK_ROWS,
     LogisticLogLikelihood,
-    LogisticObjective,
     eta_terms,
     loglik_obs_from_eta,
 )
+from skmle.models.logistic_objective import LogisticObjective
 
 CASES = [
     pytest.param(2, True, 0.0, id="binary"),
