@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from functools import partial
 from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import check_classification_targets
 
 from skmle._sklearn_compat import (
     Interval,
     StrOptions,
-    check_sample_weight,
-    validate_data,
-    validating_chunk,
 )
-from skmle.data import Batch, is_large, row_store
+from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
-from skmle.estimators.logistic_labels import (
-    all_classes,
-    encode_labels,
-    encode_with_classes,
+from skmle.estimators.logistic_labels import LogisticDataMixin
+from skmle.estimators.logistic_outcome import (
+    SEPARATED,
+    SINGULAR_MESSAGE,
+    PerfectSeparationWarning,
+    separation_message,
+    stop_status,
 )
 from skmle.estimators.logistic_predict import LogisticPredictionMixin
 from skmle.estimators.logistic_stream import LogisticStreamingMixin
@@ -36,37 +33,9 @@ from skmle.optim import OptimizeResult
 from skmle.optim.linear_newton import linear_newton
 from skmle.status import Status
 
-SEPARATED = (Status.SEPARABLE, Status.QUASI_SEPARABLE)
-"""The statuses of a fit on data for which no maximum exists."""
-
-SINGULAR_MESSAGE = (
-    "The observed information of LogisticGD is singular at the fitted "
-    "parameters (collinear features, or more features than samples): "
-    "the maximum is not unique, and standard errors are set to NaN."
-)
-
-
-def stop_status(result: OptimizeResult) -> OptimizeResult:
-    """TRANSITION (issue 14): ``result`` with the :class:`~skmle.status.Status` a
-    ``stop_reason`` gave as its ``status``, for a Newton that still reports that
-    answer as its ``message`` (it then leaves ``status`` at ``MAX_ITER``)."""
-    if not isinstance(result.message, Status):
-        return result
-    words = {
-        Status.SEPARABLE: "the classes are linearly separable",
-        Status.QUASI_SEPARABLE: "the classes are quasi-completely separable",
-    }
-    return dataclasses.replace(
-        result, status=result.message, message=words[result.message]
-    )
-
-
-class PerfectSeparationWarning(ConvergenceWarning):
-    """The classes are completely or quasi-completely separable, so no maximum
-    likelihood estimate exists."""
-
 
 class LogisticGD(
+    LogisticDataMixin,
     LogisticPredictionMixin,
     LogisticStreamingMixin,
     GradientAscentMixin,
@@ -293,75 +262,11 @@ class LogisticGD(
                 delattr(self, name)
         return self._fit(X, y, sample_weight)
 
-    def _checked_labels(self, X, y):
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        # As scikit-learn's classifiers: a continuous (non-integral float) y is
-        # a ValueError here, before any fitting. Integer and boolean labels are
-        # always classes (validate_data has made y one column), and the check
-        # would cost a sort of y: a few percent of a large fit.
-        if y.dtype.kind not in "biu":
-            check_classification_targets(y)
-        return X, y
-
-    def _validate_fit_data(self, X, y):
-        X, y = self._checked_labels(X, y)
-        self.classes_, y = encode_labels(y)
-        self._check_two_classes()
-        return X, y
-
-    def _labelled_chunk(
-        self, classes, X, y=None, sample_weight=None, check=True
-    ) -> Batch:
-        """One chunk of data read in pieces, its labels encoded by ``classes``
-        (those of all of ``y``); ``check=False`` skips the scan for NaN."""
-        with validating_chunk(check):
-            X, y = self._checked_labels(X, y)
-            sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-            return Batch(X, encode_with_classes(y, classes), sample_weight)
-
-    def _check_two_classes(self) -> None:
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                "LogisticGD needs samples of at least 2 classes, but y contains "
-                f"only one class: {self.classes_[0]!r}."
-            )
-
     def _make_model(self, batch: Batch) -> LogisticLogLikelihood:
         n_classes = self.classes_.shape[0]
         return LogisticLogLikelihood(
             batch.X.shape[1], n_classes, self.fit_intercept, self.alpha
         )
-
-    def _check_class_totals(self, totals: np.ndarray) -> None:
-        if np.any(totals <= 0):
-            missing = self.classes_[totals <= 0]
-            raise ValueError(
-                "Every class needs a positive total sample weight, but the class(es) "
-                f"{list(missing)} have none, so their probability would be fitted as "
-                "exactly 0. Remove those samples or give them positive weights."
-            )
-
-    def _objective_for_data(self, X, y=None, sample_weight=None):
-        """In memory as the mixin; on data read in pieces, the classes come from a
-        pass over all of ``y`` first, and every chunk's labels are encoded by
-        them. Then the class totals, from a sum over the rows."""
-        if not is_large(X) or X.shape[0] == 0:
-            # No rows at all: the in-memory validation's "0 sample(s)" error.
-            objective = super()._objective_for_data(X, y, sample_weight)
-        else:
-            self.classes_ = all_classes(y)
-            self._check_two_classes()
-            chunk = partial(self._labelled_chunk, self.classes_)
-            rows = row_store(X, y, sample_weight, whole=self._fit_batch, chunk=chunk)
-            self.model_ = self._make_model(rows.head())
-            objective = self._make_objective(rows)
-        n_classes = self.classes_.shape[0]
-        self._check_class_totals(
-            objective.sum_batches(
-                lambda b: np.bincount(b.y, weights=b.sample_weight, minlength=n_classes)
-            )
-        )
-        return objective
 
     def _make_objective(self, rows) -> LogisticObjective:
         """The objective; for ``solver="newton"``, in centred coordinates where a
@@ -459,28 +364,7 @@ class LogisticGD(
         if not separated:
             return
         self.converged_ = False
-        if status is Status.QUASI_SEPARABLE:
-            message = (
-                "The classes are quasi-completely separable: a direction of the "
-                "coefficients moves every sample toward its own class or leaves it "
-                "where it is, so the log-likelihood rises along it for ever, the "
-                "fitted probabilities of some samples go to 0 or 1, and no maximum "
-                "likelihood estimate exists (the coefficients along that direction "
-                "are infinite). Returning the finite coefficients of iteration "
-                f"{self.n_iter_}, where the solver proved it; standard errors are "
-                "NaN (they would only measure where the solver stopped). Set "
-                "alpha > 0 (a Gaussian prior on the coefficients) for a unique "
-                "estimate."
-            )
-        else:
-            message = (
-                "The classes are linearly separable (a hyperplane puts every sample "
-                "on the side of its own class), so the log-likelihood approaches 0 "
-                "as the coefficients grow and no maximum likelihood estimate "
-                f"exists. Returning the finite coefficients of iteration "
-                f"{self.n_iter_}; standard errors are NaN. Set alpha > 0 (a "
-                "Gaussian prior on the coefficients) for a unique estimate."
-            )
+        message = separation_message(status, self.n_iter_)
         warnings.warn(message, PerfectSeparationWarning, stacklevel=4)
 
     def _training_loglik(self, result: OptimizeResult, objective) -> float:
