@@ -9,10 +9,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from skmle._sklearn_compat import (
-    Interval,
-    StrOptions,
-)
+from skmle._sklearn_compat import Interval, StrOptions
 from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.logistic_labels import LogisticDataMixin
