@@ -197,16 +197,20 @@ class LogisticObjective(DiagonalPriorObjective):
         return value, grad, info / self.total_weight, model.to_free(grad)
 
     def solution_information(self, theta: np.ndarray, learned=None) -> np.ndarray:
-        """The total information (free coordinates, prior included) at ``theta``:
-        what the solver ``learned`` there, or the last exact :meth:`newton_system`
-        at that very point, else one pass over the data."""
-        known = [(self.information, self.information_theta)]
-        if learned is not None:
-            known.insert(0, (learned.information, learned.at))
-        for information, at in known:
+        """The total information (free coordinates, prior included) at ``theta``.
+
+        The last exact :meth:`newton_system`'s if it was at that very point, else
+        the one the solver ``learned`` there (an
+        :class:`~skmle.optim.result.Learned` whose information is that of the
+        Newton system, per unit of weight), else one pass over the data.
+        """
+        known = [(self.information, self.information_theta, 1.0)]
+        if learned is not None and learned.information is not None:
+            known.append((learned.information, learned.at, self.total_weight))
+        for information, at, weight in known:
             if information is not None and at is not None:
                 if np.array_equal(at, theta):
-                    return information
+                    return information * weight
         return self.information_at(self.predictor(theta))[2]
 
     def expand(self, free_step: np.ndarray) -> np.ndarray:

@@ -113,3 +113,24 @@ def test_one_objective_over_a_store_read_in_pieces_equals_in_memory(n_classes):
     assert streamed.recession_reason(theta, a, direction, s) == (
         resident.recession_reason(theta, eta, direction, step)
     )
+
+
+def test_solution_information_reuses_what_is_known_at_that_point():
+    from skmle.optim.result import Learned
+
+    batch = make_batch(3, n=50)
+    model = LogisticLogLikelihood(3, 3, True, 0.2)
+    theta = np.random.default_rng(4).normal(size=model.n_params) * 0.3
+    objective = LogisticObjective(model, [batch])
+    _, _, mean_information, _ = objective.newton_system(
+        theta, objective.predictor(theta)
+    )
+    total = objective.information
+    np.testing.assert_array_equal(objective.solution_information(theta), total)
+    # A solver's Learned holds the Newton system's information, per unit weight.
+    fresh = LogisticObjective(model, [batch])
+    learned = Learned(information=mean_information, at=np.array(theta))
+    np.testing.assert_allclose(
+        fresh.solution_information(theta, learned), total, rtol=1e-14
+    )
+    np.testing.assert_allclose(fresh.solution_information(theta), total, rtol=1e-12)
