@@ -9,7 +9,7 @@ above this layer asks which kind it holds.
 from skmle.data.batch import Batch, add_results
 from skmle.data.chunked import ChunkedArray, ChunkedBatches, chunked
 from skmle.data.rows import InMemoryRows, Rows, sample_indices
-from skmle.data.stores import is_large, row_store, rowwise
+from skmle.data.stores import distinct_values, is_large, row_store, rowwise
 
 __all__ = [
     "Batch",
@@ -19,6 +19,7 @@ __all__ = [
     "Rows",
     "add_results",
     "chunked",
+    "distinct_values",
     "is_large",
     "row_store",
     "rowwise",

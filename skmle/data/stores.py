@@ -54,6 +54,28 @@ def row_store(
     return InMemoryRows([whole(X, y, sample_weight)])
 
 
+def distinct_values(values, chunk_rows: int = 1 << 20) -> np.ndarray:
+    """The sorted distinct values of a column that may be larger than memory.
+
+    A Dask array goes through ``dask.array.unique``; anything else (an ndarray, a
+    ``numpy.memmap``, :func:`skmle.chunked` data) is read ``chunk_rows`` at a time
+    and the values of the chunks are merged.
+    """
+    if isinstance(values, ChunkedArray):
+        values = values.data
+    if is_dask_array(values):
+        import dask.array as da
+
+        return np.asarray(da.unique(values.ravel()).compute())
+    if not hasattr(values, "shape"):
+        values = np.asarray(values)
+    distinct = None
+    for start in range(0, max(values.shape[0], 1), chunk_rows):
+        part = np.unique(np.ravel(np.asarray(values[start : start + chunk_rows])))
+        distinct = part if distinct is None else np.union1d(distinct, part)
+    return distinct
+
+
 def _call_method(estimator, name, args, kwargs, X):
     return getattr(estimator, name)(X, *args, **kwargs)
 

@@ -10,9 +10,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 
 from skmle._sklearn_compat import check_sample_weight, validate_data, validating_chunk
-from skmle.data import Batch, is_large, row_store
-from skmle.data.chunked import ChunkedArray
-from skmle.data.dask import is_dask_array
+from skmle.data import Batch, distinct_values, is_large, row_store
 
 
 def encode_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,28 +47,12 @@ def encode_with_classes(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return index
 
 
-def all_classes(y, chunk_rows: int = 1 << 20) -> np.ndarray:
-    """The sorted distinct labels of a ``y`` that may be larger than memory.
-
-    A Dask array goes through ``dask.array.unique``; anything else (an ndarray, a
-    ``numpy.memmap``, :func:`skmle.chunked` data) is read ``chunk_rows`` at a time
-    and the labels of the chunks are merged.
-    """
+def all_classes(y) -> np.ndarray:
+    """The sorted distinct labels of a ``y`` that may be larger than memory
+    (:func:`skmle.data.distinct_values`)."""
     if y is None:
         raise ValueError("LogisticGD needs the class labels y.")
-    if isinstance(y, ChunkedArray):
-        y = y.data
-    if is_dask_array(y):
-        import dask.array as da
-
-        return np.asarray(da.unique(y.ravel()).compute())
-    if not hasattr(y, "shape"):
-        y = np.asarray(y)
-    labels = None
-    for start in range(0, max(y.shape[0], 1), chunk_rows):
-        part = np.unique(np.ravel(np.asarray(y[start : start + chunk_rows])))
-        labels = part if labels is None else np.union1d(labels, part)
-    return labels
+    return distinct_values(y)
 
 
 class LogisticDataMixin:
