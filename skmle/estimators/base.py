@@ -62,6 +62,7 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validating_chunk,
 )
+from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
 from skmle.inference import (
     Information,
     Summary,
@@ -136,7 +137,7 @@ def rowwise(method):
     return wrapper
 
 
-class GradientAscentMixin:
+class GradientAscentMixin(LikelihoodFunctionMixin):
     """Mixin for estimators fitted by maximising a log-likelihood.
 
     The mixin has no constructor of its own. The estimators built on it share
