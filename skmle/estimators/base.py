@@ -66,6 +66,7 @@ from skmle._sklearn_compat import (
     validating_chunk,
 )
 from skmle.data import Batch, row_store
+from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
 from skmle.estimators.report import FitReportMixin
 from skmle.estimators.standardised_fit import maximise_standardised
 from skmle.inference import (
@@ -79,7 +80,7 @@ from skmle.optim import OPTIMIZERS, OptimizeResult
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
 
 
-class GradientAscentMixin(FitReportMixin):
+class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
     """Mixin for estimators fitted by maximising a log-likelihood.
 
     The mixin has no constructor of its own. The estimators built on it share
