@@ -31,16 +31,20 @@ class FitReportMixin:
 
     # -- summary -------------------------------------------------------------------
     def _summary_rows(self, feature_names=None) -> list[SummaryRow]:
-        rows = []
-        for name in self._inference_blocks():
-            estimates = np.ravel(getattr(self, f"{name}_"))
-            errors = np.ravel(getattr(self, f"{name}_se_"))
-            labels = self._parameter_labels(name, estimates.size, feature_names)
-            rows += [
-                SummaryRow(label, float(e), float(s))
-                for label, e, s in zip(labels, estimates, errors, strict=True)
-            ]
-        return rows
+        """One row per parameter of :meth:`param_blocks`, labelled by
+        :meth:`param_names`."""
+        blocks = self._inference_blocks()
+        estimates = [np.ravel(getattr(self, f"{name}_")) for name in blocks]
+        errors = [np.ravel(getattr(self, f"{name}_se_")) for name in blocks]
+        return [
+            SummaryRow(label, float(e), float(s))
+            for label, e, s in zip(
+                self.param_names(feature_names),
+                np.concatenate(estimates) if estimates else [],
+                np.concatenate(errors) if errors else [],
+                strict=True,
+            )
+        ]
 
     def _parameter_labels(self, name: str, size: int, feature_names=None) -> list[str]:
         features = feature_names
