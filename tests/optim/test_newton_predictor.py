@@ -5,12 +5,14 @@ reaches least squares); Poisson regression with the log link is a smooth concave
 GLM whose maximum scipy.optimize finds independently.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy import linalg, optimize
 
-from skmle.optim.linear_newton import linear_newton, solve_information
+from skmle.optim import Status, newton
 
 
 class PoissonRegression:
@@ -66,7 +68,7 @@ def test_gaussian_reaches_least_squares_in_one_step():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 4))
     y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + rng.normal(size=50)
-    result = linear_newton(PoissonRegression(X, y, "gaussian"), np.zeros(4), tol=1e-10)
+    result = newton(PoissonRegression(X, y, "gaussian"), np.zeros(4), tol=1e-10)
     expected, *_ = linalg.lstsq(X, y)
     assert result.converged and result.n_iter == 1
     assert_allclose(result.theta, expected, rtol=1e-12)
@@ -75,7 +77,7 @@ def test_gaussian_reaches_least_squares_in_one_step():
 def test_poisson_regression_matches_scipy(poisson_data):
     X, y = poisson_data
     function = PoissonRegression(X, y)
-    result = linear_newton(function, np.zeros(4), tol=1e-12)
+    result = newton(function, np.zeros(4), tol=1e-12)
     reference = optimize.minimize(
         lambda t: -function.value(t),
         np.zeros(4),
@@ -94,17 +96,17 @@ def test_far_start_is_safeguarded_and_monotone(poisson_data):
     # From theta = 3 * ones the Poisson means are e^{+-10}: the full Newton step
     # overshoots and must be halved.
     X, y = poisson_data
-    result = linear_newton(PoissonRegression(X, y), np.full(4, 3.0), tol=1e-10)
+    result = newton(PoissonRegression(X, y), np.full(4, 3.0), tol=1e-10)
     assert result.converged
     assert np.all(np.diff(result.history) > 0)
-    reference = linear_newton(PoissonRegression(X, y), np.zeros(4), tol=1e-10)
+    reference = newton(PoissonRegression(X, y), np.zeros(4), tol=1e-10)
     assert_allclose(result.theta, reference.theta, rtol=1e-8)
 
 
 def test_max_iter_callback_and_stop_reason(poisson_data):
     X, y = poisson_data
     seen = []
-    result = linear_newton(
+    result = newton(
         PoissonRegression(X, y),
         np.zeros(4),
         max_iter=1,
@@ -116,52 +118,18 @@ def test_max_iter_callback_and_stop_reason(poisson_data):
     assert seen == [(1, result.value)]
 
     function = PoissonRegression(X, y)
-    function.stop_reason = lambda theta, eta: "told to stop"
-    result = linear_newton(function, np.zeros(4), tol=1e-14)
-    assert result.message == "told to stop" and not result.converged
+    function.stop_reason = lambda theta, eta: Status.SEPARABLE
+    result = newton(function, np.zeros(4), tol=1e-14)
+    assert result.status is Status.SEPARABLE and not result.converged
+    assert "separable" in result.message
     assert result.n_iter == 0
 
 
 def test_missing_method_fails_early():
+    # An objective with a predictor asks for the linear-predictor line search.
+    function = SimpleNamespace(predictor=lambda theta: theta)
     with pytest.raises(ValueError, match="line_terms"):
-        linear_newton(object(), np.zeros(2))
-
-
-def test_solve_information_positive_definite():
-    rng = np.random.default_rng(2)
-    A = rng.normal(size=(6, 6))
-    matrix = A @ A.T + np.eye(6)
-    rhs = rng.normal(size=6)
-    assert_allclose(
-        solve_information(matrix, rhs), linalg.solve(matrix, rhs), rtol=1e-12
-    )
-
-
-def test_solve_information_badly_scaled():
-    # M = D C D with C a well-conditioned correlation matrix and D scales a million
-    # apart (features in different units): cond(M) is about 1e24, yet with the
-    # Jacobi scaling the solve is as accurate as one with C.
-    rng = np.random.default_rng(3)
-    A = rng.normal(size=(30, 4))
-    C = np.corrcoef(A.T)
-    scales = np.array([1e-6, 1.0, 1e3, 1e6])
-    b = rng.normal(size=4)
-    expected = linalg.solve(C, b) / scales
-    x = solve_information(scales[:, None] * C * scales, scales * b)
-    assert_allclose(x, expected, rtol=1e-12)
-
-
-def test_solve_information_singular_gives_minimum_norm():
-    # More columns than rows: the Gram matrix is singular, the right-hand side is
-    # in its range, and the answer is the minimum-norm solution (pseudo-inverse).
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(5, 9))
-    matrix = X.T @ X
-    rhs = X.T @ rng.normal(size=5)
-    x = solve_information(matrix, rhs)
-    assert_allclose(x, np.linalg.pinv(matrix) @ rhs, rtol=1e-8, atol=1e-12)
-    assert_allclose(matrix @ x, rhs, rtol=1e-9, atol=1e-12)
-    assert_allclose(solve_information(np.zeros((3, 3)), np.zeros(3)), 0.0)
+        newton(function, np.zeros(2))
 
 
 class CountingPoisson(PoissonRegression):
@@ -200,9 +168,9 @@ def test_pass_saving_variants_reach_the_same_maximum(
 ):
     X, y = poisson_data
     plain = CountingPoisson(X, y)
-    reference = linear_newton(plain, np.full(4, start), tol=1e-10)
+    reference = newton(plain, np.full(4, start), tol=1e-10)
     function = CountingPoisson(X, y, reads_data=reads_data, approximate=approximate)
-    result = linear_newton(function, np.full(4, start), tol=1e-10)
+    result = newton(function, np.full(4, start), tol=1e-10)
     assert result.converged
     assert_allclose(result.theta, reference.theta, rtol=1e-9)
     assert np.all(np.diff(result.history) > 0)
@@ -221,7 +189,7 @@ def test_quadratic_phase_skips_the_line_terms(poisson_data):
     # each iteration is a single Newton system at the trial point.
     X, y = poisson_data
     function = CountingPoisson(X, y)
-    result = linear_newton(function, np.zeros(4), tol=1e-12)
+    result = newton(function, np.zeros(4), tol=1e-12)
     assert result.n_iter >= 3
     assert function.calls.count("line") < result.n_iter
     newton_calls = sum(1 for call in function.calls if call[0] == "newton")
@@ -238,7 +206,7 @@ def test_default_tol_gives_full_precision(poisson_data):
     # The decrement must be small at two consecutive iterates: the step between
     # them brings the last digits (issue 12).
     X, y = poisson_data
-    result = linear_newton(PoissonRegression(X, y), np.zeros(4))
+    result = newton(PoissonRegression(X, y), np.zeros(4))
     assert result.converged
     assert_allclose(result.theta, statsmodels_poisson(X, y).params, rtol=1e-10)
 
@@ -249,6 +217,6 @@ def test_stopping_rule_does_not_depend_on_units(poisson_data, scale):
     # gradient rule stopped at iteration 0 for features times 1e-6.
     X, y = poisson_data
     units = np.array([1.0, scale, 1.0, 1.0 / scale])
-    result = linear_newton(PoissonRegression(X * units, y), np.zeros(4))
+    result = newton(PoissonRegression(X * units, y), np.zeros(4))
     assert result.converged and result.n_iter > 0
     assert_allclose(result.theta * units, statsmodels_poisson(X, y).params, rtol=1e-9)
