@@ -220,3 +220,107 @@ def test_stopping_rule_does_not_depend_on_units(poisson_data, scale):
     result = newton(PoissonRegression(X * units, y), np.zeros(4))
     assert result.converged and result.n_iter > 0
     assert_allclose(result.theta * units, statsmodels_poisson(X, y).params, rtol=1e-9)
+
+
+class HessianPoisson:
+    """The same Poisson log-likelihood offered only as ``value``,
+    ``value_and_grad`` and ``hessian``: Newton's dense path."""
+
+    def __init__(self, X, y):
+        self.glm = PoissonRegression(X, y)
+        self.calls = []
+
+    def value(self, theta):
+        return self.glm.value(theta)
+
+    def value_and_grad(self, theta):
+        value, grad, _, _ = self.glm.newton_system(theta, self.glm.X @ theta)
+        return value, grad
+
+    def hessian(self, theta):
+        self.calls.append("hessian")
+        return -self.glm.newton_system(theta, self.glm.X @ theta)[2]
+
+
+def test_one_newton_two_line_searches_one_maximum(poisson_data):
+    X, y = poisson_data
+    reference = statsmodels_poisson(X, y).params
+    dense = HessianPoisson(X, y)
+    by_hessian = newton(dense, np.zeros(4), tol=1e-10)
+    glm = CountingPoisson(X, y)
+    by_predictor = newton(glm, np.zeros(4), tol=1e-10)
+    for result in (by_hessian, by_predictor):
+        assert result.converged and result.status is Status.CONVERGED
+        assert_allclose(result.theta, reference, rtol=1e-9)
+    # Each took its own path: the dense one asked for Hessians, the other moved eta.
+    assert dense.calls and "line" in glm.calls
+    assert by_hessian.message == "gradient below tol"
+    assert "decrement" in by_predictor.message
+
+
+def test_learned_information_is_the_fisher_information_at_the_optimum(poisson_data):
+    X, y = poisson_data
+    result = newton(PoissonRegression(X, y), np.zeros(4), tol=1e-10)
+    # X^T diag(mu) X / n: the closed form of the (mean) Poisson information.
+    mu = np.exp(X @ result.theta)
+    assert_allclose(result.learned.information, X.T @ (X * mu[:, None]) / len(y))
+    assert np.array_equal(result.learned.at, result.theta)
+
+
+def test_no_learned_information_where_it_is_approximate(poisson_data):
+    # Stopped after one long step from far away: the information there is the
+    # approximate one, so the result does not offer it.
+    X, y = poisson_data
+    function = CountingPoisson(X, y, approximate=True)
+    result = newton(function, np.full(4, 3.0), max_iter=1)
+    assert result.status is Status.MAX_ITER
+    _, exact, theta = [call for call in function.calls if call[0] == "newton"][-1]
+    assert not exact and np.array_equal(theta, result.theta)
+    assert result.learned.information is None
+
+
+def test_recession_stops_with_its_status():
+    # f(theta) = -e^theta rises for ever as theta -> -inf (Poisson with y = 0):
+    # no maximum. The Newton direction is -1 everywhere and the corrected step
+    # length exactly 2, so the iterates are -5, -7, -9, and the decrement shrinks
+    # by e^-2 per step: slowly. The reason is asked from the second iterate and
+    # holds at two consecutive ones.
+    function = PoissonRegression(np.ones((1, 1)), np.zeros(1))
+    asked = []
+
+    def recession_reason(theta, eta, direction, step_eta):
+        asked.append(float(theta[0]))
+        return Status.QUASI_SEPARABLE
+
+    function.recession_reason = recession_reason
+    result = newton(function, np.array([-5.0]))
+    assert result.status is Status.QUASI_SEPARABLE and not result.converged
+    assert result.n_iter == 2
+    assert_allclose(asked, [-7.0, -9.0], rtol=1e-12)
+    assert_allclose(result.theta, [-9.0], rtol=1e-12)
+    assert_allclose(result.history, -np.exp([-5.0, -7.0, -9.0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "message, status",
+    [
+        ("the classes are linearly separable", Status.SEPARABLE),
+        ("the classes are quasi-completely separable", Status.QUASI_SEPARABLE),
+    ],
+)
+def test_legacy_stop_messages_map_to_their_status(poisson_data, message, status):
+    # Transition (issue 14): the logistic objectives still return these strings.
+    X, y = poisson_data
+    function = PoissonRegression(X, y)
+    function.stop_reason = lambda theta, eta: message
+    result = newton(function, np.zeros(4))
+    assert result.status is status and result.message == message
+    assert not result.converged and result.n_iter == 0
+
+
+def test_other_stop_strings_are_refused(poisson_data):
+    X, y = poisson_data
+    function = PoissonRegression(X, y)
+    function.stop_reason = lambda theta, eta: "told to stop"
+    with pytest.raises(TypeError, match="Status"):
+        newton(function, np.zeros(4))
