@@ -1,4 +1,4 @@
-"""The EM loop: iterate a step that never lowers the objective.
+"""EM: iterate a step that never lowers the objective.
 
 An expectation-maximisation (or any minorise-maximise) algorithm is a map
 :math:`\\theta \\mapsto M(\\theta)` with :math:`f(M(\\theta)) \\ge f(\\theta)`. Its
@@ -7,8 +7,10 @@ function here returns that value together with the next iterate:
 
 .. math:: \\mathrm{step}(\\theta_{n-1}) = \\big(f(\\theta_{n-1}),\\ \\theta_n\\big).
 
-The loop owns what every iterative fit shares: the history of :math:`f`, the
-stopping rule and ``max_iter``. It knows nothing about the model behind ``step``.
+:class:`EMStep` plugs that map into the loop every iterative solver shares,
+:func:`~skmle.optim.loop.run`, which owns the history of :math:`f`, ``max_iter``,
+the callback and the result; the step owns the stopping rule below. Neither
+knows anything about the model behind ``step``.
 
 Stopping rule
 -------------
