@@ -15,6 +15,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from skmle._linalg import scaled_cholesky
 from skmle._sklearn_compat import (
     Interval,
     StrOptions,
@@ -36,8 +37,7 @@ from skmle.models.logistic import (
     sample_rows,
 )
 from skmle.models.logistic_batches import BatchedLogisticObjective
-from skmle.optim import OptimizeResult
-from skmle.optim.linear_newton import linear_newton, scaled_cholesky
+from skmle.optim import OptimizeResult, newton
 
 
 def encode_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -615,7 +615,7 @@ class LogisticGD(GradientAscentMixin, ClassifierMixin, BaseEstimator):
         callback = (
             self._print_iteration(objective.total_weight) if self.verbose >= 2 else None
         )
-        return linear_newton(
+        return newton(
             objective, theta0, max_iter=self.max_iter, tol=self.tol, callback=callback
         )
 
