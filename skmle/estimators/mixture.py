@@ -7,28 +7,26 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
-from skmle.data import rowwise
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.density import LogDensityMixin
 from skmle.estimators.mixture_init import (
     INIT_PARAMS,
+    check_n_samples,
     check_spread,
     checked_inits,
-    initial_factors,
     initial_responsibilities,
+    start_theta,
 )
+from skmle.estimators.mixture_predict import MixturePredictionMixin
 from skmle.inference import Information, SingularInformation, WaldSpec
 from skmle.models.base import Batch
 from skmle.models.mixture import COVARIANCE_TYPES, GaussianMixtureLogLikelihood
 from skmle.models.mixture_stats import (
-    MixtureParams,
     covariances_from_cholesky,
-    m_step,
-    pack,
+    n_covariance_params,
     precisions_from_cholesky,
 )
 from skmle.models.objective import Objective
@@ -39,7 +37,9 @@ INIT_SAMPLE_ROWS = 100_000
 chosen uniformly at random without replacement (all rows when there are fewer)."""
 
 
-class EMGaussianMixture(GradientAscentMixin, LogDensityMixin, BaseEstimator):
+class EMGaussianMixture(
+    GradientAscentMixin, MixturePredictionMixin, LogDensityMixin, BaseEstimator
+):
     """Gaussian mixture fitted by maximum likelihood with the EM algorithm.
 
     The model is :math:`x \\sim \\sum_{k=1}^K \\pi_k N(\\mu_k, \\Sigma_k)`, with
@@ -241,22 +241,6 @@ default="kmeans"
         """
         return self._fit(X, None, sample_weight)
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit, then return the most probable component of each row of ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        return self.fit(X, sample_weight=sample_weight).predict(X)
-
     def _validate_fit_data(self, X, y):
         return validate_data(self, X, dtype=np.float64), None
 
@@ -276,17 +260,6 @@ default="kmeans"
             self.n_components, batch.X.shape[1], self.covariance_type, self.reg_covar
         )
 
-    def _check_n_samples(self, objective) -> None:
-        n_positive = int(
-            objective.sum_batches(lambda b: np.count_nonzero(b.sample_weight))
-        )
-        if n_positive < self.n_components:
-            raise ValueError(
-                f"Expected n_samples >= n_components but got n_components = "
-                f"{self.n_components}, n_samples = {n_positive} (rows with a positive "
-                "sample_weight). Use fewer components or more data."
-            )
-
     def _training_data(self, objective, rng) -> tuple[np.ndarray, np.ndarray]:
         """The rows and weights the random starts are drawn from.
 
@@ -299,7 +272,7 @@ default="kmeans"
         return batch.X, batch.sample_weight
 
     def _solve_em(self, objective, theta0) -> OptimizeResult:
-        model, total_weight = self.model_, objective.total_weight
+        model, total_weight = objective.model, objective.total_weight
 
         def step(theta):
             stats = objective.sum_batches(lambda batch: model.e_step(theta, batch))
@@ -346,17 +319,17 @@ default="kmeans"
     def _initial_theta(self, objective, random_state=None) -> np.ndarray:
         """Starting ``theta``: the M-step of a k-means (or random) partition, with the
         user's ``weights_init``/``means_init``/``precisions_init`` put in."""
-        self._check_n_samples(objective)
+        check_n_samples(objective, self.n_components)
         weights, means, precisions = checked_inits(
             self.weights_init,
             self.means_init,
             self.precisions_init,
             self.n_components,
-            self.model_.n_features,
+            objective.model.n_features,
             self.covariance_type,
         )
         if weights is None or means is None or precisions is None:
-            model = self.model_
+            model = objective.model
             if self.n_components == 1 and self.init_params == "kmeans":
                 # k-means with one cluster labels every row 0: no draw, no copy,
                 # and it works on data read in pieces.
@@ -374,13 +347,11 @@ default="kmeans"
                     X, w, rng, self.n_components, self.init_params
                 )
                 stats = model.statistics_from_responsibilities(X, w, resp)
-            params, _ = m_step(stats, self.covariance_type, self.reg_covar)
-            weights = params.weights if weights is None else weights
-            means = params.means if means is None else means
-            chol = params.precisions_cholesky
-        if precisions is not None:
-            chol = initial_factors(precisions, self.covariance_type)
-        return pack(MixtureParams(weights, means, chol), self.covariance_type)
+        else:
+            stats = None
+        return start_theta(
+            weights, means, precisions, stats, self.covariance_type, self.reg_covar
+        )
 
     # -- fitted attributes -------------------------------------------------------------
     def _set_theta(self, theta) -> None:
@@ -395,13 +366,7 @@ default="kmeans"
     def _n_parameters(self) -> int:
         """Free parameters: K - 1 weights, K d means and the covariances."""
         K, d = self.n_components, self.n_features_in_
-        cov = {
-            "full": K * d * (d + 1) // 2,
-            "tied": d * (d + 1) // 2,
-            "diag": K * d,
-            "spherical": K,
-        }[self.covariance_type]
-        return int(K - 1 + K * d + cov)
+        return int(K - 1 + K * d + n_covariance_params(K, d, self.covariance_type))
 
     # -- inference -------------------------------------------------------------------
     def _inference_blocks(self) -> dict[str, np.ndarray]:
@@ -418,7 +383,7 @@ default="kmeans"
         delta method's :math:`\\sqrt{\\mathbf 1^\\top V_{\\pi\\pi} \\mathbf 1}`.
         """
         K = self.n_components
-        model, theta = self.model_, self.theta_
+        model, theta = objective.model, result.theta
 
         def information() -> Information:
             with single_blas_thread():
@@ -459,78 +424,3 @@ default="kmeans"
         if features is None:
             features = [f"x{j}" for j in range(self.n_features_in_)]
         return [f"mean[{k}][{f}]" for k in range(self.n_components) for f in features]
-
-    # -- prediction ------------------------------------------------------------------
-    def _validate_for_scoring(self, X):
-        return validate_data(self, X, dtype=np.float64, reset=False)
-
-    @rowwise
-    def predict_proba(self, X):
-        """Posterior probability of each component for each row (responsibilities).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_components)
-        """
-        check_is_fitted(self)
-        X = self._validate_for_scoring(X)
-        return self.model_.log_responsibilities(self.theta_, X)[1]
-
-    @rowwise
-    def predict(self, X):
-        """Most probable component of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = self._validate_for_scoring(X)
-        return np.argmax(self.model_.weighted_log_prob(self.theta_, X), axis=1)
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the fitted mixture.
-
-        Component counts are multinomial in ``weights_``; rows come out grouped by
-        component, as scikit-learn's ``GaussianMixture.sample``.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState instance or None, default=None
-            Defaults to the estimator's ``random_state`` (as scikit-learn does).
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-        labels : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        if not (isinstance(n_samples, Integral) and n_samples >= 1):
-            raise ValueError(
-                f"n_samples must be a positive integer, got {n_samples!r}."
-            )
-        rng = check_random_state(
-            self.random_state if random_state is None else random_state
-        )
-        counts = rng.multinomial(n_samples, self.weights_)
-        d = self.means_.shape[1]
-        ct = self.covariance_type
-        parts = []
-        for k, (mean, count) in enumerate(zip(self.means_, counts, strict=True)):
-            if ct in ("full", "tied"):
-                cov = self.covariances_[k] if ct == "full" else self.covariances_
-                parts.append(rng.multivariate_normal(mean, cov, int(count)))
-            else:
-                scale = np.sqrt(self.covariances_[k])
-                parts.append(mean + rng.standard_normal((int(count), d)) * scale)
-        labels = np.repeat(np.arange(self.n_components), counts)
-        return np.vstack(parts), labels

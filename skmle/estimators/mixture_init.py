@@ -8,7 +8,12 @@ import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils import check_array
 
-from skmle.models.mixture_stats import precision_cholesky_from_precisions
+from skmle.models.mixture_stats import (
+    MixtureParams,
+    m_step,
+    pack,
+    precision_cholesky_from_precisions,
+)
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
@@ -153,3 +158,28 @@ def check_spread(objective, location) -> None:
             "squared distances and covariances overflow float64. Rescale X, "
             "for example with sklearn.preprocessing.StandardScaler."
         )
+
+
+def check_n_samples(objective, n_components: int) -> None:
+    """Raise ``ValueError`` when fewer rows than components have a positive weight."""
+    n_positive = int(objective.sum_batches(lambda b: np.count_nonzero(b.sample_weight)))
+    if n_positive < n_components:
+        raise ValueError(
+            f"Expected n_samples >= n_components but got n_components = "
+            f"{n_components}, n_samples = {n_positive} (rows with a positive "
+            "sample_weight). Use fewer components or more data."
+        )
+
+
+def start_theta(weights, means, precisions, stats, covariance_type, reg_covar):
+    """``theta`` of the start: the user's validated weights, means and precisions
+    where given, the rest from the M-step of the starting statistics ``stats``
+    (None when the user gave all three)."""
+    if stats is not None:
+        params, _ = m_step(stats, covariance_type, reg_covar)
+        weights = params.weights if weights is None else weights
+        means = params.means if means is None else means
+        chol = params.precisions_cholesky
+    if precisions is not None:
+        chol = initial_factors(precisions, covariance_type)
+    return pack(MixtureParams(weights, means, chol), covariance_type)

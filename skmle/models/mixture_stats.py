@@ -21,7 +21,6 @@ from skmle.models.precision import (
 )
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-LOG_2PI = np.log(2.0 * np.pi)
 NK_FLOOR = 10 * np.finfo(float).eps
 """Added to each component's weight in the M-step, as scikit-learn does, so that a
 component that has lost all its points keeps a finite mean and covariance."""
