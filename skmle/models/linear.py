@@ -37,6 +37,7 @@ import numpy as np
 
 from skmle._blas import single_blas_thread
 from skmle.models.base import Batch, LogLikelihood
+from skmle.models.moments import chan_merge
 
 BLOCK_ROWS = 1 << 14
 """Rows per block in the centred cross-products: a few MB of temporary memory."""
@@ -62,6 +63,8 @@ class LinearLogLikelihood(LogLikelihood):
     n_features : int
     fit_intercept : bool, default=True
     """
+
+    capabilities = frozenset({"linear_predictor", "scores"})
 
     def __init__(self, n_features: int, fit_intercept: bool = True):
         self.n_features = int(n_features)
@@ -99,6 +102,42 @@ class LinearLogLikelihood(LogLikelihood):
 
     def residuals(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
         return batch.y - self.linear_predictor(theta, batch.X)
+
+    def design(self, X: np.ndarray) -> np.ndarray:
+        """The columns the location coefficients multiply: ``X``, then a column of
+        ones with an intercept (the design a least-absolute-deviation solver sees)."""
+        return np.column_stack([X, np.ones(X.shape[0])]) if self.fit_intercept else X
+
+    def design_rows(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(design, y, sample_weight)`` of a batch, for solvers over a design."""
+        return self.design(batch.X), batch.y, batch.sample_weight
+
+    def location(self, beta: np.ndarray) -> tuple[np.ndarray, float]:
+        """``(coef, intercept)`` from coefficients of :meth:`design`."""
+        beta = np.asarray(beta, dtype=float)
+        d = self.n_features
+        return beta[:d], float(beta[d]) if self.fit_intercept else 0.0
+
+    # -- the noise's sufficient statistic of the residuals ---------------------------
+    def residual_sum(self, coef: np.ndarray, intercept: float, batch: Batch) -> float:
+        """:math:`\\sum_i w_i \\rho(r_i)`, :math:`r = y - Xw - b`, with :math:`\\rho`
+        the noise's statistic (:meth:`residual_statistic`): the one sum that the
+        log-likelihood's profile in the scale needs."""
+        residuals = batch.y - batch.X @ coef - intercept
+        return float(batch.sample_weight @ self.residual_statistic(residuals))
+
+    @abstractmethod
+    def residual_statistic(self, residuals: np.ndarray) -> np.ndarray:
+        """:math:`\\rho(r)` per row (:math:`r^2` or :math:`|r|`)."""
+
+    @abstractmethod
+    def mean_loglik(self, residual_mean: float, scale: float) -> float:
+        """Mean log-density per unit of weight at scale ``scale`` when the weighted
+        mean of :math:`\\rho(r)` is ``residual_mean``."""
+
+    @abstractmethod
+    def scale_from(self, residual_mean: float) -> float:
+        """The maximum-likelihood scale given the weighted mean of :math:`\\rho(r)`."""
 
     # -- the noise model -------------------------------------------------------------
     @abstractmethod
@@ -150,6 +189,22 @@ class LinearLogLikelihood(LogLikelihood):
             parts.append([d_eta.sum()])
         parts.append([w @ d_log_scale])
         return float(w @ logp), np.concatenate(parts)
+
+    def scores(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        """Per-row gradients of :meth:`loglik_obs`, shape (n_samples, n_params):
+        :math:`[-s^{-1} \\partial_z \\log p\\, x_i, -s^{-1} \\partial_z \\log p,
+        \\partial_{\\log s} \\log p]` (a subgradient at a kink)."""
+        z = self.standardised_residuals(theta, batch)
+        if z is None:
+            raise ValueError("The scores are not finite at these parameters.")
+        log_scale = self.unpack(theta)[2]
+        _, s_d_r, d_log_scale = self.noise_terms(z, log_scale)
+        d_eta = -np.exp(-log_scale) * s_d_r
+        parts = [batch.X * d_eta[:, None]]
+        if self.fit_intercept:
+            parts.append(d_eta[:, None])
+        parts.append(d_log_scale[:, None])
+        return np.hstack(parts)
 
     def design_hessian(
         self, batch: Batch, eta_eta: np.ndarray, eta_scale: np.ndarray, scale_scale
@@ -262,7 +317,7 @@ class LinearMoments:
        S_{yy} = \\sum_i w_i \\tilde y_i^2 .
 
     Moments of disjoint sets of rows merge exactly with Chan et al.'s update
-    (:meth:`merge`, also ``+``), so they can be computed chunk by chunk, on Dask
+    (:meth:`merge`, also ``+``; :func:`~skmle.models.moments.chan_merge`), so they can be computed chunk by chunk, on Dask
     workers, or as rows stream in (``partial_fit``). Being centred, they do not
     lose the precision that running sums of squares lose when the means are
     large compared with the spread.
@@ -325,19 +380,27 @@ class LinearMoments:
             return self
         if self.weight == 0:
             return other
-        weight = self.weight + other.weight
-        dx = other.x_mean - self.x_mean
-        dy = other.y_mean - self.y_mean
-        share = other.weight / weight
-        factor = self.weight * share
-        return LinearMoments(
-            weight,
-            self.x_mean + dx * share,
-            self.y_mean + dy * share,
-            self.xx + other.xx + factor * np.outer(dx, dx),
-            self.xy + other.xy + factor * dx * dy,
-            self.yy + other.yy + factor * dy * dy,
+        weight, mean, scatter = chan_merge(
+            self.weight,
+            np.append(self.x_mean, self.y_mean),
+            self._scatter(),
+            other.weight,
+            np.append(other.x_mean, other.y_mean),
+            other._scatter(),
         )
+        d = self.x_mean.shape[0]
+        return LinearMoments(
+            float(weight),
+            mean[:d],
+            float(mean[d]),
+            scatter[:d, :d],
+            scatter[:d, d],
+            float(scatter[d, d]),
+        )
+
+    def _scatter(self) -> np.ndarray:
+        """The centred scatter of :math:`(x, y)` as one matrix."""
+        return np.block([[self.xx, self.xy[:, None]], [self.xy[None, :], self.yy]])
 
     __add__ = merge
 
