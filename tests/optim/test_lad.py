@@ -332,3 +332,34 @@ def test_the_duality_gap_bounds_the_distance_to_the_optimum():
         assert value - optimum <= gap * value * (1 + 1e-9) + 1e-12
     # Far from the optimum the signs outside the band are wrong: no certificate.
     assert lad.relative_duality_gap(passes, exact + 10.0, 6) == np.inf
+
+
+def test_summed_passes_over_parts_with_a_rows_callback_are_exact():
+    """The solver sees a sum over parts and ``rows(part)``: nothing of a model."""
+    rng = np.random.default_rng(30)
+    X, y = regression_data(rng, 3000, 4)
+    w = rng.integers(0, 3, size=3000).astype(float)
+    splits = (np.array_split(X, 7), np.array_split(y, 7), np.array_split(w, 7))
+    parts = list(zip(*splits, strict=True))
+
+    def sum_parts(per_part):
+        results = [per_part(part) for part in parts]
+        total = results[0]
+        for result in results[1:]:
+            total = (
+                tuple(a + b for a, b in zip(total, result, strict=True))
+                if isinstance(total, tuple)
+                else total + result
+            )
+        return total
+
+    scaling = lad.LADScaling.from_arrays(X[w > 0], y[w > 0], w[w > 0])
+    passes = lad.SummedPasses(sum_parts, lambda part: part, scaling)
+    scaled = banded_lad(passes, 4)
+    coef = scaling.coef(scaled.coef)
+    np.testing.assert_allclose(coef, least_absolute_deviations(X, y, w).coef, rtol=1e-8)
+    median = lad.weighted_median_by_passes(sum_parts, lambda part: part, w.sum())
+    assert median == weighted_median(y, w)
+    spread, n_rows = lad.response_spread(sum_parts, lambda part: part, median)
+    assert spread == pytest.approx(w @ np.abs(y - median), rel=1e-12)
+    assert n_rows == np.count_nonzero(w > 0)
