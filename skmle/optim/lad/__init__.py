@@ -26,17 +26,17 @@ Data read in pieces
 -------------------
 Both solvers touch the rows only through a few sums, so they also run on data
 that is never in memory at once. :func:`banded_lad` takes the rows through an
-object with the methods of :class:`LADPasses` (each one pass over the data, for
-example :class:`SummedPasses`; the array functions :func:`irls_sums`, :func:`band_sums`, :func:`check_sums` compute
-one chunk's share) and gathers only the band of rows near the fit.
-:func:`subgradient_lad_by_sums` takes one function that returns the sums of an
-iterate. :func:`select_by_passes` finds a weighted quantile (the median of ``y``,
+object with the methods of :class:`LADPasses` (each one pass over the data,
+such as :class:`SummedPasses`; the array functions :func:`irls_sums`,
+:func:`band_sums`, :func:`check_sums` compute one chunk's share) and gathers only
+the band of rows near the fit. :func:`subgradient_lad_by_sums` takes one function
+that returns the sums of an iterate (:func:`summed_subgradient`). :func:`select_by_passes` finds a weighted quantile (the median of ``y``,
 a threshold on :math:`|r|`) exactly from histograms of the values' bits, one pass
 per 11 bits, then the few rows left.
 
 Neither knows about Laplace regression: designs, responses and weights in (arrays,
-or a ``rows(part)`` callback with a sum over parts), coefficients out; an intercept
-is a column of the design. Exactness of a solution can be checked independently
+or a ``rows(part)`` callback with a sum over parts), coefficients out; for the
+exact solver an intercept is a column of the design the caller builds. Exactness of a solution can be checked independently
 with :func:`scipy.optimize.linprog`.
 
 Modules: :mod:`~skmle.optim.lad.exact` (the LP, banded, and IRLS),
