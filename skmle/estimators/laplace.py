@@ -27,7 +27,6 @@ from skmle.optim.lad import (
     LADScaling,
     SummedPasses,
     banded_lad,
-    least_absolute_deviations,
     relative_duality_gap,
     response_spread,
     subgradient_lad_by_sums,
@@ -242,34 +241,17 @@ class LaplaceRegressor(LinearRegressorBase):
         )
 
     def _exact_lad(self, objective: LinearObjective) -> LADResult:
-        """The LAD fit on the design ``[X, 1]`` (or ``X``), rows in memory or not."""
-        d = self.model_.n_features
-        rows = objective.in_memory_rows()
-        if rows is None:
-            scaling = self._lad_scaling(objective)
-            passes = SummedPasses(
-                objective.sum_batches, self.model_.design_rows, scaling
-            )
-            scaled = banded_lad(passes, d + int(self.fit_intercept))
-            return LADResult(
-                scaling.coef(scaled.coef),
-                scaled.objective * scaling.y_scale * scaling.w_scale,
-                scaled.n_iter,
-                scaled.method,
-            )
-        X, y, w = rows
-        # With an intercept a constant column is not identified: its minimum-norm
-        # coefficient is 0, so the LP does without it.
-        keep = np.ones(d, dtype=bool)
-        if self.fit_intercept:
-            keep = np.diag(objective.stats.gram) > 0
-        design = X[:, keep]
-        if self.fit_intercept:
-            design = np.column_stack([design, np.ones(X.shape[0])])
-        lad = least_absolute_deviations(design, y, w)
-        full = np.zeros(d + int(self.fit_intercept))
-        full[np.append(keep, True)[: full.size]] = lad.coef
-        return LADResult(full, lad.objective, lad.n_iter, lad.method)
+        """The LAD fit on the design ``[X, 1]`` (or ``X``), on rows centred and
+        scaled by :meth:`_lad_scaling`, reached through sums over the batches."""
+        scaling = self._lad_scaling(objective)
+        passes = SummedPasses(objective.sum_batches, self.model_.design_rows, scaling)
+        scaled = banded_lad(passes, self.model_.n_features + int(self.fit_intercept))
+        return LADResult(
+            scaling.coef(scaled.coef),
+            scaled.objective * scaling.y_scale * scaling.w_scale,
+            scaled.n_iter,
+            scaled.method,
+        )
 
     def _solve_lp(self, objective: LinearObjective, theta0) -> OptimizeResult:
         lad = self._exact_lad(objective)

@@ -22,7 +22,7 @@ import numpy as np
 
 from skmle.models.linear import LinearLogLikelihood, LinearMoments
 from skmle.models.objective import Objective
-from skmle.optim.lad import weighted_median, weighted_median_by_passes
+from skmle.optim.lad import weighted_median_by_passes
 
 SCALE_FLOOR = np.sqrt(np.finfo(float).eps)
 """The noise scale is floored at this times the weighted standard deviation of ``y``
@@ -172,7 +172,7 @@ class LinearObjective(Objective):
     Parameters
     ----------
     model : LinearLogLikelihood
-    batches : sequence of Batch, a store of batches, or None
+    batches : Rows, sequence of Batch, or None
         None for a fit from merged moments alone (``partial_fit``): then
         ``moments`` is required and nothing is summed over rows.
     name : str
@@ -190,7 +190,7 @@ class LinearObjective(Objective):
         self.name = name
         self.from_moments = batches is None
         if self.from_moments:
-            self.model, self.batches, self._total_weight = model, None, None
+            self.model, self.rows, self._total_weight = model, None, None
             self._set_total_weight(moments.weight)
         else:
             super().__init__(model, batches)
@@ -215,25 +215,9 @@ class LinearObjective(Objective):
     def scale_floor(self) -> float:
         return self.stats.scale_floor
 
-    def in_memory_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """All rows as one ``X, y, sample_weight`` when they are in memory, else None."""
-        batches = self.batches
-        if not isinstance(batches, list):
-            return None
-        if len(batches) == 1:
-            return data_rows(batches[0])
-        return (
-            np.vstack([b.X for b in batches]),
-            np.concatenate([b.y for b in batches]),
-            np.concatenate([b.sample_weight for b in batches]),
-        )
-
     @cached_property
     def y_median(self) -> float:
-        """The lower weighted median of ``y``."""
-        rows = self.in_memory_rows()
-        if rows is not None:
-            return weighted_median(rows[1], rows[2])
+        """The lower weighted median of ``y`` (exact, from a few passes)."""
         return weighted_median_by_passes(self.sum_batches, data_rows, self.total_weight)
 
     def floored_scale(self, scale: float, stacklevel: int = 5) -> float:

@@ -20,11 +20,11 @@ from skmle._sklearn_compat import (
     validate_data,
     validating_chunk,
 )
+from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.least_squares import least_squares
 from skmle.estimators.linear_fit import LinearObjective
 from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constraint
-from skmle.models.base import Batch
 from skmle.models.linear import LinearMoments
 from skmle.models.linear_gaussian import LinearGaussianLogLikelihood
 from skmle.optim import OptimizeResult, Status

@@ -25,7 +25,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import StrOptions, check_sample_weight, validate_data
-from skmle.estimators.base import GradientAscentMixin, rowwise
+from skmle.data import Batch, rowwise
+from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.least_squares import (
     gram_factor,
     intercept_last,
@@ -33,7 +34,6 @@ from skmle.estimators.least_squares import (
 )
 from skmle.estimators.linear_fit import LinearObjective
 from skmle.inference import WaldSpec
-from skmle.models.base import Batch
 from skmle.optim import OptimizeResult
 
 

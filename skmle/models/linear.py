@@ -123,18 +123,27 @@ class LinearLogLikelihood(LogLikelihood):
         residuals = batch.y - batch.X @ coef - intercept
         return float(batch.sample_weight @ self.residual_statistic(residuals))
 
-    @abstractmethod
+    # Optional: for noise whose scale maximises the likelihood in closed form
+    # given one sum over the rows (Gaussian, Laplace); noise_terms is enough
+    # for everything else.
     def residual_statistic(self, residuals: np.ndarray) -> np.ndarray:
         """:math:`\\rho(r)` per row (:math:`r^2` or :math:`|r|`)."""
+        raise NotImplementedError(self._no_profile())
 
-    @abstractmethod
     def mean_loglik(self, residual_mean: float, scale: float) -> float:
         """Mean log-density per unit of weight at scale ``scale`` when the weighted
         mean of :math:`\\rho(r)` is ``residual_mean``."""
+        raise NotImplementedError(self._no_profile())
 
-    @abstractmethod
     def scale_from(self, residual_mean: float) -> float:
         """The maximum-likelihood scale given the weighted mean of :math:`\\rho(r)`."""
+        raise NotImplementedError(self._no_profile())
+
+    def _no_profile(self) -> str:
+        return (
+            f"{type(self).__name__}'s scale has no closed form from one sum over "
+            "the residuals"
+        )
 
     # -- the noise model -------------------------------------------------------------
     @abstractmethod
