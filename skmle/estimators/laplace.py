@@ -244,7 +244,12 @@ class LaplaceRegressor(LinearRegressorBase):
         """The LAD fit on the design ``[X, 1]`` (or ``X``), on rows centred and
         scaled by :meth:`_lad_scaling`, reached through sums over the batches."""
         scaling = self._lad_scaling(objective)
-        passes = SummedPasses(objective.sum_batches, self.model_.design_rows, scaling)
+        # The scaled rows of the design, made once where the rows are in memory
+        # (the LP and IRLS pass over them twenty times or more).
+        parts = objective.rows.prepared(
+            partial(_scaled_design_rows, model=self.model_, scaling=scaling)
+        )
+        passes = SummedPasses(parts.map_sum, _as_is)
         scaled = banded_lad(passes, self.model_.n_features + int(self.fit_intercept))
         return LADResult(
             scaling.coef(scaled.coef),
@@ -336,3 +341,13 @@ class LaplaceRegressor(LinearRegressorBase):
             message=result.message,
             status=result.status,
         )
+
+
+def _scaled_design_rows(batch, model, scaling):
+    """The rows of ``model``'s design as the LP sees them (scaled by ``scaling``)."""
+    return scaling.rows(*model.design_rows(batch))
+
+
+def _as_is(part):
+    """``rows(part)`` of parts that are already ``(design, y, weights)``."""
+    return part
