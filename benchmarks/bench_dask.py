@@ -61,7 +61,7 @@ def warm_up_worker() -> None:
     import dask_glm.algorithms  # noqa: F401
     import dask_ml.linear_model  # noqa: F401
 
-    import skmle.estimators.regression  # noqa: F401
+    import skmle.estimators.linear_gaussian  # noqa: F401
     from skmle._blas import single_blas_thread
 
     with single_blas_thread():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 
@@ -32,7 +31,9 @@ def check_gradient(
     Parameters
     ----------
     estimator : skmle estimator
-        Not modified (a clone is used); it need not be fitted.
+        Not modified (its public :meth:`~skmle.GradientAscentMixin.loglik_function`
+        and :meth:`~skmle.GradientAscentMixin.initial_params` work on a clone); it
+        need not be fitted.
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,), default=None
     params : ndarray of shape (n_params,), default=None
@@ -55,17 +56,16 @@ def check_gradient(
     >>> check_gradient(GaussianMLE(), X, random_state=0) < 1e-6
     True
     """
-    work = clone(estimator)
-    objective = work._objective_for_data(X, y)
+    objective = estimator.loglik_function(X, y)
+    n_params = objective.model.n_params
     if params is None:
         rng = check_random_state(random_state)
-        start = work._initial_theta(objective)
+        start = estimator.initial_params(X, y)
         params = start + 0.1 * rng.standard_normal(start.shape)
     theta = np.asarray(params, dtype=float)
-    if theta.shape != (work.model_.n_params,):
+    if theta.shape != (n_params,):
         raise ValueError(
-            f"params has shape {theta.shape}; this model has "
-            f"{work.model_.n_params} parameters."
+            f"params has shape {theta.shape}; this model has {n_params} parameters."
         )
     _, analytic = objective.value_and_grad(theta)
     numeric = np.empty_like(theta)

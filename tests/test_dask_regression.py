@@ -20,7 +20,7 @@ from scipy import sparse, stats
 from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 
-import skmle.optim.lad
+import skmle.optim.lad.exact
 from skmle import LaplaceRegressor, LinearGaussianRegressor
 from skmle.data.dask import current_client
 
@@ -212,7 +212,7 @@ def test_laplace_fit_survives_a_worker_killed_before_its_band_lp(
 ):
     X, y, weights = data
     killed = []
-    dual_lp = skmle.optim.lad._dual_lp
+    dual_lp = skmle.optim.lad.exact._dual_lp
 
     def kill_then_solve(*args):
         if not killed:
@@ -221,7 +221,7 @@ def test_laplace_fit_survives_a_worker_killed_before_its_band_lp(
 
     # Patched on the client only, where the LP runs; the passes after it (the
     # check of the folded rows, the scale) need the killed worker's batches.
-    monkeypatch.setattr(skmle.optim.lad, "_dual_lp", kill_then_solve)
+    monkeypatch.setattr(skmle.optim.lad.exact, "_dual_lp", kill_then_solve)
     dX, dy, dw = on_dask(250, X, y, weights)
     model = LaplaceRegressor().fit(dX, dy, sample_weight=dw)
     assert killed, "the band LP did not run"

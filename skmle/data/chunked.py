@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from skmle.data.batch import Batch, add_results
-from skmle.data.rows import sample_indices
+from skmle.data.rows import LazyParts, sample_indices
 
 DEFAULT_CHUNK_BYTES = 32 * 2**20
 """Bytes of ``X`` per chunk when no ``chunk_size`` is given."""
@@ -305,6 +305,10 @@ class ChunkedBatches(Sequence):
     @property
     def total_weight(self) -> float:
         return float(self.map_sum(lambda b: b.total_weight))
+
+    def prepared(self, prepare: Callable[[Batch], Any]) -> LazyParts:
+        """Parts made by ``prepare`` again on every pass (see :class:`Rows`)."""
+        return LazyParts(self, prepare)
 
     def sample(self, n_rows: int, random_state=None) -> Batch:
         """A uniform sample of ``n_rows`` rows without replacement, in row order

@@ -33,7 +33,7 @@ import numpy as np
 
 from skmle.data.batch import Batch, add_results
 from skmle.data.chunked import Prepare, arrays_to_batch, check_n_samples
-from skmle.data.rows import sample_indices
+from skmle.data.rows import LazyParts, sample_indices
 
 
 def is_dask_array(obj) -> bool:
@@ -213,6 +213,10 @@ class DaskBatches:
     @property
     def total_weight(self) -> float:
         return float(self.map_sum(lambda b: b.total_weight))
+
+    def prepared(self, prepare: Callable[[Batch], Any]) -> LazyParts:
+        """Parts made by ``prepare`` again on every pass (see :class:`Rows`)."""
+        return LazyParts(self, prepare)
 
     def sample(self, n_rows: int, random_state=None) -> Batch:
         """A uniform sample of ``n_rows`` rows without replacement, in row order

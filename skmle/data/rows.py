@@ -31,9 +31,13 @@ class Rows(Protocol):
     (a model, ``theta``), never the store. ``head(n_rows)`` is the first rows as a
     batch; ``sample(n_rows, random_state)`` a uniform sample without replacement,
     in row order, with the rows' weights; ``n_rows`` and ``total_weight`` count
-    them. ``resident_blocks(n_blocks, min_rows)`` is a capability: the rows cut
-    into consecutive blocks held in this process's memory, each with its slice of
-    the row index (so that per-row arrays, such as a linear predictor, can be kept
+    them. ``prepared(prepare)`` gives the batches turned into parts by
+    ``prepare`` (picklable), for a solver that makes many passes over the same
+    derived rows: a store in memory prepares them once and holds them, a store
+    read in pieces prepares each again on every pass.
+    ``resident_blocks(n_blocks, min_rows)`` is a capability: the rows cut into
+    consecutive blocks held in this process's memory, each with its slice of the
+    row index (so that per-row arrays, such as a linear predictor, can be kept
     beside them and the blocks summed in threads), or None when the store does not
     hold its rows (chunks read from disk, blocks on Dask workers).
     """
@@ -44,6 +48,8 @@ class Rows(Protocol):
 
     def sample(self, n_rows: int, random_state=None) -> Batch: ...
 
+    def prepared(self, prepare: Callable[[Batch], Any]) -> Parts: ...
+
     def resident_blocks(
         self, n_blocks: int, min_rows: int = 1
     ) -> list[tuple[Batch, slice]] | None: ...
@@ -53,6 +59,35 @@ class Rows(Protocol):
 
     @property
     def total_weight(self) -> float: ...
+
+
+class Parts(Protocol):
+    """What :meth:`Rows.prepared` returns: every batch turned into a part by
+    ``prepare`` (for example the rows of a design, scaled), summed like rows."""
+
+    def map_sum(self, per_part: Callable[[Any], Any]) -> Any: ...
+
+
+class LazyParts:
+    """Parts prepared again on every pass, where the batches live (a store whose
+    rows are read in pieces keeps nothing more in memory than a chunk)."""
+
+    def __init__(self, rows, prepare: Callable[[Batch], Any]):
+        self.rows, self.prepare = rows, prepare
+
+    def map_sum(self, per_part: Callable[[Any], Any]) -> Any:
+        prepare = self.prepare
+        return self.rows.map_sum(lambda batch: per_part(prepare(batch)))
+
+
+class HeldParts:
+    """Parts prepared once and held (rows already in memory)."""
+
+    def __init__(self, parts: list):
+        self.parts = parts
+
+    def map_sum(self, per_part: Callable[[Any], Any]) -> Any:
+        return reduce(add_results, (per_part(part) for part in self.parts))
 
 
 def sample_indices(n_rows: int, size: int, random_state=None) -> np.ndarray:
@@ -141,6 +176,9 @@ class InMemoryRows:
         stop = min(n_rows, first.X.shape[0])
         y = None if first.y is None else first.y[:stop]
         return Batch(first.X[:stop], y, first.sample_weight[:stop])
+
+    def prepared(self, prepare: Callable[[Batch], Any]) -> HeldParts:
+        return HeldParts([prepare(batch) for batch in self.batches])
 
     def sample(self, n_rows: int, random_state=None) -> Batch:
         every = concatenate(self.batches)

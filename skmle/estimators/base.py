@@ -21,19 +21,24 @@ warm start, the history and convergence warning, verbose output, the fitted
 ``_inference_blocks()`` (optional)
     ``{attribute: indices into theta}`` for the parameters that get standard
     errors (``coef`` gives ``coef_se_``).
+``_wald_spec(objective, result)`` (optional)
+    The information at the optimum, the map to the reported parameters and their
+    blocks (:class:`~skmle.inference.WaldSpec`); by default the observed
+    information from the objective's Hessian. The standard errors themselves
+    come from :func:`skmle.inference.block_standard_errors`, for every estimator.
 
-**Data larger than memory.**
+**Where the rows live.**
 ``fit``, ``log_likelihood``, ``aic`` and ``bic`` also take a ``dask.array`` chunked
 by rows, or :func:`skmle.chunked` around a ``numpy.memmap`` (or any array with row
-slicing). The mixin then binds the model to a store of batches instead of one
-in-memory batch: :class:`~skmle.data.dask.DaskBatches` (summed on the
-Dask workers) or :class:`~skmle.data.chunked.ChunkedBatches` (read one chunk at a
-time). Every chunk is validated by the same ``_validate_fit_data`` as in-memory
-data, on the first pass only (later passes skip the finiteness scan), and
-``_make_model`` receives the first rows (``head``) for the shapes. An estimator
-works on such data when everything it computes from the data goes through
-``objective.sum_batches`` with a small picklable function. Methods that map rows of ``X``
-to rows of output take the same inputs when decorated with :func:`rowwise`.
+slicing). The mixin asks the data layer for the store
+(:func:`skmle.data.row_store`) and binds the model to it; nothing above the data
+layer asks which kind it is (:class:`skmle.data.Rows`). Every chunk is validated by
+the same ``_validate_fit_data`` as in-memory data, on the first pass only (later
+passes skip the finiteness scan), and ``_make_model`` receives the first rows
+(``rows.head()``) for the shapes, in every store. Everything an estimator computes
+from the data goes through ``objective.sum_batches`` with a small picklable
+function. Methods that map rows of ``X`` to rows of output take the same inputs
+when decorated with :func:`skmle.data.rowwise`.
 
 **Where no unique maximum exists.**
 Every start and stopping rule depends on the data only through weighted sums, so
@@ -47,7 +52,6 @@ matrix is singular.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from numbers import Integral, Real
 
@@ -62,28 +66,21 @@ from skmle._sklearn_compat import (
     validating_chunk,
 )
 from skmle.data import Batch, row_store
+from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
+from skmle.estimators.report import FitReportMixin
+from skmle.estimators.standardised_fit import maximise_standardised
 from skmle.inference import (
     Information,
-    Summary,
-    SummaryRow,
     WaldSpec,
     block_standard_errors,
-    check_alpha,
 )
 from skmle.models.objective import Objective
-from skmle.models.standardised import (
-    StandardisedObjective,
-    column_scaling,
-    data_scaling,
-    minimum_norm,
-)
 from skmle.optim import OPTIMIZERS, OptimizeResult
-from skmle.optim.whitened import maximise_whitened
 
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
 
 
-class GradientAscentMixin:
+class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
     """Mixin for estimators fitted by maximising a log-likelihood.
 
     The mixin has no constructor of its own. The estimators built on it share
@@ -185,48 +182,15 @@ class GradientAscentMixin:
         return self._run_generic_solver(objective, theta0)
 
     def _run_generic_solver(self, objective: Objective, theta0) -> OptimizeResult:
-        """``gd``, ``lbfgs`` or ``newton`` in well-conditioned coordinates.
-
-        The columns of a linear predictor (and the response of a regression) are
-        standardised (:mod:`skmle.models.standardised`), the solver runs whitened
-        by the curvature (:func:`~skmle.optim.whitened.maximise_whitened`, which
-        also checks the stopping rule at the point returned), and the result is
-        mapped back, at the minimum-norm point where the maximum is flat.
-        """
-        function, scaling = objective, None
-        blocks = getattr(self.model_, "linear_blocks", None)
-        if blocks is not None:
-            log_scale = getattr(self.model_, "log_scale_index", None)
-            scaling = column_scaling(
-                objective.sum_batches,
-                blocks(),
-                self.model_.n_features,
-                None if log_scale is None else log_scale(),
-            )
-        elif hasattr(self.model_, "standardising_map"):
-            scaling = data_scaling(objective.sum_batches, self.model_)
-        if scaling is not None:
-            function = StandardisedObjective(objective, scaling)
-            theta0 = scaling.to_phi(theta0)
+        """``gd``, ``lbfgs`` or ``newton`` in well-conditioned coordinates (see
+        :func:`~skmle.estimators.generic.maximise_standardised`)."""
         options = {"max_iter": self.max_iter, "tol": self.tol}
         if self.solver == "gd":
             options["learning_rate"] = self.learning_rate
         if self.verbose >= 2:
             options["callback"] = self._print_iteration(objective.total_weight)
-        result, null = maximise_whitened(
-            OPTIMIZERS[self.solver], function, theta0, **options
-        )
-        if scaling is None:
-            return result
-        offset = scaling.value_offset
-        theta = scaling.to_theta(result.theta)
-        directions = [scaling.to_theta(v, direction=True) for v in null.T]
-        null = np.column_stack(directions) if directions else null
-        return dataclasses.replace(
-            result,
-            theta=minimum_norm(theta, null, scaling.blocks),
-            value=result.value + offset,
-            history=result.history + offset,
+        return maximise_standardised(
+            OPTIMIZERS[self.solver], objective, theta0, **options
         )
 
     def _print_iteration(self, total_weight):
@@ -362,121 +326,3 @@ class GradientAscentMixin:
         )
         model, theta = self.model_, self.theta_
         return float(rows.map_sum(lambda b: model.loglik(theta, b)))
-
-    def _n_parameters(self) -> int:
-        """Number of free parameters, for AIC and BIC."""
-        return int(self.model_.n_params)
-
-    def aic(self, X, y=None) -> float:
-        """Akaike information criterion :math:`-2\\ell + 2k` on ``X`` (lower is better)."""
-        return -2.0 * self.log_likelihood(X, y) + 2.0 * self._n_parameters()
-
-    def bic(self, X, y=None) -> float:
-        """Bayesian information criterion :math:`-2\\ell + k\\log n` (lower is better)."""
-        n_samples = np.shape(X)[0]
-        return -2.0 * self.log_likelihood(X, y) + self._n_parameters() * np.log(
-            n_samples
-        )
-
-    # -- summary -------------------------------------------------------------------
-    def _summary_rows(self, feature_names=None) -> list[SummaryRow]:
-        rows = []
-        for name in self._inference_blocks():
-            estimates = np.ravel(getattr(self, f"{name}_"))
-            errors = np.ravel(getattr(self, f"{name}_se_"))
-            labels = self._parameter_labels(name, estimates.size, feature_names)
-            rows += [
-                SummaryRow(label, float(e), float(s))
-                for label, e, s in zip(labels, estimates, errors, strict=True)
-            ]
-        return rows
-
-    def _parameter_labels(self, name: str, size: int, feature_names=None) -> list[str]:
-        features = feature_names
-        if features is None:
-            features = getattr(self, "feature_names_in_", None)
-        if features is None:
-            features = [f"x{j}" for j in range(self.n_features_in_)]
-        if name == "coef" and size == len(features):
-            return [str(f) for f in features]
-        if size == 1 and name == "intercept":
-            return [name]
-        if size == len(features):
-            return [f"{name}[{f}]" for f in features]
-        if size == 1:
-            return [name]
-        return [f"{name}[{j}]" for j in range(size)]
-
-    def _check_feature_names_arg(self, feature_names):
-        """``summary``'s ``feature_names`` as a list of ``n_features_in_`` strings."""
-        if feature_names is None:
-            return None
-        if isinstance(feature_names, str) or not np.iterable(feature_names):
-            raise ValueError(
-                "feature_names must be a sequence of names, one per feature, got "
-                f"{feature_names!r}."
-            )
-        names = [str(name) for name in feature_names]
-        if len(names) != self.n_features_in_:
-            raise ValueError(
-                f"feature_names has {len(names)} names but {type(self).__name__} "
-                f"was fitted on {self.n_features_in_} features: give "
-                f"{self.n_features_in_} names, one per feature."
-            )
-        return names
-
-    def summary(self, alpha: float = 0.05, feature_names=None) -> Summary:
-        """Table of estimates with standard errors, z, p-values and intervals.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            The intervals are central ``1 - alpha`` Wald intervals; ``alpha`` must
-            lie strictly between 0 and 1.
-        feature_names : sequence of str, default=None
-            One name per feature (``n_features_in_`` of them) for the rows; by
-            default ``feature_names_in_`` when the model was fitted on a
-            DataFrame, else ``x0, x1, ...``.
-
-        Returns
-        -------
-        Summary
-            ``str()`` gives the table; ``to_dict()`` the same as plain types.
-
-        Raises
-        ------
-        ValueError
-            When ``alpha`` is not in (0, 1), or ``feature_names`` does not have
-            ``n_features_in_`` names.
-        """
-        check_is_fitted(self)
-        alpha = check_alpha(alpha)
-        feature_names = self._check_feature_names_arg(feature_names)
-        n = getattr(self, "n_samples_seen_", None)
-        stats = {
-            "log-likelihood": self.loglik_,
-            "n parameters": self._n_parameters(),
-            "AIC": -2.0 * self.loglik_ + 2.0 * self._n_parameters(),
-        }
-        if n is not None:
-            stats["BIC"] = -2.0 * self.loglik_ + self._n_parameters() * np.log(n)
-            stats["n samples"] = n
-        prior = float(getattr(self, "alpha", 0.0) or 0.0)
-        if prior > 0:
-            stats["prior precision alpha"] = prior
-        stats.update(
-            {
-                "solver": self.solver,
-                "iterations": self.n_iter_,
-                "converged": self.converged_,
-            }
-        )
-        # With a prior the estimates maximise the posterior, and the standard
-        # errors are the Laplace approximation's posterior standard deviations.
-        kind = "maximum a posteriori" if prior > 0 else "maximum likelihood"
-        return Summary(
-            title=f"{type(self).__name__} {kind} estimates",
-            rows=self._summary_rows(feature_names),
-            stats=stats,
-            alpha=alpha,
-        )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
@@ -20,22 +18,16 @@ from skmle._sklearn_compat import (
 )
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.density import LogDensityMixin
+from skmle.estimators.gaussian_closed_form import GaussianObjective, covariance_fit
+from skmle.inference import Information, WaldSpec
 from skmle.models.base import Batch
 from skmle.models.gaussian import (
     COVARIANCE_TYPES,
     GaussianLogLikelihood,
-    Moments,
-    check_representable,
-    constant_features,
     covariance_from_theta,
-    loglik_at_maximum,
-    loglik_of_diagonal,
-    minimal_regularisation,
-    pack_diagonal_factor,
-    pack_factor,
-    precision_factor,
     unpack,
 )
+from skmle.models.gaussian_moments import Moments
 from skmle.optim import OptimizeResult
 
 
@@ -188,8 +180,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         -------
         self : GaussianMLE
         """
-        self._moments = None
-        self._closed_form = None
+        self._moments = None  # the statistics partial_fit keeps between calls
         return self._fit(X, None, sample_weight)
 
     def _validate_fit_data(self, X, y):
@@ -243,12 +234,10 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
             )
         batch = Moments.from_data(X, sample_weight, kind)
         moments = batch if first_call else self._moments + batch
-        self.model_ = GaussianLogLikelihood(X.shape[1], self.covariance_type)
+        model = self._make_model(Batch(X, None, sample_weight))
+        objective = self._moments_objective(model, None, moments, stacklevel=4)
         self._moments = moments
-        self._closed_form = self._covariance_fit(moments)
-        self._store_result(
-            self._solve_closed_form(None, None), _MomentsObjective(moments)
-        )
+        self._store_result(objective.closed_form_result(), objective)
         return self
 
     def _moments_type(self) -> str:
@@ -260,107 +249,27 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     def _objective_for_data(self, X, y=None, sample_weight=None):
         objective = super()._objective_for_data(X, y, sample_weight)
         ct = self._moments_type()
-        self._moments = objective.sum_batches(
+        # one pass, which also checks every chunk and sums the weight
+        moments = objective.sum_batches(
             lambda b: Moments.from_data(b.X, b.sample_weight, ct)
         )
-        # The regularisation (reg_covar, or the smallest one that makes a
-        # singular covariance positive definite) is a log-prior of the model, so
-        # that every solver maximises the same function.
-        self._closed_form = self._covariance_fit(self._moments)
-        return objective
-
-    def _covariance_fit(self, moments: Moments) -> _CovarianceFit:
-        """The maximiser from the moments, and the regularisation it needed.
-
-        Sets the model's ``reg_covar`` (one value per feature) to the
-        regularisation used. Raises ``ValueError`` when no Gaussian can be fitted.
-        """
-        check_representable(moments)
-        reg = np.full(moments.mean.shape[0], float(self.reg_covar))
-        covariance = moments.covariance(self.covariance_type, reg)
-        try:
-            if self.reg_covar == 0 and np.any(constant_features(moments)):
-                raise np.linalg.LinAlgError("a constant feature")
-            factor = precision_factor(covariance, self.covariance_type)
-        except np.linalg.LinAlgError:
-            if self.reg_covar > 0:
-                raise ValueError(
-                    "The regularised covariance of X is still numerically singular: "
-                    f"reg_covar={self.reg_covar} is too small for the scale of X. "
-                    "Increase reg_covar, or set it to 0 to have GaussianMLE choose "
-                    "the smallest regularisation that works."
-                ) from None
-            found = minimal_regularisation(moments, self.covariance_type)
-            if found is None:
-                raise ValueError(
-                    "GaussianMLE cannot estimate a covariance: all samples with a "
-                    "positive weight are the same point (for example, n_samples = "
-                    "1). Fit more than one distinct sample, or set reg_covar > 0 "
-                    "to fit a Gaussian of variance reg_covar."
-                ) from None
-            reg, covariance, factor = found
-            scatter = moments.scatter
-            variances = np.diag(scatter) if scatter.ndim == 2 else scatter
-            variances = variances / moments.weight
-            tau = float(
-                np.max(reg / np.where(variances > 0, variances, np.inf), initial=0.0)
-            )
-            amount = (
-                f"{tau:.1e} times each variance"
-                if self.covariance_type == "full"
-                else "a small variance to each constant feature"
-            )
-            warnings.warn(
-                "The sample covariance of X is singular (a constant feature, "
-                "features that are linear combinations of others, or fewer "
-                "distinct samples than features), so the Gaussian MLE does not "
-                f"exist. GaussianMLE added {amount} to the diagonal, the smallest "
-                "such regularisation that makes it positive definite: the fit is "
-                "a maximum a posteriori estimate (see reg_covar). Remove the "
-                "redundant features, or set reg_covar > 0 to choose the "
-                "regularisation.",
-                UserWarning,
-                stacklevel=4,
-            )
-        self.model_.reg_covar = reg
-        theta = pack_factor(moments.mean, factor, self.covariance_type)
-        loglik, prior = loglik_at_maximum(moments, factor, reg, self.covariance_type)
-        return _CovarianceFit(theta, covariance, factor, loglik, prior)
-
-    def _start_variances(self, moments: Moments):
-        """Diagonal start of the gradient solvers: each feature's (regularised)
-        variance, or their mean for ``"spherical"``."""
-        scatter = moments.scatter
-        diagonal = np.diag(scatter) if scatter.ndim == 2 else scatter
-        variances = diagonal / moments.weight + self.model_.reg_covar
-        if self.covariance_type == "spherical":
-            return float(np.mean(variances))
-        return variances
-
-    def _solve_closed_form(self, objective, theta0) -> OptimizeResult:
-        # One "iteration" from the generic solvers' start to the maximum, as the
-        # regressors' closed forms report it.
-        fit, moments = self._closed_form, self._moments
-        weight = moments.weight
-        start_theta = self._start_theta(moments)
-        start = loglik_of_diagonal(moments, self._start_variances(moments))
-        start += self.model_.log_prior(start_theta, weight)[0]
-        value = fit.loglik + fit.log_prior
-        return OptimizeResult(
-            theta=fit.theta,
-            value=value / weight,
-            history=np.array([start / weight, value / weight]),
-            n_iter=1,
-            converged=True,
-            message="closed form",
+        return self._moments_objective(
+            objective.model, objective.rows, moments, stacklevel=4
         )
 
-    def _start_theta(self, moments: Moments) -> np.ndarray:
-        variances = self._start_variances(moments)
-        if self.covariance_type == "full":
-            return pack_diagonal_factor(moments.mean, 1.0 / np.sqrt(variances))
-        factor = 1.0 / np.sqrt(np.atleast_1d(variances))
-        return pack_factor(moments.mean, factor, self.covariance_type)
+    def _moments_objective(self, model, rows, moments: Moments, stacklevel: int):
+        """The objective of a fit to ``moments``, and ``model_`` with the
+        regularisation it needs (``reg_covar``, or the smallest one that makes a
+        singular covariance positive definite): a log-prior of the model, so that
+        every solver maximises the same function."""
+        fit = covariance_fit(
+            moments, self.covariance_type, self.reg_covar, stacklevel=stacklevel
+        )
+        self.model_ = model.with_reg_covar(fit.reg)
+        return GaussianObjective(self.model_, rows, moments, fit)
+
+    def _solve_closed_form(self, objective, theta0) -> OptimizeResult:
+        return objective.closed_form_result()
 
     def _initial_theta(self, objective) -> np.ndarray:
         """The weighted mean and the diagonal of the (regularised) covariance.
@@ -369,29 +278,28 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         duplicated row does, and every feature starts at its own scale: a
         gradient step means the same for a feature measured in 1e-6 or 1e6.
         """
-        return self._start_theta(self._moments)
-
-    def _is_closed_form(self, theta) -> bool:
-        fit = getattr(self, "_closed_form", None)
-        return fit is not None and np.array_equal(theta, fit.theta)
+        return objective.start_theta()
 
     def _training_loglik(self, result, objective) -> float:
-        if self._is_closed_form(result.theta):
-            return self._closed_form.loglik
+        if result.learned.loglik is not None:
+            return result.learned.loglik
         return super()._training_loglik(result, objective)
 
     def _set_theta(self, theta) -> None:
-        d = self.model_.n_features
-        self.mean_ = theta[:d].copy()
-        if self._is_closed_form(theta):
+        # The covariance and its factor follow in _store_result, from the result.
+        self.mean_ = theta[: self.model_.n_features].copy()
+
+    def _store_result(self, result: OptimizeResult, objective) -> None:
+        super()._store_result(result, objective)
+        fit = result.learned.extras.get("covariance_fit")
+        if fit is not None:
             # Exactly the regularised moments (no round trip through the factor).
-            self.covariance_ = self._closed_form.covariance
-            self.precision_cholesky_ = self._closed_form.factor
-            if self.covariance_type == "spherical":
-                self.precision_cholesky_ = float(self.precision_cholesky_[0])
-            return
-        self.covariance_ = covariance_from_theta(theta, d, self.covariance_type)
-        _, factor = unpack(theta, d, self.covariance_type)
+            covariance, factor = fit.covariance, fit.factor
+        else:
+            d, ct = self.model_.n_features, self.covariance_type
+            covariance = covariance_from_theta(self.theta_, d, ct)
+            factor = unpack(self.theta_, d, ct)[1]
+        self.covariance_ = covariance
         self.precision_cholesky_ = (
             float(factor[0]) if self.covariance_type == "spherical" else factor
         )
@@ -434,13 +342,22 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     def _inference_blocks(self):
         return {"mean": np.arange(self.model_.n_features)}
 
-    def _standard_errors(self, objective):
-        variances = (
-            np.diag(self.covariance_)
-            if self.covariance_type == "full"
-            else np.broadcast_to(self.covariance_, self.mean_.shape)
-        )
-        return {"mean": np.sqrt(variances / objective.total_weight)}
+    def _wald_spec(self, objective, result: OptimizeResult) -> WaldSpec:
+        """The information :math:`W \\Sigma^{-1} = W R R^\\top` of the mean, from the
+        precision's factor R (the closed form's, exactly as computed), as the
+        triangular :math:`R^\\top D` with the unit diagonal that
+        :math:`D = \\mathrm{diag}(1/R_{jj})` gives: the fit has tested the rank."""
+        fit = result.learned.extras.get("covariance_fit")
+        d, ct = self.model_.n_features, self.covariance_type
+        factor = fit.factor if fit is not None else unpack(result.theta, d, ct)[1]
+        if ct == "full":
+            scale = 1.0 / np.diag(factor)
+            r = factor.T * scale[None, :]
+        else:
+            scale = np.broadcast_to(1.0 / factor, (d,))
+            r = np.eye(d)
+        information = Information.from_triangular(r, scale, objective.total_weight)
+        return WaldSpec(information, self._inference_blocks())
 
     # -- density ---------------------------------------------------------------------
     def _validate_for_scoring(self, X):
@@ -473,23 +390,3 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
             )
             return self.mean_ + draws.T
         return self.mean_ + noise * np.sqrt(self.covariance_)
-
-
-@dataclass(frozen=True)
-class _CovarianceFit:
-    """The closed form of one set of moments: theta, the covariance and its factor
-    (both exactly as computed, not round-tripped through theta), the
-    log-likelihood and the log-prior of the regularisation there."""
-
-    theta: np.ndarray
-    covariance: object
-    factor: np.ndarray
-    loglik: float
-    log_prior: float
-
-
-class _MomentsObjective:
-    """The little an objective must say for a fit from merged moments."""
-
-    def __init__(self, moments: Moments):
-        self.total_weight = moments.weight

@@ -18,7 +18,6 @@ from skmle.estimators.logistic_outcome import (
     SINGULAR_MESSAGE,
     PerfectSeparationWarning,
     separation_message,
-    stop_status,
 )
 from skmle.estimators.logistic_predict import LogisticPredictionMixin
 from skmle.estimators.logistic_stream import LogisticStreamingMixin
@@ -26,8 +25,7 @@ from skmle.inference import Information, WaldSpec
 from skmle.models.logistic import LogisticLogLikelihood
 from skmle.models.logistic_objective import LogisticObjective
 from skmle.models.logistic_terms import CENTER_SAMPLE_ROWS, column_center
-from skmle.optim import OptimizeResult
-from skmle.optim.linear_newton import linear_newton
+from skmle.optim import OptimizeResult, newton
 from skmle.status import Status
 
 
@@ -59,7 +57,7 @@ class LogisticGD(
     forms the information matrix :math:`X^\\top W X` with one symmetric rank-k
     update (SYRK), solves it by Cholesky and runs the line search on the linear
     predictor :math:`\\eta + t X d`, correcting the step length by one Newton step in
-    :math:`t` (:func:`skmle.optim.linear_newton.linear_newton`); it reads the data
+    :math:`t` (:func:`skmle.optim.newton`); it reads the data
     at most twice per iteration and sums rows in one thread per CPU. Far from the
     maximum (while a step's predicted gain in the mean log-likelihood exceeds
     0.01) the information is estimated from one block of 4,096 rows in four,
@@ -310,7 +308,7 @@ class LogisticGD(
         return theta
 
     def _solve_newton(self, objective, theta0) -> OptimizeResult:
-        """:func:`~skmle.optim.linear_newton.linear_newton`, in the objective's
+        """:func:`~skmle.optim.newton`, in the objective's
         (possibly centred) coordinates: the result is mapped back in
         :meth:`_store_result`."""
         if theta0 is None:
@@ -320,10 +318,9 @@ class LogisticGD(
         callback = (
             self._print_iteration(objective.total_weight) if self.verbose >= 2 else None
         )
-        result = linear_newton(
+        return newton(
             objective, theta0, max_iter=self.max_iter, tol=self.tol, callback=callback
         )
-        return stop_status(result)
 
     def _fit_status(self, result: OptimizeResult, objective) -> Status:
         """The solver's status; for the generic solvers, which do not test for

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from sklearn.exceptions import ConvergenceWarning
 
-from skmle.optim import OptimizeResult
 from skmle.status import Status
 
 SEPARATED = (Status.SEPARABLE, Status.QUASI_SEPARABLE)
@@ -17,21 +14,6 @@ SINGULAR_MESSAGE = (
     "parameters (collinear features, or more features than samples): "
     "the maximum is not unique, and standard errors are set to NaN."
 )
-
-
-def stop_status(result: OptimizeResult) -> OptimizeResult:
-    """TRANSITION (issue 14): ``result`` with the :class:`~skmle.status.Status` a
-    ``stop_reason`` gave as its ``status``, for a Newton that still reports that
-    answer as its ``message`` (it then leaves ``status`` at ``MAX_ITER``)."""
-    if not isinstance(result.message, Status):
-        return result
-    words = {
-        Status.SEPARABLE: "the classes are linearly separable",
-        Status.QUASI_SEPARABLE: "the classes are quasi-completely separable",
-    }
-    return dataclasses.replace(
-        result, status=result.message, message=words[result.message]
-    )
 
 
 class PerfectSeparationWarning(ConvergenceWarning):

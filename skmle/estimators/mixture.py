@@ -2,41 +2,44 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.linalg import lapack
 from sklearn.base import BaseEstimator
-from sklearn.cluster import KMeans, kmeans_plusplus
-from sklearn.utils import check_array, check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import check_random_state
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
-from skmle.data import rowwise
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.density import LogDensityMixin
+from skmle.estimators.mixture_init import (
+    INIT_PARAMS,
+    check_n_samples,
+    check_spread,
+    checked_inits,
+    initial_responsibilities,
+    start_theta,
+)
+from skmle.estimators.mixture_predict import MixturePredictionMixin
+from skmle.inference import Information, SingularInformation, WaldSpec
 from skmle.models.base import Batch
-from skmle.models.mixture import (
-    COVARIANCE_TYPES,
-    GaussianMixtureLogLikelihood,
-    MixtureParams,
+from skmle.models.mixture import COVARIANCE_TYPES, GaussianMixtureLogLikelihood
+from skmle.models.mixture_stats import (
     covariances_from_cholesky,
-    m_step,
-    pack,
-    precision_cholesky_from_precisions,
+    n_covariance_params,
     precisions_from_cholesky,
 )
+from skmle.models.objective import Objective
 from skmle.optim import OptimizeResult, em
 
-INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 INIT_SAMPLE_ROWS = 100_000
 """Random starts are drawn from at most this many rows,
 chosen uniformly at random without replacement (all rows when there are fewer)."""
 
 
-class EMGaussianMixture(GradientAscentMixin, LogDensityMixin, BaseEstimator):
+class EMGaussianMixture(
+    GradientAscentMixin, MixturePredictionMixin, LogDensityMixin, BaseEstimator
+):
     """Gaussian mixture fitted by maximum likelihood with the EM algorithm.
 
     The model is :math:`x \\sim \\sum_{k=1}^K \\pi_k N(\\mu_k, \\Sigma_k)`, with
@@ -238,67 +241,24 @@ default="kmeans"
         """
         return self._fit(X, None, sample_weight)
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit, then return the most probable component of each row of ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        return self.fit(X, sample_weight=sample_weight).predict(X)
-
     def _validate_fit_data(self, X, y):
         return validate_data(self, X, dtype=np.float64), None
 
     def _objective_for_data(self, X, y=None, sample_weight=None):
-        objective = super()._objective_for_data(X, y, sample_weight)
-        # _make_model saw only the first rows: centre on the weighted mean of
-        # all of them (this pass also checks every chunk and sums the weight).
-        sums = objective.sum_batches(lambda b: b.sample_weight @ b.X)
-        self.model_.location = sums / objective.total_weight
-        location = self.model_.location
-        # How many batches hold a row farther than MAX_SPREAD from the location:
-        # beyond it squared distances and variances overflow float64.
-        too_far = objective.sum_batches(
-            lambda b: int(not _spread(b.X, location) <= MAX_SPREAD)
-        )
-        if too_far:
-            raise ValueError(
-                "The values of X spread over more than 1e150 around their mean: "
-                "squared distances and covariances overflow float64. Rescale X, "
-                "for example with sklearn.preprocessing.StandardScaler."
-            )
+        first = super()._objective_for_data(X, y, sample_weight)
+        # The model is centred on the weighted mean of all the rows (this pass also
+        # checks every chunk and sums the weight), so it is built after it.
+        location = first.sum_batches(lambda b: b.sample_weight @ b.X)
+        location = location / first.total_weight
+        self.model_ = first.model.with_location(location)
+        objective = Objective(self.model_, first.rows)
+        check_spread(objective, location)
         return objective
 
     def _make_model(self, batch: Batch) -> GaussianMixtureLogLikelihood:
-        weights = batch.sample_weight
-        total = weights.sum()
-        location = (weights @ batch.X) / total if total > 0 else batch.X.mean(axis=0)
         return GaussianMixtureLogLikelihood(
-            self.n_components,
-            batch.X.shape[1],
-            self.covariance_type,
-            self.reg_covar,
-            location=location,
+            self.n_components, batch.X.shape[1], self.covariance_type, self.reg_covar
         )
-
-    def _check_n_samples(self, objective) -> None:
-        n_positive = int(
-            objective.sum_batches(lambda b: np.count_nonzero(b.sample_weight))
-        )
-        if n_positive < self.n_components:
-            raise ValueError(
-                f"Expected n_samples >= n_components but got n_components = "
-                f"{self.n_components}, n_samples = {n_positive} (rows with a positive "
-                "sample_weight). Use fewer components or more data."
-            )
 
     def _training_data(self, objective, rng) -> tuple[np.ndarray, np.ndarray]:
         """The rows and weights the random starts are drawn from.
@@ -312,7 +272,7 @@ default="kmeans"
         return batch.X, batch.sample_weight
 
     def _solve_em(self, objective, theta0) -> OptimizeResult:
-        model, total_weight = self.model_, objective.total_weight
+        model, total_weight = objective.model, objective.total_weight
 
         def step(theta):
             stats = objective.sum_batches(lambda batch: model.e_step(theta, batch))
@@ -359,10 +319,17 @@ default="kmeans"
     def _initial_theta(self, objective, random_state=None) -> np.ndarray:
         """Starting ``theta``: the M-step of a k-means (or random) partition, with the
         user's ``weights_init``/``means_init``/``precisions_init`` put in."""
-        self._check_n_samples(objective)
-        weights, means, precisions = self._checked_inits(self.model_.n_features)
+        check_n_samples(objective, self.n_components)
+        weights, means, precisions = checked_inits(
+            self.weights_init,
+            self.means_init,
+            self.precisions_init,
+            self.n_components,
+            objective.model.n_features,
+            self.covariance_type,
+        )
         if weights is None or means is None or precisions is None:
-            model = self.model_
+            model = objective.model
             if self.n_components == 1 and self.init_params == "kmeans":
                 # k-means with one cluster labels every row 0: no draw, no copy,
                 # and it works on data read in pieces.
@@ -376,85 +343,15 @@ default="kmeans"
                     self.random_state if random_state is None else random_state
                 )
                 X, w = self._training_data(objective, rng)
-                resp = self._initial_responsibilities(X, w, rng)
+                resp = initial_responsibilities(
+                    X, w, rng, self.n_components, self.init_params
+                )
                 stats = model.statistics_from_responsibilities(X, w, resp)
-            params, _ = m_step(stats, self.covariance_type, self.reg_covar)
-            weights = params.weights if weights is None else weights
-            means = params.means if means is None else means
-            chol = params.precisions_cholesky
-        if precisions is not None:
-            try:
-                chol = precision_cholesky_from_precisions(
-                    precisions, self.covariance_type
-                )
-            except np.linalg.LinAlgError:
-                # eigvalsh found them positive, but too close to singular for a
-                # Cholesky factor in float64
-                raise ValueError(
-                    "precisions_init must be positive definite; they are singular "
-                    "to working precision. Pass better conditioned precisions."
-                ) from None
-        return pack(MixtureParams(weights, means, chol), self.covariance_type)
-
-    def _initial_responsibilities(self, X, w, rng) -> np.ndarray:
-        n, K = X.shape[0], self.n_components
-        # Equal weights draw exactly what scikit-learn draws without weights.
-        weighted = not np.all(w == w[0])
-        sample_weight = w if weighted else None
-        resp = np.zeros((n, K))
-        if self.init_params == "kmeans":
-            labels = (
-                KMeans(n_clusters=K, n_init=1, random_state=rng)
-                .fit(X, sample_weight=sample_weight)
-                .labels_
-            )
-            resp[np.arange(n), labels] = 1.0
-        elif self.init_params == "k-means++":
-            _, indices = kmeans_plusplus(
-                X, K, random_state=rng, sample_weight=sample_weight
-            )
-            resp[indices, np.arange(K)] = 1.0
-        elif self.init_params == "random":
-            resp = rng.uniform(size=(n, K))
-            resp /= resp.sum(axis=1)[:, None]
         else:
-            p = w / w.sum() if weighted else None
-            indices = rng.choice(n, size=K, replace=False, p=p)
-            resp[indices, np.arange(K)] = 1.0
-        return resp
-
-    def _checked_inits(self, n_features: int):
-        """The user's initial weights, means and precisions, validated (or None)."""
-        K, d, ct = self.n_components, n_features, self.covariance_type
-        weights = means = precisions = None
-        if self.weights_init is not None:
-            weights = _init_array(self.weights_init, "weights_init", ensure_2d=False)
-            _check_shape(weights, (K,), "weights_init")
-            if np.any(weights < 0) or np.any(weights > 1):
-                raise ValueError(
-                    "weights_init must lie in [0, 1], got values from "
-                    f"{weights.min():.5g} to {weights.max():.5g}."
-                )
-            if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-8):
-                raise ValueError(
-                    f"weights_init must sum to 1, got {weights.sum():.10g}."
-                )
-        if self.means_init is not None:
-            means = _init_array(self.means_init, "means_init")
-            _check_shape(means, (K, d), "means_init")
-        if self.precisions_init is not None:
-            precisions = _init_array(
-                self.precisions_init, "precisions_init", ensure_2d=False, allow_nd=True
-            )
-            shape = {
-                "full": (K, d, d),
-                "tied": (d, d),
-                "diag": (K, d),
-                "spherical": (K,),
-            }
-            _check_shape(precisions, shape[ct], "precisions_init")
-            _check_positive_definite(precisions, ct)
-        return weights, means, precisions
+            stats = None
+        return start_theta(
+            weights, means, precisions, stats, self.covariance_type, self.reg_covar
+        )
 
     # -- fitted attributes -------------------------------------------------------------
     def _set_theta(self, theta) -> None:
@@ -469,55 +366,54 @@ default="kmeans"
     def _n_parameters(self) -> int:
         """Free parameters: K - 1 weights, K d means and the covariances."""
         K, d = self.n_components, self.n_features_in_
-        cov = {
-            "full": K * d * (d + 1) // 2,
-            "tied": d * (d + 1) // 2,
-            "diag": K * d,
-            "spherical": K,
-        }[self.covariance_type]
-        return int(K - 1 + K * d + cov)
+        return int(K - 1 + K * d + n_covariance_params(K, d, self.covariance_type))
 
     # -- inference -------------------------------------------------------------------
     def _inference_blocks(self) -> dict[str, np.ndarray]:
         K, d = self.n_components, self.n_features_in_
         return {"weights": np.arange(K), "means": np.arange(K, K + K * d)}
 
-    def _standard_errors(self, objective) -> dict[str, np.ndarray]:
+    def _wald_spec(self, objective, result: OptimizeResult) -> WaldSpec:
         """Standard errors of the weights and means, covariances held fixed.
 
-        They come from the exact observed information of :math:`(\\pi_1, \\dots,
-        \\pi_{K-1}, \\mu)` (see
-        :meth:`~skmle.models.mixture.GaussianMixtureLogLikelihood.observed_information`);
-        :math:`\\pi_K = 1 - \\sum_{j<K} \\pi_j` gets the delta-method error
-        :math:`\\sqrt{\\mathbf 1^\\top V_{\\pi\\pi} \\mathbf 1}`.
+        They come from the exact observed information of :math:`\\phi = (\\pi_1,
+        \\dots, \\pi_{K-1}, \\mu)` (see
+        :mod:`skmle.models.mixture_information`); the transform
+        :math:`J` appends :math:`\\pi_K = 1 - \\sum_{j<K} \\pi_j`, whose error is the
+        delta method's :math:`\\sqrt{\\mathbf 1^\\top V_{\\pi\\pi} \\mathbf 1}`.
         """
         K = self.n_components
-        model, theta = self.model_, self.theta_
-        try:
+        model, theta = objective.model, result.theta
+
+        def information() -> Information:
             with single_blas_thread():
                 parts = objective.sum_batches(
                     lambda batch: model.information_parts(theta, batch)
                 )
-                information = model.observed_information(theta, parts)
-                variances, block = _inverse_diagonal_and_block(information, K - 1)
-        except np.linalg.LinAlgError:
+                return Information.from_matrix(model.observed_information(theta, parts))
+
+        def append_last_weight(columns: np.ndarray) -> np.ndarray:
+            return np.insert(columns, K - 1, -columns[: K - 1].sum(axis=0), axis=0)
+
+        spec = information
+        if not result.converged:
             # Away from a maximum the information need not be positive definite;
-            # a fit that stopped at max_iter has already warned.
-            if self.converged_:
-                warnings.warn(
-                    "The observed information of the weights and means is not "
-                    "positive definite at the fitted parameters (components that "
-                    "coincide, or one with almost no weight): their standard errors "
-                    "are set to NaN.",
-                    UserWarning,
-                    stacklevel=4,
-                )
-            return {
-                "weights": np.full(K, np.nan),
-                "means": np.full(K * self.n_features_in_, np.nan),
-            }
-        weights_se = np.append(np.sqrt(variances[: K - 1]), np.sqrt(block.sum()))
-        return {"weights": weights_se, "means": np.sqrt(variances[K - 1 :])}
+            # a fit that stopped at max_iter has already warned: NaN, silently.
+            try:
+                spec = information()
+            except SingularInformation:
+                spec = None
+        return WaldSpec(
+            spec,
+            self._inference_blocks(),
+            transform=append_last_weight,
+            singular_message=(
+                "The observed information of the weights and means is not "
+                "positive definite at the fitted parameters (components that "
+                "coincide, or one with almost no weight): their standard errors "
+                "are set to NaN."
+            ),
+        )
 
     def _parameter_labels(self, name, size, feature_names=None) -> list[str]:
         if name == "weights":
@@ -528,149 +424,3 @@ default="kmeans"
         if features is None:
             features = [f"x{j}" for j in range(self.n_features_in_)]
         return [f"mean[{k}][{f}]" for k in range(self.n_components) for f in features]
-
-    # -- prediction ------------------------------------------------------------------
-    def _validate_for_scoring(self, X):
-        return validate_data(self, X, dtype=np.float64, reset=False)
-
-    @rowwise
-    def predict_proba(self, X):
-        """Posterior probability of each component for each row (responsibilities).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_components)
-        """
-        check_is_fitted(self)
-        X = self._validate_for_scoring(X)
-        return self.model_.log_responsibilities(self.theta_, X)[1]
-
-    @rowwise
-    def predict(self, X):
-        """Most probable component of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = self._validate_for_scoring(X)
-        return np.argmax(self.model_.weighted_log_prob(self.theta_, X), axis=1)
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the fitted mixture.
-
-        Component counts are multinomial in ``weights_``; rows come out grouped by
-        component, as scikit-learn's ``GaussianMixture.sample``.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState instance or None, default=None
-            Defaults to the estimator's ``random_state`` (as scikit-learn does).
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-        labels : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        if not (isinstance(n_samples, Integral) and n_samples >= 1):
-            raise ValueError(
-                f"n_samples must be a positive integer, got {n_samples!r}."
-            )
-        rng = check_random_state(
-            self.random_state if random_state is None else random_state
-        )
-        counts = rng.multinomial(n_samples, self.weights_)
-        d = self.means_.shape[1]
-        ct = self.covariance_type
-        parts = []
-        for k, (mean, count) in enumerate(zip(self.means_, counts, strict=True)):
-            if ct in ("full", "tied"):
-                cov = self.covariances_[k] if ct == "full" else self.covariances_
-                parts.append(rng.multivariate_normal(mean, cov, int(count)))
-            else:
-                scale = np.sqrt(self.covariances_[k])
-                parts.append(mean + rng.standard_normal((int(count), d)) * scale)
-        labels = np.repeat(np.arange(self.n_components), counts)
-        return np.vstack(parts), labels
-
-
-MAX_SPREAD = 1e150
-"""Largest ``max |x - mean|`` EM accepts: squares of larger deviations, summed over
-rows and features, overflow float64."""
-
-
-def _spread(X, location) -> float:
-    """``max |x - location|`` over the rows of ``X`` (inf if it overflows)."""
-    if X.shape[0] == 0:
-        return 0.0
-    with np.errstate(over="ignore", invalid="ignore"):
-        spread = max(
-            float(np.max(X.max(axis=0) - location)),
-            float(np.max(location - X.min(axis=0))),
-        )
-    return spread if np.isfinite(spread) else np.inf
-
-
-def _inverse_diagonal_and_block(information, size):
-    """The diagonal of :math:`I^{-1}` and its leading (size, size) block.
-
-    With :math:`I = L L^\\top`, :math:`I^{-1} = L^{-\\top} L^{-1}`: its entries are
-    inner products of columns of :math:`L^{-1}`. A Cholesky factor and a triangular
-    inverse cost :math:`2p^3/3` flops, a third of solving for the whole inverse,
-    which for K d means is most of the cost of the standard errors.
-
-    Raises ``numpy.linalg.LinAlgError`` if the information is not positive
-    definite.
-    """
-    lower, info = lapack.dpotrf(information, lower=1, clean=1)
-    if info != 0:
-        raise np.linalg.LinAlgError("the information is not positive definite")
-    inverse, info = lapack.dtrtri(lower, lower=1, overwrite_c=1)
-    if info != 0:  # pragma: no cover - positive pivots make L invertible
-        raise np.linalg.LinAlgError("singular Cholesky factor")
-    variances = np.einsum("ij,ij->j", inverse, inverse)
-    leading = inverse[:, :size]
-    return variances, leading.T @ leading
-
-
-def _init_array(value, name: str, **options) -> np.ndarray:
-    """``check_array`` for a user's start, with any failure a ValueError naming it."""
-    try:
-        return check_array(value, dtype=np.float64, **options)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"{name} must be an array of numbers ({error}); got {type(value).__name__}."
-        ) from None
-
-
-def _check_shape(array, shape, name):
-    if array.shape != shape:
-        raise ValueError(f"{name} should have shape {shape}, got {array.shape}.")
-
-
-def _check_positive_definite(precisions, covariance_type):
-    if covariance_type in ("diag", "spherical"):
-        if np.any(precisions <= 0):
-            raise ValueError(
-                f"precisions_init must be positive for covariance_type="
-                f"{covariance_type!r}."
-            )
-        return
-    matrices = np.reshape(precisions, (-1, *precisions.shape[-2:]))
-    symmetric = np.allclose(matrices, np.swapaxes(matrices, -1, -2))
-    if not symmetric or np.any(np.linalg.eigvalsh(matrices) <= 0):
-        raise ValueError(
-            "precisions_init must be symmetric and positive definite for "
-            f"covariance_type={covariance_type!r}."
-        )

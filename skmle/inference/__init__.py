@@ -1,4 +1,5 @@
-"""Inference at the optimum: covariances, standard errors and the summary table.
+"""Inference at the optimum: covariances, standard errors, profile likelihood and
+the summary table.
 
 One path for every estimator: the estimator names the information at its optimum
 (:class:`Information`), the map to the parameters it reports and their blocks
@@ -12,11 +13,19 @@ from skmle.inference.covariance import (
     block_standard_errors,
     covariance_from_hessian,
 )
+from skmle.inference.profile import (
+    ProfileLikelihood,
+    likelihood_ratio_interval,
+    profile_likelihood,
+    profile_on_grid,
+    profile_point,
+)
 from skmle.inference.summary import COUNT_STATS, Summary, SummaryRow, check_alpha
 
 __all__ = [
     "COUNT_STATS",
     "Information",
+    "ProfileLikelihood",
     "SingularInformation",
     "Summary",
     "SummaryRow",
@@ -24,4 +33,8 @@ __all__ = [
     "block_standard_errors",
     "check_alpha",
     "covariance_from_hessian",
+    "likelihood_ratio_interval",
+    "profile_likelihood",
+    "profile_on_grid",
+    "profile_point",
 ]

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
-PIVOT_RTOL = 1e-10
-"""Smallest squared pivot of the unit-diagonal (Jacobi-scaled) factor, relative to
-the largest, that is trusted as nonzero."""
+from skmle._linalg import PIVOT_RTOL
 
 
 class SingularInformation(np.linalg.LinAlgError):

@@ -49,3 +49,14 @@ class LaplaceLogLikelihood(LinearLogLikelihood):
     def noise_terms(self, z, log_scale):
         abs_z = np.abs(z)
         return -LOG_2 - log_scale - abs_z, -np.sign(z), abs_z - 1.0
+
+    def residual_statistic(self, residuals):
+        return np.abs(residuals)
+
+    def mean_loglik(self, residual_mean: float, scale: float) -> float:
+        """:math:`-\\log(2s) - \\overline{|r|} / s` (also elementwise on arrays)."""
+        return -np.log(2.0 * scale) - residual_mean / scale
+
+    def scale_from(self, residual_mean: float) -> float:
+        """:math:`\\hat s = \\overline{|r|}`."""
+        return float(residual_mean)

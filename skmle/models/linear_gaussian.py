@@ -30,10 +30,8 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
-from skmle.models.base import Batch
+from skmle.models.base import LOG_2PI, Batch
 from skmle.models.linear import LinearLogLikelihood
-
-LOG_2PI = np.log(2.0 * np.pi)
 
 RCOND_MIN = np.sqrt(np.finfo(float).eps)
 """Smallest reciprocal condition number of the equilibrated normal matrix for which
@@ -52,10 +50,22 @@ class LinearGaussianLogLikelihood(LinearLogLikelihood):
     """
 
     has_hessian = True
+    capabilities = LinearLogLikelihood.capabilities | {"hessian", "closed_form"}
 
     def noise_terms(self, z, log_scale):
         logp = -0.5 * LOG_2PI - log_scale - 0.5 * z**2
         return logp, -z, z**2 - 1.0
+
+    def residual_statistic(self, residuals):
+        return np.square(residuals)
+
+    def mean_loglik(self, residual_mean: float, scale: float) -> float:
+        """:math:`-\\tfrac12 \\log 2\\pi - \\log\\sigma - \\overline{r^2} / (2\\sigma^2)`."""
+        return float(-0.5 * LOG_2PI - np.log(scale) - 0.5 * residual_mean / scale**2)
+
+    def scale_from(self, residual_mean: float) -> float:
+        """:math:`\\hat\\sigma = \\sqrt{\\overline{r^2}}`."""
+        return float(np.sqrt(residual_mean))
 
     def hessian(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
         """Exact Hessian in ``theta``.

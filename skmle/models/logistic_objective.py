@@ -1,6 +1,6 @@
 """Logistic regression bound to its rows, with the linear-predictor Newton interface.
 
-:func:`~skmle.optim.linear_newton.linear_newton` works on the linear predictor
+Newton's method with a linear predictor (:func:`~skmle.optim.newton`) works on
 :math:`\\eta = X\\theta` of every row: the line search moves along
 :math:`\\eta + t\\,X d` without reading :math:`X` again. Where ``eta`` lives is the
 one variation, and it is a strategy of :class:`LogisticObjective`, chosen by what
@@ -68,7 +68,7 @@ class DiagonalPriorObjective(Objective):
 
 class LogisticObjective(DiagonalPriorObjective):
     """:class:`DiagonalPriorObjective` plus what
-    :func:`~skmle.optim.linear_newton.linear_newton` needs: the linear predictor,
+    :func:`~skmle.optim.newton` needs for its linear-predictor path: the predictor,
     the objective and its derivatives along a line from it, Newton steps in free
     coordinates, and the separation tests that prove no maximum exists.
 

@@ -56,396 +56,30 @@ sums over components run along contiguous memory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
 
 import numpy as np
-from scipy.linalg import lapack
 
-from skmle.models.base import Batch, LogLikelihood
-
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-LOG_2PI = np.log(2.0 * np.pi)
-NK_FLOOR = 10 * np.finfo(float).eps
-"""Added to each component's weight in the M-step, as scikit-learn does, so that a
-component that has lost all its points keeps a finite mean and covariance."""
-CHUNK_ELEMENTS = 1 << 18
-"""Target size (in float64) of the per-chunk (components x features x rows) block."""
-
-SINGULAR_MESSAGE = (
-    "Fitting the mixture failed because some components have an ill-defined "
-    "covariance (a single point, or collapsed or duplicated samples). Decrease "
-    "n_components, increase reg_covar (it is {reg}), or scale the input data."
+from skmle.models.base import LOG_2PI, Batch, LogLikelihood
+from skmle.models.mixture_information import information_parts, observed_information
+from skmle.models.mixture_stats import (
+    COVARIANCE_TYPES,
+    MAHALANOBIS,
+    SCATTER,
+    MixtureParams,
+    MixtureStats,
+    log_det_cholesky,
+    log_normalize,
+    m_step,
+    n_covariance_params,
+    pack,
+    unpack,
 )
 
+__all__ = ["COVARIANCE_TYPES", "GaussianMixtureLogLikelihood"]
 
-# -- parameters -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class MixtureParams:
-    """Named parameters of a Gaussian mixture.
-
-    Attributes
-    ----------
-    weights : ndarray of shape (n_components,)
-    means : ndarray of shape (n_components, n_features)
-    precisions_cholesky : ndarray
-        Upper Cholesky factors of the precisions: (K, d, d) ``full``, (d, d)
-        ``tied``, (K, d) ``diag``, (K,) ``spherical``.
-    """
-
-    weights: np.ndarray
-    means: np.ndarray
-    precisions_cholesky: np.ndarray
-
-
-def n_covariance_params(n_components: int, n_features: int, covariance_type: str):
-    """Length of the precision-Cholesky part of ``theta``."""
-    tri = n_features * (n_features + 1) // 2
-    return {
-        "full": n_components * tri,
-        "tied": tri,
-        "diag": n_components * n_features,
-        "spherical": n_components,
-    }[covariance_type]
-
-
-def pack(params: MixtureParams, covariance_type: str) -> np.ndarray:
-    """``theta`` from named parameters (see the module's conventions)."""
-    weights = np.asarray(params.weights, dtype=float)
-    # A zero weight (allowed in weights_init) becomes a very negative logit.
-    alpha = np.log(np.maximum(weights, np.finfo(float).tiny))
-    chol = np.asarray(params.precisions_cholesky, dtype=float)
-    if covariance_type in ("full", "tied"):
-        d = chol.shape[-1]
-        rows, cols = np.triu_indices(d)
-        values = chol[..., rows, cols].copy()
-        values[..., rows == cols] = np.log(values[..., rows == cols])
-        chol_part = values.ravel()
-    else:
-        chol_part = np.log(chol).ravel()
-    return np.concatenate([alpha, np.ravel(params.means), chol_part])
-
-
-def unpack(
-    theta: np.ndarray, n_components: int, n_features: int, covariance_type: str
-) -> MixtureParams:
-    """Named parameters from ``theta``."""
-    K, d = n_components, n_features
-    alpha = theta[:K]
-    weights = np.exp(alpha - alpha.max())
-    weights /= weights.sum()
-    means = theta[K : K + K * d].reshape(K, d)
-    rest = theta[K + K * d :]
-    if covariance_type in ("full", "tied"):
-        rows, cols = np.triu_indices(d)
-        shape = (K, d, d) if covariance_type == "full" else (d, d)
-        chol = np.zeros(shape)
-        values = rest.reshape((*shape[:-2], rows.size))
-        chol[..., rows, cols] = values
-        diagonal = np.arange(d)
-        chol[..., diagonal, diagonal] = np.exp(chol[..., diagonal, diagonal])
-    elif covariance_type == "diag":
-        chol = np.exp(rest).reshape(K, d)
-    else:
-        chol = np.exp(rest)
-    return MixtureParams(weights, means, chol)
-
-
-def triangular_inverse(factors: np.ndarray, lower: bool) -> np.ndarray:
-    """Inverse of each triangular matrix in ``factors`` (shape (..., d, d)).
-
-    LAPACK's ``trtri`` matrix by matrix: exactly triangular, and without the
-    per-call overhead of SciPy's batched ``solve_triangular`` (~1 ms a matrix),
-    which would otherwise cost more than an M-step on small data.
-    """
-    flat = np.reshape(factors, (-1, *factors.shape[-2:]))
-    out = np.empty_like(flat)
-    for k, factor in enumerate(flat):
-        out[k], info = lapack.dtrtri(factor, lower=int(lower))
-        if info != 0:
-            raise np.linalg.LinAlgError("singular triangular factor")
-    return out.reshape(factors.shape)
-
-
-def precision_cholesky(
-    covariances: np.ndarray, covariance_type: str, reg_covar: float = 0.0
-) -> np.ndarray:
-    """Upper factors :math:`U` with :math:`U U^\\top = \\Sigma^{-1}`: :math:`U = L^{-\\top}`.
-
-    ``L`` is the lower Cholesky factor of each covariance. Raises ``ValueError`` when a
-    covariance is not positive definite (``reg_covar`` is quoted in the message).
-    """
-    covariances = np.asarray(covariances, dtype=float)
-    if not np.all(np.isfinite(covariances)):
-        raise ValueError(SINGULAR_MESSAGE.format(reg=reg_covar))
-    if covariance_type in ("full", "tied"):
-        try:
-            lower = np.linalg.cholesky(covariances)
-            return np.swapaxes(triangular_inverse(lower, lower=True), -1, -2)
-        except np.linalg.LinAlgError:
-            raise ValueError(SINGULAR_MESSAGE.format(reg=reg_covar)) from None
-    if not np.all(covariances > 0):
-        raise ValueError(SINGULAR_MESSAGE.format(reg=reg_covar))
-    return 1.0 / np.sqrt(covariances)
-
-
-def precision_cholesky_from_precisions(
-    precisions: np.ndarray, covariance_type: str
-) -> np.ndarray:
-    """Upper factors of given precisions: :math:`U = J\\,\\mathrm{chol}(J P J)\\,J`.
-
-    :math:`J` reverses rows and columns, turning the lower Cholesky factor of the
-    reversed matrix into the upper factor of :math:`P`.
-    """
-    precisions = np.asarray(precisions, dtype=float)
-    if covariance_type in ("full", "tied"):
-        flipped = precisions[..., ::-1, ::-1]
-        return np.linalg.cholesky(flipped)[..., ::-1, ::-1].copy()
-    return np.sqrt(precisions)
-
-
-def covariances_from_cholesky(chol: np.ndarray, covariance_type: str) -> np.ndarray:
-    """Covariances :math:`\\Sigma = V^\\top V` with :math:`V = U^{-1}`."""
-    if covariance_type in ("full", "tied"):
-        inverse = triangular_inverse(chol, lower=False)
-        return _gram(np.swapaxes(inverse, -1, -2))
-    return 1.0 / chol**2
-
-
-def _gram(factors: np.ndarray) -> np.ndarray:
-    """:math:`A A^\\top` of each matrix in ``factors`` (shape (..., d, d)), one 2-D
-    product at a time: NumPy then computes only one triangle (SYRK), half the
-    work of the batched product."""
-    flat = np.reshape(factors, (-1, *factors.shape[-2:]))
-    out = np.empty_like(flat)
-    for k, factor in enumerate(flat):
-        out[k] = factor @ factor.T
-    return out.reshape(factors.shape)
-
-
-def precisions_from_cholesky(chol: np.ndarray, covariance_type: str) -> np.ndarray:
-    """Precisions :math:`U U^\\top` (elementwise squares for diag/spherical)."""
-    if covariance_type in ("full", "tied"):
-        return _gram(chol)
-    return chol**2
-
-
-def log_det_cholesky(chol: np.ndarray, covariance_type: str, n_components: int, d: int):
-    """:math:`\\sum_j \\log U_{k,jj} = -\\frac12 \\log|\\Sigma_k|`, shape (K,)."""
-    if covariance_type == "full":
-        return np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    if covariance_type == "tied":
-        return np.full(n_components, np.log(np.diag(chol)).sum())
-    if covariance_type == "diag":
-        return np.log(chol).sum(axis=1)
-    return d * np.log(chol)
-
-
-# -- sufficient statistics ------------------------------------------------------------
-@dataclass(frozen=True)
-class MixtureStats:
-    """Weighted E-step sums over a set of rows; ``a + b`` merges disjoint sets.
-
-    Attributes
-    ----------
-    loglik : float
-        :math:`\\sum_i w_i \\log p(x_i)` at the parameters of the E-step.
-    weight : ndarray of shape (K,)
-        :math:`N_k = \\sum_i w_i r_{ik}`.
-    mean : ndarray of shape (K, d)
-        :math:`\\bar x_k` (zero where :math:`N_k = 0`).
-    scatter : ndarray of shape (K, d, d) or (K, d)
-        :math:`S_k` about :math:`\\bar x_k`; its diagonal for diag/spherical.
-    """
-
-    loglik: float
-    weight: np.ndarray
-    mean: np.ndarray
-    scatter: np.ndarray
-
-    def __add__(self, other: MixtureStats) -> MixtureStats:
-        # Chan et al.'s pairwise update, per component: exact, and free of the
-        # cancellation of sums of squares.
-        total = self.weight + other.weight
-        share = np.divide(
-            other.weight, total, out=np.zeros_like(total), where=total > 0
-        )
-        delta = other.mean - self.mean
-        mean = self.mean + delta * share[:, None]
-        factor = self.weight * share
-        if self.scatter.ndim == 3:
-            correction = factor[:, None, None] * (delta[:, :, None] * delta[:, None, :])
-        else:
-            correction = factor[:, None] * delta**2
-        return MixtureStats(
-            self.loglik + other.loglik,
-            total,
-            mean,
-            self.scatter + other.scatter + correction,
-        )
-
-    def shifted(self, location: np.ndarray) -> MixtureStats:
-        """The same statistics with the means moved by ``location``."""
-        return MixtureStats(
-            self.loglik, self.weight, self.mean + location, self.scatter
-        )
-
-
-def log_normalize(log_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log-sum-exp over axis 0 and the normalised probabilities, in one pass.
-
-    .. math:: \\log \\sum_k e^{a_k} = m + \\log \\sum_k e^{a_k - m},
-       \\quad m = \\max_k a_k, \\qquad p_k = e^{a_k - m} / \\sum_l e^{a_l - m}
-
-    The same as ``scipy.special.logsumexp(a, axis=0)`` followed by
-    ``exp(a - lse)``, but with one exponential per entry instead of two and none of
-    SciPy's generic checks: on the (K, rows) blocks of the E-step it is several
-    times faster. ``log_prob`` is overwritten with the probabilities.
-    """
-    shift = np.maximum.reduce(log_prob, axis=0)
-    log_prob -= shift
-    np.exp(log_prob, out=log_prob)
-    total = np.add.reduce(log_prob, axis=0)
-    log_prob /= total
-    return shift + np.log(total), log_prob
-
-
-# -- E-step kernels: (d, m) centred rows -> (K, m) squared Mahalanobis distances ------
-# Each covariance type has a ``prepare(means, chol)``, run once per pass over the
-# data, and a kernel ``(xt1, prepared)`` run on every chunk.
-def _prepare_full(means, chol):
-    # One GEMM whitens a chunk for every component: the rows of this matrix are the
-    # columns of all U_k, and its last column, against the row of ones at the
-    # bottom of xt1, subtracts U_k^T mu_k. No (rows x d) temporary per component.
-    K, d = means.shape
-    whitening = np.empty((K * d, d + 1))
-    whitening[:, :d] = np.swapaxes(chol, 1, 2).reshape(K * d, d)
-    whitening[:, d] = -np.einsum("kij,ki->kj", chol, means).ravel()
-    return whitening
-
-
-def _mahalanobis_full(xt1, whitening):
-    d = xt1.shape[0] - 1
-    z = whitening @ xt1
-    np.square(z, out=z)
-    return z.reshape(-1, d, z.shape[1]).sum(axis=1)
-
-
-def _prepare_tied(means, chol):
-    return np.ascontiguousarray(chol.T), (means @ chol)[:, :, None]
-
-
-def _mahalanobis_tied(xt1, prepared):
-    chol_t, shifts = prepared
-    z = chol_t @ xt1[:-1]
-    diff = z[None, :, :] - shifts
-    np.square(diff, out=diff)
-    return diff.sum(axis=1)
-
-
-def _prepare_diag(means, chol):
-    return means[:, :, None], chol[:, :, None]
-
-
-def _mahalanobis_diag(xt1, prepared):
-    means, chol = prepared
-    diff = xt1[None, :-1, :] - means
-    diff *= chol
-    np.square(diff, out=diff)
-    return diff.sum(axis=1)
-
-
-def _prepare_spherical(means, chol):
-    return means[:, :, None], (chol**2)[:, None]
-
-
-def _mahalanobis_spherical(xt1, prepared):
-    means, precisions = prepared
-    diff = xt1[None, :-1, :] - means
-    np.square(diff, out=diff)
-    out = diff.sum(axis=1)
-    out *= precisions
-    return out
-
-
-MAHALANOBIS = {
-    "full": (_prepare_full, _mahalanobis_full),
-    "tied": (_prepare_tied, _mahalanobis_tied),
-    "diag": (_prepare_diag, _mahalanobis_diag),
-    "spherical": (_prepare_spherical, _mahalanobis_spherical),
-}
-
-
-# -- scatter kernels: (d, m) centred rows, (K, d) means, (K, m) weights -> S_k --------
-def _scatter_full(xt, means, resp_w):
-    K, d = means.shape
-    root = np.sqrt(resp_w)
-    scatter = np.empty((K, d, d))
-    centred = np.empty_like(xt)
-    for k in range(K):
-        # sqrt(w r) (x - mean) once, then a single symmetric product (SYRK).
-        np.subtract(xt, means[k][:, None], out=centred)
-        centred *= root[k]
-        scatter[k] = centred @ centred.T
-    return scatter
-
-
-def _scatter_diag(xt, means, resp_w):
-    diff = xt[None, :, :] - means[:, :, None]
-    np.square(diff, out=diff)
-    return (diff @ resp_w[:, :, None])[:, :, 0]
-
-
-SCATTER = {
-    "full": _scatter_full,
-    "tied": _scatter_full,
-    "diag": _scatter_diag,
-    "spherical": _scatter_diag,
-}
-
-
-# -- M-step: statistics -> covariances ------------------------------------------------
-def _covariances_full(stats: MixtureStats, nk: np.ndarray, reg_covar: float):
-    covariances = stats.scatter / nk[:, None, None]
-    d = covariances.shape[-1]
-    covariances[:, np.arange(d), np.arange(d)] += reg_covar
-    return covariances
-
-
-def _covariances_tied(stats: MixtureStats, nk: np.ndarray, reg_covar: float):
-    covariance = stats.scatter.sum(axis=0) / nk.sum()
-    covariance.flat[:: covariance.shape[0] + 1] += reg_covar
-    return covariance
-
-
-def _covariances_diag(stats: MixtureStats, nk: np.ndarray, reg_covar: float):
-    return stats.scatter / nk[:, None] + reg_covar
-
-
-def _covariances_spherical(stats: MixtureStats, nk: np.ndarray, reg_covar: float):
-    return _covariances_diag(stats, nk, reg_covar).mean(axis=1)
-
-
-M_STEP_COVARIANCES = {
-    "full": _covariances_full,
-    "tied": _covariances_tied,
-    "diag": _covariances_diag,
-    "spherical": _covariances_spherical,
-}
-
-
-def m_step(
-    stats: MixtureStats, covariance_type: str, reg_covar: float
-) -> tuple[MixtureParams, np.ndarray]:
-    """Maximise the expected complete-data log-likelihood: parameters and covariances.
-
-    Raises ``ValueError`` when a covariance is singular (possible only with
-    ``reg_covar=0``).
-    """
-    nk = stats.weight + NK_FLOOR
-    covariances = M_STEP_COVARIANCES[covariance_type](stats, nk, reg_covar)
-    chol = precision_cholesky(covariances, covariance_type, reg_covar)
-    params = MixtureParams(nk / nk.sum(), stats.mean.copy(), chol)
-    return params, covariances
+CHUNK_ELEMENTS = 1 << 18
+"""Target size (in float64) of the per-chunk (components x features x rows) block."""
 
 
 # -- the log-likelihood ---------------------------------------------------------------
@@ -463,6 +97,8 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
         A point near the data (its mean, say). Rows are centred on it before any
         arithmetic, which keeps offsets such as 1e8 from swamping the spread.
     """
+
+    capabilities = frozenset({"em_step", "scores"})
 
     def __init__(
         self,
@@ -494,6 +130,13 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
                 1 << 15,
             )
         )
+
+    def with_location(self, location: np.ndarray) -> GaussianMixtureLogLikelihood:
+        """This model centred on ``location``: a new model, the same kind (a model
+        does not change once built)."""
+        model = copy.copy(self)
+        model.location = np.asarray(location, dtype=float)
+        return model
 
     # -- parameters ----------------------------------------------------------------------
     def unpack(self, theta: np.ndarray) -> MixtureParams:
@@ -609,93 +252,16 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
         return self.pack(params)
 
     # -- observed information of the weights and means --------------------------------
+    # -- observed information of the weights and means --------------------------------
     def information_parts(self, theta: np.ndarray, batch: Batch) -> tuple:
-        """Row sums behind :meth:`observed_information`; they add over batches.
-
-        With :math:`g_{ik} = \\Sigma_k^{-1}(x_i - \\mu_k)` and the per-row score
-        :math:`s_i` of :math:`\\phi = (\\pi_1, \\dots, \\pi_{K-1}, \\mu_1, \\dots,
-        \\mu_K)`, returns :math:`\\sum_i w_i s_i s_i^\\top`, :math:`T_k = \\sum_i w_i
-        r_{ik} g_{ik} g_{ik}^\\top`, :math:`h_k = \\sum_i w_i r_{ik} g_{ik}` and
-        :math:`N_k`.
-        """
-        params = self.unpack(theta)
-        K, d = self.n_components, self.n_features
-        n_weights = K - 1
-        precisions = self._precision_matrices(params.precisions_cholesky)
-        # Rows k*d..k*d+d-1 of ``stacked`` are Sigma_k^{-1}: one GEMM gives every
-        # g_ik, laid out (K d, rows) like the E-step.
-        stacked = np.concatenate(list(precisions), axis=0)
-        offsets = np.einsum("kde,ke->kd", precisions, params.means - self.location)
-        prepared = self._prepare(params)
-        size = n_weights + K * d
-        opg = np.zeros((size, size))
-        outer = np.zeros((K, d, d))
-        sums = np.zeros((K, d))
-        weight = np.zeros(K)
-        for start, stop, xt1 in self._chunks(batch.X):
-            _, resp = log_normalize(self._log_prob(xt1, prepared))
-            w = batch.sample_weight[start:stop]
-            grads = (stacked @ xt1[:d]).reshape(K, d, -1)
-            grads -= offsets[:, :, None]
-            scores = np.empty((size, stop - start))
-            scores[:n_weights] = resp[:n_weights] / params.weights[:n_weights, None]
-            scores[:n_weights] -= resp[n_weights] / params.weights[n_weights]
-            np.multiply(
-                grads, resp[:, None, :], out=scores[n_weights:].reshape(K, d, -1)
-            )
-            # sqrt(w) on both sides: one symmetric product (SYRK) per chunk
-            scores *= np.sqrt(w)
-            opg += scores @ scores.T
-            resp *= w
-            weight += resp.sum(axis=1)
-            sums += (grads @ resp[:, :, None])[:, :, 0]
-            grads *= np.sqrt(resp)[:, None, :]
-            for k in range(K):
-                outer[k] += grads[k] @ grads[k].T
-        return opg, outer, sums, weight
+        """Row sums behind :meth:`observed_information`; they add over batches
+        (:func:`~skmle.models.mixture_information.information_parts`)."""
+        return information_parts(self, theta, batch)
 
     def observed_information(self, theta: np.ndarray, parts: tuple) -> np.ndarray:
-        """:math:`-\\nabla^2 \\ell` in :math:`(\\pi_1..\\pi_{K-1}, \\mu)`, covariances fixed.
-
-        For :math:`\\log p = \\log \\sum_k f_k` with :math:`f_k = \\pi_k N_k`,
-
-        .. math:: -\\nabla^2 \\log p(x_i) = s_i s_i^\\top - \\sum_k r_{ik}
-           \\big(\\nabla^2 \\log f_{ik} + \\nabla \\log f_{ik} \\nabla \\log f_{ik}^\\top\\big).
-
-        With :math:`\\pi_K = 1 - \\sum_{j<K} \\pi_j` and :math:`a_k = \\nabla \\log \\pi_k`,
-        the second sum has no weight-weight block, the weight-mean blocks
-        :math:`a_k h_k^\\top` and the mean blocks :math:`T_k - N_k \\Sigma_k^{-1}`.
-        """
-        opg, outer, sums, weight = parts
-        params = self.unpack(theta)
-        K, d = self.n_components, self.n_features
-        n_weights = K - 1
-        precisions = self._precision_matrices(params.precisions_cholesky)
-        complete = np.zeros_like(opg)
-        for k in range(K):
-            block = slice(n_weights + k * d, n_weights + (k + 1) * d)
-            complete[block, block] = outer[k] - weight[k] * precisions[k]
-            if n_weights:
-                a_k = np.zeros(n_weights)
-                if k < n_weights:
-                    a_k[k] = 1.0 / params.weights[k]
-                else:
-                    a_k[:] = -1.0 / params.weights[k]
-                complete[:n_weights, block] = np.outer(a_k, sums[k])
-                complete[block, :n_weights] = complete[:n_weights, block].T
-        return opg - complete
-
-    def _precision_matrices(self, chol: np.ndarray) -> np.ndarray:
-        """:math:`\\Sigma_k^{-1}` of every component, shape (K, d, d)."""
-        K, d, ct = self.n_components, self.n_features, self.covariance_type
-        precisions = precisions_from_cholesky(chol, ct)
-        if ct == "full":
-            return precisions
-        if ct == "tied":
-            return np.broadcast_to(precisions, (K, d, d))
-        if ct == "diag":
-            return precisions[:, :, None] * np.eye(d)
-        return precisions[:, None, None] * np.eye(d)
+        """:math:`-\\nabla^2 \\ell` in :math:`(\\pi_1..\\pi_{K-1}, \\mu)`, covariances
+        fixed (:func:`~skmle.models.mixture_information.observed_information`)."""
+        return observed_information(self, theta, parts)
 
     def log_prior(self, theta: np.ndarray, total_weight: float):
         """The flat prior: ``reg_covar`` acts in :meth:`m_step`, not as a penalty.
@@ -751,3 +317,38 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
                 grad_cov = self.n_features * nk - precisions * scatter
         grad_means = (nk[:, None] * precision_offset).ravel()
         return np.concatenate([grad_alpha, grad_means, grad_cov])
+
+    def scores(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        """Per-row gradients of :meth:`loglik_obs`, shape (n_samples, n_params):
+        :meth:`grad_from_stats` for the statistics of one row (:math:`N_k = r_{ik}`,
+        :math:`\\bar x_k = x_i`, no scatter)."""
+        params = self.unpack(theta)
+        chol, ct = params.precisions_cholesky, self.covariance_type
+        K, d = self.n_components, self.n_features
+        _, resp = self.log_responsibilities(theta, batch.X)
+        centred = (batch.X - self.location)[:, None, :] - (
+            params.means - self.location
+        )  # (n, K, d)
+        parts = [resp - params.weights]
+        if ct in ("full", "tied"):
+            chol_k = chol if ct == "full" else np.broadcast_to(chol, (K, d, d))
+            z = np.einsum("nki,kij->nkj", centred, chol_k)  # U_k^T (x - mu_k)
+            parts.append(resp[:, :, None] * np.einsum("nkj,kij->nki", z, chol_k))
+            rows, cols = np.triu_indices(d)
+            grad = -centred[:, :, rows] * z[:, :, cols]  # -(c c^T U)_ab
+            on_diag = rows == cols
+            diagonal = np.diagonal(chol_k, axis1=1, axis2=2)  # (K, d)
+            grad[:, :, on_diag] = 1.0 + grad[:, :, on_diag] * diagonal
+            grad *= resp[:, :, None]
+            parts.append(grad.sum(axis=1) if ct == "tied" else grad)
+        else:
+            precisions = chol**2 if ct == "diag" else (chol**2)[:, None]
+            offset = precisions * centred
+            parts.append(resp[:, :, None] * offset)
+            squared = offset * centred
+            if ct == "diag":
+                parts.append(resp[:, :, None] * (1.0 - squared))
+            else:
+                parts.append(resp * (d - squared.sum(axis=2)))
+        n = batch.X.shape[0]
+        return np.hstack([part.reshape(n, -1) for part in parts])

@@ -1,7 +1,11 @@
 """Optimizers: maximise a function given by value, gradient and Hessian callables.
 
-They know nothing about models or scikit-learn; each returns an
-:class:`~skmle.optim.result.OptimizeResult`.
+They know nothing about models or scikit-learn. Gradient ascent, Newton's method
+and EM are steps of the one loop, :func:`skmle.optim.loop.run`, which owns the
+history, the tolerance, the rejection of non-finite points, the callback and the
+:class:`~skmle.optim.result.OptimizeResult`; L-BFGS (SciPy's) is judged by the
+same rule at the point it returns. Line searches live in
+:mod:`skmle.optim.line_search`.
 """
 
 from skmle.optim.em import em

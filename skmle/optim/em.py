@@ -1,4 +1,4 @@
-"""The EM loop: iterate a step that never lowers the objective.
+"""EM: iterate a step that never lowers the objective.
 
 An expectation-maximisation (or any minorise-maximise) algorithm is a map
 :math:`\\theta \\mapsto M(\\theta)` with :math:`f(M(\\theta)) \\ge f(\\theta)`. Its
@@ -7,8 +7,10 @@ function here returns that value together with the next iterate:
 
 .. math:: \\mathrm{step}(\\theta_{n-1}) = \\big(f(\\theta_{n-1}),\\ \\theta_n\\big).
 
-The loop owns what every iterative fit shares: the history of :math:`f`, the
-stopping rule and ``max_iter``. It knows nothing about the model behind ``step``.
+:class:`EMStep` plugs that map into the loop every iterative solver shares,
+:func:`~skmle.optim.loop.run`, which owns the history of :math:`f`, ``max_iter``,
+the callback and the result; the step owns the stopping rule below. Neither
+knows anything about the model behind ``step``.
 
 Stopping rule
 -------------
@@ -33,9 +35,11 @@ with ``max_iter=1`` converge once the objective stops moving.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
+from skmle.optim import loop
 from skmle.optim.result import Callback, OptimizeResult
 
 Step = Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -112,33 +116,59 @@ def em(
     >>> round(float(result.theta[0]), 8), result.converged
     (0.6268215, True)
     """
-    theta = np.array(theta0, dtype=float)
-    history: list[float] = []
-    converged, message = False, f"max_iter={max_iter} reached"
-    n_iter = 0
-    last = None if previous is None else float(previous)
-    for n_iter in range(1, max_iter + 1):
-        current, next_theta = step(theta)
-        _check_finite(current, n_iter - 1)
-        history.append(float(current))
-        if callback is not None:
-            callback(n_iter, theta, float(current))
-        theta = np.asarray(next_theta, dtype=float)
-        if last is not None and abs(history[-1] - last) < tol:
-            converged, message = True, "increase of the objective below tol"
-            break
-        last = history[-1]
-    final = value(theta)
-    _check_finite(final, n_iter)
-    history.append(float(final))
-    return OptimizeResult(
-        theta=theta,
-        value=float(final),
-        history=np.asarray(history),
-        n_iter=n_iter,
-        converged=converged,
-        message=message,
-    )
+    em_step = EMStep(step, value, tol, previous)
+    return loop.run(em_step, theta0, max_iter=max_iter, callback=callback)
+
+
+class _Iterate(NamedTuple):
+    """After step :math:`n`: the point it started from and its value, the point
+    it produced, and the value before."""
+
+    theta: np.ndarray | None
+    value: float | None
+    next_theta: np.ndarray
+    last: float | None
+
+
+class EMStep(loop.Step):
+    """The EM map as a :class:`~skmle.optim.loop.Step`.
+
+    A state presents the point a step started from, :math:`\\theta_{n-1}`, with
+    its value (which the step measured), so the loop records
+    :math:`f(\\theta_{n-1})` after step :math:`n` and the callback sees that
+    point; :meth:`finish` evaluates the point the last step produced.
+    """
+
+    def __init__(self, step: Step, value, tol: float, previous: float | None):
+        self.step, self.value, self.tol = step, value, tol
+        self.previous = None if previous is None else float(previous)
+        self.n_steps = 0
+
+    def start(self, theta: np.ndarray) -> _Iterate:
+        return _Iterate(None, None, theta, self.previous)
+
+    def rule(self, state: _Iterate) -> str | None:
+        known = state.value is not None and state.last is not None
+        if known and abs(state.value - state.last) < self.tol:
+            return "increase of the objective below tol"
+        return None
+
+    def advance(self, state: _Iterate) -> _Iterate:
+        current, next_theta = self.step(state.next_theta)
+        _check_finite(current, self.n_steps)
+        self.n_steps += 1
+        last = state.last if state.value is None else state.value
+        return _Iterate(
+            state.next_theta,
+            float(current),
+            np.asarray(next_theta, dtype=float),
+            last,
+        )
+
+    def finish(self, state: _Iterate) -> _Iterate:
+        final = self.value(state.next_theta)
+        _check_finite(final, self.n_steps)
+        return _Iterate(state.next_theta, float(final), state.next_theta, None)
 
 
 def _check_finite(value: float, iteration: int) -> None:

@@ -8,24 +8,37 @@ Each iteration moves along the gradient, :math:`\\theta \\leftarrow \\theta + t\
 - ``learning_rate="auto"``: Armijo backtracking. The trial step starts at twice the
   last accepted one and is halved until
   :math:`f(\\theta + t g) \\ge f(\\theta) + c\\,t\\,\\lVert g \\rVert^2`.
+
+The iterations run in :func:`~skmle.optim.loop.run`; a stall (no step along the
+gradient changes the objective at floating-point precision) is the numerical
+maximum only if the gradient rule holds too: a badly conditioned problem stalls
+far from the maximum, and the result then says so.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from skmle.optim.result import (
-    Callback,
-    Maximisable,
-    OptimizeResult,
-    gradient_converged,
-    judged_result,
-    require,
-    step_accepted,
-)
+from skmle.optim.loop import GradientPoint, GradientStep, run
+from skmle.optim.result import Callback, Maximisable, OptimizeResult, require
 
-ARMIJO_C = 1e-4
-MAX_HALVINGS = 60
+
+class GradientAscentStep(GradientStep):
+    """A move along the gradient (see the module docstring)."""
+
+    def __init__(self, function, tol: float, learning_rate: float | str):
+        super().__init__(function, tol)
+        self.line_search = learning_rate == "auto"
+        self.learning_rate = 1.0 if self.line_search else float(learning_rate)
+        self.last_step = self.learning_rate
+
+    def advance(self, state: GradientPoint) -> GradientPoint | None:
+        trial = 2.0 * self.last_step if self.line_search else self.learning_rate
+        found = self.search(state, state.grad, trial, armijo=self.line_search)
+        if found is None:
+            return None
+        self.last_step, new = found
+        return new
 
 
 def gradient_ascent(
@@ -56,43 +69,5 @@ def gradient_ascent(
     OptimizeResult
     """
     require(function, "value", "value_and_grad", solver="gd")
-    line_search = learning_rate == "auto"
-    step = 1.0 if line_search else float(learning_rate)
-    theta = np.array(theta0, dtype=float)
-    value, grad = function.value_and_grad(theta)
-    if not np.isfinite(value):
-        raise ValueError("The objective is not finite at the starting point.")
-    history = [value]
-    message = f"max_iter={max_iter} reached"
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        if gradient_converged(grad, tol):
-            n_iter -= 1
-            message = "gradient below tol"
-            break
-        slope = float(grad @ grad)
-        trial_step = 2.0 * step if line_search else float(learning_rate)
-        for _ in range(MAX_HALVINGS):
-            candidate = theta + trial_step * grad
-            # A trial point may overflow; it is then rejected, not reported.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                new_value = function.value(candidate)
-            required = value + (ARMIJO_C * trial_step * slope if line_search else 0.0)
-            if step_accepted(function, value, grad, candidate, new_value, required):
-                break
-            trial_step /= 2.0
-        else:
-            n_iter -= 1
-            # No step along the gradient changes the objective at floating-point
-            # precision. That is the numerical maximum only if the gradient rule
-            # holds too, which is checked below: a badly conditioned problem
-            # stalls here far from the maximum.
-            message = "no step improves the objective at floating-point precision"
-            break
-        step = trial_step
-        theta = candidate
-        value, grad = function.value_and_grad(theta)
-        history.append(value)
-        if callback is not None:
-            callback(n_iter, theta, value)
-    return judged_result(theta, value, history, n_iter, grad, tol, message)
+    step = GradientAscentStep(function, tol, learning_rate)
+    return run(step, theta0, max_iter=max_iter, callback=callback)

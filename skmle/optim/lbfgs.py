@@ -15,6 +15,7 @@ from skmle.optim.result import (
     Callback,
     Maximisable,
     OptimizeResult,
+    Status,
     gradient_converged,
     judged_result,
     require,
@@ -39,7 +40,9 @@ def lbfgs(
     (SciPy's ``gtol``). When SciPy stops for another reason (its line search found
     no better point) and the rule does not hold, the search restarts from the
     point reached with an empty memory, up to :data:`MAX_RESTARTS` times within
-    ``max_iter`` iterations in all; ``converged`` is the rule at the final point.
+    ``max_iter`` iterations in all; ``converged`` is the rule at the final point,
+    and ``status`` ``CONVERGED``, ``MAX_ITER``, or ``STALLED`` (SciPy found no
+    better point and the rule does not hold).
     """
     require(function, "value_and_grad", solver="lbfgs")
     theta = np.asarray(theta0, dtype=float)
@@ -58,8 +61,11 @@ def lbfgs(
         n_iter += nit
         if nit == 0:
             break
-    reason = f"max_iter={max_iter} reached" if n_iter >= max_iter else message
-    return judged_result(theta, value, history, n_iter, grad, tol, reason)
+    if n_iter >= max_iter:
+        reason, status = f"max_iter={max_iter} reached", Status.MAX_ITER
+    else:
+        reason, status = message, Status.STALLED
+    return judged_result(theta, value, history, n_iter, grad, tol, reason, status)
 
 
 def _run_scipy(function, theta0, value0, max_iter, tol, history, offset, callback):

@@ -1,12 +1,23 @@
-"""Newton-Raphson with step halving.
+"""Newton-Raphson with a line search: the one Newton behind ``solver="newton"``.
 
-Each iteration solves :math:`(-H)\\,d = g` by Cholesky and moves
-:math:`\\theta \\leftarrow \\theta + t\\,d`, halving :math:`t` from 1 until the
-Armijo condition :math:`f(\\theta + t d) \\ge f(\\theta) + c\\,t\\,g^\\top d` holds.
-Where :math:`-H` is not positive definite (far from a maximum of a non-concave
-objective) a multiple of the identity is added until it is, which bends the step
-towards the gradient. With the negative expected information in place of the
-Hessian the same loop is Fisher scoring.
+Each iteration solves the Newton system :math:`I\\,d = g`, with :math:`I` the
+information (the negative Hessian, or the expected information for Fisher
+scoring), and moves :math:`\\theta \\leftarrow \\theta + t\\,d` with :math:`t`
+chosen by a line search. Which line search depends on what the objective offers:
+
+- an objective with a linear predictor (``predictor``, ``value_at``,
+  ``line_terms``, ``newton_system``: a GLM such as logistic regression) gets
+  :class:`~skmle.optim.newton_predictor.PredictorNewtonStep`: the line search
+  moves :math:`\\eta = X\\theta` without reading :math:`X` again, and the fit
+  stops on the Newton decrement (the same in any coordinates of ``theta``);
+- any other objective (``value``, ``value_and_grad``, ``hessian``) gets
+  :class:`HessianNewtonStep`: Armijo backtracking from :math:`t = 1` until
+  :math:`f(\\theta + t d) \\ge f(\\theta) + c\\,t\\,g^\\top d`, and the shared
+  gradient rule. Where :math:`-H` is not positive definite (far from a maximum
+  of a non-concave objective) a multiple of the identity is added until it is,
+  which bends the step towards the gradient.
+
+Both run in :func:`~skmle.optim.loop.run`.
 """
 
 from __future__ import annotations
@@ -14,18 +25,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from skmle.optim.result import (
-    Callback,
-    OptimizeResult,
-    TwiceDifferentiable,
-    gradient_converged,
-    judged_result,
-    require,
-    step_accepted,
-)
-
-ARMIJO_C = 1e-4
-MAX_HALVINGS = 60
+from skmle.optim.loop import GradientPoint, GradientStep, run
+from skmle.optim.newton_predictor import PREDICTOR_METHODS, PredictorNewtonStep
+from skmle.optim.result import Callback, OptimizeResult, TwiceDifferentiable, require
 
 
 def newton_direction(grad: np.ndarray, hess: np.ndarray) -> np.ndarray:
@@ -44,6 +46,21 @@ def newton_direction(grad: np.ndarray, hess: np.ndarray) -> np.ndarray:
     return grad / scale
 
 
+class HessianNewtonStep(GradientStep):
+    """A damped Newton step from a dense Hessian, with Armijo backtracking."""
+
+    def advance(self, state: GradientPoint) -> GradientPoint | None:
+        direction = newton_direction(state.grad, self.function.hessian(state.theta))
+        found = self.search(state, direction, 1.0)
+        return None if found is None else found[1]
+
+
+def offers_predictor(function: object) -> bool:
+    """Whether ``function`` offers the linear-predictor line search (it has a
+    ``predictor``; the rest of :data:`PREDICTOR_METHODS` is then required)."""
+    return callable(getattr(function, "predictor", None))
+
+
 def newton(
     function: TwiceDifferentiable,
     theta0: np.ndarray,
@@ -52,53 +69,37 @@ def newton(
     tol: float = 1e-6,
     callback: Callback | None = None,
 ) -> OptimizeResult:
-    """Maximise ``function`` by Newton's method with step halving.
+    """Maximise ``function`` by Newton's method with a line search.
 
     Parameters
     ----------
-    function : object with ``value``, ``value_and_grad`` and ``hessian``
+    function : object
+        With ``predictor``, ``value_at``, ``line_terms`` and ``newton_system``
+        (see :mod:`skmle.optim.newton_predictor`), or with ``value``,
+        ``value_and_grad`` and ``hessian``.
     theta0 : ndarray of shape (n_params,)
     max_iter : int, default=100
     tol : float, default=1e-6
-        Stop when every gradient component is at most ``tol`` in absolute value.
+        With a linear predictor, stop when the Newton decrement
+        :math:`\\sqrt{g^\\top I^{-1} g}` is at most ``tol`` at two consecutive
+        iterates (or the predicted gain is below floating-point resolution);
+        otherwise when every gradient component is at most ``tol`` in absolute
+        value.
     callback : callable, optional
+        ``callback(iteration, theta, value)`` after each iteration.
 
     Returns
     -------
     OptimizeResult
+        ``status`` is ``SEPARABLE`` or ``QUASI_SEPARABLE`` when the objective's
+        ``stop_reason`` or ``recession_reason`` said so (then ``converged`` is
+        False). With a linear predictor, ``learned`` holds the information of
+        the Newton system at the returned point where it is exact.
     """
-    require(function, "value", "value_and_grad", "hessian", solver="newton")
-    theta = np.array(theta0, dtype=float)
-    value, grad = function.value_and_grad(theta)
-    if not np.isfinite(value):
-        raise ValueError("The objective is not finite at the starting point.")
-    history = [value]
-    message = f"max_iter={max_iter} reached"
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        if gradient_converged(grad, tol):
-            n_iter -= 1
-            message = "gradient below tol"
-            break
-        direction = newton_direction(grad, function.hessian(theta))
-        slope = float(grad @ direction)
-        step = 1.0
-        for _ in range(MAX_HALVINGS):
-            candidate = theta + step * direction
-            # A trial point may overflow; it is then rejected, not reported.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                new_value = function.value(candidate)
-            required = value + ARMIJO_C * step * slope
-            if step_accepted(function, value, grad, candidate, new_value, required):
-                break
-            step /= 2.0
-        else:
-            n_iter -= 1
-            message = "no step improves the objective at floating-point precision"
-            break
-        theta = candidate
-        value, grad = function.value_and_grad(theta)
-        history.append(value)
-        if callback is not None:
-            callback(n_iter, theta, value)
-    return judged_result(theta, value, history, n_iter, grad, tol, message)
+    if offers_predictor(function):
+        require(function, *PREDICTOR_METHODS, solver="newton")
+        step = PredictorNewtonStep(function, tol)
+    else:
+        require(function, "value", "value_and_grad", "hessian", solver="newton")
+        step = HessianNewtonStep(function, tol)
+    return run(step, theta0, max_iter=max_iter, callback=callback)

@@ -130,9 +130,14 @@ def judged_result(
     grad: np.ndarray,
     tol: float,
     reason: str,
+    status: Status = Status.STALLED,
 ) -> OptimizeResult:
     """The result of a gradient solver, ``converged`` by the shared rule at ``theta``
-    (:func:`gradient_converged`), whatever made the solver stop (``reason``)."""
+    (:func:`gradient_converged`), whatever made the solver stop (``reason``).
+
+    ``status`` is the status when the rule does not hold (``MAX_ITER`` when
+    ``max_iter`` ended the run); where it holds, the status is ``CONVERGED``.
+    """
     converged = gradient_converged(grad, tol)
     return OptimizeResult(
         theta=theta,
@@ -141,6 +146,7 @@ def judged_result(
         n_iter=n_iter,
         converged=converged,
         message=verdict_message(converged, reason, grad, tol),
+        status=Status.CONVERGED if converged else status,
     )
 
 
@@ -157,40 +163,3 @@ def require(function: object, *methods: str, solver: str) -> None:
 
 ROUNDING = 16 * np.finfo(float).eps
 """Relative difference of two objective values that rounding error may explain."""
-
-GRADIENT_DECREASE = 1e-4
-"""Where values tie, a step must shrink the gradient's norm by this fraction."""
-
-
-def step_accepted(
-    function: Maximisable,
-    value: float,
-    grad: np.ndarray,
-    candidate: np.ndarray,
-    new_value: float,
-    required: float,
-) -> bool:
-    """The line searches' test of a trial point ``candidate`` of value ``new_value``.
-
-    A non-finite value is rejected, and so is any value below ``value``, so the
-    history never goes down. A value higher by more than rounding error must reach
-    ``required`` (the Armijo bound, or ``value`` itself for a plain fixed step).
-    Within rounding error the values cannot tell a better point from a worse one,
-    and the gradient decides, as in scikit-learn's Newton solver: the step is taken
-    if it shrinks the norm of the gradient by the fraction ``GRADIENT_DECREASE``.
-    Judged by the value alone, a loop near the maximum would take every step whose
-    value ties or rounds up (a step to the mirror point across the maximum, a step
-    too short to move theta) and could idle like that until ``max_iter``.
-    """
-    if not np.isfinite(new_value):
-        return False
-    improvement, rounding = new_value - value, ROUNDING * abs(value)
-    if improvement > rounding:
-        return new_value >= required
-    if improvement < 0.0:
-        # Not even by rounding error: the history stays non-decreasing.
-        return False
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        _, new_grad = function.value_and_grad(candidate)
-    limit = (1.0 - GRADIENT_DECREASE) * np.linalg.norm(grad)
-    return bool(np.linalg.norm(new_grad) <= limit)

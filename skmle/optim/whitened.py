@@ -29,6 +29,7 @@ from scipy.linalg import LinAlgError, cholesky, eigh, solve_triangular
 
 from skmle.optim.result import (
     OptimizeResult,
+    Status,
     gain_below_rounding,
     gradient_converged,
     verdict_message,
@@ -101,25 +102,28 @@ def maximise_whitened(
         if n_iter >= max_iter:
             break
     value, grad = whitened.value_and_grad(whitened.start())
-    converged = gradient_converged(grad, tol)
-    if converged:
+    status = Status.CONVERGED
+    if gradient_converged(grad, tol):
         message = "gradient below tol"
     elif gain_below_rounding(value, grad):
-        converged = True
         message = (
             "maximum to floating-point precision: the gain a Newton step "
             "predicts is below the rounding error of the log-likelihood"
         )
     else:
-        reason = f"max_iter={max_iter} reached" if n_iter >= max_iter else message
+        if n_iter >= max_iter:
+            reason, status = f"max_iter={max_iter} reached", Status.MAX_ITER
+        else:
+            reason, status = message, Status.STALLED
         message = verdict_message(False, reason.split(";")[0], grad, tol)
     result = OptimizeResult(
         theta=theta,
         value=float(value),
         history=np.asarray(history),
         n_iter=n_iter,
-        converged=converged,
+        converged=status.converged,
         message=message,
+        status=status,
     )
     return result, whitened.null_directions
 

@@ -6,7 +6,8 @@ function draws on ``ax`` (a new figure when ``ax=None``) and returns the Axes.
 
 - :func:`plot_convergence`: log-likelihood against iteration, one fit or several.
 - :func:`plot_profile_likelihood`: profile log-likelihood of one parameter, with
-  its likelihood-ratio and Wald intervals (numbers from :func:`profile_likelihood`).
+  its likelihood-ratio and Wald intervals (numbers from
+  :func:`skmle.inference.profile_likelihood`, also importable from here).
 - :func:`plot_mixture`: 2-D data and a Gaussian mixture's component ellipses.
 - :func:`plot_predictive_interval`: data, predictive mean and predictive band.
 """

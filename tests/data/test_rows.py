@@ -57,3 +57,33 @@ def test_dask_store_meets_the_protocol(arrays):
     np.testing.assert_allclose(rows.map_sum(lambda b: b.sample_weight @ b.X), w @ X)
     expected = np.sort(np.random.RandomState(3).choice(37, size=12, replace=False))
     np.testing.assert_array_equal(rows.sample(12, random_state=3).X, X[expected])
+
+
+def test_prepared_parts_are_made_once_in_memory_and_per_pass_when_read_in_pieces(
+    arrays,
+):
+    X, y, w = arrays
+    calls = []
+
+    def prepare(batch):
+        calls.append(batch.X.shape[0])
+        return batch.X * 2.0, batch.sample_weight
+
+    def per_part(part):
+        return part[1] @ part[0]
+
+    for rows, per_pass in [
+        (
+            InMemoryRows(
+                [Batch(X[:10], y[:10], w[:10]), Batch(X[10:], y[10:], w[10:])]
+            ),
+            0,
+        ),
+        (ChunkedBatches(chunked(X, chunk_size=8), y, w), 5),
+    ]:
+        calls.clear()
+        parts = rows.prepared(prepare)
+        made = len(calls)
+        for _ in range(3):
+            np.testing.assert_allclose(parts.map_sum(per_part), 2.0 * w @ X)
+        assert len(calls) == made + 3 * per_pass

@@ -709,3 +709,18 @@ def test_a_column_constant_to_rounding_gets_the_minimum_norm_coefficient():
     for fit in fits:
         assert fit.coef_[0] == 0.0
         assert_allclose(fit.intercept_, y.mean(), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [LinearGaussianRegressor(), LaplaceRegressor(), LaplaceRegressor(solver="gd")],
+)
+def test_one_inference_path_and_no_per_fit_state_left_on_the_estimator(estimator):
+    rng = np.random.default_rng(40)
+    X = rng.normal(size=(200, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.3 + rng.laplace(size=200)
+    assert "_standard_errors" not in vars(type(estimator))
+    model = estimator.fit(X, y)
+    leftovers = {"_stats", "_median", "_gram_factor", "_closed_form_loglik"}
+    assert not leftovers & set(vars(model))
+    assert np.all(np.isfinite(model.coef_se_)) and np.isfinite(model.intercept_se_)

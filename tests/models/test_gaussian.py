@@ -6,15 +6,17 @@ from skmle.models.base import Batch
 from skmle.models.gaussian import (
     COVARIANCE_TYPES,
     GaussianLogLikelihood,
-    Moments,
-    check_representable,
     covariance_from_theta,
-    loglik_from_moments,
-    minimal_regularisation,
     pack,
-    precision_factor,
     unpack,
 )
+from skmle.models.gaussian_moments import (
+    Moments,
+    check_representable,
+    loglik_from_moments,
+    minimal_regularisation,
+)
+from skmle.models.precision import precision_factor
 
 rng = np.random.default_rng(1)
 A = rng.normal(size=(4, 4))
@@ -235,3 +237,28 @@ def test_moments_that_underflow_are_flagged_and_a_value_error():
     constant = Moments.from_data(np.column_stack([np.full(10, 3.0), np.arange(10.0)]))
     assert constant.underflow is None or not np.any(constant.underflow)
     check_representable(constant)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_scores_match_central_differences_of_loglik_obs(covariance_type):
+    data = np.random.default_rng(3)
+    X = data.normal(size=(25, 4)) @ A + 1.5
+    weights = data.integers(0, 4, size=X.shape[0]).astype(float)
+    batch = Batch(X, None, weights)
+    model = GaussianLogLikelihood(4, covariance_type)
+    theta = 0.3 * data.standard_normal(model.n_params)
+    scores = model.scores(theta, batch)
+    assert scores.shape == (X.shape[0], model.n_params)
+    step = 1e-6
+    numeric = np.empty_like(scores)
+    for j in range(theta.size):
+        forward, backward = theta.copy(), theta.copy()
+        forward[j] += step
+        backward[j] -= step
+        numeric[:, j] = (
+            model.loglik_obs(forward, batch) - model.loglik_obs(backward, batch)
+        ) / (2 * step)
+    np.testing.assert_allclose(scores, numeric, rtol=1e-6, atol=1e-6)
+    _, grad = model.loglik_grad(theta, batch)
+    np.testing.assert_allclose(weights @ scores, grad, rtol=1e-10, atol=1e-10)
+    assert {"scores", "hessian", "closed_form"} <= model.capabilities

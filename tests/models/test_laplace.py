@@ -80,3 +80,56 @@ def test_weight_two_equals_a_duplicated_row_and_batches_add_up():
 
 def test_no_hessian():
     assert not LaplaceLogLikelihood(2).has_hessian
+
+
+def central_difference_rows(model, theta, batch, step=1e-6):
+    """Per-row central differences of ``loglik_obs``, shape (n_rows, n_params)."""
+    columns = []
+    for j in range(theta.size):
+        e = np.zeros_like(theta)
+        e[j] = step
+        up, down = (
+            model.loglik_obs(theta + e, batch),
+            model.loglik_obs(theta - e, batch),
+        )
+        columns.append((up - down) / (2 * step))
+    return np.column_stack(columns)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_scores_are_per_row_differences_of_loglik_obs_away_from_kinks(fit_intercept):
+    rng = np.random.default_rng(4)
+    X, y = data(rng)
+    weights = rng.integers(0, 4, size=len(y)).astype(float)
+    batch = Batch(X, y, weights)
+    model = LaplaceLogLikelihood(3, fit_intercept)
+    theta = 0.3 * rng.normal(size=model.n_params)
+    residuals = y - model.linear_predictor(theta, X)
+    assert np.min(np.abs(residuals)) > 1e-4  # steps of 1e-6 cross no kink
+    scores = model.scores(theta, batch)
+    assert scores.shape == (len(y), model.n_params)
+    numeric = central_difference_rows(model, theta, batch)
+    np.testing.assert_allclose(scores, numeric, rtol=1e-6, atol=1e-8)
+    # sign(r) x / s in the coefficients, and the weighted sum is the gradient
+    s = np.exp(theta[-1])
+    np.testing.assert_allclose(scores[:, :3], np.sign(residuals)[:, None] * X / s)
+    np.testing.assert_allclose(
+        weights @ scores, model.loglik_grad(theta, batch)[1], rtol=1e-12
+    )
+
+
+def test_capabilities_and_the_profile_in_the_scale():
+    model = LaplaceLogLikelihood(3)
+    assert model.capabilities == {"linear_predictor", "scores"}
+    rng = np.random.default_rng(5)
+    X, y = data(rng)
+    weights = rng.integers(1, 4, size=len(y)).astype(float)
+    batch = Batch(X, y, weights)
+    coef, intercept = rng.normal(size=3), 0.2
+    mean = model.residual_sum(coef, intercept, batch) / weights.sum()
+    scale = model.scale_from(mean)
+    theta = model.pack(coef, intercept, np.log(scale))
+    assert model.mean_loglik(mean, scale) == pytest.approx(
+        model.loglik(theta, batch) / weights.sum(), rel=1e-12
+    )
+    assert model.loglik_grad(theta, batch)[1][-1] == pytest.approx(0.0, abs=1e-10)

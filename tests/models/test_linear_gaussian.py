@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 from scipy.optimize import approx_fprime
 
-from skmle.models import linear
+from skmle.models import linear_moments
 from skmle.models.base import Batch
 from skmle.models.linear import LinearMoments, WeightedSums, centred_cross_products
 from skmle.models.linear_gaussian import (
@@ -101,7 +101,7 @@ def test_centred_cross_products_block_by_block(monkeypatch):
     X, y = data(rng, n=50)
     X += 1e4  # large means: centring first avoids cancellation
     weights = rng.integers(0, 4, size=50).astype(float)
-    monkeypatch.setattr(linear, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(linear_moments, "BLOCK_ROWS", 7)
     batch = Batch(X, y, weights)
     x_mean, y_mean = WeightedSums.from_batch(batch).means()
     gram, cross = centred_cross_products(batch, x_mean, y_mean)
@@ -221,3 +221,52 @@ def test_min_norm_from_normal_equations_is_the_pseudoinverse_solution():
     coef = min_norm_from_normal_equations(collinear.T @ collinear, collinear.T @ y)
     np.testing.assert_allclose(coef, np.linalg.pinv(collinear) @ y, rtol=1e-8)
     assert not np.any(min_norm_from_normal_equations(np.zeros((2, 2)), np.zeros(2)))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_scores_are_per_row_differences_of_loglik_obs(fit_intercept):
+    rng = np.random.default_rng(6)
+    X, y = data(rng)
+    weights = rng.integers(0, 4, size=len(y)).astype(float)
+    batch = Batch(X, y, weights)
+    model = LinearGaussianLogLikelihood(3, fit_intercept)
+    theta = 0.5 * rng.normal(size=model.n_params)
+    scores = model.scores(theta, batch)
+    assert scores.shape == (len(y), model.n_params)
+    step = 1e-6
+    numeric = np.column_stack(
+        [
+            (
+                model.loglik_obs(theta + step * e, batch)
+                - model.loglik_obs(theta - step * e, batch)
+            )
+            / (2 * step)
+            for e in np.eye(theta.size)
+        ]
+    )
+    np.testing.assert_allclose(scores, numeric, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        weights @ scores, model.loglik_grad(theta, batch)[1], rtol=1e-10
+    )
+
+
+def test_capabilities_and_the_profile_in_the_scale():
+    model = LinearGaussianLogLikelihood(3)
+    assert model.capabilities == {
+        "linear_predictor",
+        "scores",
+        "hessian",
+        "closed_form",
+    }
+    rng = np.random.default_rng(7)
+    X, y = data(rng)
+    weights = rng.integers(1, 4, size=len(y)).astype(float)
+    batch = Batch(X, y, weights)
+    coef, intercept = rng.normal(size=3), 0.2
+    mean = model.residual_sum(coef, intercept, batch) / weights.sum()
+    sigma = model.scale_from(mean)
+    theta = model.pack(coef, intercept, np.log(sigma))
+    assert model.mean_loglik(mean, sigma) == pytest.approx(
+        model.loglik(theta, batch) / weights.sum(), rel=1e-12
+    )
+    assert model.loglik_grad(theta, batch)[1][-1] == pytest.approx(0.0, abs=1e-9)

@@ -12,9 +12,9 @@ from scipy.optimize import approx_fprime
 from scipy.special import logsumexp
 
 from skmle.models.base import Batch
-from skmle.models.mixture import (
+from skmle.models.mixture import GaussianMixtureLogLikelihood
+from skmle.models.mixture_stats import (
     COVARIANCE_TYPES,
-    GaussianMixtureLogLikelihood,
     MixtureParams,
     covariances_from_cholesky,
     log_normalize,
@@ -312,3 +312,31 @@ def test_cholesky_factors_come_from_scipy_conventions():
     np.testing.assert_allclose(
         precision_cholesky(cov, "tied"), linalg.inv(lower).T, rtol=1e-14
     )
+
+
+def central_difference_scores(model, theta, batch, step=1e-6):
+    """Column j: the central difference of every row's loglik_obs in theta_j."""
+    columns = []
+    for j in range(theta.size):
+        forward, backward = theta.copy(), theta.copy()
+        forward[j] += step
+        backward[j] -= step
+        columns.append(
+            (model.loglik_obs(forward, batch) - model.loglik_obs(backward, batch))
+            / (2 * step)
+        )
+    return np.column_stack(columns)
+
+
+def test_scores_match_central_differences_of_loglik_obs(case):
+    model, batch, params, _ = case
+    theta = pack(params, model.covariance_type)
+    scores = model.scores(theta, batch)
+    assert scores.shape == (batch.X.shape[0], model.n_params)
+    numeric = central_difference_scores(model, theta, batch)
+    np.testing.assert_allclose(scores, numeric, rtol=1e-6, atol=1e-6)
+    _, grad = model.loglik_grad(theta, batch)
+    np.testing.assert_allclose(
+        batch.sample_weight @ scores, grad, rtol=1e-10, atol=1e-10
+    )
+    assert {"scores", "em_step"} <= model.capabilities

@@ -12,7 +12,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from skmle.optim import gradient_ascent, lbfgs, newton
+from skmle.optim import Status, gradient_ascent, lbfgs, newton
 
 SOLVERS = ["gd-auto", "gd-fixed", "lbfgs", "newton"]
 
@@ -36,6 +36,7 @@ def check_result(result, function, theta0):
     assert_allclose(result.history[-1], result.value, rtol=1e-15)
     assert_allclose(result.value, function.value(result.theta), rtol=1e-15)
     assert np.all(np.diff(result.history) >= 0), "the objective went down"
+    assert result.status.converged == result.converged
 
 
 @pytest.fixture(params=SOLVERS)
@@ -93,6 +94,9 @@ def test_gaussian_mean_and_sigma(solver, gaussian, gaussian_sample):
         grad = gaussian.value_and_grad(result.theta)[1]
         assert result.converged == bool(np.max(np.abs(grad)) <= 1e-9)
         assert result.converged or "floating-point precision" in result.message
+        assert result.status is (
+            Status.CONVERGED if result.converged else Status.STALLED
+        )
     else:
         assert result.converged
     assert_allclose(result.theta, stats.norm.fit(gaussian_sample), rtol=1e-6)
@@ -115,7 +119,7 @@ def test_start_at_maximum(solver, quadratic):
         callback=lambda *args: calls.append(args),
     )
     check_result(result, quadratic, quadratic.maximiser)
-    assert result.converged
+    assert result.converged and result.status is Status.CONVERGED
     assert result.n_iter == 0
     assert calls == []
     assert_allclose(result.theta, quadratic.maximiser, rtol=0, atol=0)
@@ -126,6 +130,7 @@ def test_max_iter_reached(solver, rosenbrock):
     result = run(solver, rosenbrock, theta0, learning_rate=1e-3, max_iter=3)
     check_result(result, rosenbrock, theta0)
     assert not result.converged
+    assert result.status is Status.MAX_ITER
     assert result.n_iter == 3
     # Ours says "max_iter=3 reached"; SciPy's "... ITERATIONS REACHED LIMIT".
     assert re.search(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from skmle.optim import em
+from skmle.optim import Status, em
 
 COUNTS = np.array([125.0, 18.0, 20.0, 34.0])
 
@@ -66,6 +66,7 @@ def test_stopping_rule_matches_its_closed_form():
         parabola_step, np.array([t0]), value=lambda t: -float(t[0] ** 2), tol=tol
     )
     assert result.converged and result.n_iter == expected
+    assert result.status is Status.CONVERGED
     assert result.theta[0] == pytest.approx(t0 / 2**expected, rel=1e-15)
     np.testing.assert_allclose(
         result.history, -(t0**2) / 4.0 ** np.arange(expected + 1), rtol=1e-15
@@ -80,7 +81,7 @@ def test_tol_zero_runs_max_iter_steps():
         tol=0.0,
         max_iter=7,
     )
-    assert not result.converged
+    assert not result.converged and result.status is Status.MAX_ITER
     assert result.n_iter == 7 and result.history.shape == (8,)
     assert "max_iter" in result.message
     assert result.theta[0] == 2.0**-7

@@ -59,13 +59,13 @@ def test_banded_lp_is_exact_and_widens_the_band_when_needed(monkeypatch):
     rng = np.random.default_rng(10)
     X, y = regression_data(rng, 1500, 5)
     w = rng.uniform(0.5, 2.0, size=1500)
-    monkeypatch.setattr(lad, "DIRECT_ROWS", 100)
+    monkeypatch.setattr(lad.exact, "DIRECT_ROWS", 100)
     result = least_absolute_deviations(X, y, w)
     assert result.method == "irls+band lp"
     optimum = primal_lp_optimum(X, y, w)
     assert result.objective <= optimum * (1 + 1e-9)
     # A single IRLS step leaves the fit far off: signs flip and the band must grow.
-    monkeypatch.setattr(lad, "IRLS_MAX_ITER", 1)
+    monkeypatch.setattr(lad.exact, "IRLS_MAX_ITER", 1)
     coarse = least_absolute_deviations(X, y, w)
     assert coarse.objective <= optimum * (1 + 1e-9)
     assert coarse.n_iter >= 3
@@ -234,7 +234,7 @@ def test_banded_lad_over_chunks_is_exact(monkeypatch, irls_max_iter):
     rng = np.random.default_rng(16)
     X, y = regression_data(rng, 3000, 4)
     w = rng.integers(0, 3, size=3000).astype(float)
-    monkeypatch.setattr(lad, "IRLS_MAX_ITER", irls_max_iter)
+    monkeypatch.setattr(lad.exact, "IRLS_MAX_ITER", irls_max_iter)
     passes = ChunkPasses(X, y, w, n_chunks=9)
     result = banded_lad(passes, 4)
     assert result.method == "irls+band lp"
@@ -309,12 +309,12 @@ def test_an_uncertified_lp_solution_is_rejected():
     rng = np.random.default_rng(41)
     X, y = regression_data(rng, 30, 2)
     w = np.ones(30)
-    coef = lad._dual_lp(X, y, w, np.zeros(2))
+    coef = lad.exact._dual_lp(X, y, w, np.zeros(2))
     assert coef is not None
     result = linprog(-y, A_eq=X.T, b_eq=np.zeros(2), bounds=(-1, 1), method="highs")
-    assert lad._certified(X, y, w, np.zeros(2), result.x, coef)
-    assert not lad._certified(X, y, w, np.zeros(2), result.x, coef + 0.1)
-    assert not lad._certified(X, y, w, np.zeros(2), 2.0 * result.x, coef)
+    assert lad.exact._certified(X, y, w, np.zeros(2), result.x, coef)
+    assert not lad.exact._certified(X, y, w, np.zeros(2), result.x, coef + 0.1)
+    assert not lad.exact._certified(X, y, w, np.zeros(2), 2.0 * result.x, coef)
 
 
 def test_the_duality_gap_bounds_the_distance_to_the_optimum():
@@ -323,7 +323,7 @@ def test_the_duality_gap_bounds_the_distance_to_the_optimum():
     w = rng.uniform(0.5, 2.0, size=200)
     optimum = primal_lp_optimum(X, y, w)
     exact = least_absolute_deviations(X, y, w).coef
-    passes = lad._ArrayPasses(X, y, w)
+    passes = lad.passes._ArrayPasses(X, y, w)
     assert lad.relative_duality_gap(passes, exact, 6) <= 1e-9
     for size in (1e-4, 1e-2):
         coef = exact + size * rng.normal(size=3)
@@ -332,3 +332,34 @@ def test_the_duality_gap_bounds_the_distance_to_the_optimum():
         assert value - optimum <= gap * value * (1 + 1e-9) + 1e-12
     # Far from the optimum the signs outside the band are wrong: no certificate.
     assert lad.relative_duality_gap(passes, exact + 10.0, 6) == np.inf
+
+
+def test_summed_passes_over_parts_with_a_rows_callback_are_exact():
+    """The solver sees a sum over parts and ``rows(part)``: nothing of a model."""
+    rng = np.random.default_rng(30)
+    X, y = regression_data(rng, 3000, 4)
+    w = rng.integers(0, 3, size=3000).astype(float)
+    splits = (np.array_split(X, 7), np.array_split(y, 7), np.array_split(w, 7))
+    parts = list(zip(*splits, strict=True))
+
+    def sum_parts(per_part):
+        results = [per_part(part) for part in parts]
+        total = results[0]
+        for result in results[1:]:
+            total = (
+                tuple(a + b for a, b in zip(total, result, strict=True))
+                if isinstance(total, tuple)
+                else total + result
+            )
+        return total
+
+    scaling = lad.LADScaling.from_arrays(X[w > 0], y[w > 0], w[w > 0])
+    passes = lad.SummedPasses(sum_parts, lambda part: part, scaling)
+    scaled = banded_lad(passes, 4)
+    coef = scaling.coef(scaled.coef)
+    np.testing.assert_allclose(coef, least_absolute_deviations(X, y, w).coef, rtol=1e-8)
+    median = lad.weighted_median_by_passes(sum_parts, lambda part: part, w.sum())
+    assert median == weighted_median(y, w)
+    spread, n_rows = lad.response_spread(sum_parts, lambda part: part, median)
+    assert spread == pytest.approx(w @ np.abs(y - median), rel=1e-12)
+    assert n_rows == np.count_nonzero(w > 0)

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 
-from skmle.optim import lbfgs
+from skmle.optim import Status, lbfgs
 
 
 def scipy_minimize(function, theta0, method, **options):
@@ -24,7 +24,7 @@ def test_rosenbrock_matches_scipy_bfgs(rosenbrock):
     theta0 = np.array([-1.2, 1.0])
     reference = scipy_minimize(rosenbrock, theta0, "BFGS", gtol=1e-10)
     result = lbfgs(rosenbrock, theta0, tol=1e-10)
-    assert result.converged
+    assert result.converged and result.status is Status.CONVERGED
     assert_allclose(result.theta, reference.x, rtol=0, atol=1e-7)
     assert_allclose(result.theta, rosenbrock.maximiser, rtol=0, atol=1e-7)
     assert_allclose(result.value, rosenbrock.maximum, rtol=0, atol=1e-14)
@@ -56,6 +56,7 @@ def test_history_is_scipy_objective_negated(quadratic):
     )
     result = lbfgs(quadratic, theta0, max_iter=5)
     assert reference.nit == result.n_iter == 5
+    assert result.status is Status.MAX_ITER and not result.converged
     assert_allclose(result.history[0], quadratic.value(theta0), rtol=1e-15)
     assert_allclose(result.history[1:], -np.array(scipy_values), rtol=1e-12)
     assert_allclose(result.theta, reference.x, rtol=1e-12)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from skmle.optim import OPTIMIZERS
-from skmle.optim.whitened import Whitened
+from skmle.optim import OPTIMIZERS, Status
+from skmle.optim.whitened import Whitened, maximise_whitened
 
 
 class Quadratic:
@@ -80,3 +80,28 @@ def test_flat_directions_are_left_out():
     result = OPTIMIZERS["newton"](whitened, whitened.start(), tol=1e-12)
     theta = whitened.to_theta(result.theta)
     assert_allclose([theta[0] + theta[1], theta[2]], [1.0, 2.0], atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton"])
+def test_maximise_whitened_judges_and_sets_the_status(solver):
+    A, centre = ill_conditioned(condition=1e6)
+    function = Quadratic(A, centre)
+    result, null = maximise_whitened(
+        OPTIMIZERS[solver], function, np.zeros(len(centre)), max_iter=200, tol=1e-10
+    )
+    assert result.converged and result.status is Status.CONVERGED
+    assert null.shape == (len(centre), 0)
+    scale = np.sqrt(np.diag(A))
+    assert_allclose(result.theta * scale, centre * scale, atol=1e-6)
+    assert result.history.shape == (result.n_iter + 1,)
+
+
+def test_maximise_whitened_max_iter(rosenbrock):
+    # One iteration from the classic start is far from the maximum at (1, 1).
+    result, _ = maximise_whitened(
+        OPTIMIZERS["gd"], rosenbrock, np.array([-1.2, 1.0]), max_iter=1, tol=1e-8
+    )
+    assert result.n_iter == 1
+    assert result.status is Status.MAX_ITER and not result.converged
+    assert result.message.startswith("max_iter=1 reached")
+    assert np.linalg.norm(result.theta - rosenbrock.maximiser) > 0.1

@@ -5,12 +5,14 @@ reaches least squares); Poisson regression with the log link is a smooth concave
 GLM whose maximum scipy.optimize finds independently.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy import linalg, optimize
 
-from skmle.optim.linear_newton import linear_newton, solve_information
+from skmle.optim import Status, newton
 
 
 class PoissonRegression:
@@ -66,7 +68,7 @@ def test_gaussian_reaches_least_squares_in_one_step():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 4))
     y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + rng.normal(size=50)
-    result = linear_newton(PoissonRegression(X, y, "gaussian"), np.zeros(4), tol=1e-10)
+    result = newton(PoissonRegression(X, y, "gaussian"), np.zeros(4), tol=1e-10)
     expected, *_ = linalg.lstsq(X, y)
     assert result.converged and result.n_iter == 1
     assert_allclose(result.theta, expected, rtol=1e-12)
@@ -75,7 +77,7 @@ def test_gaussian_reaches_least_squares_in_one_step():
 def test_poisson_regression_matches_scipy(poisson_data):
     X, y = poisson_data
     function = PoissonRegression(X, y)
-    result = linear_newton(function, np.zeros(4), tol=1e-12)
+    result = newton(function, np.zeros(4), tol=1e-12)
     reference = optimize.minimize(
         lambda t: -function.value(t),
         np.zeros(4),
@@ -94,17 +96,17 @@ def test_far_start_is_safeguarded_and_monotone(poisson_data):
     # From theta = 3 * ones the Poisson means are e^{+-10}: the full Newton step
     # overshoots and must be halved.
     X, y = poisson_data
-    result = linear_newton(PoissonRegression(X, y), np.full(4, 3.0), tol=1e-10)
+    result = newton(PoissonRegression(X, y), np.full(4, 3.0), tol=1e-10)
     assert result.converged
     assert np.all(np.diff(result.history) > 0)
-    reference = linear_newton(PoissonRegression(X, y), np.zeros(4), tol=1e-10)
+    reference = newton(PoissonRegression(X, y), np.zeros(4), tol=1e-10)
     assert_allclose(result.theta, reference.theta, rtol=1e-8)
 
 
 def test_max_iter_callback_and_stop_reason(poisson_data):
     X, y = poisson_data
     seen = []
-    result = linear_newton(
+    result = newton(
         PoissonRegression(X, y),
         np.zeros(4),
         max_iter=1,
@@ -116,52 +118,18 @@ def test_max_iter_callback_and_stop_reason(poisson_data):
     assert seen == [(1, result.value)]
 
     function = PoissonRegression(X, y)
-    function.stop_reason = lambda theta, eta: "told to stop"
-    result = linear_newton(function, np.zeros(4), tol=1e-14)
-    assert result.message == "told to stop" and not result.converged
+    function.stop_reason = lambda theta, eta: Status.SEPARABLE
+    result = newton(function, np.zeros(4), tol=1e-14)
+    assert result.status is Status.SEPARABLE and not result.converged
+    assert "separable" in result.message
     assert result.n_iter == 0
 
 
 def test_missing_method_fails_early():
+    # An objective with a predictor asks for the linear-predictor line search.
+    function = SimpleNamespace(predictor=lambda theta: theta)
     with pytest.raises(ValueError, match="line_terms"):
-        linear_newton(object(), np.zeros(2))
-
-
-def test_solve_information_positive_definite():
-    rng = np.random.default_rng(2)
-    A = rng.normal(size=(6, 6))
-    matrix = A @ A.T + np.eye(6)
-    rhs = rng.normal(size=6)
-    assert_allclose(
-        solve_information(matrix, rhs), linalg.solve(matrix, rhs), rtol=1e-12
-    )
-
-
-def test_solve_information_badly_scaled():
-    # M = D C D with C a well-conditioned correlation matrix and D scales a million
-    # apart (features in different units): cond(M) is about 1e24, yet with the
-    # Jacobi scaling the solve is as accurate as one with C.
-    rng = np.random.default_rng(3)
-    A = rng.normal(size=(30, 4))
-    C = np.corrcoef(A.T)
-    scales = np.array([1e-6, 1.0, 1e3, 1e6])
-    b = rng.normal(size=4)
-    expected = linalg.solve(C, b) / scales
-    x = solve_information(scales[:, None] * C * scales, scales * b)
-    assert_allclose(x, expected, rtol=1e-12)
-
-
-def test_solve_information_singular_gives_minimum_norm():
-    # More columns than rows: the Gram matrix is singular, the right-hand side is
-    # in its range, and the answer is the minimum-norm solution (pseudo-inverse).
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(5, 9))
-    matrix = X.T @ X
-    rhs = X.T @ rng.normal(size=5)
-    x = solve_information(matrix, rhs)
-    assert_allclose(x, np.linalg.pinv(matrix) @ rhs, rtol=1e-8, atol=1e-12)
-    assert_allclose(matrix @ x, rhs, rtol=1e-9, atol=1e-12)
-    assert_allclose(solve_information(np.zeros((3, 3)), np.zeros(3)), 0.0)
+        newton(function, np.zeros(2))
 
 
 class CountingPoisson(PoissonRegression):
@@ -200,9 +168,9 @@ def test_pass_saving_variants_reach_the_same_maximum(
 ):
     X, y = poisson_data
     plain = CountingPoisson(X, y)
-    reference = linear_newton(plain, np.full(4, start), tol=1e-10)
+    reference = newton(plain, np.full(4, start), tol=1e-10)
     function = CountingPoisson(X, y, reads_data=reads_data, approximate=approximate)
-    result = linear_newton(function, np.full(4, start), tol=1e-10)
+    result = newton(function, np.full(4, start), tol=1e-10)
     assert result.converged
     assert_allclose(result.theta, reference.theta, rtol=1e-9)
     assert np.all(np.diff(result.history) > 0)
@@ -221,7 +189,7 @@ def test_quadratic_phase_skips_the_line_terms(poisson_data):
     # each iteration is a single Newton system at the trial point.
     X, y = poisson_data
     function = CountingPoisson(X, y)
-    result = linear_newton(function, np.zeros(4), tol=1e-12)
+    result = newton(function, np.zeros(4), tol=1e-12)
     assert result.n_iter >= 3
     assert function.calls.count("line") < result.n_iter
     newton_calls = sum(1 for call in function.calls if call[0] == "newton")
@@ -238,7 +206,7 @@ def test_default_tol_gives_full_precision(poisson_data):
     # The decrement must be small at two consecutive iterates: the step between
     # them brings the last digits (issue 12).
     X, y = poisson_data
-    result = linear_newton(PoissonRegression(X, y), np.zeros(4))
+    result = newton(PoissonRegression(X, y), np.zeros(4))
     assert result.converged
     assert_allclose(result.theta, statsmodels_poisson(X, y).params, rtol=1e-10)
 
@@ -249,6 +217,110 @@ def test_stopping_rule_does_not_depend_on_units(poisson_data, scale):
     # gradient rule stopped at iteration 0 for features times 1e-6.
     X, y = poisson_data
     units = np.array([1.0, scale, 1.0, 1.0 / scale])
-    result = linear_newton(PoissonRegression(X * units, y), np.zeros(4))
+    result = newton(PoissonRegression(X * units, y), np.zeros(4))
     assert result.converged and result.n_iter > 0
     assert_allclose(result.theta * units, statsmodels_poisson(X, y).params, rtol=1e-9)
+
+
+class HessianPoisson:
+    """The same Poisson log-likelihood offered only as ``value``,
+    ``value_and_grad`` and ``hessian``: Newton's dense path."""
+
+    def __init__(self, X, y):
+        self.glm = PoissonRegression(X, y)
+        self.calls = []
+
+    def value(self, theta):
+        return self.glm.value(theta)
+
+    def value_and_grad(self, theta):
+        value, grad, _, _ = self.glm.newton_system(theta, self.glm.X @ theta)
+        return value, grad
+
+    def hessian(self, theta):
+        self.calls.append("hessian")
+        return -self.glm.newton_system(theta, self.glm.X @ theta)[2]
+
+
+def test_one_newton_two_line_searches_one_maximum(poisson_data):
+    X, y = poisson_data
+    reference = statsmodels_poisson(X, y).params
+    dense = HessianPoisson(X, y)
+    by_hessian = newton(dense, np.zeros(4), tol=1e-10)
+    glm = CountingPoisson(X, y)
+    by_predictor = newton(glm, np.zeros(4), tol=1e-10)
+    for result in (by_hessian, by_predictor):
+        assert result.converged and result.status is Status.CONVERGED
+        assert_allclose(result.theta, reference, rtol=1e-9)
+    # Each took its own path: the dense one asked for Hessians, the other moved eta.
+    assert dense.calls and "line" in glm.calls
+    assert by_hessian.message == "gradient below tol"
+    assert "decrement" in by_predictor.message
+
+
+def test_learned_information_is_the_fisher_information_at_the_optimum(poisson_data):
+    X, y = poisson_data
+    result = newton(PoissonRegression(X, y), np.zeros(4), tol=1e-10)
+    # X^T diag(mu) X / n: the closed form of the (mean) Poisson information.
+    mu = np.exp(X @ result.theta)
+    assert_allclose(result.learned.information, X.T @ (X * mu[:, None]) / len(y))
+    assert np.array_equal(result.learned.at, result.theta)
+
+
+def test_no_learned_information_where_it_is_approximate(poisson_data):
+    # Stopped after one long step from far away: the information there is the
+    # approximate one, so the result does not offer it.
+    X, y = poisson_data
+    function = CountingPoisson(X, y, approximate=True)
+    result = newton(function, np.full(4, 3.0), max_iter=1)
+    assert result.status is Status.MAX_ITER
+    _, exact, theta = [call for call in function.calls if call[0] == "newton"][-1]
+    assert not exact and np.array_equal(theta, result.theta)
+    assert result.learned.information is None
+
+
+def test_recession_stops_with_its_status():
+    # f(theta) = -e^theta rises for ever as theta -> -inf (Poisson with y = 0):
+    # no maximum. The Newton direction is -1 everywhere and the corrected step
+    # length exactly 2, so the iterates are -5, -7, -9, and the decrement shrinks
+    # by e^-2 per step: slowly. The reason is asked from the second iterate and
+    # holds at two consecutive ones.
+    function = PoissonRegression(np.ones((1, 1)), np.zeros(1))
+    asked = []
+
+    def recession_reason(theta, eta, direction, step_eta):
+        asked.append(float(theta[0]))
+        return Status.QUASI_SEPARABLE
+
+    function.recession_reason = recession_reason
+    result = newton(function, np.array([-5.0]))
+    assert result.status is Status.QUASI_SEPARABLE and not result.converged
+    assert result.n_iter == 2
+    assert_allclose(asked, [-7.0, -9.0], rtol=1e-12)
+    assert_allclose(result.theta, [-9.0], rtol=1e-12)
+    assert_allclose(result.history, -np.exp([-5.0, -7.0, -9.0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "message, status",
+    [
+        ("the classes are linearly separable", Status.SEPARABLE),
+        ("the classes are quasi-completely separable", Status.QUASI_SEPARABLE),
+    ],
+)
+def test_legacy_stop_messages_map_to_their_status(poisson_data, message, status):
+    # Transition (issue 14): the logistic objectives still return these strings.
+    X, y = poisson_data
+    function = PoissonRegression(X, y)
+    function.stop_reason = lambda theta, eta: message
+    result = newton(function, np.zeros(4))
+    assert result.status is status and result.message == message
+    assert not result.converged and result.n_iter == 0
+
+
+def test_other_stop_strings_are_refused(poisson_data):
+    X, y = poisson_data
+    function = PoissonRegression(X, y)
+    function.stop_reason = lambda theta, eta: "told to stop"
+    with pytest.raises(TypeError, match="Status"):
+        newton(function, np.zeros(4))

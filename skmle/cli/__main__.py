@@ -1,0 +1,7 @@
+"""``python -m skmle.cli``: the ``skmle`` command."""
+
+import sys
+
+from skmle.cli import main
+
+sys.exit(main())

@@ -1,0 +1,353 @@
+"""Linear regression with Laplace noise by maximum likelihood: median regression.
+
+For any scale the maximiser in the location is the least-absolute-deviation fit,
+solved exactly by linear programming (:mod:`skmle.optim.lad`, which sees only a
+design, a response and weights: the model's
+:meth:`~skmle.models.linear.LinearLogLikelihood.design_rows`) or approximately by
+subgradient ascent; the scale then has a closed form. Laplace's solvers ``"lp"``
+and ``"gd"`` are its own (``_solve_lp``, ``_solve_gd``), dispatched by the mixin
+like every model-specific solver; the smooth generic solvers do not apply.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from scipy import stats
+
+from skmle.estimators.base import GradientAscentMixin
+from skmle.estimators.least_squares import least_squares
+from skmle.estimators.linear_fit import CONSTANT_RTOL, LinearObjective, data_rows
+from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constraint
+from skmle.models.laplace import LaplaceLogLikelihood
+from skmle.optim import OptimizeResult
+from skmle.optim.lad import (
+    LADResult,
+    LADScaling,
+    SummedPasses,
+    banded_lad,
+    relative_duality_gap,
+    response_spread,
+    subgradient_lad_by_sums,
+    summed_subgradient,
+)
+from skmle.optim.result import Learned
+
+
+class LaplaceRegressor(LinearRegressorBase):
+    """Linear regression with Laplace noise (median regression) by maximum likelihood.
+
+    The model is :math:`y = x^\\top w + b + e`, :math:`e \\sim \\mathrm{Laplace}(0,
+    s)`, with log-likelihood
+
+    .. math:: \\ell(w, b, s) = -W\\log(2s) - \\frac{1}{s}\\sum_i w_i
+       |y_i - x_i^\\top w - b| .
+
+    For any :math:`s` the maximiser in :math:`(w, b)` is the weighted
+    least-absolute-deviation fit, which is robust to outliers in ``y``; then
+    :math:`\\hat s` is the weighted mean absolute residual.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+    solver : {"lp", "gd"}, default="lp"
+        ``"lp"`` reaches the exact optimum: least absolute deviations is a linear
+        program, solved with HiGHS through :func:`scipy.optimize.linprog` on its
+        dual (which has one equality row per coefficient), on rows centred,
+        scaled and with weights of mean one (:class:`~skmle.optim.lad.LADScaling`;
+        the answer is mapped back), and HiGHS's answer is accepted only when its
+        primal and dual objectives agree (else a ValueError). Above 1,000 rows (and
+        20 per coefficient), iteratively reweighted least squares gets close first
+        and only a band of rows near the fit enters the LP, the others being fixed
+        on their side of it; the solution is checked and the band widened until
+        no fixed row changes side, so the result is still exact (see
+        :func:`skmle.optim.lad.least_absolute_deviations`). ``"gd"`` is
+        subgradient ascent with steps decaying like :math:`1/k` on standardised
+        features (:func:`skmle.optim.lad.subgradient_lad_by_sums`): the textbook
+        method for a non-smooth log-likelihood, slower and approximate (to
+        ``tol``), kept for teaching.
+        The smooth-objective solvers (L-BFGS, Newton) do not apply: the gradient
+        jumps at every kink and the Hessian is zero almost everywhere.
+    learning_rate : float or "auto", default="auto"
+        Initial step :math:`\\gamma` of ``solver="gd"``, in units of the current
+        mean absolute residual; ``"auto"`` means 1.0. Only a start: the step
+        doubles while every step improves and halves (back at the best point)
+        while none does, so any positive value reaches the optimum.
+    max_iter : int, default=1000
+        Iterations of ``solver="gd"``.
+    tol : float, default=1e-4
+        ``solver="gd"`` is converged when a certificate proves its best iterate's
+        sum of absolute residuals within ``tol`` (relative) of the optimum: every
+        50 iterations and at the end, a dual feasible point is built from the
+        signs of the residuals and a small LP on the rows nearest the fit, and
+        the duality gap it gives bounds the distance to the optimum
+        (:func:`skmle.optim.lad.relative_duality_gap`). If ``max_iter`` ends the
+        fit first, ``converged_`` is False and a ``ConvergenceWarning`` gives the
+        gap reached (raise ``max_iter`` or ``tol``, or use ``solver="lp"``).
+    verbose : int, default=0
+    warm_start : bool, default=False
+        Start ``solver="gd"`` from the previous fit.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+        0.0 when ``fit_intercept=False``.
+    scale_ : float
+        :math:`\\hat s = \\sum_i w_i |r_i| / W`. When the fit passes through every
+        sample the likelihood is unbounded; when :math:`\\hat s` is below
+        :math:`\\sqrt{\\epsilon}` times the weighted standard deviation of ``y``
+        (:func:`~skmle.estimators.linear_fit.scale_floor`) a warning is issued, ``scale_`` is floored there,
+        and the coefficients are the minimum-norm interpolant (the
+        least-squares solution), the same whether rows are repeated or weighted.
+        Where the optimum is not unique otherwise (a flat edge of the LP, such as
+        an even number of equally weighted samples in an intercept-only fit) the
+        solver returns one basic solution: every point of that edge has the same
+        likelihood.
+    coef_se_ : ndarray of shape (n_features,)
+        Asymptotic standard errors from :math:`\\hat s^2 (X_1^\\top W X_1)^{-1}`,
+        :math:`X_1 = [X, 1]` (the expected information: the observed one is zero
+        almost everywhere). NaN, with a warning, when :math:`X_1^\\top W X_1` is
+        singular.
+    intercept_se_ : float
+        Defined when ``fit_intercept=True``.
+    theta_ : ndarray of shape (n_params,)
+        ``[coef, intercept, log s]`` (see :mod:`skmle.models.linear`).
+    loglik_ : float
+        Total weighted training log-likelihood.
+    loglik_history_ : ndarray
+        For ``"gd"``, shape (n_iter_ + 1,): the log-likelihood of the best iterate
+        so far, at the start (:math:`w = 0`, :math:`b` the weighted median of
+        ``y``) and after each iteration. For ``"lp"``, shape (2,): at that start
+        and at the solution.
+    n_iter_ : int
+        Subgradient steps for ``"gd"``; 1 for the exact ``"lp"`` (its IRLS steps
+        and LP solves are counted in the ``verbose`` message).
+    converged_ : bool
+        ``"lp"``: True (its optimum is certified by the duality gap of the LP).
+        ``"gd"``: True only when the duality-gap rule of ``tol`` holds at the
+        returned coefficients.
+    n_samples_seen_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has string feature names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmle import LaplaceRegressor
+    >>> X = np.arange(6.0).reshape(-1, 1)
+    >>> y = np.array([1.0, 3.0, 5.0, 7.0, 9.0, 100.0])  # one outlier
+    >>> model = LaplaceRegressor().fit(X, y)
+    >>> np.round(model.coef_, 10), round(model.intercept_, 10)
+    (array([2.]), 1.0)
+    """
+
+    _model_class = LaplaceLogLikelihood
+    _distribution = staticmethod(stats.laplace)
+    _own_solvers = ("lp", "gd")
+    _generic_solvers = ()
+
+    _parameter_constraints: dict = {
+        **GradientAscentMixin._common_parameter_constraints,
+        "fit_intercept": ["boolean"],
+        "solver": solver_constraint(_own_solvers, _generic_solvers),
+    }
+
+    def __init__(
+        self,
+        fit_intercept=True,
+        solver="lp",
+        learning_rate="auto",
+        max_iter=1000,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _set_scale(self, scale: float) -> None:
+        self.scale_ = scale
+
+    def _dist_scale(self) -> float:
+        return self.scale_
+
+    def _coef_variance_factor(self) -> float:
+        return self.scale_**2
+
+    def _start(self, objective: LinearObjective) -> tuple[np.ndarray, float]:
+        """:math:`w = 0` and :math:`b` the weighted median of ``y`` (or 0)."""
+        centre = objective.y_median if self.fit_intercept else 0.0
+        return np.zeros(self.model_.n_features), centre
+
+    def _initial_theta(self, objective: LinearObjective) -> np.ndarray:
+        coef, centre = self._start(objective)
+        spread = objective.sum_batches(partial(self.model_.residual_sum, coef, centre))
+        scale = max(spread / objective.total_weight, objective.scale_floor)
+        return self.model_.pack(coef, centre, np.log(scale))
+
+    def _result_from_fit(
+        self, objective: LinearObjective, coef, intercept, factor=None, **fields
+    ) -> OptimizeResult:
+        """Close the fit: the scale in closed form, floored, and the log-likelihood."""
+        model = self.model_
+        mean = objective.sum_batches(partial(model.residual_sum, coef, intercept))
+        mean = mean / objective.total_weight
+        scale = objective.floored_scale(model.scale_from(mean))
+        value = model.mean_loglik(mean, scale)
+        history = fields.pop(
+            "history",
+            np.array([objective.value(self._initial_theta(objective)), value]),
+        )
+        # The last entry is the returned point (the same number unless the scale
+        # was floored or the interpolant replaced).
+        history = np.append(history[:-1], value)
+        return OptimizeResult(
+            theta=model.pack(coef, intercept, np.log(scale)),
+            value=float(value),
+            history=history,
+            learned=Learned(extras={"gram_factor": factor}),
+            **fields,
+        )
+
+    def _lad_scaling(self, objective: LinearObjective) -> LADScaling:
+        """:class:`~skmle.optim.lad.LADScaling` of the design from sums over batches
+        (the moments, the weighted median of ``y`` and one more pass)."""
+        moments = objective.moments
+        total = moments.weight
+        x_mean = moments.x_mean
+        x_std = np.sqrt(np.maximum(np.diag(moments.xx), 0.0) / total)
+        constant = x_std == 0
+        if self.fit_intercept:
+            # A constant column is not identified beside the intercept: an
+            # infinite scale makes it an exact zero column of the LP, and its
+            # coefficient the minimum-norm 0.
+            eps = np.finfo(float).eps
+            flat = x_std <= CONSTANT_RTOL * eps * np.abs(x_mean)
+            x_std, constant = np.where(flat, np.inf, x_std), np.zeros_like(flat)
+            x_mean, x_std = np.append(x_mean, 1.0), np.append(x_std, 0.0)
+            constant = np.append(constant, True)
+        centre = objective.y_median if np.any(constant & (x_mean != 0)) else 0.0
+        spread, n_rows = response_spread(objective.sum_batches, data_rows, centre)
+        return LADScaling.from_summaries(
+            x_mean, x_std, constant, centre, spread / total, total / max(n_rows, 1)
+        )
+
+    def _exact_lad(self, objective: LinearObjective) -> LADResult:
+        """The LAD fit on the design ``[X, 1]`` (or ``X``), on rows centred and
+        scaled by :meth:`_lad_scaling`, reached through sums over the batches."""
+        scaling = self._lad_scaling(objective)
+        # The scaled rows of the design, made once where the rows are in memory
+        # (the LP and IRLS pass over them twenty times or more).
+        parts = objective.rows.prepared(
+            partial(_scaled_design_rows, model=self.model_, scaling=scaling)
+        )
+        passes = SummedPasses(parts.map_sum, _as_is)
+        scaled = banded_lad(passes, self.model_.n_features + int(self.fit_intercept))
+        return LADResult(
+            scaling.coef(scaled.coef),
+            scaled.objective * scaling.y_scale * scaling.w_scale,
+            scaled.n_iter,
+            scaled.method,
+        )
+
+    def _solve_lp(self, objective: LinearObjective, theta0) -> OptimizeResult:
+        lad = self._exact_lad(objective)
+        coef, intercept = self.model_.location(lad.coef)
+        factor = None
+        if lad.objective / objective.total_weight < objective.scale_floor:
+            # Every interpolant is optimal: return the canonical, minimum-norm one.
+            fit = least_squares(objective)
+            coef, intercept, factor = fit.coef, fit.intercept, fit.factor
+        return self._result_from_fit(
+            objective,
+            coef,
+            intercept,
+            factor,
+            n_iter=1,
+            converged=True,
+            message=f"exact ({lad.method}, {lad.n_iter} IRLS steps and LP solves)",
+        )
+
+    def _subgradient_printer(self):
+        name = type(self).__name__
+
+        def callback(iteration, theta, value):
+            print(f"[{name}] iter {iteration:4d}  mean |residual| {-value:.10g}")
+
+        return callback
+
+    def _gap_certificate(self, objective: LinearObjective):
+        """``certificate(coef, intercept)`` for :func:`subgradient_lad_by_sums`: the
+        relative duality gap of :func:`~skmle.optim.lad.relative_duality_gap` on
+        the ``2 p`` rows nearest the fit (three passes over the rows)."""
+        passes = SummedPasses(objective.sum_batches, self.model_.design_rows)
+        n_band = 2 * (self.model_.n_features + int(self.fit_intercept))
+
+        def certificate(coef, intercept):
+            beta = np.append(coef, intercept) if self.fit_intercept else coef
+            return relative_duality_gap(passes, beta, n_band)
+
+        return certificate
+
+    def _solve_gd(self, objective: LinearObjective, theta0) -> OptimizeResult:
+        stats_ = objective.stats
+        total = objective.total_weight
+        if theta0 is not None:
+            coef0, intercept0, _ = self.model_.unpack(theta0)
+            start = (coef0, intercept0)
+        else:
+            start = self._start(objective)
+        # Standardised features: the diagonal of G is sum w (x - mean)^2 with an
+        # intercept and sum w x^2 without (then the mean is zero).
+        result, coef, intercept = subgradient_lad_by_sums(
+            summed_subgradient(objective.sum_batches, data_rows),
+            stats_.x_mean,
+            np.sqrt(np.maximum(np.diag(stats_.gram), 0.0) / total),
+            total,
+            start,
+            fit_intercept=self.fit_intercept,
+            learning_rate=1.0 if self.learning_rate == "auto" else self.learning_rate,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            callback=self._subgradient_printer() if self.verbose >= 2 else None,
+            certificate=self._gap_certificate(objective),
+        )
+        floor = objective.scale_floor
+        factor = None
+        if -result.value < floor:
+            # Every interpolant is optimal: return the canonical, minimum-norm one,
+            # as the exact solver does.
+            fit = least_squares(objective)
+            coef, intercept, factor = fit.coef, fit.intercept, fit.factor
+        # History of the profile log-likelihood (s at its optimum for each iterate).
+        spread = np.maximum(-result.history, floor)
+        history = self.model_.mean_loglik(spread, spread)
+        return self._result_from_fit(
+            objective,
+            coef,
+            intercept,
+            factor,
+            history=history,
+            n_iter=result.n_iter,
+            converged=result.converged,
+            message=result.message,
+            status=result.status,
+        )
+
+
+def _scaled_design_rows(batch, model, scaling):
+    """The rows of ``model``'s design as the LP sees them (scaled by ``scaling``)."""
+    return scaling.rows(*model.design_rows(batch))
+
+
+def _as_is(part):
+    """``rows(part)`` of parts that are already ``(design, y, weights)``."""
+    return part

@@ -1,0 +1,137 @@
+"""What a fitted estimator reports about its fit: AIC, BIC and ``summary()``."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from skmle.inference import Summary, SummaryRow, check_alpha
+
+
+class FitReportMixin:
+    """``aic``, ``bic`` and ``summary()`` of a fitted
+    :class:`~skmle.estimators.base.GradientAscentMixin` estimator, from
+    ``loglik_``, the ``<block>_`` and ``<block>_se_`` attributes and
+    ``_inference_blocks()``."""
+
+    def _n_parameters(self) -> int:
+        """Number of free parameters, for AIC and BIC."""
+        return int(self.model_.n_params)
+
+    def aic(self, X, y=None) -> float:
+        """Akaike information criterion :math:`-2\\ell + 2k` on ``X`` (lower is better)."""
+        return -2.0 * self.log_likelihood(X, y) + 2.0 * self._n_parameters()
+
+    def bic(self, X, y=None) -> float:
+        """Bayesian information criterion :math:`-2\\ell + k\\log n` (lower is better)."""
+        n_samples = np.shape(X)[0]
+        return -2.0 * self.log_likelihood(X, y) + self._n_parameters() * np.log(
+            n_samples
+        )
+
+    # -- summary -------------------------------------------------------------------
+    def _summary_rows(self, feature_names=None) -> list[SummaryRow]:
+        """One row per parameter of :meth:`param_blocks`, labelled by
+        :meth:`param_names`."""
+        blocks = self._inference_blocks()
+        estimates = [np.ravel(getattr(self, f"{name}_")) for name in blocks]
+        errors = [np.ravel(getattr(self, f"{name}_se_")) for name in blocks]
+        return [
+            SummaryRow(label, float(e), float(s))
+            for label, e, s in zip(
+                self.param_names(feature_names),
+                np.concatenate(estimates) if estimates else [],
+                np.concatenate(errors) if errors else [],
+                strict=True,
+            )
+        ]
+
+    def _parameter_labels(self, name: str, size: int, feature_names=None) -> list[str]:
+        features = feature_names
+        if features is None:
+            features = getattr(self, "feature_names_in_", None)
+        if features is None:
+            features = [f"x{j}" for j in range(self.n_features_in_)]
+        if name == "coef" and size == len(features):
+            return [str(f) for f in features]
+        if size == 1 and name == "intercept":
+            return [name]
+        if size == len(features):
+            return [f"{name}[{f}]" for f in features]
+        if size == 1:
+            return [name]
+        return [f"{name}[{j}]" for j in range(size)]
+
+    def _check_feature_names_arg(self, feature_names):
+        """``summary``'s ``feature_names`` as a list of ``n_features_in_`` strings."""
+        if feature_names is None:
+            return None
+        if isinstance(feature_names, str) or not np.iterable(feature_names):
+            raise ValueError(
+                "feature_names must be a sequence of names, one per feature, got "
+                f"{feature_names!r}."
+            )
+        names = [str(name) for name in feature_names]
+        if len(names) != self.n_features_in_:
+            raise ValueError(
+                f"feature_names has {len(names)} names but {type(self).__name__} "
+                f"was fitted on {self.n_features_in_} features: give "
+                f"{self.n_features_in_} names, one per feature."
+            )
+        return names
+
+    def summary(self, alpha: float = 0.05, feature_names=None) -> Summary:
+        """Table of estimates with standard errors, z, p-values and intervals.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The intervals are central ``1 - alpha`` Wald intervals; ``alpha`` must
+            lie strictly between 0 and 1.
+        feature_names : sequence of str, default=None
+            One name per feature (``n_features_in_`` of them) for the rows; by
+            default ``feature_names_in_`` when the model was fitted on a
+            DataFrame, else ``x0, x1, ...``.
+
+        Returns
+        -------
+        Summary
+            ``str()`` gives the table; ``to_dict()`` the same as plain types.
+
+        Raises
+        ------
+        ValueError
+            When ``alpha`` is not in (0, 1), or ``feature_names`` does not have
+            ``n_features_in_`` names.
+        """
+        check_is_fitted(self)
+        alpha = check_alpha(alpha)
+        feature_names = self._check_feature_names_arg(feature_names)
+        n = getattr(self, "n_samples_seen_", None)
+        stats = {
+            "log-likelihood": self.loglik_,
+            "n parameters": self._n_parameters(),
+            "AIC": -2.0 * self.loglik_ + 2.0 * self._n_parameters(),
+        }
+        if n is not None:
+            stats["BIC"] = -2.0 * self.loglik_ + self._n_parameters() * np.log(n)
+            stats["n samples"] = n
+        prior = float(getattr(self, "alpha", 0.0) or 0.0)
+        if prior > 0:
+            stats["prior precision alpha"] = prior
+        stats.update(
+            {
+                "solver": self.solver,
+                "iterations": self.n_iter_,
+                "converged": self.converged_,
+            }
+        )
+        # With a prior the estimates maximise the posterior, and the standard
+        # errors are the Laplace approximation's posterior standard deviations.
+        kind = "maximum a posteriori" if prior > 0 else "maximum likelihood"
+        return Summary(
+            title=f"{type(self).__name__} {kind} estimates",
+            rows=self._summary_rows(feature_names),
+            stats=stats,
+            alpha=alpha,
+        )

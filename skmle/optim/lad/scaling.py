@@ -1,0 +1,111 @@
+"""The affine change of units under which the LAD linear program sees well-scaled numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skmle.optim.lad.quantiles import weighted_median
+
+
+@dataclass(frozen=True)
+class LADScaling:
+    """The affine change of units under which the LP sees well-scaled numbers.
+
+    Least absolute deviations is equivariant: with :math:`x'_j = (x_j - c_j) /
+    s_j`, :math:`y' = (y - m) / t` and :math:`w' = w / \\bar w` the optimum moves
+    as :meth:`coef` says, and the objective is multiplied by :math:`t \\bar w`.
+    HiGHS works to absolute tolerances (about :math:`10^{-7}`), so without this
+    weights of :math:`10^{20}`, values of :math:`10^{150}` or columns shifted by
+    :math:`10^{10}` make it fail or stop early. When the design has a constant
+    column (an intercept), the other columns are centred by their weighted means
+    (:math:`c_j`) and ``y`` by its weighted median (:math:`m`); otherwise only
+    scaled. :math:`s_j` is the weighted root mean square of :math:`x_j - c_j`
+    (the value of a constant column, which becomes ones), :math:`t` the weighted mean of
+    :math:`|y - m|`, :math:`\\bar w` the mean positive weight; a zero scale is 1.
+
+    Attributes
+    ----------
+    x_shift, x_scale : ndarray of shape (n_features,)
+    constant : ndarray of shape (n_features,), bool
+        The constant, nonzero columns (not shifted; divided by their value).
+    y_shift, y_scale, w_scale : float
+    """
+
+    x_shift: np.ndarray
+    x_scale: np.ndarray
+    constant: np.ndarray
+    y_shift: float
+    y_scale: float
+    w_scale: float
+
+    @classmethod
+    def from_summaries(
+        cls, x_mean, x_std, constant, y_centre, y_spread, w_mean
+    ) -> LADScaling:
+        """From the weighted mean and standard deviation of each column, which
+        columns are constant, the weighted median ``y_centre`` of ``y`` and the
+        mean of :math:`|y - y_c|` (``y_spread``) (with ``y_c`` = 0 when no column
+        is constant), and the mean positive weight."""
+        x_mean, x_std = np.asarray(x_mean, float), np.asarray(x_std, float)
+        constant = np.asarray(constant, dtype=bool) & (x_mean != 0)
+        centred = bool(np.any(constant))
+        shift = np.where(constant | (not centred), 0.0, x_mean)
+        spread = np.where(centred, x_std, np.hypot(x_std, x_mean))
+        # A constant column is divided by its (signed) value: a column of ones.
+        scale = np.where(constant, x_mean, _positive(spread))
+        return cls(
+            x_shift=shift,
+            x_scale=scale,
+            constant=constant,
+            y_shift=float(y_centre) if centred else 0.0,
+            y_scale=float(_positive(np.array(y_spread))),
+            w_scale=float(_positive(np.array(w_mean))),
+        )
+
+    @classmethod
+    def from_arrays(cls, X, y, w) -> LADScaling:
+        """From rows of positive weight (a constant column: one value throughout)."""
+        total = float(w.sum())
+        x_mean = (w @ X) / total
+        x_std = np.sqrt(np.maximum(w @ (X - x_mean) ** 2 / total, 0.0))
+        if X.shape[0]:
+            constant = np.ptp(X, axis=0) == 0
+        else:
+            constant = np.zeros(X.shape[1], dtype=bool)
+        centre = weighted_median(y, w) if np.any(constant) else 0.0
+        spread = float(w @ np.abs(y - centre)) / total
+        if not spread > 0:
+            spread = float(np.max(np.abs(y - centre), initial=0.0))
+        return cls.from_summaries(
+            x_mean, x_std, constant, centre, spread, total / max(len(w), 1)
+        )
+
+    def rows(self, X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows the LP sees: :math:`(x', y', w')`."""
+        return (
+            (X - self.x_shift) / self.x_scale,
+            (y - self.y_shift) / self.y_scale,
+            w / self.w_scale,
+        )
+
+    def coef(self, scaled: np.ndarray) -> np.ndarray:
+        """Coefficients in the original units from those of the scaled problem.
+
+        :math:`\\beta_j = t \\beta'_j / s_j`, and the first constant column
+        :math:`k` (value :math:`v_k`) also takes the offset
+        :math:`(m - t \\sum_j \\beta'_j c_j / s_j) / v_k`.
+        """
+        coef = self.y_scale * scaled / self.x_scale
+        if np.any(self.constant):
+            k = int(np.flatnonzero(self.constant)[0])
+            offset = self.y_shift - float(coef @ self.x_shift)
+            coef[k] += offset / self.x_scale[k]
+        return coef
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """``values`` with every entry that is not a positive finite number set to 1."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values) & (values > 0), values, 1.0)

@@ -1,0 +1,274 @@
+"""Newton's method for objectives that see ``theta`` only through a linear predictor.
+
+Generalised linear models (logistic regression, Poisson regression, ...) have
+log-likelihoods :math:`f(\\theta) = \\sum_i \\ell_i(\\eta_i)` with
+:math:`\\eta = X\\theta`. :func:`~skmle.optim.newton.newton` runs this step when
+the objective offers a ``predictor``; the line search moves :math:`\\eta`
+(:mod:`skmle.optim.predictor_search`). Per iteration the data are read at most
+twice: once for the gradient and the information matrix (which the function
+computes together), once for :math:`X d`.
+
+The function supplies, in place of the generic ``value``/``hessian``:
+
+``predictor(theta) -> eta``
+    The linear predictor; linear in ``theta`` (no offset), any array shape.
+``value_at(theta, eta) -> float``
+    The objective, given the predictor at ``theta``.
+``line_terms(theta, eta, direction, step_eta) -> (value, slope, curvature)``
+    The objective at ``theta`` (predictor ``eta``) and its first and second
+    derivatives along ``direction`` (whose predictor is ``step_eta``).
+``newton_system(theta, eta) -> (value, grad, information, rhs)``
+    The objective, its gradient, and the Newton system: a symmetric positive
+    semi-definite ``information`` (the negative Hessian) and ``rhs`` (the
+    gradient), possibly in coordinates of the function's own choosing, for
+    instance with redundant directions of ``theta`` removed.
+``expand(step) -> direction`` (optional)
+    Maps the solution of the Newton system (by
+    :func:`~skmle._linalg.solve_information`) back to a direction in ``theta``;
+    the identity when absent.
+``stop_reason(theta, eta) -> Status or None`` (optional)
+    A model's reason to stop early, such as a proof that no maximum exists
+    (``Status.SEPARABLE``).
+``recession_reason(theta, eta, direction, step_eta) -> Status or None`` (optional)
+    A model's reason to stop before taking a step, such as a proof that the
+    step is a direction along which the objective rises for ever
+    (``Status.QUASI_SEPARABLE``); the solver stops when it gives the same reason
+    at two consecutive iterates. Asked only once the decrement is below
+    :data:`APPROXIMATE_ABOVE` and shrinks by less than :data:`SLOW_SHRINK` per
+    iteration (not Newton's quadratic phase).
+``approximate_information`` (optional attribute, default False)
+    True if ``newton_system(theta, eta, exact=False)`` may return a cheaper,
+    approximate ``information`` (the value and gradient still exact).
+``line_search_reads_data`` (optional attribute, default False)
+    True if a ``value_at`` costs as much as a ``newton_system`` (the data are
+    read again, as on Dask workers), so that verifying a corrected step length
+    with ``value_at`` first is not worth its pass.
+
+Steps per iteration, in the order of :func:`~skmle.optim.loop.run`:
+
+1. stop as converged if the Newton decrement :math:`\\lambda`,
+   :math:`\\lambda^2 = g^\\top I^{-1} g = g^\\top d` (twice the gain a full step
+   predicts), is at most ``tol`` both here and at the previous iterate, or at
+   most :data:`FULL_PRECISION` times its value at the start, or at most ``tol``
+   with a Newton step shorter than :data:`FULL_PRECISION` times the norm of
+   :math:`\\theta` (a warm start at the maximum) (see below);
+2. stop if ``stop_reason`` gives a reason;
+3. stop at ``max_iter`` iterations (not converged);
+4. compute :math:`X d`; while the decrement shrinks slowly (see
+   ``recession_reason``), stop if ``recession_reason`` gives the same reason
+   here and at the previous iterate (not converged). Take a step by
+   :mod:`~skmle.optim.predictor_search`; if no step passes, stop (converged
+   only if :math:`\\lambda \\le` ``tol`` here);
+5. accept the step, update :math:`\\eta \\leftarrow \\eta + t X d` and compute the
+   Newton system there.
+
+**The stopping rule.** :math:`\\lambda` does not depend on the coordinates of
+:math:`\\theta` (it is invariant under any invertible linear or affine
+reparameterisation, such as rescaling or shifting the features), unlike a
+gradient, whose components change with the units of the features.
+:math:`\\lambda \\le` ``tol`` is asked at two consecutive iterates because
+Newton's method converges quadratically: the step from the first to the second
+costs one pass and takes :math:`\\lambda` to about :math:`\\lambda^2`, from
+half the digits to nearly all of them. Where a decrement is already below a
+billionth of the first one (:data:`FULL_PRECISION`), that step is not taken.
+
+Two refinements save passes over the data. Once a full step has needed no
+correction (Newton's quadratic phase), the next trial point's Newton system is
+computed straight away and its value, gradient and information give the Armijo
+test and :math:`\\varphi'(1) = g^\\top d`, :math:`\\varphi''(1) = -s^\\top I s`
+(:math:`s` the free step): an accepted step costs one pass instead of two. And
+while the predicted gain :math:`g^\\top d` exceeds :data:`APPROXIMATE_ABOVE`, the
+next information may be approximate (``approximate_information``): it only
+steers a step that is far from the maximum, and the line search guards it.
+Where the solver stops after a step of small gain (the usual end of a fit) the
+information is exact, and the result carries it in ``learned``; after a large
+one (a start already at the maximum, ``max_iter``, ``stop_reason``) it may not
+be, ``learned.information`` is None, and a caller that needs it there (for
+standard errors) computes it again.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from skmle._linalg import solve_information
+from skmle.optim.loop import Step, Stop
+from skmle.optim.predictor_search import line_search, speculative_step
+from skmle.optim.result import Learned
+from skmle.status import Status
+
+APPROXIMATE_ABOVE = 1e-2
+"""While the predicted gain of a Newton step (:math:`g^\\top d`, on the mean
+objective) exceeds this, the next point's information may be approximate (for a
+function with ``approximate_information``): it only steers steps that are far
+from the maximum. Closer, and at the point where the solver stops, it is exact."""
+FULL_PRECISION = 1e-9
+"""The fit stops as converged, whatever ``tol``, once the Newton decrement is
+below this fraction of its value at the start: the remaining step is a
+billionth of the way travelled, about nine significant digits."""
+SLOW_SHRINK = 0.1
+"""A decrement squared that is more than this fraction of the previous one has
+not shrunk quadratically: then ``recession_reason`` is asked."""
+PREDICTOR_METHODS = ("predictor", "value_at", "line_terms", "newton_system")
+"""What an objective offers for this step."""
+
+
+class LinearPredictorFunction(Protocol):
+    """What :class:`PredictorNewtonStep` needs from the function it maximises."""
+
+    def predictor(self, theta: np.ndarray) -> Any: ...
+
+    def value_at(self, theta: np.ndarray, eta: Any) -> float: ...
+
+    def line_terms(
+        self, theta: np.ndarray, eta: Any, direction: np.ndarray, step_eta: Any
+    ) -> tuple[float, float, float]: ...
+
+    def newton_system(
+        self, theta: np.ndarray, eta: Any
+    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+class Point(NamedTuple):
+    """An iterate with its Newton system solved."""
+
+    theta: np.ndarray
+    eta: Any
+    value: float
+    grad: np.ndarray
+    information: np.ndarray
+    free_step: np.ndarray
+    """Solution of the Newton system, in the function's coordinates."""
+    direction: np.ndarray
+    """``free_step`` as a direction in ``theta``."""
+    exact: bool
+    """Whether ``information`` is exact (not the cheaper approximation)."""
+
+
+def legacy_stop(reason: Status | str) -> Stop:
+    """A ``stop_reason``/``recession_reason`` answer as a :class:`Stop`.
+
+    TRANSITION (issue 14), to be removed once ``models/logistic.py`` and
+    ``models/logistic_batches.py`` return a :class:`Status`: until then they
+    return their message strings, mapped here to the status they name; the
+    message stays the model's own words.
+    """
+    if isinstance(reason, Status):
+        return Stop(reason, f"the objective reports no maximum: {reason.value}")
+    legacy = {
+        "the classes are linearly separable": Status.SEPARABLE,
+        "the classes are quasi-completely separable": Status.QUASI_SEPARABLE,
+    }
+    if reason not in legacy:
+        raise TypeError(f"stop_reason must return a Status or None, not {reason!r}")
+    return Stop(legacy[reason], reason)
+
+
+class PredictorNewtonStep(Step):
+    """Newton's method with the line search on ``eta`` and the decrement rule."""
+
+    stalled_message = "no step raises the objective (floating-point precision)"
+
+    def __init__(self, function: LinearPredictorFunction, tol: float):
+        self.function, self.tol = function, tol
+        self.stop_reason = getattr(function, "stop_reason", None)
+        self.recession_reason = getattr(function, "recession_reason", None)
+        self.expand = getattr(function, "expand", None)
+        self.approximate = bool(getattr(function, "approximate_information", False))
+        self.speculate = False
+        self.small = self.previous_small = False
+        self.decrement2 = self.start_decrement2 = self.previous_decrement2 = None
+        self.previous_reason = None
+
+    def newton_point(self, theta, eta, exact: bool = True) -> Point:
+        exact = exact or not self.approximate
+        options = {} if exact else {"exact": False}
+        value, grad, information, rhs = self.function.newton_system(
+            theta, eta, **options
+        )
+        if np.isfinite(value) and np.all(np.isfinite(information)):
+            free_step = solve_information(information, rhs)
+        else:  # a trial point that overflowed: rejected by the line search
+            free_step = np.zeros_like(rhs)
+        direction = free_step if self.expand is None else self.expand(free_step)
+        return Point(theta, eta, value, grad, information, free_step, direction, exact)
+
+    def start(self, theta: np.ndarray) -> Point:
+        return self.newton_point(theta, self.function.predictor(theta), exact=False)
+
+    def rule(self, point: Point) -> str | None:
+        # The squared Newton decrement: g^T I^{-1} g, twice the gain a full
+        # Newton step predicts (the same in any linear coordinates of theta).
+        decrement2 = max(float(point.grad @ point.direction), 0.0)
+        if self.start_decrement2 is None:
+            self.start_decrement2 = decrement2
+        self.decrement2 = decrement2
+        self.small = small = decrement2 <= self.tol**2
+        if decrement2 <= FULL_PRECISION**2 * self.start_decrement2:
+            return "Newton decrement at full precision"
+        if small and self.previous_small:
+            return "Newton decrement below tol twice"
+        step, theta = np.linalg.norm(point.direction), np.linalg.norm(point.theta)
+        if small and step <= FULL_PRECISION * theta:
+            # The step would not change theta in its first nine digits (a warm
+            # start at the maximum).
+            return "Newton step negligible against theta"
+        return None
+
+    def stop(self, point: Point) -> Stop | None:
+        if self.stop_reason is None:
+            return None
+        reason = self.stop_reason(point.theta, point.eta)
+        return None if reason is None else legacy_stop(reason)
+
+    def advance(self, point: Point) -> Point | Stop | None:
+        slope = decrement2 = self.decrement2
+        step_eta = self.function.predictor(point.direction)
+        slow = self.previous_decrement2 is not None and (
+            decrement2 > SLOW_SHRINK * self.previous_decrement2
+        )
+        if (
+            self.recession_reason is not None
+            and slow
+            and decrement2 <= APPROXIMATE_ABOVE
+        ):
+            reason = self.recession_reason(
+                point.theta, point.eta, point.direction, step_eta
+            )
+            # Asked to hold at two consecutive iterates, like the rule on tol:
+            # a sample near the boundary of a complete separation looks like
+            # one on it for a step or so.
+            if reason is not None and reason == self.previous_reason:
+                return legacy_stop(reason)
+            self.previous_reason = reason
+        self.previous_decrement2 = decrement2
+        search = speculative_step if self.speculate else line_search
+        exact = slope <= APPROXIMATE_ABOVE
+        new_point, plain = search(
+            self.function,
+            point,
+            slope,
+            step_eta,
+            partial(self.newton_point, exact=exact),
+        )
+        if new_point is None:
+            return None
+        # Only a decrement that is small before a step and after it counts:
+        # the step in between is the one that gives the missing digits.
+        self.previous_small = self.small
+        # Once a full step needed no correction, Newton's method is in its
+        # quadratic phase: the next trial goes straight to the Newton system.
+        self.speculate = plain
+        return new_point
+
+    def converged_when_stalled(self, point: Point) -> bool:
+        # The rule met here once: the missing step would gain nothing measurable.
+        return self.small
+
+    def learned(self, point: Point) -> Learned:
+        if not point.exact:
+            return Learned()
+        return Learned(information=point.information, at=point.theta)
