@@ -9,6 +9,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions
 from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
@@ -354,7 +355,11 @@ class LogisticGD(
         )
         if not self.fit_intercept:
             self.intercept_se_ = np.zeros(self.model_.n_rows)
-        super()._store_result(result, objective)
+        # The standard errors factor an information matrix of order n_free: on
+        # one BLAS thread, as the Newton steps (spin-waiting threads on a busy
+        # machine made it four times slower).
+        with single_blas_thread():
+            super()._store_result(result, objective)
         if not separated:
             return
         self.converged_ = False
