@@ -23,7 +23,7 @@ LAYERS = ("data", "models", "optim", "inference", "estimators")
 BESIDE = ("plotting", "gradcheck", "cli", "demo")
 """Built on the estimators; no layer imports them."""
 
-GROUND = ("status", "_linalg", "_blas")
+GROUND = ("status", "_linalg", "_blas", "_threads")
 """Below every layer: they import no other skmle module but each other."""
 
 WITHOUT_SKLEARN = ("data", "models", "optim", "inference")

@@ -211,7 +211,7 @@ NARROWED = {
     # -1.22527653, 0.77380659] (to the digits shown; the property's failing case)
     # with weights gives coef_ 4.74, and 4.00 with the rows duplicated.
     ("weight", "laplace"): {"ties": False, "repeats": False},
-    # estimators/logistic.py, models/logistic.py, logistic_batches.py (issue 13,
+    # estimators/logistic.py, models/logistic*.py (issue 13,
     # LogisticGD conditioning): where the Newton system is ill conditioned (a
     # column offset 1e5 times its spread, which the model does not centre; classes
     # separated or nearly so, coefficients in the hundreds), rounding in the sums

@@ -75,7 +75,7 @@ from skmle.inference import (
     block_standard_errors,
 )
 from skmle.models.objective import Objective
-from skmle.optim import OPTIMIZERS, OptimizeResult
+from skmle.optim import OPTIMIZERS, SOLVER_REQUIREMENTS, OptimizeResult
 
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
 
@@ -172,6 +172,7 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
         )
 
     def _run_solver(self, objective: Objective, theta0) -> OptimizeResult:
+        self._check_capabilities(objective.model)
         own = getattr(self, f"_solve_{self.solver}", None)
         if own is not None:
             return own(objective, theta0)
@@ -180,6 +181,19 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
         if theta0 is None:
             theta0 = self._initial_theta(objective)
         return self._run_generic_solver(objective, theta0)
+
+    def _check_capabilities(self, model) -> None:
+        """Fail at once, naming what is missing, if the model does not offer what
+        the solver requires (:data:`skmle.optim.SOLVER_REQUIREMENTS`)."""
+        needs = SOLVER_REQUIREMENTS.get(self.solver, frozenset())
+        missing = needs - model.capabilities
+        if missing:
+            raise ValueError(
+                f"solver={self.solver!r} needs a model with {', '.join(sorted(missing))}"
+                f"; {type(model).__name__} offers "
+                f"{', '.join(sorted(model.capabilities)) or 'value and gradient only'}."
+                " Choose another solver."
+            )
 
     def _run_generic_solver(self, objective: Objective, theta0) -> OptimizeResult:
         """``gd``, ``lbfgs`` or ``newton`` in well-conditioned coordinates (see
@@ -274,14 +288,10 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
     ) -> None:
         """Set ``<block>_se_`` for each block of :meth:`_wald_spec`: the one
         inference path (:func:`skmle.inference.block_standard_errors`)."""
-        legacy = getattr(self, "_standard_errors", None)
-        if legacy is not None:
-            standard_errors = legacy(objective)
-        else:
-            spec = self._wald_spec(objective, result)
-            if spec is None:
-                return
-            standard_errors = block_standard_errors(spec, stacklevel=4)
+        spec = self._wald_spec(objective, result)
+        if spec is None:
+            return
+        standard_errors = block_standard_errors(spec, stacklevel=4)
         for name, se in standard_errors.items():
             shape = np.shape(getattr(self, f"{name}_"))
             setattr(

@@ -17,8 +17,22 @@ from skmle.optim.result import Learned, OptimizeResult, Status
 OPTIMIZERS = {"gd": gradient_ascent, "lbfgs": lbfgs, "newton": newton}
 """The generic solvers, by the name an estimator's ``solver`` parameter uses."""
 
+SOLVER_REQUIREMENTS: dict[str, frozenset[str]] = {
+    "gd": frozenset(),
+    "lbfgs": frozenset(),
+    "newton": frozenset({"hessian"}),
+    "closed_form": frozenset({"closed_form"}),
+    "em": frozenset({"em_step"}),
+    "irls": frozenset({"linear_predictor"}),
+    "lp": frozenset({"linear_predictor"}),
+}
+"""What each solver needs a model to declare in its ``capabilities`` (the names of
+:data:`skmle.models.base.CAPABILITIES`), as skglm's solvers state the datafit
+methods they need. The estimator checks it before dispatching."""
+
 __all__ = [
     "OPTIMIZERS",
+    "SOLVER_REQUIREMENTS",
     "Learned",
     "OptimizeResult",
     "Status",

@@ -148,23 +148,15 @@ class Point(NamedTuple):
     """Whether ``information`` is exact (not the cheaper approximation)."""
 
 
-def legacy_stop(reason: Status | str) -> Stop:
+def status_stop(reason: Status) -> Stop:
     """A ``stop_reason``/``recession_reason`` answer as a :class:`Stop`.
 
-    TRANSITION (issue 14), to be removed once ``models/logistic.py`` and
-    ``models/logistic_batches.py`` return a :class:`Status`: until then they
-    return their message strings, mapped here to the status they name; the
-    message stays the model's own words.
+    The objective says why no maximum exists with a :class:`Status` (never a
+    message to compare).
     """
-    if isinstance(reason, Status):
-        return Stop(reason, f"the objective reports no maximum: {reason.value}")
-    legacy = {
-        "the classes are linearly separable": Status.SEPARABLE,
-        "the classes are quasi-completely separable": Status.QUASI_SEPARABLE,
-    }
-    if reason not in legacy:
+    if not isinstance(reason, Status):
         raise TypeError(f"stop_reason must return a Status or None, not {reason!r}")
-    return Stop(legacy[reason], reason)
+    return Stop(reason, f"the objective reports no maximum: {reason.value}")
 
 
 class PredictorNewtonStep(Step):
@@ -222,7 +214,7 @@ class PredictorNewtonStep(Step):
         if self.stop_reason is None:
             return None
         reason = self.stop_reason(point.theta, point.eta)
-        return None if reason is None else legacy_stop(reason)
+        return None if reason is None else status_stop(reason)
 
     def advance(self, point: Point) -> Point | Stop | None:
         slope = decrement2 = self.decrement2
@@ -242,7 +234,7 @@ class PredictorNewtonStep(Step):
             # a sample near the boundary of a complete separation looks like
             # one on it for a step or so.
             if reason is not None and reason == self.previous_reason:
-                return legacy_stop(reason)
+                return status_stop(reason)
             self.previous_reason = reason
         self.previous_decrement2 = decrement2
         search = speculative_step if self.speculate else line_search
