@@ -6,7 +6,10 @@ Every estimator reaches its standard errors by one path: it names an
 the parameters it reports, and the blocks of the reported vector; then
 
 .. math:: \\operatorname{Cov}(\\hat\\beta) = J\\, I(\\hat\\phi)^{-1} J^\\top,
-   \\qquad \\mathrm{se}(\\hat\\beta_j) = \\sqrt{[J I^{-1} J^\\top]_{jj}}.
+   \\qquad \\mathrm{se}(\\hat\\beta_j) = \\sqrt{[J I^{-1} J^\\top]_{jj}},
+
+or, with a meat :math:`M` of per-row scores (:mod:`skmle.inference.sandwich`),
+the sandwich :math:`J I^{-1} M I^{-1} J^\\top`.
 
 The information is held as a scaled triangular factor,
 :math:`I = c\\, D^{-1} R^\\top R\\, D^{-1}` with :math:`D` diagonal, so the
@@ -23,6 +26,7 @@ import numpy as np
 from scipy import linalg
 
 from skmle._linalg import PIVOT_RTOL
+from skmle.inference.sandwich import ScoreMeat
 
 
 class SingularInformation(np.linalg.LinAlgError):
@@ -111,22 +115,43 @@ class Information:
         """:math:`J D R^{-1} / \\sqrt c`, whose rows' inner products are the
         covariance of the reported parameters."""
         half = linalg.solve_triangular(self.r, np.diag(self.scale), trans="T").T
-        half = half / np.sqrt(self.multiplier)
-        if transform is None:
-            return half
-        if callable(transform):
-            return np.asarray(transform(half))
-        return np.asarray(transform) @ half
+        return apply_transform(transform, half / np.sqrt(self.multiplier))
 
-    def covariance(self, transform: Transform | None = None) -> np.ndarray:
-        """:math:`J I^{-1} J^\\top` (``J`` the identity when ``transform`` is None)."""
+    def _middle(self, meat: np.ndarray) -> np.ndarray:
+        """:math:`G^\\top M G` for :math:`I^{-1} = G G^\\top`, :math:`G = D R^{-1}
+        / \\sqrt c`: the sandwich is then :math:`(JG)(G^\\top M G)(JG)^\\top`."""
+        half = self._covariance_factor(None)
+        return half.T @ np.asarray(meat, dtype=float) @ half
+
+    def covariance(
+        self, transform: Transform | None = None, meat: np.ndarray | None = None
+    ) -> np.ndarray:
+        """:math:`J I^{-1} J^\\top`, or the sandwich :math:`J I^{-1} M I^{-1}
+        J^\\top` with ``meat`` :math:`M` (``J`` the identity when ``transform``
+        is None)."""
         factor = self._covariance_factor(transform)
-        return factor @ factor.T
+        if meat is None:
+            return factor @ factor.T
+        covariance = factor @ self._middle(meat) @ factor.T
+        return (covariance + covariance.T) / 2.0
 
-    def variances(self, transform: Transform | None = None) -> np.ndarray:
+    def variances(
+        self, transform: Transform | None = None, meat: np.ndarray | None = None
+    ) -> np.ndarray:
         """The diagonal of :meth:`covariance`, without forming the whole matrix."""
         factor = self._covariance_factor(transform)
-        return np.einsum("ij,ij->i", factor, factor)
+        left = factor if meat is None else factor @ self._middle(meat)
+        return np.einsum("ij,ij->i", left, factor)
+
+
+def apply_transform(transform: Transform | None, columns: np.ndarray) -> np.ndarray:
+    """:math:`J` applied to each column of ``columns`` (``columns`` itself when
+    ``transform`` is None)."""
+    if transform is None:
+        return columns
+    if callable(transform):
+        return np.asarray(transform(columns))
+    return np.asarray(transform) @ columns
 
 
 @dataclass(frozen=True)
@@ -136,7 +161,7 @@ class WaldSpec:
     Attributes
     ----------
     information : Information, callable returning one, or None
-        A callable is called by :func:`block_standard_errors`, so that the
+        A callable is called by :func:`reported_covariance`, so that the
         :class:`SingularInformation` it may raise becomes NaN errors with
         ``singular_message``. None when the standard errors are undefined (for
         example on separable data): they are then NaN, without a warning.
@@ -147,6 +172,10 @@ class WaldSpec:
         :math:`J`; None for the identity.
     singular_message : str
         The warning when the information is singular.
+    meat : callable returning a ScoreMeat, or None
+        For a sandwich covariance (:mod:`skmle.inference.sandwich`): the
+        summed outer products of the per-row scores, in the coordinates of
+        ``information``; None for the inverse information.
     """
 
     information: Information | Callable[[], Information] | None
@@ -156,6 +185,51 @@ class WaldSpec:
         "The observed information is singular at the fitted parameters (the "
         "maximum is not unique): standard errors are undefined and set to NaN."
     )
+    meat: Callable[[], ScoreMeat] | None = None
+
+    @property
+    def positions(self) -> np.ndarray:
+        """The reported positions of every block, block after block."""
+        parts = [np.asarray(idx, dtype=int).ravel() for idx in self.blocks.values()]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+
+
+def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> np.ndarray:
+    """The covariance of the reported parameters of ``spec``'s blocks, in the
+    order of :attr:`WaldSpec.positions`: :math:`J I^{-1} J^\\top`, or the
+    sandwich :math:`J I^{-1} M I^{-1} J^\\top` when ``spec`` has a meat.
+
+    NaN everywhere, with ``spec``'s warning, when the information is singular
+    (silently when ``spec.information`` is None).
+    """
+    positions = spec.positions
+    nan = np.full((positions.size, positions.size), np.nan)
+    if spec.information is None:
+        return nan
+    try:
+        information = spec.information
+        if callable(information):
+            information = information()
+        meat = None if spec.meat is None else spec.meat().corrected()
+        covariance = information.covariance(
+            lambda half: apply_transform(spec.transform, half)[positions], meat
+        )
+    except SingularInformation:
+        covariance = None
+    if covariance is None or not np.all(np.isfinite(covariance)):
+        warnings.warn(spec.singular_message, UserWarning, stacklevel=stacklevel + 1)
+        return nan
+    return covariance
+
+
+def split_blocks(spec: WaldSpec, covariance: np.ndarray) -> dict[str, np.ndarray]:
+    """The standard errors of each block from :func:`reported_covariance`."""
+    se = np.sqrt(np.maximum(np.diag(covariance), 0.0))
+    bounds = np.cumsum([0] + [np.size(idx) for idx in spec.blocks.values()])
+    return {
+        name: se[start:stop]
+        for name, start, stop in zip(spec.blocks, bounds[:-1], bounds[1:], strict=True)
+    }
 
 
 def block_standard_errors(
@@ -163,21 +237,7 @@ def block_standard_errors(
 ) -> dict[str, np.ndarray]:
     """Standard errors of each block of ``spec``; NaN, with ``spec``'s warning,
     when the information is singular."""
-    nan = {name: np.full(len(idx), np.nan) for name, idx in spec.blocks.items()}
-    if spec.information is None:
-        return nan
-    try:
-        information = spec.information
-        if callable(information):
-            information = information()
-        variances = information.variances(spec.transform)
-    except SingularInformation:
-        variances = None
-    if variances is None or not np.all(np.isfinite(variances)):
-        warnings.warn(spec.singular_message, UserWarning, stacklevel=stacklevel + 1)
-        return nan
-    se = np.sqrt(np.maximum(variances, 0.0))
-    return {name: se[np.asarray(idx)] for name, idx in spec.blocks.items()}
+    return split_blocks(spec, reported_covariance(spec, stacklevel=stacklevel + 1))
 
 
 def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray:
