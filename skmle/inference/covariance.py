@@ -117,11 +117,17 @@ class Information:
         half = linalg.solve_triangular(self.r, np.diag(self.scale), trans="T").T
         return apply_transform(transform, half / np.sqrt(self.multiplier))
 
-    def _middle(self, meat: np.ndarray) -> np.ndarray:
-        """:math:`G^\\top M G` for :math:`I^{-1} = G G^\\top`, :math:`G = D R^{-1}
-        / \\sqrt c`: the sandwich is then :math:`(JG)(G^\\top M G)(JG)^\\top`."""
-        half = self._covariance_factor(None)
-        return half.T @ np.asarray(meat, dtype=float) @ half
+    def whiten(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` times :math:`G = D R^{-1} / \\sqrt c`, for which :math:`I^{-1}
+        = G G^\\top`: one triangular solve.
+
+        Scores whitened row by row give the sandwich's middle :math:`G^\\top M G
+        = \\sum_i w_i (G^\\top s_i)(G^\\top s_i)^\\top` without forming :math:`M`,
+        whose entries can be many orders apart (raw, uncentred columns).
+        """
+        rows = np.asarray(rows, dtype=float)
+        solved = linalg.solve_triangular(self.r, (rows * self.scale).T, trans="T")
+        return solved.T / np.sqrt(self.multiplier)
 
     def covariance(
         self, transform: Transform | None = None, meat: np.ndarray | None = None
@@ -129,19 +135,34 @@ class Information:
         """:math:`J I^{-1} J^\\top`, or the sandwich :math:`J I^{-1} M I^{-1}
         J^\\top` with ``meat`` :math:`M` (``J`` the identity when ``transform``
         is None)."""
-        factor = self._covariance_factor(transform)
-        if meat is None:
-            return factor @ factor.T
-        covariance = factor @ self._middle(meat) @ factor.T
-        return (covariance + covariance.T) / 2.0
+        return self.sandwich(transform, self._middle(meat))
 
     def variances(
         self, transform: Transform | None = None, meat: np.ndarray | None = None
     ) -> np.ndarray:
         """The diagonal of :meth:`covariance`, without forming the whole matrix."""
         factor = self._covariance_factor(transform)
-        left = factor if meat is None else factor @ self._middle(meat)
+        middle = self._middle(meat)
+        left = factor if middle is None else factor @ middle
         return np.einsum("ij,ij->i", left, factor)
+
+    def sandwich(
+        self, transform: Transform | None, middle: np.ndarray | None
+    ) -> np.ndarray:
+        """:math:`(JG)\\, B\\, (JG)^\\top` for the middle :math:`B = G^\\top M G`
+        (:math:`J I^{-1} J^\\top` when ``middle`` is None)."""
+        factor = self._covariance_factor(transform)
+        if middle is None:
+            return factor @ factor.T
+        covariance = factor @ middle @ factor.T
+        return (covariance + covariance.T) / 2.0
+
+    def _middle(self, meat: np.ndarray | None) -> np.ndarray | None:
+        """:math:`G^\\top M G`, or None without a meat."""
+        if meat is None:
+            return None
+        half = self._covariance_factor(None)
+        return half.T @ np.asarray(meat, dtype=float) @ half
 
 
 def apply_transform(transform: Transform | None, columns: np.ndarray) -> np.ndarray:
@@ -172,10 +193,12 @@ class WaldSpec:
         :math:`J`; None for the identity.
     singular_message : str
         The warning when the information is singular.
-    meat : callable returning a ScoreMeat, or None
-        For a sandwich covariance (:mod:`skmle.inference.sandwich`): the
-        summed outer products of the per-row scores, in the coordinates of
-        ``information``; None for the inverse information.
+    meat : callable, or None
+        For a sandwich covariance (:mod:`skmle.inference.sandwich`):
+        ``meat(whiten)`` returns the :class:`ScoreMeat` of the per-row scores (in
+        the coordinates of ``information``) whitened by ``whiten``, the
+        information's :meth:`Information.whiten`; None for the inverse
+        information.
     """
 
     information: Information | Callable[[], Information] | None
@@ -185,7 +208,7 @@ class WaldSpec:
         "The observed information is singular at the fitted parameters (the "
         "maximum is not unique): standard errors are undefined and set to NaN."
     )
-    meat: Callable[[], ScoreMeat] | None = None
+    meat: Callable[[Callable[[np.ndarray], np.ndarray]], ScoreMeat] | None = None
 
     @property
     def positions(self) -> np.ndarray:
@@ -210,9 +233,10 @@ def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> np.ndarray:
         information = spec.information
         if callable(information):
             information = information()
-        meat = None if spec.meat is None else spec.meat().corrected()
-        covariance = information.covariance(
-            lambda half: apply_transform(spec.transform, half)[positions], meat
+        middle = None if spec.meat is None else spec.meat(information.whiten)
+        covariance = information.sandwich(
+            lambda half: apply_transform(spec.transform, half)[positions],
+            None if middle is None else middle.corrected(),
         )
     except SingularInformation:
         covariance = None

@@ -30,7 +30,11 @@ meat :math:`\\sum_i w_i^2 r_i^2 x_i x_i^\\top` differs; with unit weights the tw
 agree.)
 
 The meat is summed over the rows with ``objective.sum_batches``, a few thousand
-rows at a time, so data in chunks or on a Dask cluster work as in memory.
+rows at a time, so data in chunks or on a Dask cluster work as in memory. Each
+row's score is whitened first, :math:`G^\\top s_i` with :math:`I^{-1} = G
+G^\\top` (:meth:`~skmle.inference.Information.whiten`), so that what is summed is
+the middle :math:`G^\\top M G` of :math:`V = (JG)(G^\\top M G)(JG)^\\top`: the
+raw :math:`M` of uncentred columns would lose the digits that centring keeps.
 """
 
 from __future__ import annotations
@@ -53,6 +57,9 @@ SCORE_ROWS = 4096
 ScoreFunction = Callable[[Batch], np.ndarray]
 """Per-row scores of a batch in the information's coordinates, (n_rows, p)."""
 
+Whiten = Callable[[np.ndarray], np.ndarray]
+"""A linear map applied to each row of the scores (:meth:`Information.whiten`)."""
+
 
 @dataclass(frozen=True)
 class ScoreMeat:
@@ -64,7 +71,7 @@ class ScoreMeat:
         ``"HC0"``, ``"HC1"`` or ``"cluster"``.
     matrix : ndarray of shape (p, p)
         :math:`\\sum_i w_i s_i s_i^\\top`, or :math:`\\sum_g u_g u_g^\\top` for
-        ``"cluster"``.
+        ``"cluster"``, of the scores as given (whitened, on the inference path).
     n_obs : float
         :math:`n = \\sum_i w_i`.
     n_groups : int or None
@@ -138,31 +145,42 @@ def check_cov_type(cov_type: str, groups, n_rows: int | None) -> None:
         )
 
 
-def weighted_score_products(batch: Batch, scores: ScoreFunction) -> np.ndarray:
-    """:math:`\\sum_i w_i s_i s_i^\\top` over the rows of ``batch``, computed
-    :data:`SCORE_ROWS` rows at a time."""
+def weighted_score_products(
+    batch: Batch, scores: ScoreFunction, whiten: Whiten | None = None
+) -> np.ndarray:
+    """:math:`\\sum_i w_i s_i s_i^\\top` over the rows of ``batch`` (of the
+    scores whitened by ``whiten``, if given), :data:`SCORE_ROWS` rows at a time."""
     total = 0.0
     for start in range(0, batch.X.shape[0], SCORE_ROWS):
         part = _rows(batch, slice(start, start + SCORE_ROWS))
-        s = scores(part)
+        s = _whitened(scores(part), whiten)
         total = total + s.T @ (s * part.sample_weight[:, None])
     return np.asarray(total)
 
 
 def group_score_sums(
-    batch: Batch, scores: ScoreFunction, codes: np.ndarray, n_groups: int
+    batch: Batch,
+    scores: ScoreFunction,
+    codes: np.ndarray,
+    n_groups: int,
+    whiten: Whiten | None = None,
 ) -> np.ndarray:
-    """:math:`u_g = \\sum_{i \\in g} w_i s_i` for every group, (n_groups, p);
-    ``codes`` are the group numbers (0 to ``n_groups - 1``) of ``batch``'s rows."""
+    """:math:`u_g = \\sum_{i \\in g} w_i s_i` for every group, (n_groups, p), of
+    the scores whitened by ``whiten`` if given; ``codes`` are the group numbers
+    (0 to ``n_groups - 1``) of ``batch``'s rows."""
     total = 0.0
     for start in range(0, batch.X.shape[0], SCORE_ROWS):
         rows = slice(start, start + SCORE_ROWS)
         part = _rows(batch, rows)
-        weighted = scores(part) * part.sample_weight[:, None]
+        weighted = _whitened(scores(part), whiten) * part.sample_weight[:, None]
         sums = np.zeros((n_groups, weighted.shape[1]))
         np.add.at(sums, codes[rows], weighted)
         total = total + sums
     return np.asarray(total)
+
+
+def _whitened(scores: np.ndarray, whiten: Whiten | None) -> np.ndarray:
+    return scores if whiten is None else whiten(scores)
 
 
 def _rows(batch: Batch, rows: slice) -> Batch:
@@ -176,6 +194,7 @@ def score_meat(
     cov_type: str,
     n_obs: float,
     groups: np.ndarray | None = None,
+    whiten: Whiten | None = None,
 ) -> ScoreMeat:
     """The meat of ``cov_type`` from the scores summed over every batch.
 
@@ -191,18 +210,27 @@ def score_meat(
         :math:`\\sum_i w_i`.
     groups : ndarray of shape (n_samples,), default=None
         The cluster of each row, for ``"cluster"`` (rows held in one batch).
+    whiten : callable, default=None
+        Applied to the scores of each block of rows before their products are
+        summed (:meth:`~skmle.inference.Information.whiten`).
 
     Returns
     -------
     ScoreMeat
     """
     if cov_type != "cluster":
-        matrix = sum_batches(partial(weighted_score_products, scores=scores))
+        matrix = sum_batches(
+            partial(weighted_score_products, scores=scores, whiten=whiten)
+        )
         return ScoreMeat(cov_type, matrix, n_obs)
     labels, codes = np.unique(np.asarray(groups), return_inverse=True)
     sums = sum_batches(
         partial(
-            group_score_sums, scores=scores, codes=codes.ravel(), n_groups=len(labels)
+            group_score_sums,
+            scores=scores,
+            codes=codes.ravel(),
+            n_groups=len(labels),
+            whiten=whiten,
         )
     )
     return ScoreMeat(cov_type, sums.T @ sums, n_obs, len(labels))
