@@ -347,9 +347,9 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
                 self._score_rows(objective, result),
                 cov_type,
                 objective.total_weight,
-                objective.groups,
+                groups=objective.groups,
             )
-            spec = dataclasses.replace(spec, meat=lambda whiten: meat(whiten=whiten))
+            spec = dataclasses.replace(spec, meat=meat)
         self.params_cov_ = reported_covariance(spec, stacklevel=4)
         for name, se in split_blocks(spec, self.params_cov_).items():
             shape = np.shape(getattr(self, f"{name}_"))

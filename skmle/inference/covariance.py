@@ -195,7 +195,7 @@ class WaldSpec:
         The warning when the information is singular.
     meat : callable, or None
         For a sandwich covariance (:mod:`skmle.inference.sandwich`):
-        ``meat(whiten)`` returns the :class:`ScoreMeat` of the per-row scores (in
+        ``meat(whiten=whiten)`` returns the :class:`ScoreMeat` of the per-row scores (in
         the coordinates of ``information``) whitened by ``whiten``, the
         information's :meth:`Information.whiten`; None for the inverse
         information.
@@ -233,7 +233,7 @@ def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> np.ndarray:
         information = spec.information
         if callable(information):
             information = information()
-        middle = None if spec.meat is None else spec.meat(information.whiten)
+        middle = None if spec.meat is None else spec.meat(whiten=information.whiten)
         covariance = information.sandwich(
             lambda half: apply_transform(spec.transform, half)[positions],
             None if middle is None else middle.corrected(),
