@@ -73,6 +73,14 @@ def test_ols_sandwich_matches_statsmodels_on_longley(cov_type):
     assert model.summary().stats["covariance"] == cov_type
 
 
+def test_ols_sandwich_without_intercept_matches_statsmodels():
+    X, y = _longley()
+    model = LinearGaussianRegressor(cov_type="HC1", fit_intercept=False).fit(X, y)
+    reference = sm.OLS(y, X).fit(cov_type="HC1")
+    np.testing.assert_allclose(model.params_cov_, reference.cov_params(), rtol=1e-7)
+    np.testing.assert_allclose(model.coef_se_, reference.bse, rtol=RTOL)
+
+
 def test_ols_nonrobust_is_statsmodels_with_the_mle_scale():
     X, y = _longley()
     n, p = X.shape[0], X.shape[1] + 1
@@ -81,10 +89,13 @@ def test_ols_nonrobust_is_statsmodels_with_the_mle_scale():
     assert model.summary().stats["covariance"] == "nonrobust"
 
 
-@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
-def test_logit_matches_statsmodels_on_spector(cov_type):
+@pytest.mark.parametrize(
+    ("cov_type", "solver"),
+    [("nonrobust", "newton"), ("HC0", "newton"), ("HC0", "lbfgs")],
+)
+def test_logit_matches_statsmodels_on_spector(cov_type, solver):
     X, y = _spector()
-    model = LogisticGD(cov_type=cov_type, tol=1e-10).fit(X, y)
+    model = LogisticGD(cov_type=cov_type, solver=solver, tol=1e-10).fit(X, y)
     _assert_matches(model, _logit(X, y, cov_type=cov_type))
 
 
