@@ -234,6 +234,9 @@ def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> np.ndarray:
         if callable(information):
             information = information()
         middle = None if spec.meat is None else spec.meat(whiten=information.whiten)
+        if middle is not None and not np.isfinite(middle.factor):
+            warnings.warn(middle.undefined_message, UserWarning, stacklevel + 1)
+            return nan
         covariance = information.sandwich(
             lambda half: apply_transform(spec.transform, half)[positions],
             None if middle is None else middle.corrected(),

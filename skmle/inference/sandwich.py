@@ -83,13 +83,26 @@ class ScoreMeat:
     n_obs: float
     n_groups: int | None = None
 
-    def corrected(self) -> np.ndarray:
-        """:math:`M`: :attr:`matrix` times the correction of :attr:`cov_type`
-        (:func:`small_sample_factor`), ``p`` being the matrix's order."""
-        factor = small_sample_factor(
+    @property
+    def factor(self) -> float:
+        """The correction of :attr:`cov_type` (:func:`small_sample_factor`),
+        ``p`` being the matrix's order."""
+        return small_sample_factor(
             self.cov_type, self.n_obs, self.matrix.shape[0], self.n_groups
         )
-        return factor * self.matrix
+
+    @property
+    def undefined_message(self) -> str:
+        """Why the correction is undefined (when :attr:`factor` is infinite)."""
+        return (
+            f"cov_type={self.cov_type!r} needs more observations (total weight "
+            f"{self.n_obs:g}) than the {self.matrix.shape[0]} parameters, and at "
+            "least two groups: its standard errors are set to NaN."
+        )
+
+    def corrected(self) -> np.ndarray:
+        """:math:`M`: :attr:`matrix` times :attr:`factor`."""
+        return self.factor * self.matrix
 
 
 def small_sample_factor(

@@ -208,6 +208,19 @@ def test_cluster_with_chunked_data_and_robust_partial_fit_are_refused():
         LinearGaussianRegressor(cov_type="HC0").partial_fit(X, y)
 
 
+@pytest.mark.filterwarnings("ignore:.*passes through every sample")
+def test_an_undefined_correction_gives_nan_with_a_warning():
+    X, y, _ = _grunfeld()
+    with pytest.warns(UserWarning, match="at least two groups"):
+        model = LinearGaussianRegressor(cov_type="cluster").fit(
+            X, y, groups=np.zeros(y.shape[0])
+        )
+    assert np.isnan(model.params_cov_).all() and np.isnan(model.coef_se_).all()
+    with pytest.warns(UserWarning, match="needs more observations"):
+        model = LinearGaussianRegressor(cov_type="HC1").fit(X[:3], y[:3])
+    assert np.isnan(model.intercept_se_)
+
+
 def _fitted_estimators():
     X, y = _longley()
     Z = np.random.default_rng(0).normal(size=(60, 2))
