@@ -332,7 +332,7 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
     def _compute_standard_errors(
         self, objective: Objective, result: OptimizeResult
     ) -> None:
-        """Set ``params_cov_`` and ``<block>_se_`` for each block of
+        """Set the covariance behind ``params_cov_`` and ``<block>_se_`` for each block of
         :meth:`_wald_spec`: the one inference path
         (:func:`skmle.inference.reported_covariance`), with the meat of
         ``cov_type`` where the estimator has one."""
@@ -350,8 +350,9 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
                 groups=objective.groups,
             )
             spec = dataclasses.replace(spec, meat=meat)
-        self.params_cov_ = reported_covariance(spec, stacklevel=4)
-        for name, se in split_blocks(spec, self.params_cov_).items():
+        # params_cov_ (a property) forms the whole matrix only when read.
+        self._params_cov = reported_covariance(spec, stacklevel=4)
+        for name, se in split_blocks(spec, self._params_cov.variances()).items():
             shape = np.shape(getattr(self, f"{name}_"))
             setattr(
                 self, f"{name}_se_", np.reshape(se, shape) if shape else float(se[0])

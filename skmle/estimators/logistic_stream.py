@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from skmle._sklearn_compat import check_sample_weight, validate_data
 from skmle.data import Batch
 from skmle.estimators.logistic_labels import encode_with_classes
+from skmle.inference import ReportedCovariance
 from skmle.models.logistic import LogisticLogLikelihood
 
 
@@ -138,7 +139,7 @@ class LogisticStreamingMixin:
         n_reported = self.coef_.size + (
             self.intercept_.size if self.fit_intercept else 0
         )
-        self.params_cov_ = np.full((n_reported, n_reported), np.nan)
+        self._params_cov = ReportedCovariance.undefined(n_reported)
         self._set_information_criteria()
         return self
 

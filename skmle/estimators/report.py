@@ -18,6 +18,24 @@ class FitReportMixin:
         """Number of free parameters, for AIC and BIC."""
         return int(self.model_.n_params)
 
+    @property
+    def params_cov_(self) -> np.ndarray:
+        """The covariance matrix of the reported estimates, in the order of
+        :meth:`param_names` (statsmodels' ``cov_params()``): the inverse
+        information, or the sandwich of ``cov_type`` where the estimator has one.
+
+        Its diagonal is the square of the ``<block>_se_``. Formed from the fit's
+        factor on the first access (for thousands of parameters the whole matrix
+        costs far more than the standard errors), then kept.
+        """
+        covariance = self.__dict__.get("_params_cov")
+        if covariance is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no params_cov_: it is set by fit, for "
+                "an estimator with standard errors."
+            )
+        return covariance.matrix()
+
     def _set_information_criteria(self) -> None:
         """``aic_`` and ``bic_`` from ``loglik_`` and ``n_samples_seen_``."""
         k = self._n_parameters()

@@ -9,6 +9,7 @@ do the rest, the sandwich covariances (:mod:`skmle.inference.sandwich`) included
 
 from skmle.inference.covariance import (
     Information,
+    ReportedCovariance,
     SingularInformation,
     WaldSpec,
     block_standard_errors,
@@ -35,6 +36,7 @@ __all__ = [
     "COV_TYPES",
     "Information",
     "ProfileLikelihood",
+    "ReportedCovariance",
     "ScoreMeat",
     "SingularInformation",
     "Summary",

@@ -111,8 +111,8 @@ class Information:
     def n_params(self) -> int:
         return self.r.shape[0]
 
-    def _covariance_factor(self, transform: Transform | None) -> np.ndarray:
-        """:math:`J D R^{-1} / \\sqrt c`, whose rows' inner products are the
+    def covariance_factor(self, transform: Transform | None = None) -> np.ndarray:
+        """:math:`J G = J D R^{-1} / \\sqrt c`, whose rows' inner products are the
         covariance of the reported parameters."""
         half = linalg.solve_triangular(self.r, np.diag(self.scale), trans="T").T
         return apply_transform(transform, half / np.sqrt(self.multiplier))
@@ -135,33 +135,21 @@ class Information:
         """:math:`J I^{-1} J^\\top`, or the sandwich :math:`J I^{-1} M I^{-1}
         J^\\top` with ``meat`` :math:`M` (``J`` the identity when ``transform``
         is None)."""
-        return self.sandwich(transform, self._middle(meat))
+        factor = self.covariance_factor(transform)
+        return ReportedCovariance(factor, self._middle(meat)).matrix()
 
     def variances(
         self, transform: Transform | None = None, meat: np.ndarray | None = None
     ) -> np.ndarray:
         """The diagonal of :meth:`covariance`, without forming the whole matrix."""
-        factor = self._covariance_factor(transform)
-        middle = self._middle(meat)
-        left = factor if middle is None else factor @ middle
-        return np.einsum("ij,ij->i", left, factor)
-
-    def sandwich(
-        self, transform: Transform | None, middle: np.ndarray | None
-    ) -> np.ndarray:
-        """:math:`(JG)\\, B\\, (JG)^\\top` for the middle :math:`B = G^\\top M G`
-        (:math:`J I^{-1} J^\\top` when ``middle`` is None)."""
-        factor = self._covariance_factor(transform)
-        if middle is None:
-            return factor @ factor.T
-        covariance = factor @ middle @ factor.T
-        return (covariance + covariance.T) / 2.0
+        factor = self.covariance_factor(transform)
+        return ReportedCovariance(factor, self._middle(meat)).variances()
 
     def _middle(self, meat: np.ndarray | None) -> np.ndarray | None:
         """:math:`G^\\top M G`, or None without a meat."""
         if meat is None:
             return None
-        half = self._covariance_factor(None)
+        half = self.covariance_factor(None)
         return half.T @ np.asarray(meat, dtype=float) @ half
 
 
@@ -173,6 +161,55 @@ def apply_transform(transform: Transform | None, columns: np.ndarray) -> np.ndar
     if callable(transform):
         return np.asarray(transform(columns))
     return np.asarray(transform) @ columns
+
+
+class ReportedCovariance:
+    """The covariance :math:`(JG)\\, B\\, (JG)^\\top` of reported parameters,
+    formed only when asked for.
+
+    Its diagonal (the squared standard errors) costs :math:`O(m p)` from the
+    factor :math:`JG` (``m`` reported parameters, ``p`` coordinates), the whole
+    matrix :math:`O(m^2 p)`: many seconds for thousands of parameters, so
+    :meth:`matrix` forms it on the first call (and then keeps only it).
+
+    Parameters
+    ----------
+    factor : ndarray of shape (m, p) or None
+        :math:`JG`, with :math:`I^{-1} = G G^\\top`.
+    middle : ndarray of shape (p, p), default=None
+        The sandwich's :math:`B = G^\\top M G`; None for the identity (the
+        inverse information).
+    matrix : ndarray of shape (m, m), default=None
+        The covariance itself, when it is already known (NaN where undefined).
+    """
+
+    def __init__(self, factor=None, middle=None, matrix=None):
+        self._factor, self._middle, self._matrix = factor, middle, matrix
+
+    @classmethod
+    def undefined(cls, size: int) -> ReportedCovariance:
+        """NaN everywhere, for ``size`` parameters."""
+        return cls(matrix=np.full((size, size), np.nan))
+
+    def variances(self) -> np.ndarray:
+        """The diagonal, without forming the matrix."""
+        if self._matrix is not None:
+            return np.diag(self._matrix).copy()
+        factor = self._factor
+        left = factor if self._middle is None else factor @ self._middle
+        return np.einsum("ij,ij->i", left, factor)
+
+    def matrix(self) -> np.ndarray:
+        """The whole covariance, formed on the first call."""
+        if self._matrix is None:
+            factor = self._factor
+            if self._middle is None:
+                covariance = factor @ factor.T
+            else:
+                covariance = factor @ self._middle @ factor.T
+                covariance = (covariance + covariance.T) / 2.0
+            self._matrix, self._factor, self._middle = covariance, None, None
+        return self._matrix
 
 
 @dataclass(frozen=True)
@@ -217,7 +254,7 @@ class WaldSpec:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
 
 
-def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> np.ndarray:
+def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> ReportedCovariance:
     """The covariance of the reported parameters of ``spec``'s blocks, in the
     order of :attr:`WaldSpec.positions`: :math:`J I^{-1} J^\\top`, or the
     sandwich :math:`J I^{-1} M I^{-1} J^\\top` when ``spec`` has a meat.
@@ -226,32 +263,35 @@ def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> np.ndarray:
     (silently when ``spec.information`` is None).
     """
     positions = spec.positions
-    nan = np.full((positions.size, positions.size), np.nan)
     if spec.information is None:
-        return nan
+        return ReportedCovariance.undefined(positions.size)
+    covariance = None
     try:
         information = spec.information
         if callable(information):
             information = information()
-        middle = None if spec.meat is None else spec.meat(whiten=information.whiten)
-        if middle is not None and not np.isfinite(middle.factor):
-            warnings.warn(middle.undefined_message, UserWarning, stacklevel + 1)
-            return nan
-        covariance = information.sandwich(
-            lambda half: apply_transform(spec.transform, half)[positions],
-            None if middle is None else middle.corrected(),
+        meat = None if spec.meat is None else spec.meat(whiten=information.whiten)
+        if meat is not None and not np.isfinite(meat.factor):
+            warnings.warn(meat.undefined_message, UserWarning, stacklevel + 1)
+            return ReportedCovariance.undefined(positions.size)
+        factor = information.covariance_factor(
+            lambda half: apply_transform(spec.transform, half)[positions]
+        )
+        covariance = ReportedCovariance(
+            factor, None if meat is None else meat.corrected()
         )
     except SingularInformation:
-        covariance = None
-    if covariance is None or not np.all(np.isfinite(covariance)):
+        pass
+    if covariance is None or not np.all(np.isfinite(covariance.variances())):
         warnings.warn(spec.singular_message, UserWarning, stacklevel=stacklevel + 1)
-        return nan
+        return ReportedCovariance.undefined(positions.size)
     return covariance
 
 
-def split_blocks(spec: WaldSpec, covariance: np.ndarray) -> dict[str, np.ndarray]:
-    """The standard errors of each block from :func:`reported_covariance`."""
-    se = np.sqrt(np.maximum(np.diag(covariance), 0.0))
+def split_blocks(spec: WaldSpec, variances: np.ndarray) -> dict[str, np.ndarray]:
+    """The standard errors of each block from the variances of
+    :func:`reported_covariance`, in its order."""
+    se = np.sqrt(np.maximum(variances, 0.0))
     bounds = np.cumsum([0] + [np.size(idx) for idx in spec.blocks.values()])
     return {
         name: se[start:stop]
@@ -264,7 +304,8 @@ def block_standard_errors(
 ) -> dict[str, np.ndarray]:
     """Standard errors of each block of ``spec``; NaN, with ``spec``'s warning,
     when the information is singular."""
-    return split_blocks(spec, reported_covariance(spec, stacklevel=stacklevel + 1))
+    covariance = reported_covariance(spec, stacklevel=stacklevel + 1)
+    return split_blocks(spec, covariance.variances())
 
 
 def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray:

@@ -246,3 +246,4 @@ def test_fitted_aic_bic_and_params_cov_for_every_estimator(index):
         np.sqrt(np.diag(model.params_cov_)), [r["std_err"] for r in row], rtol=1e-12
     )
     np.testing.assert_allclose(model.params_cov_, model.params_cov_.T, rtol=1e-12)
+    assert not hasattr(type(model)(), "params_cov_")

@@ -39,7 +39,10 @@ def test_reported_covariance_follows_the_blocks_order(problem):
         Information.from_matrix(information), {"b": [3, 0], "a": np.array([1])}
     )
     expected = np.linalg.inv(information)[np.ix_([3, 0, 1], [3, 0, 1])]
-    np.testing.assert_allclose(reported_covariance(spec), expected, rtol=1e-8)
+    covariance = reported_covariance(spec)
+    np.testing.assert_allclose(covariance.variances(), np.diag(expected), rtol=1e-8)
+    np.testing.assert_allclose(covariance.matrix(), expected, rtol=1e-8)
+    np.testing.assert_allclose(covariance.variances(), np.diag(expected), rtol=1e-8)
     se = block_standard_errors(spec)
     np.testing.assert_allclose(se["b"], np.sqrt(np.diag(expected))[:2], rtol=1e-8)
     np.testing.assert_allclose(se["a"], np.sqrt(expected[2, 2]), rtol=1e-8)
