@@ -96,6 +96,16 @@ def assert_worker_gone(client, address, timeout=60.0):
         time.sleep(0.1)
 
 
+def test_sandwich_covariance_on_dask_equals_in_memory(client, data):
+    """The meat of cov_type="HC1" is summed on the workers (sum_batches)."""
+    X, y, weights = data
+    dX, dy, dw = on_dask(CHUNKINGS[sorted(CHUNKINGS)[0]], X, y, weights)
+    model = LinearGaussianRegressor(cov_type="HC1").fit(dX, dy, sample_weight=dw)
+    reference = LinearGaussianRegressor(cov_type="HC1").fit(X, y, sample_weight=weights)
+    assert_same_fit(model, reference)
+    np.testing.assert_allclose(model.params_cov_, reference.params_cov_, rtol=1e-8)
+
+
 # -- exact solvers: equal to the in-memory fit and to the references --------------------
 @pytest.mark.parametrize("chunks", sorted(CHUNKINGS))
 def test_gaussian_closed_form_on_dask_equals_in_memory_fit(client, data, chunks):

@@ -24,8 +24,13 @@ warm start, the history and convergence warning, verbose output, the fitted
 ``_wald_spec(objective, result)`` (optional)
     The information at the optimum, the map to the reported parameters and their
     blocks (:class:`~skmle.inference.WaldSpec`); by default the observed
-    information from the objective's Hessian. The standard errors themselves
-    come from :func:`skmle.inference.block_standard_errors`, for every estimator.
+    information from the objective's Hessian. The covariance ``params_cov_`` and
+    the standard errors come from :func:`skmle.inference.reported_covariance`,
+    for every estimator.
+``_score_rows(objective, result)`` (optional)
+    The per-row scores in the coordinates of that information, for the sandwich
+    covariances of an estimator with a ``cov_type`` hyperparameter; by default
+    the model's ``scores`` in ``theta``.
 
 **Where the rows live.**
 ``fit``, ``log_likelihood``, ``aic`` and ``bic`` also take a ``dask.array`` chunked
@@ -52,7 +57,9 @@ matrix is singular.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -65,15 +72,18 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validating_chunk,
 )
-from skmle.data import Batch, row_store
+from skmle.data import Batch, is_large, row_store
 from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
 from skmle.estimators.report import FitReportMixin
 from skmle.estimators.standardised_fit import maximise_standardised
 from skmle.inference import (
     Information,
     WaldSpec,
-    block_standard_errors,
+    check_cov_type,
+    reported_covariance,
+    score_meat,
 )
+from skmle.inference.covariance import split_blocks
 from skmle.models.objective import Objective
 from skmle.optim import OPTIMIZERS, SOLVER_REQUIREMENTS, OptimizeResult
 
@@ -110,8 +120,18 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
     ----------
     theta_ : ndarray
         The fitted parameters as the model's flat vector.
+    params_cov_ : ndarray of shape (n_reported, n_reported)
+        For an estimator with standard errors: the covariance matrix of the
+        reported estimates, in the order of :meth:`param_names` (statsmodels'
+        ``cov_params()``); its diagonal is the square of the ``<block>_se_``.
+        The inverse information by default, the sandwich of ``cov_type`` where
+        the estimator has one (:mod:`skmle.inference.sandwich`).
     loglik_ : float
         Total (weighted) training log-likelihood at ``theta_``.
+    aic_, bic_ : float
+        :math:`-2\\ell + 2k` and :math:`-2\\ell + k \\log n` of the training data,
+        :math:`k` the free parameters and :math:`n` the total sample weight
+        (``aic(X, y)`` and ``bic(X, y)`` on unweighted training data).
     loglik_history_ : ndarray of shape (n_iter_ + 1,)
         The maximised objective (the total log-likelihood, plus the log-prior
         where the estimator has a penalty), at the start and after each iteration.
@@ -151,14 +171,34 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
         self.model_ = self._make_model(rows.head())
         return self._make_objective(rows)
 
-    def _fit(self, X, y=None, sample_weight=None):
-        """The body of every estimator's ``fit``: validate, solve, store."""
+    def _fit(self, X, y=None, sample_weight=None, groups=None):
+        """The body of every estimator's ``fit``: validate, solve, store.
+
+        ``groups`` (one label per row, in memory) are the clusters of
+        ``cov_type="cluster"``; they ride on the objective to the inference."""
         self._validate_params()
         objective = self._objective_for_data(X, y, sample_weight)
+        self._attach_groups(objective, X, groups)
         theta0 = self.theta_ if self._warm_started() else None
         result = self._run_solver(objective, theta0)
         self._store_result(result, objective)
         return self
+
+    def _attach_groups(self, objective: Objective, X, groups) -> None:
+        """Check ``groups`` against ``cov_type`` and the rows, and hand them to
+        the objective (a ``ValueError`` for data read in pieces, for now)."""
+        check_cov_type(
+            getattr(self, "cov_type", "nonrobust"), groups, objective.rows.n_rows
+        )
+        if groups is None:
+            return
+        if is_large(X):
+            raise ValueError(
+                'cov_type="cluster" needs X in memory: with Dask or chunked data '
+                'the groups cannot yet follow the rows; use cov_type="HC0" or '
+                '"HC1", or fit on an in-memory array.'
+            )
+        objective.groups = np.asarray(groups)
 
     def _make_objective(self, batches) -> Objective:
         return Objective(self.model_, batches)
@@ -230,6 +270,7 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
         self.loglik_ = self._training_loglik(result, objective)
         self._set_theta(theta)
         self._compute_standard_errors(objective, result)
+        self._set_information_criteria()
         if self.verbose >= 1:
             print(
                 f"[{type(self).__name__}] solver={self.solver} "
@@ -283,16 +324,35 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
             ),
         )
 
+    def _score_rows(self, objective: Objective, result: OptimizeResult):
+        """``scores(batch)``: the per-row scores in the coordinates of the
+        information of :meth:`_wald_spec` (here the model's, in ``theta``)."""
+        return partial(objective.model.scores, self.theta_)
+
     def _compute_standard_errors(
         self, objective: Objective, result: OptimizeResult
     ) -> None:
-        """Set ``<block>_se_`` for each block of :meth:`_wald_spec`: the one
-        inference path (:func:`skmle.inference.block_standard_errors`)."""
+        """Set the covariance behind ``params_cov_`` and ``<block>_se_`` for each block of
+        :meth:`_wald_spec`: the one inference path
+        (:func:`skmle.inference.reported_covariance`), with the meat of
+        ``cov_type`` where the estimator has one."""
         spec = self._wald_spec(objective, result)
         if spec is None:
             return
-        standard_errors = block_standard_errors(spec, stacklevel=4)
-        for name, se in standard_errors.items():
+        cov_type = getattr(self, "cov_type", "nonrobust")
+        if cov_type != "nonrobust" and spec.information is not None:
+            meat = partial(
+                score_meat,
+                objective.sum_batches,
+                self._score_rows(objective, result),
+                cov_type,
+                objective.total_weight,
+                groups=objective.groups,
+            )
+            spec = dataclasses.replace(spec, meat=meat)
+        # params_cov_ (a property) forms the whole matrix only when read.
+        self._params_cov = reported_covariance(spec, stacklevel=4)
+        for name, se in split_blocks(spec, self._params_cov.variances()).items():
             shape = np.shape(getattr(self, f"{name}_"))
             setattr(
                 self, f"{name}_se_", np.reshape(se, shape) if shape else float(se[0])

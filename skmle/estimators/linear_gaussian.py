@@ -16,6 +16,7 @@ from scipy import stats
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import (
+    StrOptions,
     check_sample_weight,
     validate_data,
     validating_chunk,
@@ -25,6 +26,7 @@ from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.least_squares import least_squares
 from skmle.estimators.linear_fit import LinearObjective
 from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constraint
+from skmle.inference import COV_TYPES
 from skmle.models.linear import LinearMoments
 from skmle.models.linear_gaussian import LinearGaussianLogLikelihood
 from skmle.optim import OptimizeResult, Status
@@ -79,6 +81,19 @@ class LinearGaussianRegressor(LinearRegressorBase):
     verbose : int, default=0
     warm_start : bool, default=False
         Start the gradient solvers from the previous fit.
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+        The covariance of the estimates (statsmodels' ``cov_type``):
+        ``"nonrobust"`` is the inverse observed information
+        :math:`\\hat\\sigma^2 (X_1^\\top W X_1)^{-1}`; the others are the
+        sandwich :math:`(X_1^\\top W X_1)^{-1} M (X_1^\\top W X_1)^{-1}` with
+        :math:`M = \\sum_i w_i r_i^2 x_{1i} x_{1i}^\\top` (``"HC0"``), times
+        :math:`n/(n-p)` (``"HC1"``), or the residuals summed within the
+        ``groups`` given to :meth:`fit` (``"cluster"``, with statsmodels'
+        correction); see :mod:`skmle.inference.sandwich`. They do not depend on
+        :math:`\\hat\\sigma` and equal statsmodels' ``OLS`` ``bse`` for the same
+        ``cov_type`` (weights are frequency weights: a weight of 2 is a
+        duplicated row). ``partial_fit`` keeps only moments, so it needs
+        ``"nonrobust"``.
 
     Attributes
     ----------
@@ -95,17 +110,24 @@ class LinearGaussianRegressor(LinearRegressorBase):
         floored there (see :func:`~skmle.estimators.linear_fit.scale_floor`; a shift of ``y`` does not move
         the floor).
     coef_se_ : ndarray of shape (n_features,)
-        Standard errors from the inverse observed information,
+        Standard errors from ``params_cov_``; with the default ``cov_type``
+        the inverse observed information,
         :math:`\\hat\\sigma^2 (X_1^\\top W X_1)^{-1}` with :math:`X_1 = [X, 1]` and the
         MLE :math:`\\hat\\sigma^2`. They are smaller than statsmodels' OLS ``bse`` by
         the factor :math:`\\sqrt{(n-p)/n}`. NaN, with a warning, when
         :math:`X_1^\\top W X_1` is singular.
     intercept_se_ : float
         Defined when ``fit_intercept=True``.
+    params_cov_ : ndarray of shape (n_features + 1, n_features + 1)
+        The covariance of ``[coef, intercept]`` (``coef`` alone without an
+        intercept), of ``cov_type`` (statsmodels' ``cov_params()``).
     theta_ : ndarray of shape (n_params,)
         ``[coef, intercept, log sigma]`` (see :mod:`skmle.models.linear`).
     loglik_ : float
         Total weighted training log-likelihood (statsmodels' ``llf``).
+    aic_, bic_ : float
+        AIC and BIC of the training data (``aic(X, y)``, ``bic(X, y)``), with
+        :math:`k` = n_features + 2 (the intercept and the scale counted).
     loglik_history_ : ndarray of shape (n_iter_ + 1,)
         Log-likelihood at the start of the gradient solvers (:math:`w = 0`) and
         after each iteration; for the closed form, at that start and at the
@@ -145,6 +167,7 @@ class LinearGaussianRegressor(LinearRegressorBase):
         **GradientAscentMixin._common_parameter_constraints,
         "fit_intercept": ["boolean"],
         "solver": solver_constraint(_own_solvers, _generic_solvers),
+        "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
     def __init__(
@@ -156,6 +179,7 @@ class LinearGaussianRegressor(LinearRegressorBase):
         tol=1e-8,
         verbose=0,
         warm_start=False,
+        cov_type="nonrobust",
     ):
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -164,6 +188,35 @@ class LinearGaussianRegressor(LinearRegressorBase):
         self.tol = tol
         self.verbose = verbose
         self.warm_start = warm_start
+        self.cov_type = cov_type
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit the model by maximum likelihood (see
+        :meth:`LinearRegressorBase.fit <skmle.estimators.linear_regressor.LinearRegressorBase.fit>`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Also a Dask array chunked by rows or :func:`skmle.chunked` data.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a weight of 2 counts a row twice.
+        groups : array-like of shape (n_samples,), default=None
+            The cluster of each sample, for ``cov_type="cluster"`` (required
+            then, refused otherwise); in memory. Routed as fit metadata
+            (``set_fit_request(groups=True)``) in a pipeline.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            For invalid input, data out of the double range (see the base
+            class), or ``groups`` that do not fit ``cov_type``.
+        """
+        return self._fit_regression(X, y, sample_weight, groups)
 
     def _set_scale(self, scale: float) -> None:
         self.sigma2_ = scale**2
@@ -221,6 +274,12 @@ class LinearGaussianRegressor(LinearRegressorBase):
         first_call = getattr(self, "_moments", None) is None
         if first_call:
             self._validate_params()
+        if self.cov_type != "nonrobust":
+            raise ValueError(
+                f"partial_fit keeps only the moments of the rows, which give no "
+                f"per-row scores: cov_type={self.cov_type!r} needs fit on all the "
+                'rows (or cov_type="nonrobust").'
+            )
         X, y = validate_data(
             self,
             X,

@@ -17,6 +17,7 @@ scale floor and the standard errors.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from numbers import Real
 
 import numpy as np
@@ -35,6 +36,17 @@ from skmle.estimators.least_squares import (
 from skmle.estimators.linear_fit import LinearObjective
 from skmle.inference import WaldSpec
 from skmle.optim import OptimizeResult
+
+
+def location_scores(batch: Batch, model, theta: np.ndarray) -> np.ndarray:
+    """The per-row scores of the location, ``[intercept, coef]`` (or ``coef``),
+    the coordinates of :func:`~skmle.estimators.least_squares.location_information`:
+    :math:`-s^{-1} \\partial_z \\log p(z_i)\\, [1, x_i]`."""
+    scores = model.scores(theta, batch)
+    d = model.n_features
+    if model.fit_intercept:
+        return np.column_stack([scores[:, d], scores[:, :d]])
+    return scores[:, :d]
 
 
 def solver_constraint(own: tuple[str, ...], generic: tuple[str, ...]) -> list:
@@ -87,10 +99,14 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             (:math:`10^{-153}`), where sums of squares leave the double range
             (rescale: the fit is equivariant), or when the weights sum beyond it.
         """
+        return self._fit_regression(X, y, sample_weight)
+
+    def _fit_regression(self, X, y, sample_weight=None, groups=None):
+        """``fit`` on one BLAS thread, the moments of ``partial_fit`` reset."""
         self._moments = None
         # Tall, thin products throughout: see skmle._blas.
         with single_blas_thread():
-            return self._fit(X, y, sample_weight)
+            return self._fit(X, y, sample_weight, groups)
 
     def _fit_batch(self, X, y=None, sample_weight=None) -> Batch:
         batch = super()._fit_batch(X, y, sample_weight)
@@ -208,6 +224,10 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
                 "not identified: standard errors are set to NaN."
             ),
         )
+
+    def _score_rows(self, objective: LinearObjective, result: OptimizeResult):
+        """:func:`location_scores` at the fit, in the information's coordinates."""
+        return partial(location_scores, model=objective.model, theta=self.theta_)
 
     # -- prediction ------------------------------------------------------------------
     @rowwise

@@ -13,16 +13,16 @@ from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions
 from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
+from skmle.estimators.logistic_inference import LogisticInferenceMixin
 from skmle.estimators.logistic_labels import LogisticDataMixin
 from skmle.estimators.logistic_outcome import (
     SEPARATED,
-    SINGULAR_MESSAGE,
     PerfectSeparationWarning,
     separation_message,
 )
 from skmle.estimators.logistic_predict import LogisticPredictionMixin
 from skmle.estimators.logistic_stream import LogisticStreamingMixin
-from skmle.inference import Information, WaldSpec
+from skmle.inference import COV_TYPES
 from skmle.models.logistic import LogisticLogLikelihood
 from skmle.models.logistic_objective import LogisticObjective
 from skmle.models.logistic_terms import CENTER_SAMPLE_ROWS, column_center
@@ -31,6 +31,7 @@ from skmle.status import Status
 
 
 class LogisticGD(
+    LogisticInferenceMixin,
     LogisticDataMixin,
     LogisticPredictionMixin,
     LogisticStreamingMixin,
@@ -140,6 +141,16 @@ class LogisticGD(
         0 silent, 1 a line at the end of the fit, 2 a line per iteration.
     warm_start : bool, default=False
         Start from the previous fit's parameters (same classes and features).
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+        The covariance of the estimates (statsmodels' ``cov_type``): the inverse
+        information, or the sandwich :math:`I^{-1} M I^{-1}` of the per-row
+        scores, :math:`M = \\sum_i w_i s_i s_i^\\top` (``"HC0"``), times
+        :math:`n/(n-p)` (``"HC1"``), or summed within the ``groups`` given to
+        :meth:`fit` (``"cluster"``); see :mod:`skmle.inference.sandwich`. With
+        a prior the bread :math:`I` is the penalised information. Equal to
+        statsmodels' ``Logit`` with ``cov_type="HC0"`` and ``"cluster"``
+        (whose ``"HC1"`` applies no correction for ``Logit``: it equals its
+        ``"HC0"``).
 
     Attributes
     ----------
@@ -154,7 +165,8 @@ class LogisticGD(
         Zeros when ``fit_intercept=False``; else summing to zero over the classes
         when there are more than two.
     coef_se_ : ndarray, same shape as ``coef_``
-        Standard errors from the inverse observed information
+        Standard errors from ``params_cov_``; by default the inverse observed
+        information
         :math:`(X^\\top W X)^{-1}` (plus :math:`\\alpha I` with a prior: then they are
         posterior standard deviations of the Laplace approximation). With more
         than two classes they are those of the sum-to-zero coefficients: the
@@ -162,11 +174,17 @@ class LogisticGD(
         classes are separable.
     intercept_se_ : ndarray, same shape as ``intercept_``
         Zeros when ``fit_intercept=False`` (the intercept is fixed).
+    params_cov_ : ndarray of shape (n_reported, n_reported)
+        The covariance of ``coef_`` (row by row) and ``intercept_``, in the
+        order of :meth:`param_names`, of ``cov_type``; NaN where the standard
+        errors are.
     theta_ : ndarray
         The parameters as the model's flat vector (see
         :mod:`skmle.models.logistic`).
     loglik_ : float
         Total weighted training log-likelihood (without the prior).
+    aic_, bic_ : float
+        AIC and BIC of the training data (``aic(X, y)``, ``bic(X, y)``).
     loglik_history_ : ndarray of shape (n_iter_ + 1,)
         The maximised objective (log-likelihood, minus the penalty when
         ``alpha > 0``) at the start and after each iteration.
@@ -212,6 +230,7 @@ class LogisticGD(
         "fit_intercept": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"newton", *GENERIC_SOLVERS})],
+        "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
     def __init__(
@@ -224,6 +243,7 @@ class LogisticGD(
         tol=1e-6,
         verbose=0,
         warm_start=False,
+        cov_type="nonrobust",
     ):
         self.fit_intercept = fit_intercept
         self.alpha = alpha
@@ -233,9 +253,10 @@ class LogisticGD(
         self.tol = tol
         self.verbose = verbose
         self.warm_start = warm_start
+        self.cov_type = cov_type
 
     # -- fit -------------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the model to ``X`` and class labels ``y``.
 
         Parameters
@@ -246,6 +267,10 @@ class LogisticGD(
             at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; a weight of 2 counts a row twice.
+        groups : array-like of shape (n_samples,), default=None
+            The cluster of each sample, for ``cov_type="cluster"`` (required
+            then, refused otherwise); in memory. Routed as fit metadata
+            (``set_fit_request(groups=True)``) in a pipeline.
 
         Returns
         -------
@@ -256,7 +281,7 @@ class LogisticGD(
         for name in ("t_", "initial_step_size_"):
             if hasattr(self, name):
                 delattr(self, name)
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, groups)
 
     def _make_model(self, batch: Batch) -> LogisticLogLikelihood:
         n_classes = self.classes_.shape[0]
@@ -377,44 +402,3 @@ class LogisticGD(
         coef, intercept = self.model_.split(theta)
         self.coef_ = np.array(coef)
         self.intercept_ = np.array(intercept)
-
-    # -- inference -------------------------------------------------------------------
-    def _inference_blocks(self) -> dict[str, np.ndarray]:
-        model = self.model_
-        index = np.arange(model.n_params).reshape(model.n_rows, model.row_size)
-        blocks = {"coef": index[:, : model.n_features].ravel()}
-        if model.fit_intercept:
-            blocks["intercept"] = index[:, -1]
-        return blocks
-
-    def _wald_spec(self, objective, result: OptimizeResult) -> WaldSpec:
-        """The information at the solution in free (and possibly centred)
-        coordinates, mapped to ``theta`` for the raw features by
-        :meth:`~skmle.models.logistic.LogisticLogLikelihood.reported_columns`
-        (uncentring, then the rows summing to zero); none on separable data."""
-        blocks = self._inference_blocks()
-        if result.status in SEPARATED:
-            return WaldSpec(None, blocks)
-        matrix = result.learned.information
-        return WaldSpec(
-            lambda: Information.from_matrix(matrix),
-            blocks,
-            transform=objective.model.reported_columns,
-            singular_message=SINGULAR_MESSAGE,
-        )
-
-    def _n_parameters(self) -> int:
-        """Identified parameters: (n_classes - 1) rows of coefficients for K > 2."""
-        return int(self.model_.n_free)
-
-    def _parameter_labels(self, name: str, size: int, feature_names=None) -> list[str]:
-        if self.model_.binary:
-            return super()._parameter_labels(name, size, feature_names)
-        features = feature_names
-        if features is None:
-            features = getattr(self, "feature_names_in_", None)
-        if features is None:
-            features = [f"x{j}" for j in range(self.n_features_in_)]
-        if name == "intercept":
-            return [f"{c}:intercept" for c in self.classes_]
-        return [f"{c}:{f}" for c in self.classes_ for f in features]

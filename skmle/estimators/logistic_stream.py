@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from skmle._sklearn_compat import check_sample_weight, validate_data
 from skmle.data import Batch
 from skmle.estimators.logistic_labels import encode_with_classes
+from skmle.inference import ReportedCovariance
 from skmle.models.logistic import LogisticLogLikelihood
 
 
@@ -43,8 +44,9 @@ class LogisticStreamingMixin:
         scikit-learn's ``SGDClassifier``) and starts from zero coefficients, or
         from the coefficients of an earlier ``fit``. After ``partial_fit``,
         ``loglik_`` is the log-likelihood of the last batch at the parameters
-        before its step, ``n_iter_`` equals ``t_`` and the standard errors are
-        NaN (they need a pass over all the data: refit, or use ``fit``).
+        before its step, ``n_iter_`` equals ``t_`` (``aic_`` and ``bic_`` follow ``loglik_``) and the
+        standard errors and ``params_cov_`` are NaN (they need a pass over all
+        the data: refit, or use ``fit``).
 
         Parameters
         ----------
@@ -134,6 +136,11 @@ class LogisticStreamingMixin:
         self._set_theta(self.theta_)
         self.coef_se_ = np.full_like(self.coef_, np.nan)
         self.intercept_se_ = np.full_like(self.intercept_, np.nan)
+        n_reported = self.coef_.size + (
+            self.intercept_.size if self.fit_intercept else 0
+        )
+        self._params_cov = ReportedCovariance.undefined(n_reported)
+        self._set_information_criteria()
         return self
 
     def _initial_step_size(self, batch: Batch) -> float:

@@ -18,6 +18,30 @@ class FitReportMixin:
         """Number of free parameters, for AIC and BIC."""
         return int(self.model_.n_params)
 
+    @property
+    def params_cov_(self) -> np.ndarray:
+        """The covariance matrix of the reported estimates, in the order of
+        :meth:`param_names` (statsmodels' ``cov_params()``): the inverse
+        information, or the sandwich of ``cov_type`` where the estimator has one.
+
+        Its diagonal is the square of the ``<block>_se_``. Formed from the fit's
+        factor on the first access (for thousands of parameters the whole matrix
+        costs far more than the standard errors), then kept.
+        """
+        covariance = self.__dict__.get("_params_cov")
+        if covariance is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no params_cov_: it is set by fit, for "
+                "an estimator with standard errors."
+            )
+        return covariance.matrix()
+
+    def _set_information_criteria(self) -> None:
+        """``aic_`` and ``bic_`` from ``loglik_`` and ``n_samples_seen_``."""
+        k = self._n_parameters()
+        self.aic_ = -2.0 * self.loglik_ + 2.0 * k
+        self.bic_ = -2.0 * self.loglik_ + k * np.log(self.n_samples_seen_)
+
     def aic(self, X, y=None) -> float:
         """Akaike information criterion :math:`-2\\ell + 2k` on ``X`` (lower is better)."""
         return -2.0 * self.log_likelihood(X, y) + 2.0 * self._n_parameters()
@@ -97,6 +121,9 @@ class FitReportMixin:
         -------
         Summary
             ``str()`` gives the table; ``to_dict()`` the same as plain types.
+            Its ``stats["covariance"]`` names the covariance of the standard
+            errors: ``"nonrobust"`` (the inverse information), ``"HC0"``,
+            ``"HC1"`` or ``"cluster"`` (the sandwiches of ``cov_type``).
 
         Raises
         ------
@@ -107,15 +134,15 @@ class FitReportMixin:
         check_is_fitted(self)
         alpha = check_alpha(alpha)
         feature_names = self._check_feature_names_arg(feature_names)
-        n = getattr(self, "n_samples_seen_", None)
         stats = {
             "log-likelihood": self.loglik_,
             "n parameters": self._n_parameters(),
-            "AIC": -2.0 * self.loglik_ + 2.0 * self._n_parameters(),
+            "AIC": self.aic_,
+            "BIC": self.bic_,
+            "n samples": self.n_samples_seen_,
         }
-        if n is not None:
-            stats["BIC"] = -2.0 * self.loglik_ + self._n_parameters() * np.log(n)
-            stats["n samples"] = n
+        if self._inference_blocks():
+            stats["covariance"] = getattr(self, "cov_type", "nonrobust")
         prior = float(getattr(self, "alpha", 0.0) or 0.0)
         if prior > 0:
             stats["prior precision alpha"] = prior

@@ -6,7 +6,10 @@ Every estimator reaches its standard errors by one path: it names an
 the parameters it reports, and the blocks of the reported vector; then
 
 .. math:: \\operatorname{Cov}(\\hat\\beta) = J\\, I(\\hat\\phi)^{-1} J^\\top,
-   \\qquad \\mathrm{se}(\\hat\\beta_j) = \\sqrt{[J I^{-1} J^\\top]_{jj}}.
+   \\qquad \\mathrm{se}(\\hat\\beta_j) = \\sqrt{[J I^{-1} J^\\top]_{jj}},
+
+or, with a meat :math:`M` of per-row scores (:mod:`skmle.inference.sandwich`),
+the sandwich :math:`J I^{-1} M I^{-1} J^\\top`.
 
 The information is held as a scaled triangular factor,
 :math:`I = c\\, D^{-1} R^\\top R\\, D^{-1}` with :math:`D` diagonal, so the
@@ -23,6 +26,7 @@ import numpy as np
 from scipy import linalg
 
 from skmle._linalg import PIVOT_RTOL
+from skmle.inference.sandwich import ScoreMeat
 
 
 class SingularInformation(np.linalg.LinAlgError):
@@ -107,26 +111,105 @@ class Information:
     def n_params(self) -> int:
         return self.r.shape[0]
 
-    def _covariance_factor(self, transform: Transform | None) -> np.ndarray:
-        """:math:`J D R^{-1} / \\sqrt c`, whose rows' inner products are the
+    def covariance_factor(self, transform: Transform | None = None) -> np.ndarray:
+        """:math:`J G = J D R^{-1} / \\sqrt c`, whose rows' inner products are the
         covariance of the reported parameters."""
         half = linalg.solve_triangular(self.r, np.diag(self.scale), trans="T").T
-        half = half / np.sqrt(self.multiplier)
-        if transform is None:
-            return half
-        if callable(transform):
-            return np.asarray(transform(half))
-        return np.asarray(transform) @ half
+        return apply_transform(transform, half / np.sqrt(self.multiplier))
 
-    def covariance(self, transform: Transform | None = None) -> np.ndarray:
-        """:math:`J I^{-1} J^\\top` (``J`` the identity when ``transform`` is None)."""
-        factor = self._covariance_factor(transform)
-        return factor @ factor.T
+    def whiten(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` times :math:`G = D R^{-1} / \\sqrt c`, for which :math:`I^{-1}
+        = G G^\\top`: one triangular solve.
 
-    def variances(self, transform: Transform | None = None) -> np.ndarray:
+        Scores whitened row by row give the sandwich's middle :math:`G^\\top M G
+        = \\sum_i w_i (G^\\top s_i)(G^\\top s_i)^\\top` without forming :math:`M`,
+        whose entries can be many orders apart (raw, uncentred columns).
+        """
+        rows = np.asarray(rows, dtype=float)
+        solved = linalg.solve_triangular(self.r, (rows * self.scale).T, trans="T")
+        return solved.T / np.sqrt(self.multiplier)
+
+    def covariance(
+        self, transform: Transform | None = None, meat: np.ndarray | None = None
+    ) -> np.ndarray:
+        """:math:`J I^{-1} J^\\top`, or the sandwich :math:`J I^{-1} M I^{-1}
+        J^\\top` with ``meat`` :math:`M` (``J`` the identity when ``transform``
+        is None)."""
+        factor = self.covariance_factor(transform)
+        return ReportedCovariance(factor, self._middle(meat)).matrix()
+
+    def variances(
+        self, transform: Transform | None = None, meat: np.ndarray | None = None
+    ) -> np.ndarray:
         """The diagonal of :meth:`covariance`, without forming the whole matrix."""
-        factor = self._covariance_factor(transform)
-        return np.einsum("ij,ij->i", factor, factor)
+        factor = self.covariance_factor(transform)
+        return ReportedCovariance(factor, self._middle(meat)).variances()
+
+    def _middle(self, meat: np.ndarray | None) -> np.ndarray | None:
+        """:math:`G^\\top M G`, or None without a meat."""
+        if meat is None:
+            return None
+        half = self.covariance_factor(None)
+        return half.T @ np.asarray(meat, dtype=float) @ half
+
+
+def apply_transform(transform: Transform | None, columns: np.ndarray) -> np.ndarray:
+    """:math:`J` applied to each column of ``columns`` (``columns`` itself when
+    ``transform`` is None)."""
+    if transform is None:
+        return columns
+    if callable(transform):
+        return np.asarray(transform(columns))
+    return np.asarray(transform) @ columns
+
+
+class ReportedCovariance:
+    """The covariance :math:`(JG)\\, B\\, (JG)^\\top` of reported parameters,
+    formed only when asked for.
+
+    Its diagonal (the squared standard errors) costs :math:`O(m p)` from the
+    factor :math:`JG` (``m`` reported parameters, ``p`` coordinates), the whole
+    matrix :math:`O(m^2 p)`: many seconds for thousands of parameters, so
+    :meth:`matrix` forms it on the first call (and then keeps only it).
+
+    Parameters
+    ----------
+    factor : ndarray of shape (m, p) or None
+        :math:`JG`, with :math:`I^{-1} = G G^\\top`.
+    middle : ndarray of shape (p, p), default=None
+        The sandwich's :math:`B = G^\\top M G`; None for the identity (the
+        inverse information).
+    matrix : ndarray of shape (m, m), default=None
+        The covariance itself, when it is already known (NaN where undefined).
+    """
+
+    def __init__(self, factor=None, middle=None, matrix=None):
+        self._factor, self._middle, self._matrix = factor, middle, matrix
+
+    @classmethod
+    def undefined(cls, size: int) -> ReportedCovariance:
+        """NaN everywhere, for ``size`` parameters."""
+        return cls(matrix=np.full((size, size), np.nan))
+
+    def variances(self) -> np.ndarray:
+        """The diagonal, without forming the matrix."""
+        if self._matrix is not None:
+            return np.diag(self._matrix).copy()
+        factor = self._factor
+        left = factor if self._middle is None else factor @ self._middle
+        return np.einsum("ij,ij->i", left, factor)
+
+    def matrix(self) -> np.ndarray:
+        """The whole covariance, formed on the first call."""
+        if self._matrix is None:
+            factor = self._factor
+            if self._middle is None:
+                covariance = factor @ factor.T
+            else:
+                covariance = factor @ self._middle @ factor.T
+                covariance = (covariance + covariance.T) / 2.0
+            self._matrix, self._factor, self._middle = covariance, None, None
+        return self._matrix
 
 
 @dataclass(frozen=True)
@@ -136,7 +219,7 @@ class WaldSpec:
     Attributes
     ----------
     information : Information, callable returning one, or None
-        A callable is called by :func:`block_standard_errors`, so that the
+        A callable is called by :func:`reported_covariance`, so that the
         :class:`SingularInformation` it may raise becomes NaN errors with
         ``singular_message``. None when the standard errors are undefined (for
         example on separable data): they are then NaN, without a warning.
@@ -147,6 +230,12 @@ class WaldSpec:
         :math:`J`; None for the identity.
     singular_message : str
         The warning when the information is singular.
+    meat : callable, or None
+        For a sandwich covariance (:mod:`skmle.inference.sandwich`):
+        ``meat(whiten=whiten)`` returns the :class:`ScoreMeat` of the per-row scores (in
+        the coordinates of ``information``) whitened by ``whiten``, the
+        information's :meth:`Information.whiten`; None for the inverse
+        information.
     """
 
     information: Information | Callable[[], Information] | None
@@ -156,6 +245,58 @@ class WaldSpec:
         "The observed information is singular at the fitted parameters (the "
         "maximum is not unique): standard errors are undefined and set to NaN."
     )
+    meat: Callable[[Callable[[np.ndarray], np.ndarray]], ScoreMeat] | None = None
+
+    @property
+    def positions(self) -> np.ndarray:
+        """The reported positions of every block, block after block."""
+        parts = [np.asarray(idx, dtype=int).ravel() for idx in self.blocks.values()]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+
+
+def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> ReportedCovariance:
+    """The covariance of the reported parameters of ``spec``'s blocks, in the
+    order of :attr:`WaldSpec.positions`: :math:`J I^{-1} J^\\top`, or the
+    sandwich :math:`J I^{-1} M I^{-1} J^\\top` when ``spec`` has a meat.
+
+    NaN everywhere, with ``spec``'s warning, when the information is singular
+    (silently when ``spec.information`` is None).
+    """
+    positions = spec.positions
+    if spec.information is None:
+        return ReportedCovariance.undefined(positions.size)
+    covariance = None
+    try:
+        information = spec.information
+        if callable(information):
+            information = information()
+        meat = None if spec.meat is None else spec.meat(whiten=information.whiten)
+        if meat is not None and not np.isfinite(meat.factor):
+            warnings.warn(meat.undefined_message, UserWarning, stacklevel + 1)
+            return ReportedCovariance.undefined(positions.size)
+        factor = information.covariance_factor(
+            lambda half: apply_transform(spec.transform, half)[positions]
+        )
+        covariance = ReportedCovariance(
+            factor, None if meat is None else meat.corrected()
+        )
+    except SingularInformation:
+        pass
+    if covariance is None or not np.all(np.isfinite(covariance.variances())):
+        warnings.warn(spec.singular_message, UserWarning, stacklevel=stacklevel + 1)
+        return ReportedCovariance.undefined(positions.size)
+    return covariance
+
+
+def split_blocks(spec: WaldSpec, variances: np.ndarray) -> dict[str, np.ndarray]:
+    """The standard errors of each block from the variances of
+    :func:`reported_covariance`, in its order."""
+    se = np.sqrt(np.maximum(variances, 0.0))
+    bounds = np.cumsum([0] + [np.size(idx) for idx in spec.blocks.values()])
+    return {
+        name: se[start:stop]
+        for name, start, stop in zip(spec.blocks, bounds[:-1], bounds[1:], strict=True)
+    }
 
 
 def block_standard_errors(
@@ -163,21 +304,8 @@ def block_standard_errors(
 ) -> dict[str, np.ndarray]:
     """Standard errors of each block of ``spec``; NaN, with ``spec``'s warning,
     when the information is singular."""
-    nan = {name: np.full(len(idx), np.nan) for name, idx in spec.blocks.items()}
-    if spec.information is None:
-        return nan
-    try:
-        information = spec.information
-        if callable(information):
-            information = information()
-        variances = information.variances(spec.transform)
-    except SingularInformation:
-        variances = None
-    if variances is None or not np.all(np.isfinite(variances)):
-        warnings.warn(spec.singular_message, UserWarning, stacklevel=stacklevel + 1)
-        return nan
-    se = np.sqrt(np.maximum(variances, 0.0))
-    return {name: se[np.asarray(idx)] for name, idx in spec.blocks.items()}
+    covariance = reported_covariance(spec, stacklevel=stacklevel + 1)
+    return split_blocks(spec, covariance.variances())
 
 
 def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray:
