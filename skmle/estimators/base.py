@@ -70,6 +70,7 @@ from skmle._sklearn_compat import (
     Interval,
     StrOptions,
     check_sample_weight,
+    validate_data,
     validating_chunk,
 )
 from skmle.data import Batch, is_large, row_store
@@ -367,6 +368,10 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
     def _scoring_chunk(self, X, y=None, sample_weight=None, check=True) -> Batch:
         with validating_chunk(check):
             return self._scoring_batch(X, y, sample_weight)
+
+    def _validate_for_scoring(self, X):
+        """``X`` checked against the fit, as float64 (the default of every estimator)."""
+        return validate_data(self, X, dtype=np.float64, reset=False)
 
     def log_likelihood(self, X, y=None, sample_weight=None) -> float:
         """Total weighted log-likelihood of data under the fitted model.

@@ -151,9 +151,6 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, np.asarray(y, dtype=np.float64), sample_weight)
 
-    def _validate_for_scoring(self, X):
-        return validate_data(self, X, dtype=np.float64, reset=False)
-
     def _set_theta(self, theta) -> None:
         coef, intercept, log_scale = self.model_.unpack(theta)
         self.coef_ = np.array(coef)

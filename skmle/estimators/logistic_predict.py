@@ -6,16 +6,13 @@ import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.utils.validation import check_is_fitted
 
-from skmle._sklearn_compat import check_sample_weight, validate_data
+from skmle._sklearn_compat import check_sample_weight
 from skmle.data import Batch, rowwise
 
 
 class LogisticPredictionMixin:
     """Scoring and prediction of a fitted ``LogisticGD`` (``classes_``, ``model_``
     and ``theta_`` set by the fit)."""
-
-    def _validate_for_scoring(self, X):
-        return validate_data(self, X, dtype=np.float64, reset=False)
 
     def _scoring_batch(self, X, y=None, sample_weight=None) -> Batch:
         if y is None:

@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from skmle._sklearn_compat import validate_data
 from skmle.data import rowwise
 
 
@@ -31,9 +30,6 @@ class MixturePredictionMixin:
         labels : ndarray of shape (n_samples,)
         """
         return self.fit(X, sample_weight=sample_weight).predict(X)
-
-    def _validate_for_scoring(self, X):
-        return validate_data(self, X, dtype=np.float64, reset=False)
 
     @rowwise
     def predict_proba(self, X):
