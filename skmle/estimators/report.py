@@ -161,4 +161,11 @@ class FitReportMixin:
             rows=self._summary_rows(feature_names),
             stats=stats,
             alpha=alpha,
+            df_resid=self._summary_df_resid(),
         )
+
+    def _summary_df_resid(self) -> float | None:
+        """Degrees of freedom of the t tests in ``summary()``; ``None`` for the
+        normal (Wald z) tests of the likelihood. Estimators with an exact
+        small-sample inference override it."""
+        return None

@@ -61,6 +61,9 @@ class Summary:
     rows: list[SummaryRow]
     stats: dict[str, object] = field(default_factory=dict)
     alpha: float = 0.05
+    df_resid: float | None = None
+    """Degrees of freedom of Student's t for the tests and intervals; ``None``
+    (the default) uses the standard normal, as a likelihood's Wald tests do."""
 
     def __post_init__(self):
         self.alpha = check_alpha(self.alpha)
@@ -79,13 +82,22 @@ class Summary:
             return self.estimates / self.std_errors
 
     @property
+    def reference_distribution(self):
+        """The distribution of the Wald statistic under the null: the standard
+        normal, or Student's t with ``df_resid`` degrees of freedom."""
+        if self.df_resid is None:
+            return stats.norm
+        return stats.t(self.df_resid)
+
+    @property
     def p_values(self) -> np.ndarray:
-        return 2.0 * stats.norm.sf(np.abs(self.z))
+        return 2.0 * self.reference_distribution.sf(np.abs(self.z))
 
     @property
     def conf_int(self) -> np.ndarray:
         """Array of shape (n_params, 2): lower and upper Wald limits."""
-        half = stats.norm.ppf(1.0 - self.alpha / 2.0) * self.std_errors
+        quantile = self.reference_distribution.ppf(1.0 - self.alpha / 2.0)
+        half = quantile * self.std_errors
         return np.column_stack([self.estimates - half, self.estimates + half])
 
     def to_dict(self) -> dict[str, object]:
@@ -110,9 +122,10 @@ class Summary:
     def __str__(self) -> str:
         level = f"{100 * (1 - self.alpha):g}%"
         name_width = max([len(r.name) for r in self.rows] + [9])
+        stat = "z" if self.df_resid is None else "t"
         header = (
             f"{'parameter':<{name_width}} {'estimate':>12} {'std err':>11} "
-            f"{'z':>9} {'P>|z|':>8}   {level + ' conf. int.':>25}"
+            f"{stat:>9} {'P>|' + stat + '|':>8}   {level + ' conf. int.':>25}"
         )
         rule = "=" * len(header)
         lines = [self.title, rule, header, "-" * len(header)]
