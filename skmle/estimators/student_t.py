@@ -25,7 +25,7 @@ from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constr
 from skmle.estimators.student_t_em import solve_em
 from skmle.inference import COV_TYPES, Information, WaldSpec
 from skmle.models.student_t import DF_BOUNDS, StudentTLogLikelihood
-from skmle.optim import OptimizeResult
+from skmle.optim import OptimizeResult, Status
 
 DF_START = 5.0
 """The starting :math:`\\nu` (statsmodels' ``TLinearModel`` starts there too)."""
@@ -185,8 +185,29 @@ class StudentTRegressor(LinearRegressorBase):
         rss = (
             stats_.square - 2.0 * float(stats_.cross @ coef) + coef @ stats_.gram @ coef
         )
-        scale = max(np.sqrt(max(rss, 0.0) / objective.total_weight), stats_.scale_floor)
-        return self.model_.pack(coef, fit.intercept, np.log(scale), np.log(DF_START))
+        scale = np.sqrt(max(rss, 0.0) / objective.total_weight)
+        log_scale = np.log(max(scale, stats_.scale_floor))
+        return self.model_.pack(coef, fit.intercept, log_scale, np.log(DF_START))
+
+    def _interpolant(self, objective: LinearObjective, theta0) -> OptimizeResult:
+        """Where least squares passes through every row the likelihood is unbounded
+        (:math:`s \\to 0`, for any :math:`\\nu`): the minimum-norm interpolant, the
+        scale floored with a warning, :math:`\\nu` at its upper bound (where the
+        density at zero is largest), as :class:`~skmle.LinearGaussianRegressor`."""
+        objective.floored_scale(0.0, stacklevel=6)
+        theta = np.array(theta0)
+        if self.df is None:
+            theta[-1] = np.log(DF_BOUNDS[1])
+        value = objective.value(theta)
+        return OptimizeResult(
+            theta=theta,
+            value=value,
+            history=np.array([value]),
+            n_iter=0,
+            converged=True,
+            message="least squares interpolates the data",
+            status=Status.CLOSED_FORM,
+        )
 
     def _set_theta(self, theta) -> None:
         super()._set_theta(theta)
@@ -216,6 +237,10 @@ class StudentTRegressor(LinearRegressorBase):
     def _run_solver(self, objective: LinearObjective, theta0) -> OptimizeResult:
         """The solver, then, where :math:`\\hat\\nu` ran to an end of
         :data:`DF_BOUNDS`, the maximum with :math:`\\nu` fixed there."""
+        if theta0 is None:
+            theta0 = self._initial_theta(objective)
+            if theta0[self.model_.log_scale_index()] <= np.log(objective.scale_floor):
+                return self._interpolant(objective, theta0)
         result = super()._run_solver(objective, theta0)
         if self.df is not None or result.converged:
             return result

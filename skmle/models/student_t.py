@@ -108,7 +108,7 @@ class StudentTLogLikelihood(LinearLogLikelihood):
         z2 = z * z
         u = (df + 1.0) / (df + z2)
         logp = log_normaliser(df) - log_scale - 0.5 * (df + 1.0) * np.log1p(z2 / df)
-        return logp, -u * z, u * z2 - 1.0
+        return logp, -u * z, (df + 1.0) * (z2 / (df + z2)) - 1.0
 
     def noise_terms_at(self, z, theta):
         df = self.degrees_of_freedom(theta)
@@ -157,36 +157,34 @@ class StudentTLogLikelihood(LinearLogLikelihood):
         inv_s = np.exp(-log_scale)
         df = self.degrees_of_freedom(theta)
         w = batch.sample_weight
+        # In v = z^2 / D, u = (nu + 1) / D and z / D, nothing overflows for the
+        # largest z allowed (Z_BOUND).
         z2 = z * z
-        dd = (df + z2) ** 2
-        common = df * (df + 1.0) / dd
+        inv_d = 1.0 / (df + z2)
+        u, v, z_d = (df + 1.0) * inv_d, z2 * inv_d, z * inv_d
         hess = self.design_hessian(
             batch,
-            -(inv_s**2) * w * (df + 1.0) * (df - z2) / dd,
-            -2.0 * inv_s * w * common * z,
-            -2.0 * float(w @ (common * z2)),
+            -(inv_s**2) * w * u * (1.0 - 2.0 * v),
+            -2.0 * inv_s * w * u * df * z_d,
+            -2.0 * df * float(w @ (u * v)),
         )
         if self.df is None:
             j = self.log_scale_index()
-            eta_df = inv_s * w * df * z * (z2 - 1.0) / dd
+            eta_df = inv_s * w * df * z_d * (v - inv_d)
             d, k = self.n_features, self.n_params - 1
             hess[:d, k] = hess[k, :d] = batch.X.T @ eta_df
             if self.fit_intercept:
                 hess[d, k] = hess[k, d] = eta_df.sum()
-            hess[j, k] = hess[k, j] = float(w @ (df * z2 * (z2 - 1.0) / dd))
+            hess[j, k] = hess[k, j] = df * float(w @ (v * (v - inv_d)))
             hess[k, k] = float(w @ self._d2_log_df(z2, df))
         return hess
 
     def _d2_log_df(self, z2, df):
         """:math:`\\partial^2_{\\log\\nu}\\log p` per row:
         :math:`\\nu g + \\nu^2 g'` with :math:`g = \\partial_\\nu \\log p`."""
-        u = (df + 1.0) / (df + z2)
-        first = self._d_log_df(z2, df, u * z2 - 1.0)
+        u, v = (df + 1.0) / (df + z2), z2 / (df + z2)
+        first = self._d_log_df(z2, df, (df + 1.0) * v - 1.0)
         trigamma = polygamma(1, 0.5 * (df + 1.0)) - polygamma(1, 0.5 * df)
-        # d/dnu of log(nu / (nu + z^2)) + (nu + 1) z^2 / (nu (nu + z^2)) - 1 / nu:
-        rest = (
-            z2 / (df * (df + z2))
-            - z2 * (df * df + 2.0 * df + z2) / (df * df * (df + z2) ** 2)
-            + 1.0 / (df * df)
-        )
+        # d/dnu of log(nu / D) + (nu + 1) z^2 / (nu D) - 1 / nu, in v = z^2 / D:
+        rest = v * (1.0 - u) / df + (1.0 - v) / (df * df)
         return first + 0.25 * df * df * trigamma + 0.5 * df * df * rest
