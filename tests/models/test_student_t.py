@@ -108,7 +108,9 @@ def test_e_step_weights_are_the_posterior_mean_precision():
     prior = stats.gamma(nu / 2, scale=2 / nu)
 
     def joint(tau, r, power):
-        return tau**power * stats.norm.pdf(r, scale=scale / np.sqrt(tau)) * prior.pdf(tau)
+        return (
+            tau**power * stats.norm.pdf(r, scale=scale / np.sqrt(tau)) * prior.pdf(tau)
+        )
 
     expected = [
         integrate.quad(joint, 0, np.inf, args=(r, 1))[0]
