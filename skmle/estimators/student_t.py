@@ -305,6 +305,11 @@ class StudentTRegressor(LinearRegressorBase):
             blocks["df"] = np.array([j + 1])
         return blocks
 
+    def _parameter_labels(self, name: str, size: int, feature_names=None) -> list[str]:
+        if name in ("scale", "df"):
+            return [name]
+        return super()._parameter_labels(name, size, feature_names)
+
     def _wald_spec(self, objective: LinearObjective, result: OptimizeResult):
         """The observed information (exact Hessian) in ``theta``, reported as
         :math:`(w, b, s, \\nu)` by the delta method."""

@@ -199,6 +199,31 @@ def test_summary_gradient_check_and_bad_input():
 
 def test_em_reports_no_convergence_away_from_the_maximum():
     X, y = load("stackloss")
-    with pytest.warns(ConvergenceWarning):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         model = StudentTRegressor(solver="em", max_iter=5).fit(X, y)
     assert not model.converged_
+    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+def test_the_cli_fits_student_t_from_a_csv(tmp_path, capsys):
+    import json
+
+    from skmle.cli import main
+
+    X, y = load("engel")
+    path = tmp_path / "engel.csv"
+    rows = "\n".join(f"{a:.17g},{b:.17g}" for a, b in zip(X[:, 0], y, strict=True))
+    path.write_text("foodexp,income\n" + rows)
+    reference = tlinear(X, y, maxiter=5000, gtol=1e-10)
+    for name in ("student_t", "t"):
+        assert (
+            main(["fit", name, "--data", str(path), "--target", "income", "--json"])
+            == 0
+        )
+        report = json.loads(capsys.readouterr().out)
+        assert report["stats"]["log-likelihood"] == pytest.approx(
+            reference.llf, rel=1e-10
+        )
+        names = [p["name"] for p in report["params"]]
+        assert names == ["foodexp", "intercept", "scale", "df"]
