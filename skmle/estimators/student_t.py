@@ -235,50 +235,72 @@ class StudentTRegressor(LinearRegressorBase):
         return solve_em(objective, theta0, max_iter=self.max_iter, tol=self.tol)
 
     def _run_solver(self, objective: LinearObjective, theta0) -> OptimizeResult:
-        """The solver, then, where :math:`\\hat\\nu` ran to an end of
-        :data:`DF_BOUNDS`, the maximum with :math:`\\nu` fixed there."""
-        if theta0 is None:
+        """The solver, with :math:`\\nu` at an end of :data:`DF_BOUNDS` where the
+        maximum is there.
+
+        From least squares, whose residuals decide whether the likelihood rises
+        towards :math:`\\nu = \\infty` (a sample kurtosis below 3, in effect), the
+        fit at the upper bound is tried first; otherwise, or where that is not a
+        maximum, the free fit, and the bound where :math:`\\hat\\nu` ran to one.
+        """
+        fresh = theta0 is None
+        if fresh:
             theta0 = self._initial_theta(objective)
             if theta0[self.model_.log_scale_index()] <= np.log(objective.scale_floor):
                 return self._interpolant(objective, theta0)
-        result = super()._run_solver(objective, theta0)
-        if self.df is not None or result.converged:
-            return result
-        df = self.model_.degrees_of_freedom(result.theta)
+        if self.df is not None:
+            return super()._run_solver(objective, theta0)
         low, high = DF_BOUNDS
-        if low * 2.0 < df < high / 2.0:
+        if fresh:
+            probe = np.append(theta0[:-1], np.log(high))
+            if objective.value_and_grad(probe)[1][-1] > 0.0:
+                bounded = self._fit_at_bound(objective, theta0[:-1], high)
+                if bounded is not None:
+                    return bounded
+        result = super()._run_solver(objective, theta0)
+        df = self.model_.degrees_of_freedom(result.theta)
+        if result.converged or low * 2.0 < df < high / 2.0:
             return result
-        edge = high if df >= high / 2.0 else low
+        bounded = self._fit_at_bound(
+            objective, result.theta[:-1], high if df >= high / 2.0 else low
+        )
+        if bounded is None:
+            return result
+        return dataclasses.replace(
+            bounded,
+            history=np.concatenate([result.history, bounded.history]),
+            n_iter=result.n_iter + bounded.n_iter,
+        )
+
+    def _fit_at_bound(self, objective: LinearObjective, start, edge: float):
+        """The maximum with :math:`\\nu` fixed at ``edge``, with a warning, where
+        it is a maximum of the bounded problem (converged, and the likelihood
+        still rising across the bound); None otherwise."""
         fixed = StudentTLogLikelihood(self.model_.n_features, self.fit_intercept, edge)
         bounded = LinearObjective(
             fixed, objective.rows, objective.name, moments=objective.moments
         )
-        inner = super()._run_solver(bounded, result.theta[:-1])
+        inner = super()._run_solver(bounded, start)
         theta = np.append(inner.theta, np.log(edge))
-        # A maximum on the bound: the likelihood still rises across it.
-        outward = objective.value_and_grad(theta)[1][-1] * (
-            1.0 if edge == high else -1.0
-        )
-        if not (inner.converged and outward >= 0.0):
-            return result
+        sign = 1.0 if edge == DF_BOUNDS[1] else -1.0
+        if not (inner.converged and sign * objective.value_and_grad(theta)[1][-1] > 0):
+            return None
         warnings.warn(
             f"{type(self).__name__}: the likelihood increases towards "
             + (
                 "df = infinity (the noise looks Gaussian; LinearGaussianRegressor "
                 "fits it)"
-                if edge == high
+                if sign > 0
                 else "df = 0 (degenerate data: many residuals at zero)"
             )
             + f"; df_ is capped at {edge:g} and the other parameters maximise the "
             "likelihood there (df_se_ is NaN).",
             UserWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
         return dataclasses.replace(
             inner,
             theta=theta,
-            history=np.concatenate([result.history, inner.history]),
-            n_iter=result.n_iter + inner.n_iter,
             message=f"maximum on the bound df = {edge:g} ({inner.message})",
         )
 

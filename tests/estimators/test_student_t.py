@@ -136,12 +136,13 @@ def test_newton_and_em_reach_the_same_maximum_robust_to_outliers():
     assert newton.loglik_ == pytest.approx(loglik, rel=1e-12)
 
 
-def test_gaussian_noise_puts_df_at_its_upper_bound_with_a_warning():
+@pytest.mark.parametrize("solver", ["newton", "em"])
+def test_gaussian_noise_puts_df_at_its_upper_bound_with_a_warning(solver):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(500, 2))
     y = X @ [1.0, 2.0] + rng.uniform(-1, 1, size=500)  # lighter tails than normal
     with pytest.warns(UserWarning, match="df = infinity"):
-        model = StudentTRegressor().fit(X, y)
+        model = StudentTRegressor(solver=solver).fit(X, y)
     assert model.converged_ and model.df_ == DF_BOUNDS[1] and np.isnan(model.df_se_)
     # There the fit is least squares to O(1/df).
     ols = LinearGaussianRegressor().fit(X, y)
