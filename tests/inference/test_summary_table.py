@@ -94,9 +94,9 @@ def test_each_column_has_one_precision_rule():
     columns = table.formatted_columns()
     for column in columns:
         assert len({decimals(cell) for cell in column}) == 1, column
-        assert all(
-            ("e" in cell) == ("e" in column[0]) for cell in column
-        ), "one notation per column"
+        assert all(("e" in cell) == ("e" in column[0]) for cell in column), (
+            "one notation per column"
+        )
     # enough digits: each printed value has at least 4 significant digits
     for column, values in zip(
         [columns[0], columns[1]], [table.estimates, table.std_errors], strict=True
