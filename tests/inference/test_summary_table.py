@@ -59,7 +59,7 @@ def test_a_t_table_is_statsmodels_ols_given_its_estimates_and_errors():
     ]
     table = Summary("OLS", rows, alpha=0.1, df_resid=reference.df_resid)
     frame = table.to_frame()
-    assert list(frame.columns) == statsmodels_header(reference)[:4] + ["[0.05", "0.95]"]
+    assert list(frame.columns) == [*statsmodels_header(reference)[:4], "[0.05", "0.95]"]
     np.testing.assert_allclose(frame["t"], reference.tvalues, rtol=1e-12)
     np.testing.assert_allclose(frame["P>|t|"], reference.pvalues, rtol=1e-9)
     interval = np.asarray(reference.conf_int(alpha=0.1))
