@@ -25,8 +25,6 @@ from skmle.models.base import Batch
 from skmle.models.gaussian import (
     COVARIANCE_TYPES,
     GaussianLogLikelihood,
-    covariance_from_theta,
-    unpack,
 )
 from skmle.models.gaussian_moments import Moments
 from skmle.optim import OptimizeResult
@@ -333,17 +331,6 @@ class GaussianMLE(
         self.precision_cholesky_ = (
             float(factor[0]) if self.covariance_type == "spherical" else factor
         )
-
-    def _fitted_covariance(self, result: OptimizeResult):
-        """The covariance and the precision's factor of ``result``: exactly the
-        regularised moments for the closed form (no round trip through the
-        factor), else from ``theta``."""
-        fit = result.learned.extras.get("covariance_fit")
-        if fit is not None:
-            return fit.covariance, fit.factor
-        d, ct = self.model_.n_features, self.covariance_type
-        theta = np.asarray(result.theta, dtype=float)
-        return covariance_from_theta(theta, d, ct), unpack(theta, d, ct)[1]
 
     def _is_map(self) -> bool:
         """Whether the fit maximised a posterior: some regularisation was added."""

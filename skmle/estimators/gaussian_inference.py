@@ -10,6 +10,7 @@ from functools import partial
 import numpy as np
 
 from skmle.inference import ReportedCovariance, score_meat
+from skmle.models.gaussian import covariance_from_theta, unpack
 from skmle.models.gaussian_information import (
     GaussianParamsCovariance,
     covariance_entries,
@@ -25,6 +26,17 @@ class GaussianInferenceMixin:
     ``params_cov_`` and the ``_se_`` attributes, for ``cov_type``."""
 
     _derived_blocks = ("covariance",)
+
+    def _fitted_covariance(self, result: OptimizeResult):
+        """The covariance and the precision's factor of ``result``: exactly the
+        regularised moments for the closed form (no round trip through the
+        factor), else from ``theta``."""
+        fit = result.learned.extras.get("covariance_fit")
+        if fit is not None:
+            return fit.covariance, fit.factor
+        d, ct = self.model_.n_features, self.covariance_type
+        theta = np.asarray(result.theta, dtype=float)
+        return covariance_from_theta(theta, d, ct), unpack(theta, d, ct)[1]
 
     def _inference_blocks(self):
         d = self.model_.n_features
