@@ -192,7 +192,7 @@ def test_summary_gradient_check_and_bad_input():
     model = StudentTRegressor().fit(X, y)
     text = str(model.summary())
     assert "df" in text and "scale" in text and "intercept" in text
-    assert model.param_names() == ["x0", "x1", "x2", "intercept", "scale", "df"]
+    assert model.param_names() == ["intercept", "x0", "x1", "x2", "scale", "df"]
     assert check_gradient(StudentTRegressor(), X, y, random_state=0) < 1e-6
     assert check_gradient(StudentTRegressor(df=2.0), X, y, random_state=0) < 1e-6
     for df in (0.0, -1.0, 2 * DF_BOUNDS[1]):
@@ -231,4 +231,4 @@ def test_the_cli_fits_student_t_from_a_csv(tmp_path, capsys):
             reference.llf, rel=1e-10
         )
         names = [p["name"] for p in report["params"]]
-        assert names == ["foodexp", "intercept", "scale", "df"]
+        assert names == ["intercept", "foodexp", "scale", "df"]
