@@ -48,16 +48,27 @@ Modules: :mod:`~skmle.optim.lad.exact` (the LP, banded, and IRLS),
 
 from skmle.optim.lad.certificates import band_duality_gap, relative_duality_gap
 from skmle.optim.lad.exact import (
+    BAND_WIDTH,
     DIRECT_ROWS,
     IRLS_MAX_ITER,
     IRLS_RTOL,
     LP_GAP_RTOL,
+    SAMPLE_FACTOR,
+    SAMPLE_ROWS,
     LADPasses,
     LADResult,
     banded_lad,
     least_absolute_deviations,
 )
+from skmle.optim.lad.folds import (
+    Fold,
+    fold_band_sums,
+    fold_check_sums,
+    fold_signs,
+    leverage_scale,
+)
 from skmle.optim.lad.passes import (
+    SAMPLE_SEED,
     SummedPasses,
     band_sums,
     check_sums,
@@ -86,6 +97,7 @@ from skmle.optim.lad.subgradient import (
 )
 
 __all__ = [
+    "BAND_WIDTH",
     "DIRECT_ROWS",
     "GROW_AFTER",
     "IRLS_MAX_ITER",
@@ -93,7 +105,11 @@ __all__ = [
     "KEY_DIGITS",
     "LP_GAP_RTOL",
     "MAX_GATHER",
+    "SAMPLE_FACTOR",
+    "SAMPLE_ROWS",
+    "SAMPLE_SEED",
     "SHRINK_AFTER",
+    "Fold",
     "LADPasses",
     "LADResult",
     "LADScaling",
@@ -103,10 +119,14 @@ __all__ = [
     "banded_lad",
     "check_sums",
     "float_from_key",
+    "fold_band_sums",
+    "fold_check_sums",
+    "fold_signs",
     "irls_sums",
     "key_bucket",
     "key_histogram",
     "least_absolute_deviations",
+    "leverage_scale",
     "relative_duality_gap",
     "response_spread",
     "select_by_passes",

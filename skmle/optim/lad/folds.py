@@ -1,0 +1,113 @@
+"""Portnoy and Koenker's globs: which rows a banded LP folds, and the sums of one part.
+
+A :class:`Fold` says, from a reference fit, which rows are taken as above or below
+the fit at the optimum (their dual values fixed at :math:`\\pm w_i`, summed into
+two pseudo-observations, the globs) and which form the band the LP sees;
+:func:`fold_band_sums` gathers one part's band and glob, :func:`fold_check_sums`
+finds the folded rows a candidate puts on the wrong side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Which rows a banded LP folds, and with which sign (Portnoy and Koenker's globs).
+
+    With :math:`r_i = y_i - x_i^\\top \\beta_0` at the reference fit ``coef``
+    and :math:`s_i = \\lVert M^\\top x_i \\rVert` (``metric`` :math:`M`; 1 when
+    None), a row of positive weight with :math:`|r_i| > t s_i` is folded with
+    sign :math:`\\mathrm{sign}(r_i)`: above the band when positive, below when
+    negative. A row whose residual has the other sign at one of the earlier
+    candidates (``repaired``, one per row of the array) is taken back into the
+    band.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_features,)
+    threshold : float
+    metric : ndarray of shape (n_features, n_features) or None
+    repaired : ndarray of shape (n_candidates, n_features)
+    """
+
+    coef: np.ndarray
+    threshold: float
+    metric: np.ndarray | None = None
+    repaired: np.ndarray | None = None
+
+    def repairing(self, candidate: np.ndarray) -> Fold:
+        """The same fold, with the rows that ``candidate`` flips taken back."""
+        repaired = candidate[None, :]
+        if self.repaired is not None:
+            repaired = np.vstack([self.repaired, repaired])
+        return Fold(self.coef, self.threshold, self.metric, repaired)
+
+
+def leverage_scale(X: np.ndarray, metric: np.ndarray | None) -> np.ndarray:
+    """:math:`s_i = \\lVert M^\\top x_i \\rVert` (ones when ``metric`` is None)."""
+    if metric is None:
+        return np.ones(X.shape[0])
+    Z = X @ metric
+    Z *= Z
+    return np.sqrt(Z @ np.ones(Z.shape[1]))
+
+
+def fold_signs(X: np.ndarray, y: np.ndarray, w: np.ndarray, fold: Fold) -> np.ndarray:
+    """The fixed dual values' signs: ``+1``/``-1`` for rows folded above/below the
+    band (:class:`Fold`), 0 for the band's rows and rows of weight zero."""
+    residuals = y - X @ fold.coef
+    limit = fold.threshold * leverage_scale(X, fold.metric)
+    signs = np.where((w > 0) & (np.abs(residuals) > limit), np.sign(residuals), 0.0)
+    if fold.repaired is not None:
+        flipped = np.any(
+            signs[:, None] * (y[:, None] - X @ fold.repaired.T) < 0, axis=1
+        )
+        signs[flipped] = 0.0
+    return signs
+
+
+def fold_band_sums(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, fold: Fold
+) -> tuple[list, list, list, np.ndarray]:
+    """:func:`band_sums` for the rows a :class:`Fold` keeps: the band's rows (one-element
+    lists) and :math:`-\\sum_{F} w_i\\, \\sigma_i\\, x_i` over the folded rows
+    (:math:`\\sigma_i` their signs)."""
+    signs = fold_signs(X, y, w, fold)
+    near = (w > 0) & (signs == 0)
+    return [X[near]], [y[near]], [w[near]], -(X.T @ (w * signs))
+
+
+def fold_check_sums(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    fold: Fold,
+    candidate: np.ndarray,
+    limit: int,
+) -> tuple[int, float, list, list, list, list]:
+    """The folded rows whose residual at ``candidate`` has the other sign than their
+    fold (a zero residual is allowed), to be taken back into the band.
+
+    Returns their number, :math:`\\sum_i w_i |r_i|` at ``candidate``, and
+    ``[design], [y], [weights], [fold signs]`` of those rows (one-element lists),
+    empty when more than ``limit`` rows of this part flipped (then the band is
+    widened instead: what is gathered stays bounded).
+    """
+    new = y - X @ candidate
+    signs = fold_signs(X, y, w, fold)
+    flipped = signs * new < 0
+    count = int(np.count_nonzero(flipped))
+    if count > limit:
+        flipped = np.zeros_like(flipped)
+    return (
+        count,
+        float(w @ np.abs(new)),
+        [X[flipped]],
+        [y[flipped]],
+        [w[flipped]],
+        [signs[flipped]],
+    )
