@@ -196,3 +196,26 @@ def test_chunked_and_dask_fits_equal_the_in_memory_fit(capsys):
         np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-9)
         assert model.intercept_ == pytest.approx(reference.intercept_, rel=1e-9)
         assert model.scale_ == pytest.approx(reference.scale_, rel=1e-10)
+
+
+def test_tied_responses_many_optimal_rows(small_sample_path):
+    """Integer responses: many rows sit on the fit, the interior point leaves their
+    signs open, and the vertex is still checked (objectives, not coefficients)."""
+    X, y = shaped_data("laplace", 4000, 3, seed=14)
+    X[:, :2] = np.round(X[:, :2])
+    y = np.round(y)
+    w = np.ones(4000)
+    assert_exact(least_absolute_deviations(X, y, w), X, y, w)
+
+
+def test_interior_point_settles_the_band_of_a_large_lp():
+    """Above INTERIOR_ROWS the band LP starts from skmle's interior-point method;
+    its vertex is the LP optimum."""
+    X, y = shaped_data("t(1.5)", 3000, 5, seed=15)
+    w = np.random.default_rng(16).uniform(0.5, 2.0, size=3000)
+    coef = lad.interior.interior_point_lad(X, y, w, np.zeros(5))
+    assert w @ np.abs(y - X @ coef) <= lad_optimum(X, y, w) * (1 + 1e-8)
+    vertex = lad.interior.interior_then_vertex(
+        X, y, w, np.zeros(5), lad.exact._vertex_lp
+    )
+    assert w @ np.abs(y - X @ vertex) <= lad_optimum(X, y, w) * (1 + 1e-12)

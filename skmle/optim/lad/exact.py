@@ -20,6 +20,7 @@ from scipy.optimize import linprog
 
 from skmle._blas import single_blas_thread
 from skmle.optim.lad.folds import Fold, leverage_scale
+from skmle.optim.lad.interior import interior_then_vertex
 from skmle.optim.lad.passes import _ArrayPasses
 from skmle.optim.lad.scaling import LADScaling
 
@@ -48,6 +49,10 @@ MAX_REPAIRS = 6
 IPM_ROWS = 5000
 """LPs on more rows go to HiGHS's interior point method (with crossover to a
 vertex), whose cost grows about linearly in the rows; the simplex's grows faster."""
+
+INTERIOR_ROWS = 1000
+"""LPs on more rows start with skmle's own interior-point method
+(:func:`~skmle.optim.lad.interior.interior_then_vertex`)."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +323,21 @@ tolerances are absolute, about :math:`10^{-7}`, on the scaled data)."""
 
 def _dual_lp(X, y, w, rhs) -> np.ndarray | None:
     """Coefficients from the dual LP, or None without a certified optimum.
+
+    On more than ``INTERIOR_ROWS`` rows, the interior-point method first settles
+    the signs of all but a few rows (:func:`interior_then_vertex`); if its
+    vertex fails the check, or on fewer rows, HiGHS solves the whole LP
+    (:func:`_vertex_lp`).
+    """
+    if X.shape[0] > INTERIOR_ROWS:
+        coef = interior_then_vertex(X, y, w, rhs, _vertex_lp)
+        if coef is not None:
+            return coef
+    return _vertex_lp(X, y, w, rhs)
+
+
+def _vertex_lp(X, y, w, rhs) -> np.ndarray | None:
+    """Coefficients from the dual LP by HiGHS, or None without a certified optimum.
 
     HiGHS's status is not taken on trust: :func:`_certified` checks the
     returned pair.

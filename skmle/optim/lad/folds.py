@@ -58,15 +58,30 @@ def leverage_scale(X: np.ndarray, metric: np.ndarray | None) -> np.ndarray:
 
 def fold_signs(X: np.ndarray, y: np.ndarray, w: np.ndarray, fold: Fold) -> np.ndarray:
     """The fixed dual values' signs: ``+1``/``-1`` for rows folded above/below the
-    band (:class:`Fold`), 0 for the band's rows and rows of weight zero."""
+    band (:class:`Fold`), 0 for the band's rows and rows of weight zero.
+
+    :math:`s_i` (:math:`p^2` operations a row) is formed only for the rows that
+    :math:`s_i \\le \\lVert M \\rVert_2 \\lVert x_i \\rVert` does not put
+    outside the band already.
+    """
     residuals = y - X @ fold.coef
-    limit = fold.threshold * leverage_scale(X, fold.metric)
-    signs = np.where((w > 0) & (np.abs(residuals) > limit), np.sign(residuals), 0.0)
-    if fold.repaired is not None:
-        flipped = np.any(
-            signs[:, None] * (y[:, None] - X @ fold.repaired.T) < 0, axis=1
+    absolute = np.abs(residuals)
+    if fold.metric is None:
+        inside = absolute <= fold.threshold
+    else:
+        norm = np.linalg.norm(fold.metric, 2)
+        inside = absolute <= fold.threshold * norm * np.sqrt(
+            np.einsum("ij,ij->i", X, X)
         )
-        signs[flipped] = 0.0
+        rows = np.flatnonzero(inside)
+        inside[rows] = absolute[rows] <= fold.threshold * leverage_scale(
+            X[rows], fold.metric
+        )
+    signs = np.where((w > 0) & ~inside, np.sign(residuals), 0.0)
+    if fold.repaired is not None:
+        rows = np.flatnonzero(signs)
+        flipped = signs[rows, None] * (y[rows, None] - X[rows] @ fold.repaired.T) < 0
+        signs[rows[np.any(flipped, axis=1)]] = 0.0
     return signs
 
 
@@ -98,16 +113,19 @@ def fold_check_sums(
     widened instead: what is gathered stays bounded).
     """
     new = y - X @ candidate
-    signs = fold_signs(X, y, w, fold)
-    flipped = signs * new < 0
+    # Only a row whose residual changes sign between the two fits can have flipped.
+    rows = np.flatnonzero((w > 0) & ((y - X @ fold.coef) * new < 0))
+    signs = fold_signs(X[rows], y[rows], w[rows], fold)
+    flipped = signs * new[rows] < 0
     count = int(np.count_nonzero(flipped))
     if count > limit:
-        flipped = np.zeros_like(flipped)
+        flipped[:] = False
+    rows = rows[flipped]
     return (
         count,
         float(w @ np.abs(new)),
-        [X[flipped]],
-        [y[flipped]],
-        [w[flipped]],
+        [X[rows]],
+        [y[rows]],
+        [w[rows]],
         [signs[flipped]],
     )
