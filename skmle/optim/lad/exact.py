@@ -4,9 +4,10 @@
    -w_i \\le d_i \\le w_i,
 
 with only ``n_features`` equality rows, whose multipliers are the coefficients.
-HiGHS solves it directly for small problems; for large ones IRLS gets close and
-only a band of rows near the fit enters the LP (:func:`banded_lad`). HiGHS's
-answer is accepted only with a certificate (:func:`_certified`).
+HiGHS solves it directly for small problems; for large ones an exact fit on a
+sample (or IRLS) gets close and only a band of rows near the fit enters the LP
+(:func:`banded_lad`, :func:`_sampled_banded_lad`). An LP answer is accepted only
+with a certificate (:func:`_certified`).
 """
 
 from __future__ import annotations
@@ -171,7 +172,9 @@ def least_absolute_deviations(
 def banded_lad(passes: LADPasses, n_features: int) -> LADResult:
     """Exact least absolute deviations on rows reached only through ``passes``.
 
-    The steps: (1) IRLS from the least-squares fit (:func:`irls_sums`, one pass
+    Above ``SAMPLE_ROWS`` rows, when ``passes`` can draw a sample, the band is
+    placed around an exact fit on a sample instead (:func:`_sampled_banded_lad`).
+    Otherwise the steps: (1) IRLS from the least-squares fit (:func:`irls_sums`, one pass
     per step) until the objective stalls; if at most ``max(DIRECT_ROWS, 20 p)``
     rows have positive weight, they are gathered and the LP solved on all of
     them instead; (2) a threshold ``t`` on the IRLS residuals that about
