@@ -20,7 +20,7 @@ from scipy import linalg
 from scipy.optimize import linprog
 
 from skmle._blas import single_blas_thread
-from skmle.optim.lad.folds import Fold, leverage_scale
+from skmle.optim.lad.folds import Fold, leverage_metric, leverage_scale
 from skmle.optim.lad.interior import interior_then_vertex
 from skmle.optim.lad.passes import _ArrayPasses
 from skmle.optim.lad.scaling import LADScaling
@@ -253,7 +253,7 @@ def _sampled_banded_lad(passes: LADPasses, p: int, n: int) -> LADResult:
     X, y, w = X[keep], y[keep], w[keep]
     start = banded_lad(_ArrayPasses(X, y, w), p)
     n_iter = start.n_iter
-    metric = _leverage_metric(X, w)
+    metric = leverage_metric(X, w)
     scale = np.maximum(leverage_scale(X, metric), np.finfo(float).tiny)
     scores = np.abs(y - X @ start.coef) / scale
     # A residual's error at the sample's fit is about N(0, (s_i / (2 f(0)))^2 / m)
@@ -285,20 +285,6 @@ def _sampled_banded_lad(passes: LADPasses, p: int, n: int) -> LADResult:
             fold = fold.repairing(candidate)
         share *= 2
     return _full_lp(*passes.all_rows(), n_iter)
-
-
-def _leverage_metric(X: np.ndarray, w: np.ndarray) -> np.ndarray | None:
-    """:math:`L^{-\\top}` for the Cholesky factor :math:`L` of :math:`G = X^\\top W
-    X / \\sum w` (a tiny ridge keeps it definite), so that
-    :math:`\\lVert L^{-1} x \\rVert^2 = x^\\top G^{-1} x`; None if it fails."""
-    gram = (X * (w / w.sum())[:, None]).T @ X
-    ridge = 1e-12 * max(float(np.trace(gram)), np.finfo(float).tiny) / X.shape[1]
-    try:
-        factor = linalg.cholesky(gram + ridge * np.eye(X.shape[1]), lower=True)
-    except linalg.LinAlgError:
-        return None
-    identity = np.eye(X.shape[1])
-    return linalg.solve_triangular(factor, identity, lower=True).T
 
 
 def _full_lp(X, y, w, n_iter: int) -> LADResult:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import linalg
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,20 @@ class Fold:
         if self.repaired is not None:
             repaired = np.vstack([self.repaired, repaired])
         return Fold(self.coef, self.threshold, self.metric, repaired)
+
+
+def leverage_metric(X: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """:math:`L^{-\\top}` for the Cholesky factor :math:`L` of :math:`G = X^\\top W
+    X / \\sum w` (a tiny ridge keeps it definite), so that
+    :math:`\\lVert L^{-1} x \\rVert^2 = x^\\top G^{-1} x`; None if it fails."""
+    gram = (X * (w / w.sum())[:, None]).T @ X
+    ridge = 1e-12 * max(float(np.trace(gram)), np.finfo(float).tiny) / X.shape[1]
+    try:
+        factor = linalg.cholesky(gram + ridge * np.eye(X.shape[1]), lower=True)
+    except linalg.LinAlgError:
+        return None
+    identity = np.eye(X.shape[1])
+    return linalg.solve_triangular(factor, identity, lower=True).T
 
 
 def leverage_scale(X: np.ndarray, metric: np.ndarray | None) -> np.ndarray:
