@@ -99,11 +99,11 @@ class LinearGaussianRegressor(LinearRegressorBase):
     inference : {"asymptotic", "exact"}, default="asymptotic"
         The inference of ``params_cov_``, ``coef_se_``, ``summary()`` and
         ``predict_interval(kind="mean" | "observation")``. ``"asymptotic"`` is the
-        likelihood's: the MLE :math:`\hat\sigma^2 = \mathrm{RSS}/W` in the
+        likelihood's: the MLE :math:`\\hat\\sigma^2 = \\mathrm{RSS}/W` in the
         inverse information and normal (z) tests and intervals, as for every
         skmle estimator. ``"exact"`` is the exact small-sample inference of the
         Gaussian linear model: the unbiased
-        :math:`s^2 = \mathrm{RSS}/(W - p)` (:math:`p` the coefficients, the
+        :math:`s^2 = \\mathrm{RSS}/(W - p)` (:math:`p` the coefficients, the
         intercept counted) and Student's t with :math:`W - p` degrees of
         freedom, which is what statsmodels' ``OLS().fit()`` and R's ``lm``
         report by default (their ``bse``, ``tvalues``, ``pvalues``,
@@ -113,7 +113,7 @@ class LinearGaussianRegressor(LinearRegressorBase):
         distribution; ``"exact"`` then changes nothing, and the tests stay
         normal, as statsmodels' ``OLS.fit(cov_type="HC1")`` (whose ``use_t``
         is False unless asked). The weights are frequency weights here too:
-        :math:`W = \sum_i w_i`, so integer weights equal repeated rows
+        :math:`W = \\sum_i w_i`, so integer weights equal repeated rows
         (statsmodels' ``OLS`` on the repeated rows, or ``GLM`` with
         ``freq_weights`` and ``use_t=True``); statsmodels' ``WLS`` reads
         weights as precisions, invariant to their scale, and equals this when
@@ -258,8 +258,11 @@ class LinearGaussianRegressor(LinearRegressorBase):
 
     def _coef_variance_factor(self) -> float:
         """:math:`\\hat\\sigma^2`, or :math:`s^2 = \\mathrm{RSS}/(W - p)` for
-        ``inference="exact"`` (NaN when :math:`W \\le p`)."""
-        if self.inference != "exact":
+        ``inference="exact"`` with ``cov_type="nonrobust"`` (NaN when
+        :math:`W \\le p`). A sandwich keeps :math:`\\hat\\sigma^2`: its bread
+        and the scores of its meat (:func:`location_scores`, at the MLE) must
+        share one scale, which then cancels."""
+        if not (self.inference == "exact" and self.cov_type == "nonrobust"):
             return self.sigma2_
         return self.sigma2_ * unbiased_variance_factor(
             self.n_samples_seen_, self._n_location()
@@ -293,7 +296,11 @@ class LinearGaussianRegressor(LinearRegressorBase):
         """The noise variance of a new observation: :math:`\\hat\\sigma^2`, or
         :math:`s^2` with ``inference="exact"`` (statsmodels' ``scale``, also
         beside a sandwich covariance, as in its ``get_prediction``)."""
-        return self._coef_variance_factor()
+        if self.inference != "exact":
+            return self.sigma2_
+        return self.sigma2_ * unbiased_variance_factor(
+            self.n_samples_seen_, self._n_location()
+        )
 
     def _observation_interval(self, eta, se, alpha: float) -> np.ndarray:
         """:math:`\\hat y \\pm q \\sqrt{\\mathrm{se}^2 + \\hat\\sigma^2}`: the new
