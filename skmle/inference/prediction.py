@@ -75,8 +75,16 @@ def linear_predictor_se(rows: np.ndarray, covariance: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_samples,)
+
+    Notes
+    -----
+    The quadratic form is summed row by row in a fixed order (``np.einsum``
+    without BLAS), so that a row gets the same digits whichever block of rows
+    it comes in (a Dask chunk of one row or the whole array): on collinear
+    data such as Longley the form cancels about eight digits, and a matrix
+    product would round them differently for different block shapes.
     """
-    variance = np.einsum("ij,ij->i", rows @ covariance, rows)
+    variance = np.einsum("ij,jk,ik->i", rows, covariance, rows, optimize=False)
     return np.sqrt(np.maximum(variance, 0.0))
 
 
