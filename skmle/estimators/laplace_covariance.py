@@ -35,8 +35,16 @@ def quantile_scores(
 ) -> np.ndarray:
     """:math:`\\psi(r_i)\\, [1, x_i]` (or :math:`\\psi(r_i) x_i`), in the
     coordinates of :func:`~skmle.estimators.least_squares.location_information`;
-    :math:`\\psi(0) = \\tfrac12`, so that every row has :math:`\\psi^2 = \\tfrac14`."""
-    psi = MEDIAN - (_residuals(batch, coef, intercept) < 0)
+    :math:`\\psi(0) = \\tfrac12`, so that every row has :math:`\\psi^2 = \\tfrac14`.
+
+    A residual within rounding of zero, :math:`|r_i| \\le 64 \\epsilon (|y_i| +
+    |x_i^\\top w| + |b|)` (the rows the LAD fit passes through), counts as zero:
+    its sign would be rounding noise, and the cluster sums would change with it.
+    """
+    fitted = batch.X @ coef + intercept
+    residuals = batch.y - fitted
+    noise = 64.0 * np.finfo(float).eps * (np.abs(batch.y) + np.abs(fitted))
+    psi = np.where(residuals < -noise, MEDIAN - 1.0, MEDIAN)
     scores = batch.X * psi[:, None]
     return np.column_stack([psi, scores]) if fit_intercept else scores
 
