@@ -4,11 +4,13 @@ statsmodels' ``OLS().fit()`` is the exact small-sample inference of the Gaussian
 linear model (unbiased scale RSS/(n - p), Student's t with n - p degrees of
 freedom); NIST StRD certifies the standard deviations of Longley's and Filip's
 estimates with the same scale. Measured agreement (relative, largest over the
-parameters): Longley bse 2e-13 (with intercept; 1e-13 without), t 3e-12,
-p-values 2e-12, conf_int 6e-13 against statsmodels; Longley bse 12.7 digits and
-Filip bse 7.6 digits against NIST's certified values (statsmodels' pinv gets
-Filip to 6.6 digits); frequency weights against OLS on repeated rows and GLM
-with freq_weights 1e-12, against WLS with weights summing to n 1e-12.
+parameters) against statsmodels: Longley bse 2e-13, t 3e-12, p-values 2e-12,
+conf_int 6e-13 with an intercept (2e-11, 8e-11, 8e-11, 1e-10 without: there
+statsmodels is the closer of the two to the exact rational answer); against
+NIST's certified values Longley's bse to 12.3 digits and Filip's to 7.8 (on all
+three stores; statsmodels' pinv drops a column of Filip and gets none); frequency
+weights against OLS on repeated rows 9e-13, GLM with freq_weights 7e-13 (its
+p-values 2e-11), WLS with the weights summing to n 4e-13.
 """
 
 from pathlib import Path

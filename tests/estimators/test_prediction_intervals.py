@@ -3,10 +3,12 @@
 statsmodels' ``get_prediction(X).summary_frame(alpha)``: OLS's ``mean_ci_*`` and
 ``obs_ci_*`` (exact, t-based) and Logit's ``ci_*`` (the logit-scale interval
 mapped through expit); an independent finite-difference delta method; numerical
-integration for the normal-Laplace convolution. Measured agreement (relative,
-largest over the rows): Longley mean and observation limits 5e-11 and 3e-11 (the
-standard errors of the mean 9e-9: statsmodels' own are 1.2e-8 from the exact
-rational answer, skmle's 5e-9), Spector Logit 9e-13.
+integration for the normal-Laplace convolution. Measured agreement (relative, largest over the
+rows): Longley mean and observation limits 8e-11 and 4e-11 (3e-13 without an
+intercept), with HC0/HC1 1e-10; the standard error of the mean 1.2e-8, which is
+statsmodels' own distance from the exact rational-arithmetic answer (skmle's is
+3.8e-9: Longley's collinearity cancels eight digits of the quadratic form);
+Spector Logit 9e-13 (HC0 1.3e-12).
 """
 
 import dask.array as da
