@@ -18,7 +18,6 @@ import numpy as np
 from scipy import stats
 
 from skmle._sklearn_compat import StrOptions
-
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.laplace_covariance import median_density, quantile_scores
 from skmle.estimators.least_squares import least_squares

@@ -321,9 +321,7 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_for_scoring(X)
         eta = X @ self.coef_ + self.intercept_
-        se = linear_predictor_se(
-            design_rows(X, self.fit_intercept), self.params_cov_
-        )
+        se = linear_predictor_se(design_rows(X, self.fit_intercept), self.params_cov_)
         if kind == "mean":
             return mean_interval(eta, se, alpha, self._interval_df())
         return self._observation_interval(eta, se, alpha)

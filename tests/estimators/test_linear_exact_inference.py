@@ -69,9 +69,9 @@ def test_longley_equals_statsmodels_ols(fit_intercept):
     X, y = longley()
     design = sm.add_constant(X, prepend=False) if fit_intercept else X
     reference = sm.OLS(y, design).fit()
-    model = LinearGaussianRegressor(
-        inference="exact", fit_intercept=fit_intercept
-    ).fit(X, y)
+    model = LinearGaussianRegressor(inference="exact", fit_intercept=fit_intercept).fit(
+        X, y
+    )
     summary, se, t, p, ci = table(model)
     assert summary.df_resid == reference.df_resid == model.df_resid_
     np.testing.assert_allclose(se, reference.bse, rtol=RTOL)
@@ -121,13 +121,17 @@ def test_frequency_weights_are_repeated_rows_glm_freq_weights_and_scaled_wls():
     weights = rng.uniform(0.5, 3.0, size=y.shape[0])
     model = LinearGaussianRegressor(inference="exact").fit(X, y, sample_weight=weights)
     glm = sm.GLM(y, design, freq_weights=weights).fit(use_t=True)
-    np.testing.assert_allclose(np.r_[model.coef_se_, model.intercept_se_], glm.bse, RTOL)
+    np.testing.assert_allclose(
+        np.r_[model.coef_se_, model.intercept_se_], glm.bse, RTOL
+    )
     np.testing.assert_allclose(model.summary().p_values, glm.pvalues, rtol=RTOL)
     # WLS reads precisions: equal once the weights sum to n.
     scaled = weights * y.shape[0] / weights.sum()
     wls = sm.WLS(y, design, weights=scaled).fit()
     model = LinearGaussianRegressor(inference="exact").fit(X, y, sample_weight=scaled)
-    np.testing.assert_allclose(np.r_[model.coef_se_, model.intercept_se_], wls.bse, RTOL)
+    np.testing.assert_allclose(
+        np.r_[model.coef_se_, model.intercept_se_], wls.bse, RTOL
+    )
 
 
 @pytest.mark.parametrize("cov_type", ["HC0", "HC1"])

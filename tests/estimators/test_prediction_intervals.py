@@ -167,7 +167,8 @@ def test_laplace_observation_interval_holds_its_probability():
         scale=model.scale_, size=(200_000, 3), random_state=rng
     )
     inside = np.mean(
-        (draws >= (limits[:3, 0] - centre[:3])) & (draws <= (limits[:3, 1] - centre[:3])),
+        (draws >= (limits[:3, 0] - centre[:3]))
+        & (draws <= (limits[:3, 1] - centre[:3])),
         axis=0,
     )
     np.testing.assert_allclose(inside, 0.9, atol=0.003)
