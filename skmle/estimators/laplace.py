@@ -11,7 +11,6 @@ like every model-specific solver; the smooth generic solvers do not apply.
 
 from __future__ import annotations
 
-import warnings
 from functools import partial
 
 import numpy as np
@@ -19,13 +18,12 @@ from scipy import stats
 
 from skmle._sklearn_compat import StrOptions
 from skmle.estimators.base import GradientAscentMixin
-from skmle.estimators.laplace_covariance import median_density, quantile_scores
+from skmle.estimators.laplace_covariance import LaplaceCovarianceMixin
 from skmle.estimators.least_squares import least_squares
 from skmle.estimators.linear_fit import CONSTANT_RTOL, LinearObjective, data_rows
 from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constraint
-from skmle.inference import COV_TYPES, WaldSpec
+from skmle.inference import COV_TYPES
 from skmle.inference.prediction import normal_laplace_interval
-from skmle.inference.sparsity import median_density_problem
 from skmle.models.laplace import LaplaceLogLikelihood
 from skmle.optim import OptimizeResult
 from skmle.optim.lad import (
@@ -41,7 +39,7 @@ from skmle.optim.lad import (
 from skmle.optim.result import Learned
 
 
-class LaplaceRegressor(LinearRegressorBase):
+class LaplaceRegressor(LaplaceCovarianceMixin, LinearRegressorBase):
     """Linear regression with Laplace noise (median regression) by maximum likelihood.
 
     The model is :math:`y = x^\\top w + b + e`, :math:`e \\sim \\mathrm{Laplace}(0,
@@ -239,36 +237,6 @@ class LaplaceRegressor(LinearRegressorBase):
 
     def _dist_scale(self) -> float:
         return self.scale_
-
-    def _coef_variance_factor(self) -> float:
-        """:math:`\\hat s^2`, the inverse of the information's multiplier; for the
-        sandwiches :math:`1/\\hat f(0)`, so that the bread is :math:`\\hat f(0)
-        X_1^\\top W X_1`."""
-        if self.cov_type == "nonrobust":
-            return self.scale_**2
-        return 1.0 / self.median_density_
-
-    def _wald_spec(self, objective: LinearObjective, result: OptimizeResult):
-        """The bread of ``cov_type``; for the sandwiches the density at the
-        median is estimated first (NaN errors, with a warning, when it cannot
-        be)."""
-        if self.cov_type != "nonrobust":
-            found = median_density(objective, self.coef_, self.intercept_)
-            self.median_density_, self.bandwidth_ = found.density, found.bandwidth
-            problem = median_density_problem(found.density, found.bandwidth)
-            if problem is not None:
-                warnings.warn(problem, UserWarning, stacklevel=5)
-                return WaldSpec(None, self._inference_blocks())
-        return super()._wald_spec(objective, result)
-
-    def _score_rows(self, objective: LinearObjective, result: OptimizeResult):
-        """:func:`~skmle.estimators.laplace_covariance.quantile_scores` at the fit."""
-        return partial(
-            quantile_scores,
-            coef=self.coef_,
-            intercept=self.intercept_,
-            fit_intercept=self.fit_intercept,
-        )
 
     def _observation_interval(self, eta, se, alpha: float) -> np.ndarray:
         """The central quantiles of :math:`\\hat y + N(0, \\mathrm{se}^2) +

@@ -11,18 +11,23 @@ sandwich's meat are :math:`\\psi(r_i)\\, [1, x_i]`, :math:`\\psi(r) = \\tfrac12 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
 from skmle.data import Batch
+from skmle.estimators.linear_fit import LinearObjective
+from skmle.inference import WaldSpec
 from skmle.inference.sparsity import (
     MEDIAN,
     epanechnikov,
     interpolation_ranks,
+    median_density_problem,
     residual_bandwidth,
 )
+from skmle.optim import OptimizeResult
 from skmle.optim.lad.quantiles import key_bucket, key_histogram, select_by_passes
 
 
@@ -122,3 +127,40 @@ def median_density(objective, coef: np.ndarray, intercept: float) -> MedianDensi
         )
         density = kernel / (total * bandwidth)
     return MedianDensity(float(density), float(bandwidth))
+
+
+class LaplaceCovarianceMixin:
+    """The covariance hooks of :class:`~skmle.LaplaceRegressor` for its
+    ``cov_type``: the Laplace model's information, or the sandwich with the
+    kernel density at the median (``coef_``, ``intercept_``, ``scale_`` set by
+    the fit)."""
+
+    def _coef_variance_factor(self) -> float:
+        """:math:`\\hat s^2`, the inverse of the information's multiplier; for the
+        sandwiches :math:`1/\\hat f(0)`, so that the bread is :math:`\\hat f(0)
+        X_1^\\top W X_1`."""
+        if self.cov_type == "nonrobust":
+            return self.scale_**2
+        return 1.0 / self.median_density_
+
+    def _wald_spec(self, objective: LinearObjective, result: OptimizeResult):
+        """The bread of ``cov_type``; for the sandwiches the density at the
+        median is estimated first (NaN errors, with a warning, when it cannot
+        be)."""
+        if self.cov_type != "nonrobust":
+            found = median_density(objective, self.coef_, self.intercept_)
+            self.median_density_, self.bandwidth_ = found.density, found.bandwidth
+            problem = median_density_problem(found.density, found.bandwidth)
+            if problem is not None:
+                warnings.warn(problem, UserWarning, stacklevel=5)
+                return WaldSpec(None, self._inference_blocks())
+        return super()._wald_spec(objective, result)
+
+    def _score_rows(self, objective: LinearObjective, result: OptimizeResult):
+        """:func:`~skmle.estimators.laplace_covariance.quantile_scores` at the fit."""
+        return partial(
+            quantile_scores,
+            coef=self.coef_,
+            intercept=self.intercept_,
+            fit_intercept=self.fit_intercept,
+        )

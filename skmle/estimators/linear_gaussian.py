@@ -25,17 +25,16 @@ from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.least_squares import least_squares
 from skmle.estimators.linear_fit import LinearObjective
+from skmle.estimators.linear_gaussian_inference import ExactInferenceMixin
 from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constraint
 from skmle.inference import COV_TYPES
-from skmle.inference.prediction import gaussian_observation_interval
-from skmle.inference.small_sample import residual_df, unbiased_variance_factor
 from skmle.models.linear import LinearMoments
 from skmle.models.linear_gaussian import LinearGaussianLogLikelihood
 from skmle.optim import OptimizeResult, Status
 from skmle.optim.result import Learned
 
 
-class LinearGaussianRegressor(LinearRegressorBase):
+class LinearGaussianRegressor(ExactInferenceMixin, LinearRegressorBase):
     """Linear regression with Gaussian noise, fitted by maximum likelihood.
 
     The model is :math:`y = x^\\top w + b + e`, :math:`e \\sim N(0, \\sigma^2)`, with
@@ -255,61 +254,6 @@ class LinearGaussianRegressor(LinearRegressorBase):
 
     def _dist_scale(self) -> float:
         return float(np.sqrt(self.sigma2_))
-
-    def _coef_variance_factor(self) -> float:
-        """:math:`\\hat\\sigma^2`, or :math:`s^2 = \\mathrm{RSS}/(W - p)` for
-        ``inference="exact"`` with ``cov_type="nonrobust"`` (NaN when
-        :math:`W \\le p`). A sandwich keeps :math:`\\hat\\sigma^2`: its bread
-        and the scores of its meat (:func:`location_scores`, at the MLE) must
-        share one scale, which then cancels."""
-        if not (self.inference == "exact" and self.cov_type == "nonrobust"):
-            return self.sigma2_
-        return self.sigma2_ * unbiased_variance_factor(
-            self.n_samples_seen_, self._n_location()
-        )
-
-    def _n_location(self) -> int:
-        """:math:`p`: the coefficients of the mean, the intercept counted."""
-        return self.model_.n_features + int(self.fit_intercept)
-
-    def _set_theta(self, theta) -> None:
-        super()._set_theta(theta)
-        self.df_resid_ = residual_df(self.n_samples_seen_, self._n_location())
-
-    def _exact_t(self) -> bool:
-        """Whether the tests are Student's t: ``inference="exact"`` with the
-        model's covariance (a sandwich has no exact distribution)."""
-        return (
-            self.inference == "exact"
-            and self.cov_type == "nonrobust"
-            and self.df_resid_ > 0
-        )
-
-    def _summary_df_resid(self) -> float | None:
-        """:math:`W - p` for ``inference="exact"`` (t tests), else None (z)."""
-        return self.df_resid_ if self._exact_t() else None
-
-    def _interval_df(self) -> float | None:
-        return self._summary_df_resid()
-
-    def _observation_variance(self) -> float:
-        """The noise variance of a new observation: :math:`\\hat\\sigma^2`, or
-        :math:`s^2` with ``inference="exact"`` (statsmodels' ``scale``, also
-        beside a sandwich covariance, as in its ``get_prediction``)."""
-        if self.inference != "exact":
-            return self.sigma2_
-        return self.sigma2_ * unbiased_variance_factor(
-            self.n_samples_seen_, self._n_location()
-        )
-
-    def _observation_interval(self, eta, se, alpha: float) -> np.ndarray:
-        """:math:`\\hat y \\pm q \\sqrt{\\mathrm{se}^2 + \\hat\\sigma^2}`: the new
-        noise and the estimate's error are independent and normal. With
-        ``inference="exact"``, :math:`s^2` and :math:`t_{W-p}`: the exact
-        prediction interval (statsmodels' ``obs_ci_*``)."""
-        return gaussian_observation_interval(
-            eta, se, self._observation_variance(), alpha, self._interval_df()
-        )
 
     def _initial_theta(self, objective: LinearObjective) -> np.ndarray:
         stats_ = objective.stats

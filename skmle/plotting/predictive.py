@@ -56,7 +56,8 @@ def plot_predictive_interval(
     y : array-like of shape (n_samples,)
     alpha : float, default=0.05
     kind : {"plugin", "mean", "observation"}, default="plugin"
-        Passed to ``predict_interval``.
+        Passed to ``predict_interval`` (unless ``"plugin"``, so that an
+        estimator whose ``predict_interval`` has no ``kind`` plots too).
     n_grid : int, default=200
         Grid size, with one feature.
     ax : matplotlib Axes, default=None
@@ -71,14 +72,16 @@ def plot_predictive_interval(
     kinds = {"plugin": "predictive", "mean": "mean", "observation": "prediction"}
     if kind not in kinds:
         raise ValueError(f"kind must be one of {tuple(kinds)}, got {kind!r}.")
-    interval = np.asarray(estimator.predict_interval(X, alpha=alpha, kind=kind))
+    # kind is passed only when asked for: any predict_interval(X, alpha) plots.
+    options = {"alpha": alpha} if kind == "plugin" else {"alpha": alpha, "kind": kind}
+    interval = np.asarray(estimator.predict_interval(X, **options))
     covered = float(np.mean((y >= interval[:, 0]) & (y <= interval[:, 1])))
     level = f"{100 * (1 - alpha):g}%"
     if n_features == 1:
         x_data = np.asarray(X, dtype=float)[:, 0]
         x_line, X_line = _grid_like(X, n_grid)
         mean = np.asarray(estimator.predict(X_line))
-        band = np.asarray(estimator.predict_interval(X_line, alpha=alpha, kind=kind))
+        band = np.asarray(estimator.predict_interval(X_line, **options))
         names = getattr(estimator, "feature_names_in_", None)
         xlabel = "x" if names is None else str(names[0])
     else:

@@ -228,3 +228,22 @@ def test_logistic_interval_needs_two_classes():
     model = LogisticGD().fit(X, (X[:, 0] > np.median(X[:, 0])) + y)
     with pytest.raises(ValueError, match="two classes"):
         model.predict_proba_interval(X)
+
+
+def test_plot_draws_the_band_of_the_kind_asked_for():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skmle.plotting import plot_predictive_interval
+
+    X, y = engel()
+    model = LaplaceRegressor().fit(X, y)
+    ax = plot_predictive_interval(model, X, y, alpha=0.1, kind="mean", n_grid=5)
+    band = ax.collections[-1].get_paths()[0].vertices
+    grid = np.linspace(X.min(), X.max(), 5)[:, None]
+    limits = model.predict_interval(grid, 0.1, kind="mean")
+    np.testing.assert_allclose(np.sort(band[:, 1]).min(), limits[:, 0].min())
+    assert "mean interval" in ax.get_legend().get_texts()[-1].get_text()
+    with pytest.raises(ValueError, match="kind"):
+        plot_predictive_interval(model, X, y, kind="band")
