@@ -284,8 +284,11 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             ``params_cov_`` (of ``cov_type``; exact for a linear function).
         ``"observation"`` (``obs_ci_*``)
             A prediction interval for a new observation, which adds the
-            uncertainty of the estimates to the noise (see the estimator's
-            :meth:`_observation_interval`).
+            uncertainty of the estimates to the noise, independent of it:
+            Gaussian noise gives :math:`\\hat y \\pm q \\sqrt{\\mathrm{se}^2 +
+            \\hat\\sigma^2}`; Laplace noise the central quantiles of
+            :math:`\\hat y + N(0, \\mathrm{se}^2) + \\mathrm{Laplace}(0, \\hat s)`
+            (:func:`~skmle.inference.prediction.normal_laplace_cdf`).
 
         :math:`q` is the standard normal's ``1 - alpha/2`` quantile, or
         Student's t's with the residual degrees of freedom where the estimator
