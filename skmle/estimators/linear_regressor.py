@@ -324,7 +324,12 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_for_scoring(X)
         eta = X @ self.coef_ + self.intercept_
-        se = linear_predictor_se(design_rows(X, self.fit_intercept), self.params_cov_)
+        # The location block, [coef, intercept], leads params_cov_ (a noise
+        # with more parameters reports them after it).
+        p = X.shape[1] + int(self.fit_intercept)
+        se = linear_predictor_se(
+            design_rows(X, self.fit_intercept), self.params_cov_[:p, :p]
+        )
         if kind == "mean":
             return mean_interval(eta, se, alpha, self._interval_df())
         return self._observation_interval(eta, se, alpha)
@@ -336,5 +341,9 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
     def _observation_interval(self, eta, se, alpha: float) -> np.ndarray:
         """The interval of a new observation given the predicted means ``eta``
         and their standard errors ``se``: the noise of the model convolved with
-        :math:`N(0, \\mathrm{se}^2)`."""
-        raise NotImplementedError
+        :math:`N(0, \\mathrm{se}^2)`, for a noise that has it."""
+        raise ValueError(
+            f"{type(self).__name__}.predict_interval has no kind='observation' "
+            "yet (the convolution of its noise with the estimate's normal error); "
+            "use kind='plugin' or kind='mean'."
+        )
