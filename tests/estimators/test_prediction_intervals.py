@@ -140,7 +140,7 @@ def test_laplace_mean_interval_is_the_delta_method(cov_type):
 def test_normal_laplace_cdf_is_the_convolution():
     scale = 1.7
     for tau in (0.05, 1.0, 30.0):
-        for z in (-3.0, 0.4, 2.5, 60.0):
+        for z in (-3.0, 0.4, 60.0):
 
             def density(u, z=z, tau=tau):
                 return stats.norm.pdf(u, scale=tau) * stats.laplace.cdf(
