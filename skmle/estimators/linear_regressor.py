@@ -324,15 +324,20 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_for_scoring(X)
         eta = X @ self.coef_ + self.intercept_
-        # The location block, [coef, intercept], leads params_cov_ (a noise
-        # with more parameters reports them after it).
-        p = X.shape[1] + int(self.fit_intercept)
         se = linear_predictor_se(
-            design_rows(X, self.fit_intercept), self.params_cov_[:p, :p]
+            design_rows(X, self.fit_intercept), self._location_covariance()
         )
         if kind == "mean":
             return mean_interval(eta, se, alpha, self._interval_df())
         return self._observation_interval(eta, se, alpha)
+
+    def _location_covariance(self) -> np.ndarray:
+        """The covariance of ``[coef, intercept]``, in that order: the leading
+        block of the inference path's covariance (:meth:`_inference_blocks`'
+        order, whatever order ``params_cov_`` reports; a noise with more
+        parameters has them after it)."""
+        p = self.model_.n_features + int(self.fit_intercept)
+        return self.__dict__["_params_cov"].matrix()[:p, :p]
 
     def _interval_df(self) -> float | None:
         """Degrees of freedom of t for the intervals; None for the normal."""

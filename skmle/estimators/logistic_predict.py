@@ -153,7 +153,8 @@ class LogisticPredictionMixin:
             )
         X = self._validate_for_scoring(X)
         eta = self.decision_function(X)
-        se = linear_predictor_se(
-            design_rows(X, self.model_.fit_intercept), self.params_cov_
-        )
+        # The covariance in the inference path's order, [coef, intercept]
+        # (:meth:`_inference_blocks`), whatever order params_cov_ reports.
+        covariance = self.__dict__["_params_cov"].matrix()
+        se = linear_predictor_se(design_rows(X, self.model_.fit_intercept), covariance)
         return mean_interval(eta, se, alpha, inverse_link=expit)

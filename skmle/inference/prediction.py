@@ -55,8 +55,9 @@ def check_kind(kind: str, kinds: tuple[str, ...] = KINDS) -> str:
 
 
 def design_rows(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    """:math:`x_1 = [x, 1]` for each row (``X`` itself without an intercept), in
-    the order of ``params_cov_`` (coefficients, then the intercept)."""
+    """:math:`x_1 = [x, 1]` for each row (``X`` itself without an intercept): the
+    coefficients, then the intercept, the order of the inference path's
+    covariance (``_inference_blocks``)."""
     if not fit_intercept:
         return X
     return np.column_stack([X, np.ones(X.shape[0])])

@@ -42,9 +42,12 @@ def glum_fit(family, X, y):
     ).fit(X, y)
 
 
-def intercept_last(matrix):
-    order = np.r_[np.arange(1, matrix.shape[0]), 0]
-    return np.asarray(matrix)[np.ix_(order, order)]
+def in_model_order(matrix, model):
+    """glum's covariance, ``[intercept, coef]``, in the order of
+    ``model.param_names()`` (that of ``params_cov_``)."""
+    names = ["intercept"] + [f"x{j}" for j in range(matrix.shape[0] - 1)]
+    index = [names.index(name) for name in model.param_names()]
+    return np.asarray(matrix)[np.ix_(index, index)]
 
 
 @pytest.mark.parametrize("expected_information", [True, False])
@@ -55,12 +58,16 @@ def test_normal_robust_is_hc1_and_clusters_are_cluster(expected_information):
         X, y, robust=True, expected_information=expected_information
     )
     model = LinearGaussianRegressor(cov_type="HC1").fit(X, y)
-    np.testing.assert_allclose(model.params_cov_, intercept_last(robust), rtol=1e-8)
+    np.testing.assert_allclose(
+        model.params_cov_, in_model_order(robust, model), rtol=1e-8
+    )
     clustered = reference.covariance_matrix(
         X, y, clusters=firm, expected_information=expected_information
     )
     model = LinearGaussianRegressor(cov_type="cluster").fit(X, y, groups=firm)
-    np.testing.assert_allclose(model.params_cov_, intercept_last(clustered), rtol=1e-8)
+    np.testing.assert_allclose(
+        model.params_cov_, in_model_order(clustered, model), rtol=1e-8
+    )
 
 
 def test_normal_nonrobust_is_the_exact_inference_times_n_over_n_minus_p():
@@ -72,7 +79,7 @@ def test_normal_nonrobust_is_the_exact_inference_times_n_over_n_minus_p():
     reference = glum_fit("normal", X, y).covariance_matrix(X, y, robust=False)
     model = LinearGaussianRegressor(inference="exact").fit(X, y)
     np.testing.assert_allclose(
-        model.params_cov_ * n / (n - p), intercept_last(reference), rtol=1e-8
+        model.params_cov_ * n / (n - p), in_model_order(reference, model), rtol=1e-8
     )
 
 
@@ -91,9 +98,13 @@ def test_binomial_robust_is_hc1_and_clusters_are_cluster(expected_information):
     robust = reference.covariance_matrix(
         X, high, robust=True, expected_information=expected_information
     )
-    np.testing.assert_allclose(model.params_cov_, intercept_last(robust), rtol=1e-8)
+    np.testing.assert_allclose(
+        model.params_cov_, in_model_order(robust, model), rtol=1e-8
+    )
     clustered = reference.covariance_matrix(
         X, high, clusters=firm, expected_information=expected_information
     )
     model = LogisticGD(cov_type="cluster", tol=1e-12).fit(X, high, groups=firm)
-    np.testing.assert_allclose(model.params_cov_, intercept_last(clustered), rtol=1e-8)
+    np.testing.assert_allclose(
+        model.params_cov_, in_model_order(clustered, model), rtol=1e-8
+    )

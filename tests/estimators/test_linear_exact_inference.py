@@ -58,6 +58,19 @@ def filip():
     return np.column_stack([x**k for k in range(1, 11)]), y, certified_se
 
 
+def in_model_order(values, names, model):
+    """``values`` labelled ``names`` (a vector or a square matrix) reordered to
+    ``model.param_names()``, the order of its summary and ``params_cov_``."""
+    index = [list(names).index(name) for name in model.param_names()]
+    values = np.asarray(values)
+    return values[np.ix_(index, index)] if values.ndim == 2 else values[index]
+
+
+def labels(n_features, fit_intercept=True):
+    """statsmodels' parameters with the constant appended last."""
+    return [f"x{j}" for j in range(n_features)] + ["intercept"] * fit_intercept
+
+
 def table(model):
     """estimates, se, t, p and intervals of the summary, constant last."""
     summary = model.summary(alpha=0.1)
@@ -73,12 +86,17 @@ def test_longley_equals_statsmodels_ols(fit_intercept):
         X, y
     )
     summary, se, t, p, ci = table(model)
+    names = labels(X.shape[1], fit_intercept)
     assert summary.df_resid == reference.df_resid == model.df_resid_
-    np.testing.assert_allclose(se, reference.bse, rtol=RTOL)
-    np.testing.assert_allclose(t, reference.tvalues, rtol=RTOL)
-    np.testing.assert_allclose(p, reference.pvalues, rtol=RTOL)
-    np.testing.assert_allclose(ci, reference.conf_int(alpha=0.1), rtol=RTOL)
-    np.testing.assert_allclose(model.params_cov_, reference.cov_params(), rtol=1e-7)
+    np.testing.assert_allclose(se, in_model_order(reference.bse, names, model), RTOL)
+    np.testing.assert_allclose(t, in_model_order(reference.tvalues, names, model), RTOL)
+    np.testing.assert_allclose(p, in_model_order(reference.pvalues, names, model), RTOL)
+    limits = np.asarray(reference.conf_int(alpha=0.1))
+    order = [names.index(name) for name in model.param_names()]
+    np.testing.assert_allclose(ci, limits[order], rtol=RTOL)
+    np.testing.assert_allclose(
+        model.params_cov_, in_model_order(reference.cov_params(), names, model), 1e-7
+    )
     assert " t " in str(summary) and "P>|t|" in str(summary)
 
 
@@ -116,7 +134,10 @@ def test_frequency_weights_are_repeated_rows_glm_freq_weights_and_scaled_wls():
     repeated = sm.OLS(y.repeat(counts), design.repeat(counts, axis=0)).fit()
     np.testing.assert_allclose(se, repeated.bse, rtol=RTOL)
     assert model.df_resid_ == repeated.df_resid
-    np.testing.assert_allclose(model.summary().p_values, repeated.pvalues, rtol=RTOL)
+    names = labels(X.shape[1])
+    np.testing.assert_allclose(
+        model.summary().p_values, in_model_order(repeated.pvalues, names, model), RTOL
+    )
     # Real weights: GLM's freq_weights (df_resid = sum(w) - p) with t tests.
     weights = rng.uniform(0.5, 3.0, size=y.shape[0])
     model = LinearGaussianRegressor(inference="exact").fit(X, y, sample_weight=weights)
@@ -124,7 +145,9 @@ def test_frequency_weights_are_repeated_rows_glm_freq_weights_and_scaled_wls():
     np.testing.assert_allclose(
         np.r_[model.coef_se_, model.intercept_se_], glm.bse, RTOL
     )
-    np.testing.assert_allclose(model.summary().p_values, glm.pvalues, rtol=RTOL)
+    np.testing.assert_allclose(
+        model.summary().p_values, in_model_order(glm.pvalues, names, model), RTOL
+    )
     # WLS reads precisions: equal once the weights sum to n.
     scaled = weights * y.shape[0] / weights.sum()
     wls = sm.WLS(y, design, weights=scaled).fit()
@@ -143,8 +166,13 @@ def test_with_a_sandwich_exact_changes_nothing_and_tests_stay_normal(cov_type):
     model = LinearGaussianRegressor(inference="exact", cov_type=cov_type).fit(X, y)
     summary = model.summary()
     assert summary.df_resid is None
-    np.testing.assert_allclose(summary.std_errors, reference.bse, rtol=RTOL)
-    np.testing.assert_allclose(summary.p_values, reference.pvalues, rtol=RTOL)
+    names = labels(X.shape[1])
+    np.testing.assert_allclose(
+        summary.std_errors, in_model_order(reference.bse, names, model), RTOL
+    )
+    np.testing.assert_allclose(
+        summary.p_values, in_model_order(reference.pvalues, names, model), RTOL
+    )
 
 
 def test_partial_fit_gives_the_exact_inference_of_fit():

@@ -212,7 +212,10 @@ def test_logistic_interval_is_a_finite_difference_delta_method():
             for e in np.eye(beta.size)
         ]
     )
-    se_p = np.sqrt(np.einsum("ij,jk,ik->i", gradient, model.params_cov_, gradient))
+    names = ["x0", "x1", "x2", "intercept"]  # the order of beta
+    index = [model.param_names().index(name) for name in names]
+    covariance = model.params_cov_[np.ix_(index, index)]
+    se_p = np.sqrt(np.einsum("ij,jk,ik->i", gradient, covariance, gradient))
     p = model.predict_proba(X)[:, 1]
     se_eta = se_p / (p * (1 - p))
     z = stats.norm.ppf(0.975)
