@@ -7,8 +7,8 @@ estimate. The references are therefore (1) QuantReg with ``p_tol=1e-14``, (2)
 statsmodels' own pieces (``hall_sheather``, its Epanechnikov kernel,
 ``np.percentile`` and its ``vcov="robust"`` formula) evaluated at the exact LAD
 optimum found by an independent LP (:func:`scipy.optimize.linprog` on the primal).
-Measured (relative): coefficients 1e-14 from that LP; HC0 standard errors 8.3e-10
-from (1) (1.0e-8 from QuantReg's defaults) and 2e-15 from (2).
+Measured (relative): coefficients 7e-16 from that LP; HC0 standard errors 8.3e-10
+from (1) (1.0e-8 from QuantReg's defaults) and 4e-15 (covariance) from (2).
 """
 
 import dask.array as da
