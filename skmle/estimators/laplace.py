@@ -63,10 +63,13 @@ class LaplaceRegressor(LaplaceCovarianceMixin, LinearRegressorBase):
         scaled and with weights of mean one (:class:`~skmle.optim.lad.LADScaling`;
         the answer is mapped back), and HiGHS's answer is accepted only when its
         primal and dual objectives agree (else a ValueError). Above 1,000 rows (and
-        20 per coefficient), iteratively reweighted least squares gets close first
-        and only a band of rows near the fit enters the LP, the others being fixed
-        on their side of it; the solution is checked and the band widened until
-        no fixed row changes side, so the result is still exact (see
+        20 per coefficient) only a band of rows near a first fit enters the LP,
+        the others being folded on their side of it (Portnoy and Koenker's
+        preprocessing): the first fit is an exact fit on a uniform sample of about
+        :math:`n^{2/3} p^{1/2}` rows above 5,000 rows, and iteratively reweighted
+        least squares below; the folded rows' signs are checked at the solution,
+        the few that flip are added back and the band is widened if needed, so the
+        result is still exact and its cost close to linear in the rows (see
         :func:`skmle.optim.lad.least_absolute_deviations`). ``"gd"`` is
         subgradient ascent with steps decaying like :math:`1/k` on standardised
         features (:func:`skmle.optim.lad.subgradient_lad_by_sums`): the textbook
