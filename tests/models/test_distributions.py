@@ -93,7 +93,7 @@ def test_model_weights_and_chunks():
     theta = np.concatenate(
         [
             f.to_phi(np.asarray(CASES[n][1], float))
-            for f, n in zip(model.families, names)
+            for f, n in zip(model.families, names, strict=True)
         ]
     )
     whole = Batch(X, None, np.ones(60))

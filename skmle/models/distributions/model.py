@@ -17,6 +17,7 @@ family's ``phi``, see :mod:`skmle.models.distributions.base`), then column 1, ..
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 from scipy import linalg
@@ -54,7 +55,9 @@ class ColumnsLogLikelihood(LogLikelihood):
 
     def loglik_obs(self, theta, batch: Batch) -> np.ndarray:
         total = np.zeros(batch.X.shape[0])
-        for j, (family, phi) in enumerate(zip(self.families, self.split(theta))):
+        for j, (family, phi) in enumerate(
+            zip(self.families, self.split(theta), strict=True)
+        ):
             total += family.loglik_obs(batch.X[:, j], phi)
         return total
 
@@ -79,7 +82,9 @@ class ColumnsLogLikelihood(LogLikelihood):
         return np.hstack(
             [
                 f.scores(batch.X[:, j], phi)
-                for j, (f, phi) in enumerate(zip(self.families, self.split(theta)))
+                for j, (f, phi) in enumerate(
+                    zip(self.families, self.split(theta), strict=True)
+                )
             ]
         )
 
@@ -99,7 +104,7 @@ class ColumnsLogLikelihood(LogLikelihood):
             return super().log_prior(theta, total_weight)
         parts = [
             f.log_prior(phi, self.prior)
-            for f, phi in zip(self.families, self.split(theta))
+            for f, phi in zip(self.families, self.split(theta), strict=True)
         ]
         return (
             float(sum(p[0] for p in parts)),
