@@ -45,9 +45,7 @@ class ColumnsLogLikelihood(LogLikelihood):
         self.families = tuple(families)
         self.prior = prior
         bounds = np.cumsum([0] + [f.n_params for f in self.families])
-        self.slices = [
-            slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
+        self.slices = [slice(a, b) for a, b in pairwise(bounds)]
         self.n_params = int(bounds[-1])
 
     def split(self, theta: np.ndarray) -> list[np.ndarray]:
