@@ -2,6 +2,8 @@
 
 from skmle.data.chunked import chunked
 from skmle.estimators.base import GradientAscentMixin
+from skmle.estimators.distribution import DistributionMLE
+from skmle.estimators.distribution_select import compare_distributions
 from skmle.estimators.gaussian import GaussianMLE
 from skmle.estimators.laplace import LaplaceRegressor
 from skmle.estimators.linear_gaussian import LinearGaussianRegressor
@@ -12,6 +14,7 @@ from skmle.gradcheck import check_gradient
 __version__ = "0.1.0"
 
 __all__ = [
+    "DistributionMLE",
     "EMGaussianMixture",
     "GaussianMLE",
     "GradientAscentMixin",
@@ -20,5 +23,6 @@ __all__ = [
     "LogisticGD",
     "__version__",
     "check_gradient",
+    "compare_distributions",
     "chunked",
 ]

@@ -91,6 +91,10 @@ class Family:
     def start(self, stats: np.ndarray, total: float) -> np.ndarray:
         raise NotImplementedError
 
+    def closed_parts(self, phi, stats, total):
+        """``(value, grad, hess)`` at the closed form, without a pass over the rows."""
+        raise NotImplementedError
+
     def closed(self, stats: np.ndarray, total: float, prior=None) -> np.ndarray:
         raise NotImplementedError
 
@@ -130,6 +134,9 @@ class ExponentialFamily(Family):
         hess = np.einsum("m,mij->ij", s, d2_eta) - total * d2_a
         return float(value), grad, hess
 
+    def closed_parts(self, phi, stats, total):
+        return self.stats_derivatives(stats, total, phi)
+
     def derivatives(self, x, w, phi):
         return self.stats_derivatives(self.statistics(x, w), float(w.sum()), phi)
 
@@ -152,10 +159,11 @@ class LogitFamily(ExponentialFamily):
     closed_form = True
 
     def natural(self, phi):
-        return special.expit(phi)
+        p = special.expit(phi)
+        return np.where(phi <= -LOGIT_BOUND, 0.0, np.where(phi >= LOGIT_BOUND, 1.0, p))
 
     def jacobian(self, phi):
-        p = special.expit(phi)
+        p = self.natural(phi)
         return p * (1.0 - p)
 
     def to_phi(self, natural):
@@ -174,10 +182,10 @@ class LogRateFamily(ExponentialFamily):
     closed_form = True
 
     def natural(self, phi):
-        return np.exp(phi)
+        return np.where(phi <= LOG_BOUND, 0.0, np.exp(phi))
 
     def jacobian(self, phi):
-        return np.exp(phi)
+        return self.natural(phi)
 
     def to_phi(self, natural):
         with np.errstate(divide="ignore"):

@@ -56,6 +56,12 @@ class Laplace(LocationScaleMixin, Family):
             )
         return np.array([median, np.log(abs_dev_sum / total)])
 
+    def closed_parts(self, phi, stats, total):
+        """At the median the mean of :math:`|z|` is 1 and zero is a subgradient."""
+        value = -total * (np.log(2.0) + phi[1] + 1.0)
+        inv = np.exp(-phi[1])
+        return value, np.zeros(2), -np.diag([total * inv * inv, total])
+
     def frozen(self, natural):
         return stats.laplace(natural[0], natural[1])
 
