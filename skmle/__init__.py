@@ -23,6 +23,6 @@ __all__ = [
     "LogisticGD",
     "__version__",
     "check_gradient",
-    "compare_distributions",
     "chunked",
+    "compare_distributions",
 ]

@@ -257,7 +257,7 @@ class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
                 for a, b in zip(self._stats, self.model_.statistics(batch), strict=True)
             )
         self._total += float(sample_weight.sum())
-        objective = Objective(self.model_, [])
+        objective = Objective(self.model_, None)
         objective._set_total_weight(self._total)
         result = solve_columns(
             self.model_, self._stats, self._total, None, self.max_iter, self.tol
@@ -326,14 +326,14 @@ class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         for j, (family, phi) in enumerate(
             zip(model.families, model.split(self.theta_), strict=True)
         ):
-            if family.on_boundary(phi) and model.prior is None:
+            if family.on_boundary(phi):
                 value = dict(zip(family.params, family.natural(phi), strict=True))
                 warnings.warn(
                     f"The MLE of column {self._column_names()[j]} lies on the edge of "
                     f"the parameter space ({family.name}: {value}): every observation "
-                    "fell on one side, its standard error is 0 and its interval a "
-                    "point. Three tosses of a fair coin come up all heads an eighth "
-                    "of the time, and all tails another eighth. Set prior=(a, b) for a maximum a posteriori "
+                    "fell on one side, its standard error is 0 (as sqrt(p(1 - p)/N)) "
+                    "and its interval a point. Three tosses of a fair coin come up all heads an eighth "
+                    "of the time, and all tails another eighth. Set prior=(a, b) with a, b > 1 for a maximum a posteriori "
                     "estimate inside the space.",
                     UserWarning,
                     stacklevel=3,
@@ -368,19 +368,29 @@ class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         each family (the delta method)."""
         model, theta = self.model_, self.theta_
         learned = result.learned
+        phis = model.split(theta)
         jacobian = np.concatenate(
+            [f.jacobian(phi) for f, phi in zip(model.families, phis, strict=True)]
+        )
+        # An estimate on the edge (p = 0 or 1, a zero rate) has no curvature: its
+        # standard error is the textbook formula's 0 (zero Jacobian), its block of
+        # the information a placeholder that keeps the other columns' errors.
+        edge = np.concatenate(
             [
-                f.jacobian(phi)
-                for f, phi in zip(model.families, model.split(theta), strict=True)
+                np.full(f.n_params, f.on_boundary(phi))
+                for f, phi in zip(model.families, phis, strict=True)
             ]
         )
+        jacobian[edge] = 0.0
 
         def information() -> Information:
             if learned.information is not None and np.array_equal(learned.at, theta):
-                return Information.from_matrix(learned.information)
-            return Information.from_hessian(
-                objective.hessian(theta) * objective.total_weight
-            )
+                matrix = np.array(learned.information)
+            else:
+                matrix = -objective.hessian(theta) * objective.total_weight
+            matrix[edge, :] = matrix[:, edge] = 0.0
+            matrix[edge, edge] = 1.0
+            return Information.from_matrix(matrix)
 
         return WaldSpec(
             information,
