@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import (
     Interval,
     StrOptions,
@@ -218,7 +219,10 @@ class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         self : DistributionMLE
         """
         self._stats = None
-        return self._fit(X, None, sample_weight)
+        # The sums are dot products and the matrices a few parameters wide: BLAS
+        # threads would only spin-wait (see skmle._blas).
+        with single_blas_thread():
+            return self._fit(X, None, sample_weight)
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Add rows to the fit: exactly ``fit`` on all rows seen so far, for
@@ -259,10 +263,11 @@ class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         self._total += float(sample_weight.sum())
         objective = Objective(self.model_, None)
         objective._set_total_weight(self._total)
-        result = solve_columns(
-            self.model_, self._stats, self._total, None, self.max_iter, self.tol
-        )
-        self._store_result(result, objective)
+        with single_blas_thread():
+            result = solve_columns(
+                self.model_, self._stats, self._total, None, self.max_iter, self.tol
+            )
+            self._store_result(result, objective)
         return self
 
     def _check_support(self, X):

@@ -54,16 +54,17 @@ def fd_standard_errors(model, x, natural, rel=1e-4):
     k = natural.size
     h = rel * np.maximum(np.abs(natural), 1e-2)
     hess = np.empty((k, k))
+
+    def f(i, j, di, dj):
+        point = natural.copy()
+        point[i] += di * h[i]
+        point[j] += dj * h[j]
+        return logpdf_sum(model, x, point)
+
     for i in range(k):
         for j in range(k):
-
-            def f(di, dj):
-                point = natural.copy()
-                point[i] += di * h[i]
-                point[j] += dj * h[j]
-                return logpdf_sum(model, x, point)
-
-            hess[i, j] = (f(1, 1) - f(1, -1) - f(-1, 1) + f(-1, -1)) / (4 * h[i] * h[j])
+            corners = f(i, j, 1, 1) - f(i, j, 1, -1) - f(i, j, -1, 1) + f(i, j, -1, -1)
+            hess[i, j] = corners / (4 * h[i] * h[j])
     return np.sqrt(np.diag(np.linalg.inv(-hess)))
 
 

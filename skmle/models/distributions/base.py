@@ -122,8 +122,9 @@ class ExponentialFamily(Family):
 
     def statistics(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         """:math:`(\\sum_i w_i T(x_i), \\ldots, \\sum_i w_i h(x_i))`."""
-        h = np.broadcast_to(self.base(x), x.shape)
-        return np.append(w @ self.features(x), w @ h)
+        h = self.base(x)
+        base = h * float(w.sum()) if np.isscalar(h) else w @ h
+        return np.append(w @ self.features(x), base)
 
     def stats_derivatives(self, stats: np.ndarray, total: float, phi: np.ndarray):
         """Weighted log-likelihood, gradient and Hessian from :meth:`statistics`."""

@@ -89,6 +89,11 @@ class Gaussian(LocationScaleMixin, ExponentialFamily):
     def base(self, x):
         return -0.5 * LOG_2PI
 
+    def statistics(self, x, w):
+        y = x - self.centre
+        wy = w * y
+        return np.array([wy.sum(), wy @ y, -0.5 * LOG_2PI * w.sum()])
+
     def terms(self, phi):
         m, tau = phi[0] - self.centre, np.exp(-2.0 * phi[1])
         d2_eta = np.array(
@@ -130,9 +135,12 @@ class LogNormal(Gaussian):
         return -np.log(x) - 0.5 * LOG_2PI
 
     def statistics(self, x, w):
-        log_x = np.log(x)
-        y = log_x - self.centre
-        return np.array([w @ y, w @ (y * y), -(w @ log_x) - 0.5 * LOG_2PI * w.sum()])
+        y = np.log(x)
+        y -= self.centre
+        wy = w * y
+        total, s_y = w.sum(), wy.sum()
+        base = -(s_y + self.centre * total) - 0.5 * LOG_2PI * total
+        return np.array([s_y, wy @ y, base])
 
     def frozen(self, natural):
         return stats.lognorm(natural[1], scale=np.exp(natural[0]))
