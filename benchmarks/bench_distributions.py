@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 from scipy import stats
@@ -104,10 +105,12 @@ def run(quick: bool = False) -> list[dict]:
     for family, x, dist, fixed, to_ours, repeats in cases(n_samples):
         X = x[:, None]
         ours, theirs = [], []
+        ours_fit = partial(DistributionMLE(family=family).fit, X)
+        scipy_fit = partial(dist.fit, x, **fixed)
         for _ in range(repeats if not quick else 2):
-            t, model = timed(lambda: DistributionMLE(family=family).fit(X))
+            t, model = timed(ours_fit)
             ours.append(t)
-            t, result = timed(lambda: dist.fit(x, **fixed))
+            t, result = timed(scipy_fit)
             theirs.append(t)
         estimates = np.concatenate(
             [getattr(model, f"{p}_") for p in model.param_blocks()]
