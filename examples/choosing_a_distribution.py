@@ -17,7 +17,6 @@ health insurance experiment, Poisson against geometric-like overdispersion.
 # sorts the table by AIC (lower is better); ``KS`` is
 # :math:`\sup_x |F_n(x) - \hat F(x)|`.
 import matplotlib.pyplot as plt
-import numpy as np
 import statsmodels.api as sm
 from sklearn.model_selection import GridSearchCV
 

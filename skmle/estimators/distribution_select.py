@@ -10,6 +10,7 @@ from scipy import stats
 from sklearn.base import clone
 
 from skmle.estimators.distribution import DistributionMLE
+from skmle.models.distributions import FAMILIES
 
 
 @dataclass
@@ -74,7 +75,9 @@ def compare_distributions(
 ) -> FamilyComparison:
     """Fit each family to one column and rank them, as ``fitdistrplus`` users do.
 
-    Families whose support excludes some values are left out of the table.
+    Families whose support excludes some values are left out of the table. The
+    families must be all discrete or all continuous (a mass and a density do not
+    compare).
 
     Parameters
     ----------
@@ -102,6 +105,13 @@ def compare_distributions(
     if criterion not in ("aic", "bic", "loglik", "ks"):
         raise ValueError(
             f"criterion must be 'aic', 'bic', 'loglik' or 'ks', got {criterion!r}."
+        )
+    kinds = {FAMILIES[f].discrete for f in families if f in FAMILIES}
+    if len(kinds) > 1:
+        raise ValueError(
+            "families mixes discrete and continuous families: a probability mass "
+            "and a density are not on one scale, so their log-likelihoods and AICs "
+            "do not compare. Compare discrete families, or continuous ones."
         )
     column = np.asarray(x, dtype=float)
     if column.ndim == 2 and column.shape[1] == 1:

@@ -237,3 +237,33 @@ def test_bad_input():
         DistributionMLE(family=["gamma"]).fit(np.ones((5, 2)))
     with pytest.raises(ValueError, match="values 0 or 1"):
         DistributionMLE(family="bernoulli").fit(np.full((5, 1), 2.0))
+
+
+def test_compare_distributions_and_grid_search():
+    from sklearn.model_selection import GridSearchCV
+
+    from skmle import compare_distributions
+
+    x = DATA["gamma"]
+    table = compare_distributions(x, ["exponential", "gamma", "gaussian", "beta"])
+    assert table.rows[0]["family"] == "gamma"
+    assert "beta" not in [r["family"] for r in table.rows]  # outside its support
+    row = table.rows[0]
+    shape, _, scale = stats.gamma.fit(x, floc=0)
+    assert row["loglik"] == pytest.approx(
+        stats.gamma(shape, scale=scale).logpdf(x).sum()
+    )
+    assert row["aic"] == pytest.approx(-2 * row["loglik"] + 4)
+    assert row["ks"] == pytest.approx(
+        stats.kstest(x, stats.gamma(shape, scale=scale).cdf).statistic, rel=1e-6
+    )
+    with pytest.raises(ValueError, match="discrete and continuous"):
+        compare_distributions(x, ["poisson", "gamma"])
+    search = GridSearchCV(
+        DistributionMLE(), {"family": ["gamma", "exponential", "gaussian"]}, cv=4
+    ).fit(x[:, None])
+    assert search.best_params_["family"] == "gamma"
+    held_out = np.arange(N) % 4 == 0
+    model = DistributionMLE(family="gamma").fit(x[~held_out, None])
+    reference = model.frozen_distributions()[0].logpdf(x[held_out]).mean()
+    assert model.score(x[held_out, None]) == pytest.approx(reference, rel=1e-12)
