@@ -8,8 +8,6 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import (
@@ -18,28 +16,26 @@ from skmle._sklearn_compat import (
     check_sample_weight,
     validate_data,
 )
-from skmle.data import rowwise
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
-from skmle.estimators.density import LogDensityMixin
+from skmle.estimators.distribution_columns import (
+    PRIOR_FAMILIES,
+    FamilyColumnsMixin,
+    FittedDistributionsMixin,
+)
 from skmle.estimators.distribution_solve import solve_columns, start_theta
 from skmle.inference import Information, WaldSpec
 from skmle.models.base import Batch
 from skmle.models.distributions import FAMILIES, ColumnsLogLikelihood
 from skmle.models.objective import Objective
 
-PRIOR_FAMILIES = {
-    "bernoulli": "Beta(a, b)",
-    "binomial": "Beta(a, b)",
-    "poisson": "Gamma(shape, rate)",
-}
-"""The families with a conjugate prior, and the prior's name."""
-
 
 def _statistics(model, batch):
     return model.statistics(batch)
 
 
-class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
+class DistributionMLE(
+    FamilyColumnsMixin, FittedDistributionsMixin, GradientAscentMixin, BaseEstimator
+):
     """A univariate distribution fitted to each column of ``X`` by maximum likelihood.
 
     The columns are independent, column ``j`` from family :math:`F_j` with
@@ -152,56 +148,6 @@ class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    # -- families ------------------------------------------------------------------
-    def _family_names(self, n_features: int) -> list[str]:
-        names = (
-            [self.family] * n_features
-            if isinstance(self.family, str)
-            else list(self.family)
-        )
-        if len(names) != n_features:
-            raise ValueError(
-                f"family has {len(names)} names but X has {n_features} columns: give "
-                "one family for all columns, or one per column."
-            )
-        for name in names:
-            if name not in FAMILIES:
-                raise ValueError(
-                    f"Unknown family {name!r}; choose from {sorted(FAMILIES)}."
-                )
-        if "binomial" in names and self.n_trials is None:
-            raise ValueError(
-                "family='binomial' needs the number of trials: set n_trials."
-            )
-        return names
-
-    def _families(self, X: np.ndarray) -> list:
-        """The family objects of ``X``'s columns; the Gaussian and log-normal sums
-        are centred on the median of the first rows."""
-        families = []
-        for j, name in enumerate(self._family_names(X.shape[1])):
-            if name == "binomial":
-                families.append(FAMILIES[name](self.n_trials))
-            elif name in ("gaussian", "lognormal"):
-                column = X[:, j] if name == "gaussian" else np.log(X[:, j])
-                families.append(FAMILIES[name](float(np.median(column))))
-            else:
-                families.append(FAMILIES[name]())
-        return families
-
-    def _checked_prior(self, names):
-        if self.prior is None:
-            return None
-        prior = tuple(float(v) for v in self.prior)
-        if len(prior) != 2 or not all(v > 0 for v in prior):
-            raise ValueError(f"prior must be two positive numbers, got {self.prior!r}.")
-        if any(name not in PRIOR_FAMILIES for name in names):
-            raise ValueError(
-                f"prior is for the families {sorted(PRIOR_FAMILIES)}, got {names}; "
-                "set prior=None."
-            )
-        return prior
-
     # -- fit -----------------------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None):
         """Fit each column's family.
@@ -269,15 +215,6 @@ class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
             )
             self._store_result(result, objective)
         return self
-
-    def _check_support(self, X):
-        for j, name in enumerate(self._family_names(X.shape[1])):
-            family = (
-                FAMILIES[name](self.n_trials)
-                if name == "binomial"
-                else FAMILIES[name]()
-            )
-            family.check(X[:, j])
 
     def _validate_fit_data(self, X, y):
         X = validate_data(self, X, dtype=np.float64)
@@ -432,79 +369,6 @@ class DistributionMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
             prior = PRIOR_FAMILIES[self.family_[0]].split("(")[0]
             summary.stats["prior"] = f"{prior}{self.model_.prior}"
         return summary
-
-    # -- the fitted distributions ------------------------------------------------
-    def frozen_distributions(self) -> list:
-        """The fitted distribution of each column as a frozen ``scipy.stats`` object.
-
-        Returns
-        -------
-        list of scipy.stats frozen distributions, one per column
-        """
-        check_is_fitted(self)
-        model = self.model_
-        return [
-            f.frozen(f.natural(phi))
-            for f, phi in zip(model.families, model.split(self.theta_), strict=True)
-        ]
-
-    @rowwise
-    def score_samples(self, X):
-        """Log-density (log-mass for discrete families) of each row, the sum over
-        its columns; :math:`-\\infty` outside the support.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = self._validate_for_scoring(X)
-        model = self.model_
-        total = np.zeros(X.shape[0])
-        for j, (family, phi) in enumerate(
-            zip(model.families, model.split(self.theta_), strict=True)
-        ):
-            inside = family.in_support(X[:, j])
-            with np.errstate(all="ignore"):
-                values = family.loglik_obs(
-                    np.where(inside, X[:, j], family_safe_value(family)), phi
-                )
-            total += np.where(inside, values, -np.inf)
-        return total
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the fitted distributions (columns independent).
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState instance or None, default=None
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        if not (isinstance(n_samples, Integral) and n_samples >= 1):
-            raise ValueError(
-                f"n_samples must be a positive integer, got {n_samples!r}."
-            )
-        rng = check_random_state(random_state)
-        return np.column_stack(
-            [
-                d.rvs(size=n_samples, random_state=rng)
-                for d in self.frozen_distributions()
-            ]
-        ).astype(float)
-
-
-def family_safe_value(family) -> float:
-    """A value inside every support, to evaluate rows outside it without warnings."""
-    return 0.5 if family.name == "beta" else 1.0
 
 
 def partial_statistics(model):
