@@ -58,7 +58,8 @@ class _Gathered:
 
 
 def _extremes(j, batch):
-    x = batch.X[batch.sample_weight > 0, j]
+    w = batch.sample_weight
+    x = batch.X[:, j] if w.size and w.min() > 0 else batch.X[w > 0, j]
     return (
         _Extremes(float(x.min()), float(x.max()))
         if x.size

@@ -65,7 +65,10 @@ class Family:
         return f"{type(self).__name__}()"
 
     def check(self, x: np.ndarray) -> None:
-        """Raise ``ValueError`` if a value of ``x`` is outside the support."""
+        """Raise ``ValueError`` if a value of ``x`` (finite, checked before) is
+        outside the support."""
+        if self.support == Family.support:
+            return
         bad = ~self.in_support(x)
         if np.any(bad):
             value = x[np.argmax(bad)]
@@ -75,7 +78,8 @@ class Family:
             )
 
     def in_support(self, x: np.ndarray) -> np.ndarray:
-        return np.isfinite(x)
+        """Whether each (finite) value is in the support."""
+        return np.ones(x.shape, dtype=bool)
 
     def log_prior(self, phi, prior) -> tuple[float, np.ndarray, np.ndarray]:
         raise ValueError(

@@ -35,7 +35,7 @@ class Exponential(LogRateFamily):
     name, support = "exponential", "non-negative values"
 
     def in_support(self, x):
-        return np.isfinite(x) & (x >= 0)
+        return x >= 0
 
     def terms(self, phi):
         rate = np.exp(phi[0])
@@ -126,7 +126,7 @@ class LogNormal(Gaussian):
     name, support = "lognormal", "positive values"
 
     def in_support(self, x):
-        return np.isfinite(x) & (x > 0)
+        return x > 0
 
     def _y(self, x):
         return np.log(x) - self.centre
@@ -152,7 +152,7 @@ class Gamma(LogPositiveMixin, ExponentialFamily):
     name, params, support, n_t = "gamma", ("shape", "scale"), "positive values", 2
 
     def in_support(self, x):
-        return np.isfinite(x) & (x > 0)
+        return x > 0
 
     def features(self, x):
         return np.column_stack([np.log(x), x])

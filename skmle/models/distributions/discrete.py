@@ -23,7 +23,7 @@ from skmle.models.distributions.base import (
 
 
 def _integers(x):
-    return np.isfinite(x) & (x == np.floor(x))
+    return x == np.floor(x)
 
 
 def _beta_log_prior(phi, prior, n_trials=1):

@@ -73,7 +73,7 @@ class Weibull(LogPositiveMixin, Family):
     name, params, support = "weibull", ("shape", "scale"), "positive values"
 
     def in_support(self, x):
-        return np.isfinite(x) & (x > 0)
+        return x > 0
 
     def _parts(self, x, phi):
         k = np.exp(phi[0])
