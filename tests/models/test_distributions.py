@@ -113,3 +113,40 @@ def test_model_weights_and_chunks():
         + stats.t(3.0, 0.9, 1.8).logpdf(X[:, 2])
     )
     assert model.loglik(theta, whole) == pytest.approx(reference, rel=1e-12)
+
+
+def test_the_documented_rayleigh_family():
+    """The family of docs/user_guide/distributions.rst ("Adding a family")."""
+    import re
+    from pathlib import Path
+
+    from skmle.estimators.distribution_solve import solve_columns
+
+    page = Path(__file__).parents[2] / "docs" / "user_guide" / "distributions.rst"
+    code = re.search(
+        r"Adding a family.*?code-block:: python\n\n(.*?)\nAdd it",
+        page.read_text(),
+        re.S,
+    )
+    namespace = {}
+    exec("\n".join(line[4:] for line in code.group(1).splitlines()), namespace)
+    family = namespace["Rayleigh"]()
+    x = RNG.rayleigh(1.7, 200)
+    phi = np.log([1.3])
+    reference = stats.rayleigh(scale=1.3).logpdf(x)
+    np.testing.assert_allclose(family.loglik_obs(x, phi), reference, rtol=1e-12)
+    w = np.ones_like(x)
+    _, grad, hess = family.derivatives(x, w, phi)
+    np.testing.assert_allclose(
+        grad, central_gradient(lambda p: family.loglik_obs(x, p).sum(), phi), rtol=1e-6
+    )
+    numeric = (
+        family.derivatives(x, w, phi + 1e-6)[1]
+        - family.derivatives(x, w, phi - 1e-6)[1]
+    ) / 2e-6
+    np.testing.assert_allclose(hess[0], numeric, rtol=1e-6)
+    model = ColumnsLogLikelihood([family])
+    stats_ = model.statistics(Batch(x[:, None], None, w))
+    result = solve_columns(model, stats_, float(x.size), None, 10, 1e-10)
+    _, scale = stats.rayleigh.fit(x, floc=0)
+    assert np.exp(result.theta[0]) == pytest.approx(scale, rel=1e-10)
