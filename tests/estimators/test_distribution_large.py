@@ -113,3 +113,24 @@ def test_softplus_is_log1p_exp():
         softplus(z),
         [0.0, np.log1p(np.exp(-3.0)), np.log(2), np.log1p(np.exp(2.0)), 800.0],
     )
+
+
+def test_many_rows_summed_in_blocks_equal_scipy():
+    from scipy import stats
+
+    rows = 200_000  # more than one block of skmle.models.distributions.model
+    x = np.column_stack([RNG.gamma(2.0, 1.5, rows), RNG.weibull(1.4, rows) * 3.0])
+    model = DistributionMLE(family=["gamma", "weibull"]).fit(x)
+    shape, _, scale = stats.gamma.fit(x[:, 0], floc=0)
+    np.testing.assert_allclose(
+        [model.shape_[0], model.scale_[0]], [shape, scale], rtol=1e-7
+    )
+    k, _, lam = stats.weibull_min.fit(x[:, 1], floc=0)
+    np.testing.assert_allclose([model.shape_[1], model.scale_[1]], [k, lam], rtol=1e-4)
+    reference = (
+        stats.gamma(shape, scale=scale).logpdf(x[:, 0]).sum()
+        + stats.weibull_min(model.shape_[1], scale=model.scale_[1])
+        .logpdf(x[:, 1])
+        .sum()
+    )
+    assert model.loglik_ == pytest.approx(reference, rel=1e-10)
