@@ -22,6 +22,7 @@ from functools import partial
 import numpy as np
 from scipy import linalg
 
+from skmle.models.distributions.model import blocked_sum
 from skmle.optim import OptimizeResult
 from skmle.optim.result import Learned
 from skmle.status import Status
@@ -67,8 +68,7 @@ def _extremes(j, batch):
     )
 
 
-def _histogram(j, low, high, batch):
-    x, w = batch.X[:, j], batch.sample_weight
+def _histogram_block(low, high, x, w):
     scaled = np.floor((x - low) * (N_BINS / (high - low)))
     index = np.clip(scaled, -1, N_BINS) + 1
     index[x == high] = N_BINS  # the top value belongs to the last bin
@@ -79,10 +79,19 @@ def _histogram(j, low, high, batch):
     )
 
 
-def _gather(j, low, high, batch):
-    x, w = batch.X[:, j], batch.sample_weight
+def _histogram(j, low, high, batch):
+    block = partial(_histogram_block, low, high)
+    return blocked_sum(block, batch.X[:, j], batch.sample_weight)
+
+
+def _gather_block(low, high, x, w):
     inside = (x >= low) & (x <= high) & (w > 0)
     return _Gathered(x[inside], w[inside], float(w[x < low].sum()))
+
+
+def _gather(j, low, high, batch):
+    block = partial(_gather_block, low, high)
+    return blocked_sum(block, batch.X[:, j], batch.sample_weight)
 
 
 def weighted_median(sum_batches, j: int, total: float) -> float:
@@ -116,8 +125,13 @@ def weighted_median(sum_batches, j: int, total: float) -> float:
     return float(0.5 * (lower + upper))
 
 
+def _abs_deviation_block(centre, x, w):
+    return w @ np.abs(x - centre)
+
+
 def _abs_deviation(j, centre, batch):
-    return batch.sample_weight @ np.abs(batch.X[:, j] - centre)
+    block = partial(_abs_deviation_block, centre)
+    return blocked_sum(block, batch.X[:, j], batch.sample_weight)
 
 
 def _derivatives(model, theta, columns, batch):

@@ -85,26 +85,23 @@ def test_dask_equals_in_memory(client):
     )
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 100_001])
+def batches(x, w, size):
+    return [
+        type("B", (), {"X": x[i : i + size], "sample_weight": w[i : i + size]})
+        for i in range(0, x.shape[0], size)
+    ]
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 100_001, 300_000])
 def test_weighted_median_is_numpys(n):
     x = RNG.normal(size=(n, 1))
     x[: n // 3] = 0.25  # many ties
-    parts = [
-        type(
-            "B",
-            (),
-            {"X": x[i : i + 5000], "sample_weight": np.ones(len(x[i : i + 5000]))},
-        )
-        for i in range(0, n, 5000)
-    ]
+    size = 5000 if n < 300_000 else n  # one batch of several blocks
+    parts = batches(x, np.ones(n), size)
     assert weighted_median(sum_over(parts), 0, float(n)) == np.median(x)
     w = RNG.integers(1, 4, n).astype(float)
-    parts = [
-        type("B", (), {"X": x[i : i + 5000], "sample_weight": w[i : i + 5000]})
-        for i in range(0, n, 5000)
-    ]
     expected = np.median(np.repeat(x[:, 0], w.astype(int)))
-    assert weighted_median(sum_over(parts), 0, float(w.sum())) == expected
+    assert weighted_median(sum_over(batches(x, w, size)), 0, float(w.sum())) == expected
 
 
 def test_softplus_is_log1p_exp():
