@@ -21,7 +21,6 @@ from scipy import stats
 
 from skmle import DistributionMLE
 
-
 NOTES = {
     "gamma": "scipy (floc=0): a 1-D root of the profile equation of the shape",
     "beta": "scipy (floc=0, fscale=1): a root of the two likelihood equations",
