@@ -11,6 +11,8 @@ MODELS = {
     "dist": "DistributionMLE",
     "linear": "LinearGaussianRegressor",
     "laplace": "LaplaceRegressor",
+    "student_t": "StudentTRegressor",
+    "t": "StudentTRegressor",
     "logistic": "LogisticGD",
     "mixture": "EMGaussianMixture",
 }

@@ -23,6 +23,7 @@ from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constr
 from skmle.models.laplace import LaplaceLogLikelihood
 from skmle.optim import OptimizeResult
 from skmle.optim.lad import (
+    SAMPLE_SEED,
     LADResult,
     LADScaling,
     SummedPasses,
@@ -249,7 +250,13 @@ class LaplaceRegressor(LinearRegressorBase):
         parts = objective.rows.prepared(
             partial(_scaled_design_rows, model=self.model_, scaling=scaling)
         )
-        passes = SummedPasses(parts.map_sum, _as_is)
+        sample = partial(
+            _sampled_design_rows,
+            rows=objective.rows,
+            model=self.model_,
+            scaling=scaling,
+        )
+        passes = SummedPasses(parts.map_sum, _as_is, sample=sample)
         scaled = banded_lad(passes, self.model_.n_features + int(self.fit_intercept))
         return LADResult(
             scaling.coef(scaled.coef),
@@ -346,6 +353,13 @@ class LaplaceRegressor(LinearRegressorBase):
 def _scaled_design_rows(batch, model, scaling):
     """The rows of ``model``'s design as the LP sees them (scaled by ``scaling``)."""
     return scaling.rows(*model.design_rows(batch))
+
+
+def _sampled_design_rows(n_rows, rows, model, scaling):
+    """:func:`_scaled_design_rows` of a uniform sample of ``rows`` (the same rows
+    in every store: :meth:`skmle.data.Rows.sample` with a fixed seed)."""
+    batch = rows.sample(n_rows, random_state=SAMPLE_SEED)
+    return _scaled_design_rows(batch, model, scaling)
 
 
 def _as_is(part):
