@@ -1,5 +1,7 @@
 """``skmle fit dist``: the CLI name of DistributionMLE."""
 
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -13,21 +15,14 @@ def test_fit_distribution_gamma_on_a_csv(tmp_path, capsys, monkeypatch):
     path = tmp_path / "x.csv"
     path.write_text("x\n" + "\n".join(repr(float(v)) for v in x) + "\n")
     plot = tmp_path / "fit.png"
-    status = main(
-        [
-            "fit",
-            "dist",
-            "--data",
-            str(path),
-            "--param",
-            "family=gamma",
-            "--plot",
-            str(plot),
-        ]
-    )
+    argv = ["fit", "dist", "--data", str(path), "--param", "family=gamma"]
+    status = main([*argv, "--plot", str(plot)])
     out, err = capsys.readouterr()
     assert status == 0 and plot.exists(), err
+    assert "shape[x]" in out and "DistributionMLE" in out
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    estimates = {p["name"]: p["estimate"] for p in report["params"]}
     shape, _, scale = stats.gamma.fit(x, floc=0)
-    for label, value in (("shape[x]", shape), ("scale[x]", scale)):
-        line = next(row for row in out.splitlines() if row.startswith(label))
-        assert float(line[len(label) :].split()[0]) == pytest.approx(value, rel=1e-4)
+    assert estimates["shape[x]"] == pytest.approx(shape, rel=1e-7)
+    assert estimates["scale[x]"] == pytest.approx(scale, rel=1e-7)
