@@ -2,6 +2,8 @@
 
 from skmle.data.chunked import chunked
 from skmle.estimators.base import GradientAscentMixin
+from skmle.estimators.distribution import DistributionMLE
+from skmle.estimators.distribution_select import compare_distributions
 from skmle.estimators.gaussian import GaussianMLE
 from skmle.estimators.laplace import LaplaceRegressor
 from skmle.estimators.linear_gaussian import LinearGaussianRegressor
@@ -13,6 +15,7 @@ from skmle.gradcheck import check_gradient
 __version__ = "0.1.0"
 
 __all__ = [
+    "DistributionMLE",
     "EMGaussianMixture",
     "GaussianMLE",
     "GradientAscentMixin",
@@ -23,4 +26,5 @@ __all__ = [
     "__version__",
     "check_gradient",
     "chunked",
+    "compare_distributions",
 ]

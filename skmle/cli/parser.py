@@ -8,6 +8,7 @@ from skmle.cli.data import DATASETS
 
 MODELS = {
     "gaussian": "GaussianMLE",
+    "dist": "DistributionMLE",
     "linear": "LinearGaussianRegressor",
     "laplace": "LaplaceRegressor",
     "student_t": "StudentTRegressor",
