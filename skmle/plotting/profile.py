@@ -7,7 +7,7 @@ from here and from :mod:`skmle.plotting`.
 
 from __future__ import annotations
 
-from skmle.inference.profile import ProfileLikelihood, profile_likelihood
+from skmle.inference import ProfileLikelihood, profile_likelihood
 from skmle.plotting._mpl import axes_or_new
 
 __all__ = ["ProfileLikelihood", "plot_profile_likelihood", "profile_likelihood"]

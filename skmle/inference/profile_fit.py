@@ -1,0 +1,344 @@
+"""The profile likelihood of a fitted estimator's parameters, and their
+likelihood-ratio (profile) confidence intervals.
+
+Built on :mod:`skmle.inference.profile` and the estimator's public methods only
+(``loglik_function``, ``param_blocks``, ``param_names``, ``params_cov_``) and its
+fitted ``theta_`` and ``<block>_``. A parameter is a position in ``param_names()``,
+its name, or a linear combination of names (``"1:x - 0:x"``, read by
+:func:`~skmle.inference.restrictions.parse_restrictions`).
+
+**Flat directions.** Where the log-likelihood does not change along some
+directions of ``theta`` (a multinomial model's classes: adding one vector to every
+row of coefficients), only functions of ``theta`` orthogonal to them are
+identified. The reported parameters are then the canonical ones, orthogonal to
+the flat directions (the coefficients summing to zero over the classes), and the
+parameter profiled is :math:`c^\\top\\theta` with :math:`c` the reported
+coordinate projected off the flat directions (for a multinomial coefficient,
+:math:`w_{kj} - \\frac1K\\sum_l w_{lj}`), with the flat directions left out of the
+re-maximisation. The flat directions are the null space of the observed
+information at the estimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg, stats
+
+from skmle.inference.profile import (
+    ProfileLikelihood,
+    contrast_point,
+    free_basis,
+    likelihood_ratio_interval,
+    profile_on_grid,
+    profile_point,
+)
+from skmle.inference.restrictions import parse_restrictions
+
+FLAT_RTOL = 1e-12
+"""An eigenvalue of the Jacobi-scaled information below this times the largest
+marks a flat direction (exact flat directions give about 1e-16; the
+ill-conditioned Longley design gives 5e-10)."""
+
+
+def _is_linear_regressor(estimator) -> bool:
+    coef = getattr(estimator, "coef_", None)
+    return (
+        hasattr(estimator, "fit_intercept")
+        and coef is not None
+        and np.ndim(coef) == 1
+        and estimator.__sklearn_tags__().estimator_type == "regressor"
+    )
+
+
+def _offset_refit(estimator, X, y, index):
+    """Profile of a linear regressor by refitting with the parameter as an offset.
+
+    With :math:`w_j = \\beta` fixed the model is a regression of
+    :math:`y - \\beta x_j` on the other columns (of :math:`y - \\beta` without an
+    intercept, for the intercept), so the estimator's own exact solver gives the
+    profile; this is how models without a Hessian (least absolute deviations,
+    whose log-likelihood has kinks) are profiled.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n_features = X.shape[1]
+
+    def evaluate(value, start):
+        model = estimator.__sklearn_clone__()
+        if index < n_features:
+            rest = np.delete(X, index, axis=1)
+            if rest.shape[1] == 0:  # the intercept alone: a column of ones
+                rest = np.ones((X.shape[0], 1))
+                model.set_params(fit_intercept=False)
+            model.fit(rest, y - value * X[:, index])
+        else:
+            model.set_params(fit_intercept=False).fit(X, y - value)
+        return model.loglik_, start
+
+    return evaluate
+
+
+def _flat_directions(objective, theta: np.ndarray) -> np.ndarray:
+    """Orthonormal columns spanning the null space of the observed information at
+    ``theta`` (none without a Hessian)."""
+    if not objective.has_hessian:
+        return np.zeros((theta.size, 0))
+    information = -np.asarray(objective.hessian(theta), dtype=float)
+    diagonal = np.diag(information)
+    scale = np.ones_like(diagonal)
+    scale[diagonal > 0] = 1.0 / np.sqrt(diagonal[diagonal > 0])
+    values, vectors = linalg.eigh(information * np.outer(scale, scale))
+    flat = vectors[:, values <= FLAT_RTOL * max(values[-1], 0.0)] * scale[:, None]
+    if not flat.size:
+        return flat
+    return np.linalg.qr(flat)[0]
+
+
+class Profiler:
+    """The profile of any parameter of one fitted estimator on its training data.
+
+    Parameters
+    ----------
+    estimator : fitted skmle estimator
+        One that reports standard errors, whose reported parameters are
+        coordinates of ``theta_``.
+    X, y : the training data.
+
+    Raises
+    ------
+    ValueError
+        When the estimator reports no parameters, or reports parameters that are
+        not coordinates of ``theta_`` (a mixture's weights).
+    """
+
+    def __init__(self, estimator, X, y=None):
+        blocks = estimator.param_blocks()
+        if not blocks:
+            raise ValueError(
+                f"{type(estimator).__name__} reports no standard errors, so it has "
+                "no parameters to profile."
+            )
+        self.estimator, self.X, self.y = estimator, X, y
+        self.names = estimator.param_names()
+        self.indices = np.concatenate(list(blocks.values()))
+        self.estimates = np.concatenate(
+            [np.ravel(getattr(estimator, f"{name}_")) for name in blocks]
+        )
+        self.theta_hat = np.asarray(estimator.theta_, dtype=float)
+        if not np.allclose(self.theta_hat[self.indices], self.estimates, rtol=1e-12):
+            raise ValueError(
+                f"The parameters {type(estimator).__name__} reports are not "
+                "coordinates of theta_ (they are a transform of it): their profile "
+                "likelihood is not available; use the Wald intervals."
+            )
+        self.objective = estimator.loglik_function(X, y)
+        self.loglik_max = self.objective.value(self.theta_hat) * (
+            self.objective.total_weight
+        )
+        self._flat = None
+
+    @property
+    def flat(self) -> np.ndarray:
+        if self._flat is None:
+            self._flat = _flat_directions(self.objective, self.theta_hat)
+        return self._flat
+
+    def contrast(self, param) -> tuple[np.ndarray, str]:
+        """The reported parameter ``param`` as a row over the reported vector."""
+        row = np.zeros(len(self.names))
+        if isinstance(param, int | np.integer) and not isinstance(param, bool):
+            if not 0 <= param < len(self.names):
+                raise ValueError(
+                    f"param={param} is out of range: there are {len(self.names)} "
+                    "parameters."
+                )
+            row[int(param)] = 1.0
+            return row, self.names[int(param)]
+        if not isinstance(param, str):
+            raise ValueError(f"param must be an int or a str, got {param!r}.")
+        if param in self.names:
+            row[self.names.index(param)] = 1.0
+            return row, param
+        try:
+            R, q = parse_restrictions(param, self.names)
+        except ValueError:
+            raise ValueError(
+                f"Unknown parameter {param!r}. Choose one of {self.names} (the "
+                "names in summary()), an integer position, or a linear "
+                "combination of names."
+            ) from None
+        if R.shape[0] != 1 or q[0] != 0:
+            raise ValueError(
+                f"param={param!r} must be one linear combination of parameters, "
+                "without '=' or a constant."
+            )
+        return R[0], param
+
+    def evaluator(self, param):
+        """``(evaluate, estimate, name, std_err)`` for one parameter."""
+        row, name = self.contrast(param)
+        estimate = float(row @ self.estimates)
+        variance = float(row @ self.estimator.params_cov_ @ row)
+        std_err = np.sqrt(variance) if variance > 0 else np.nan
+        single = np.flatnonzero(row)
+        coordinate = single.size == 1 and row[single[0]] == 1.0
+        estimator, objective = self.estimator, self.objective
+        if coordinate and _is_linear_regressor(estimator):
+            if np.size(estimator.coef_) + bool(estimator.fit_intercept) >= 2:
+                index = int(self.indices[single[0]])
+                return (
+                    _offset_refit(estimator, self.X, self.y, index),
+                    estimate,
+                    name,
+                    std_err,
+                )
+        flat = self.flat
+        if coordinate and not flat.size:
+            index = int(self.indices[single[0]])
+
+            def evaluate(value, start):
+                return profile_point(objective, index, value, start)
+
+            return evaluate, estimate, name, std_err
+        contrast = np.zeros(self.theta_hat.size)
+        np.add.at(contrast, self.indices, row)
+        contrast -= flat @ (flat.T @ contrast)
+        if not np.linalg.norm(contrast) > 1e-6 * np.linalg.norm(row):
+            raise ValueError(
+                f"{name} is not identified: the log-likelihood is flat along it."
+            )
+        if not np.isclose(contrast @ self.theta_hat, estimate, rtol=1e-8, atol=1e-10):
+            raise ValueError(
+                f"The reported {name} is not identified as a function of theta_ "
+                "orthogonal to the flat directions of the log-likelihood."
+            )
+        basis = free_basis(contrast, flat)
+
+        def evaluate(value, start):
+            return contrast_point(objective, contrast, value, start, basis)
+
+        return evaluate, estimate, name, std_err
+
+    def interval(self, param, alpha: float, evaluated=None) -> tuple[float, float]:
+        """The likelihood-ratio interval of ``param`` at level ``1 - alpha``
+        (``evaluated``: :meth:`evaluator`'s answer for it, when at hand)."""
+        evaluate, estimate, name, std_err = evaluated or self.evaluator(param)
+        drop = 0.5 * stats.chi2.ppf(1.0 - alpha, df=1)
+        scale = std_err if np.isfinite(std_err) and std_err > 0 else 0.1
+        return likelihood_ratio_interval(
+            evaluate,
+            estimate,
+            self.theta_hat,
+            self.loglik_max - drop,
+            scale * np.sqrt(2.0 * drop),
+            name,
+        )
+
+
+def _check_alpha(alpha: float) -> float:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}.")
+    return float(alpha)
+
+
+def profile_intervals(estimator, X, y=None, *, params=None, alpha=0.05) -> np.ndarray:
+    """Likelihood-ratio (profile) confidence intervals of several parameters.
+
+    .. math:: \\{\\beta : \\ell_p(\\beta) \\ge \\ell(\\hat\\theta) -
+       \\tfrac12\\chi^2_{1,1-\\alpha}\\}
+
+    Parameters
+    ----------
+    estimator : fitted skmle estimator
+    X : array-like of shape (n_samples, n_features)
+        The training data it was fitted on.
+    y : array-like of shape (n_samples,), default=None
+    params : sequence of int or str, default=None
+        Positions, names or linear combinations of names; all of
+        ``param_names()`` by default.
+    alpha : float, default=0.05
+
+    Returns
+    -------
+    ndarray of shape (n_params, 2)
+        Lower and upper ends, one row per parameter.
+    """
+    alpha = _check_alpha(alpha)
+    profiler = Profiler(estimator, X, y)
+    if params is None:
+        params = range(len(profiler.names))
+    elif isinstance(params, str | int | np.integer):
+        params = [params]
+    return np.array([profiler.interval(param, alpha) for param in params]).reshape(
+        -1, 2
+    )
+
+
+def profile_likelihood(
+    estimator, X, y=None, *, param=0, values=None, n_points: int = 41, alpha=0.05
+) -> ProfileLikelihood:
+    """Profile log-likelihood of one parameter of a fitted estimator.
+
+    For each value of the parameter the others are re-maximised: by Newton's
+    method when the model has a Hessian, starting from the solution at the
+    neighbouring value; for a linear regressor without one (``LaplaceRegressor``)
+    by refitting the estimator with the parameter as an offset; by L-BFGS
+    otherwise.
+
+    Parameters
+    ----------
+    estimator : fitted skmle estimator
+        One that reports standard errors (``coef_se_``, ``mean_se_``, ...).
+    X : array-like of shape (n_samples, n_features)
+        The training data it was fitted on.
+    y : array-like of shape (n_samples,), default=None
+        The training targets, for supervised estimators.
+    param : int or str, default=0
+        The parameter: its position or its name in ``summary()``, or a linear
+        combination of names (``"x1 - x2"``).
+    values : array-like, default=None
+        Where to evaluate the profile. By default ``n_points`` values spanning
+        both intervals with a margin.
+    n_points : int, default=41
+    alpha : float, default=0.05
+        The intervals have level ``1 - alpha``.
+
+    Returns
+    -------
+    ProfileLikelihood
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmle import GaussianMLE
+    >>> from skmle.inference import profile_likelihood
+    >>> X = np.random.default_rng(0).normal(loc=3.0, size=(100, 1))
+    >>> profile = profile_likelihood(GaussianMLE().fit(X), X)
+    >>> lower, upper = profile.lr_interval
+    >>> bool(lower < X.mean() < upper)
+    True
+    """
+    alpha = _check_alpha(alpha)
+    profiler = Profiler(estimator, X, y)
+    evaluated = profiler.evaluator(param)
+    evaluate, estimate, name, std_err = evaluated
+    lr_interval = profiler.interval(param, alpha, evaluated)
+    half = stats.norm.ppf(1.0 - alpha / 2.0) * std_err
+    wald_interval = (estimate - half, estimate + half)
+    if values is None:
+        low = min(lr_interval[0], wald_interval[0])
+        high = max(lr_interval[1], wald_interval[1])
+        margin = 0.3 * (high - low)
+        values = np.linspace(low - margin, high + margin, n_points)
+    values = np.asarray(values, dtype=float)
+    return ProfileLikelihood(
+        name=name,
+        values=values,
+        loglik=profile_on_grid(evaluate, estimate, profiler.theta_hat, values),
+        estimate=estimate,
+        loglik_max=float(profiler.loglik_max),
+        lr_interval=lr_interval,
+        wald_interval=wald_interval,
+        cutoff=float(profiler.loglik_max - 0.5 * stats.chi2.ppf(1.0 - alpha, df=1)),
+        alpha=alpha,
+    )
