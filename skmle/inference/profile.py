@@ -15,12 +15,13 @@ is a :math:`1-\\alpha` confidence interval. Unlike the Wald interval
 :math:`\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se}` it need not be symmetric, and it
 does not change when the parameter is transformed.
 
-The computations work on an objective (:func:`profile_point`, over the other
+The computations work on an objective (:func:`profile_point` for one coordinate
+of ``theta``, :func:`contrast_point` for a linear function of it, over the other
 parameters by Newton's method or L-BFGS) or on any function from a value of the
 parameter to the profile (:func:`likelihood_ratio_interval`, :func:`profile_on_grid`).
-:func:`profile_likelihood` puts them together for a fitted estimator through its
-public methods (``loglik_function``, ``param_blocks``, ``param_names``) and its
-fitted ``theta_`` and ``<block>_se_``.
+:mod:`skmle.inference.profile_fit` puts them together for a fitted estimator
+(:func:`~skmle.inference.profile_likelihood`,
+:func:`~skmle.inference.profile_intervals`).
 """
 
 from __future__ import annotations
