@@ -126,7 +126,14 @@ class HypothesisTestMixin:
         return lr_test(restricted, self)
 
     def conf_int(
-        self, alpha: float = 0.05, method: str = "wald", X=None, y=None, *, params=None
+        self,
+        alpha: float = 0.05,
+        method: str = "wald",
+        X=None,
+        y=None,
+        *,
+        params=None,
+        sample_weight=None,
     ) -> np.ndarray:
         """Confidence intervals of the reported parameters.
 
@@ -151,6 +158,8 @@ class HypothesisTestMixin:
         params : sequence of int or str, default=None
             Positions or names in :meth:`param_names` (for ``"profile"`` also
             linear combinations, ``"x1 - x2"``); all by default.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The training weights, for ``method="profile"``.
 
         Returns
         -------
@@ -165,7 +174,9 @@ class HypothesisTestMixin:
                     'conf_int(method="profile") refits on the training data: pass '
                     "X (and y) as given to fit."
                 )
-            return profile_intervals(self, X, y, params=params, alpha=alpha)
+            return profile_intervals(
+                self, X, y, params=params, alpha=alpha, sample_weight=sample_weight
+            )
         if method != "wald":
             raise ValueError(f'method must be "wald" or "profile", got {method!r}.')
         estimates = self._reported_params()

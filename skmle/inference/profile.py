@@ -26,6 +26,7 @@ parameter to the profile (:func:`likelihood_ratio_interval`, :func:`profile_on_g
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -107,7 +108,17 @@ def _maximise(restricted: _Restricted, free: np.ndarray) -> tuple[float, np.ndar
     if free.size:
         solver = newton if restricted.has_hessian else lbfgs
         options = {"max_iter": 100} if solver is newton else {"max_iter": 1000}
-        free = solver(restricted, free, tol=INNER_TOL, **options).theta
+        result = solver(restricted, free, tol=INNER_TOL, **options)
+        if not result.converged:
+            warnings.warn(
+                "A refit of the profile likelihood did not converge "
+                f"({result.message}): the profile, and an interval end near it, "
+                "may be too low (the likelihood may have no maximum there, as "
+                "with separable classes).",
+                UserWarning,
+                stacklevel=4,
+            )
+        free = result.theta
     theta = restricted.embed(free)
     objective = restricted.objective
     return objective.value(theta) * objective.total_weight, theta

@@ -50,7 +50,7 @@ def _is_linear_regressor(estimator) -> bool:
     )
 
 
-def _offset_refit(estimator, X, y, index):
+def _offset_refit(estimator, X, y, index, sample_weight=None):
     """Profile of a linear regressor by refitting with the parameter as an offset.
 
     With :math:`w_j = \\beta` fixed the model is a regression of
@@ -70,9 +70,11 @@ def _offset_refit(estimator, X, y, index):
             if rest.shape[1] == 0:  # the intercept alone: a column of ones
                 rest = np.ones((X.shape[0], 1))
                 model.set_params(fit_intercept=False)
-            model.fit(rest, y - value * X[:, index])
+            model.fit(rest, y - value * X[:, index], sample_weight=sample_weight)
         else:
-            model.set_params(fit_intercept=False).fit(X, y - value)
+            model.set_params(fit_intercept=False).fit(
+                X, y - value, sample_weight=sample_weight
+            )
         return model.loglik_, start
 
     return evaluate
@@ -102,16 +104,18 @@ class Profiler:
     estimator : fitted skmle estimator
         One that reports standard errors, whose reported parameters are
         coordinates of ``theta_``.
-    X, y : the training data.
+    X, y, sample_weight : the training data, as given to ``fit``.
 
     Raises
     ------
     ValueError
-        When the estimator reports no parameters, or reports parameters that are
-        not coordinates of ``theta_`` (a mixture's weights).
+        When the estimator reports no parameters, reports parameters that are
+        not coordinates of ``theta_`` (a mixture's weights), or ``X, y`` are not
+        its training data (another total weight, or another log-likelihood at
+        ``theta_``).
     """
 
-    def __init__(self, estimator, X, y=None):
+    def __init__(self, estimator, X, y=None, sample_weight=None):
         blocks = estimator.param_blocks()
         if not blocks:
             raise ValueError(
@@ -119,6 +123,7 @@ class Profiler:
                 "no parameters to profile."
             )
         self.estimator, self.X, self.y = estimator, X, y
+        self.sample_weight = sample_weight
         self.names = estimator.param_names()
         self.indices = np.concatenate(list(blocks.values()))
         self.estimates = np.concatenate(
@@ -131,10 +136,21 @@ class Profiler:
                 "coordinates of theta_ (they are a transform of it): their profile "
                 "likelihood is not available; use the Wald intervals."
             )
-        self.objective = estimator.loglik_function(X, y)
+        self.objective = estimator.loglik_function(X, y, sample_weight)
         self.loglik_max = self.objective.value(self.theta_hat) * (
             self.objective.total_weight
         )
+        loglik = self.objective.loglik(self.theta_hat)
+        if not (
+            np.isclose(self.objective.total_weight, estimator.n_samples_seen_)
+            and np.isclose(loglik, estimator.loglik_, rtol=1e-7, atol=1e-9)
+        ):
+            raise ValueError(
+                f"X and y are not the data {type(estimator).__name__} was fitted on "
+                f"(log-likelihood {loglik:.10g} at theta_, against loglik_ "
+                f"{estimator.loglik_:.10g}): a profile refits on the training data "
+                "(with its sample_weight)."
+            )
         self._flat = None
 
     @property
@@ -187,7 +203,7 @@ class Profiler:
             if np.size(estimator.coef_) + bool(estimator.fit_intercept) >= 2:
                 index = int(self.indices[single[0]])
                 return (
-                    _offset_refit(estimator, self.X, self.y, index),
+                    _offset_refit(estimator, self.X, self.y, index, self.sample_weight),
                     estimate,
                     name,
                     std_err,
@@ -241,7 +257,9 @@ def _check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
-def profile_intervals(estimator, X, y=None, *, params=None, alpha=0.05) -> np.ndarray:
+def profile_intervals(
+    estimator, X, y=None, *, params=None, alpha=0.05, sample_weight=None
+) -> np.ndarray:
     """Likelihood-ratio (profile) confidence intervals of several parameters.
 
     .. math:: \\{\\beta : \\ell_p(\\beta) \\ge \\ell(\\hat\\theta) -
@@ -257,6 +275,8 @@ def profile_intervals(estimator, X, y=None, *, params=None, alpha=0.05) -> np.nd
         Positions, names or linear combinations of names; all of
         ``param_names()`` by default.
     alpha : float, default=0.05
+    sample_weight : array-like of shape (n_samples,), default=None
+        The training weights, as given to ``fit``.
 
     Returns
     -------
@@ -264,7 +284,7 @@ def profile_intervals(estimator, X, y=None, *, params=None, alpha=0.05) -> np.nd
         Lower and upper ends, one row per parameter.
     """
     alpha = _check_alpha(alpha)
-    profiler = Profiler(estimator, X, y)
+    profiler = Profiler(estimator, X, y, sample_weight)
     if params is None:
         params = range(len(profiler.names))
     elif isinstance(params, str | int | np.integer):
@@ -275,7 +295,15 @@ def profile_intervals(estimator, X, y=None, *, params=None, alpha=0.05) -> np.nd
 
 
 def profile_likelihood(
-    estimator, X, y=None, *, param=0, values=None, n_points: int = 41, alpha=0.05
+    estimator,
+    X,
+    y=None,
+    *,
+    param=0,
+    values=None,
+    n_points: int = 41,
+    alpha=0.05,
+    sample_weight=None,
 ) -> ProfileLikelihood:
     """Profile log-likelihood of one parameter of a fitted estimator.
 
@@ -302,6 +330,8 @@ def profile_likelihood(
     n_points : int, default=41
     alpha : float, default=0.05
         The intervals have level ``1 - alpha``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        The training weights, as given to ``fit``.
 
     Returns
     -------
@@ -319,7 +349,7 @@ def profile_likelihood(
     True
     """
     alpha = _check_alpha(alpha)
-    profiler = Profiler(estimator, X, y)
+    profiler = Profiler(estimator, X, y, sample_weight)
     evaluated = profiler.evaluator(param)
     evaluate, estimate, name, std_err = evaluated
     lr_interval = profiler.interval(param, alpha, evaluated)

@@ -195,3 +195,31 @@ def test_conf_int_wald_is_the_summary_interval_and_bad_input_is_refused():
         model.conf_int(method="bootstrap")
     with pytest.raises(ValueError, match="Unknown parameter"):
         model.conf_int(method="profile", X=data.exog, y=data.endog, params=["nope"])
+
+
+def test_weights_are_repeated_rows_and_other_data_are_refused():
+    data = sm.datasets.longley.load_pandas()
+    X, y = data.exog.to_numpy()[:, :2], data.endog.to_numpy()
+    weights = np.arange(1, 17) % 3 + 1.0
+    repeat = np.repeat(np.arange(16), weights.astype(int))
+    weighted = LinearGaussianRegressor().fit(X, y, sample_weight=weights)
+    repeated = LinearGaussianRegressor().fit(X[repeat], y[repeat])
+    np.testing.assert_allclose(
+        weighted.conf_int(method="profile", X=X, y=y, sample_weight=weights),
+        repeated.conf_int(method="profile", X=X[repeat], y=y[repeat]),
+        rtol=1e-9,
+    )
+    with pytest.raises(ValueError, match="not the data"):
+        weighted.conf_int(method="profile", X=X, y=y)
+    spector = sm.datasets.spector.load_pandas()
+    Xs, ys = spector.exog.to_numpy(), spector.endog.to_numpy()
+    weights = np.arange(32) % 2 + 1.0
+    repeat = np.repeat(np.arange(32), weights.astype(int))
+    logistic = LogisticGD(tol=1e-10).fit(Xs, ys, sample_weight=weights)
+    np.testing.assert_allclose(
+        logistic.conf_int(method="profile", X=Xs, y=ys, sample_weight=weights),
+        LogisticGD(tol=1e-10)
+        .fit(Xs[repeat], ys[repeat])
+        .conf_int(method="profile", X=Xs[repeat], y=ys[repeat]),
+        rtol=1e-8,
+    )
