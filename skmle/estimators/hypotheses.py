@@ -48,6 +48,8 @@ class HypothesisTestMixin:
     def _restriction_matrix(self, restrictions, q):
         """``(R, q)`` from a matrix (and ``q``) or from names."""
         names = self.param_names()
+        if isinstance(restrictions, tuple) and len(restrictions) == 2 and q is None:
+            restrictions, q = restrictions  # statsmodels' (R, q)
         if isinstance(restrictions, str) or (
             np.iterable(restrictions)
             and len(restrictions)
@@ -72,9 +74,10 @@ class HypothesisTestMixin:
 
         Parameters
         ----------
-        restrictions : array-like of shape (r, n_params), str or list of str
+        restrictions : array-like of shape (r, n_params), tuple, str or list of str
             The matrix :math:`R` over the parameters in the order of
-            :meth:`param_names`, or equations written with those names:
+            :meth:`param_names` (or statsmodels' tuple ``(R, q)``), or equations
+            written with those names:
             ``"x1 = 0, x2 = x3"``, ``["2*x1 - x2 = 1"]`` (see
             :func:`skmle.inference.parse_restrictions`).
         q : array-like of shape (r,), default=None

@@ -100,6 +100,17 @@ def test_gaussian_mean_profile_interval_is_the_closed_form():
     np.testing.assert_allclose(result, [[mean - half, mean + half]], rtol=1e-10)
 
 
+def test_a_mean_of_a_bivariate_gaussian_has_the_univariate_closed_form():
+    """With the covariance free, fixing one mean moves the other by the
+    regression on it, and the profile is that of the one column alone."""
+    X = sm.datasets.engel.load_pandas().data.to_numpy()
+    model = GaussianMLE().fit(X)
+    x = X[:, 1]
+    half = np.sqrt(x.var() * np.expm1(CHI2 / len(x)))
+    result = model.conf_int(method="profile", X=X, params=["mean[x1]"])
+    np.testing.assert_allclose(result, [[x.mean() - half, x.mean() + half]], 1e-10)
+
+
 def test_spector_logit_profile_intervals_are_the_brute_force():
     data = sm.datasets.spector.load_pandas()
     X, y = data.exog, data.endog

@@ -89,6 +89,7 @@ def test_spector_logit_wald_and_f_tests_are_statsmodels(cov_type):
     q = np.array([0.0, 0.5])
     expected = reference.wald_test((R, q), use_f=False, scalar=True)
     _assert_same_test(model.wald_test(R, q), expected)
+    assert model.wald_test((R, q)).statistic == model.wald_test(R, q).statistic
     by_names = model.wald_test("TUCE = 0, GPA - 2*PSI = 0.5")
     assert by_names.statistic == pytest.approx(expected.statistic, rel=RTOL)
     _assert_same_test(model.f_test(R, q), reference.f_test((R, q)), "F")
