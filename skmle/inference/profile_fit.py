@@ -50,31 +50,40 @@ def _is_linear_regressor(estimator) -> bool:
     )
 
 
-def _offset_refit(estimator, X, y, index, sample_weight=None):
-    """Profile of a linear regressor by refitting with the parameter as an offset.
+def _contrast_refit(estimator, X, y, row, std_errs, sample_weight=None):
+    """Profile of :math:`r^\\top\\beta` of a linear regressor, by refitting it.
 
-    With :math:`w_j = \\beta` fixed the model is a regression of
-    :math:`y - \\beta x_j` on the other columns (of :math:`y - \\beta` without an
-    intercept, for the intercept), so the estimator's own exact solver gives the
-    profile; this is how models without a Hessian (least absolute deviations,
-    whose log-likelihood has kinks) are profiled.
+    With :math:`\\beta = (w, b)` over the design :math:`Z = [X, 1]` and
+    :math:`r^\\top\\beta = v` solved for the coordinate :math:`i` with the
+    largest :math:`|r_i|\\,\\mathrm{se}_i` (the one whose uncertainty dominates
+    the combination's: solving for another would move the response by a huge
+    multiple of a column the others nearly reproduce), the model is a
+    regression of :math:`y - (v/r_i) z_i` on the columns
+    :math:`z_j - (r_j/r_i) z_i`, :math:`j \\ne i`; so the
+    estimator's own exact solver gives the profile. This is how models without a
+    Hessian (least absolute deviations, whose log-likelihood has kinks) are
+    profiled, and it keeps the digits of an ill-conditioned design (Longley),
+    where Newton's method on ``theta`` stalls. The intercept stays the
+    estimator's own wherever the restriction leaves it out.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     n_features = X.shape[1]
+    intercept = bool(estimator.fit_intercept)
+    Z = np.hstack([X, np.ones((X.shape[0], 1))]) if intercept else X
+    spread = np.abs(row) * np.where(np.isfinite(std_errs), std_errs, 1.0)
+    i = int(np.argmax(np.where(row != 0, spread, -1.0)))
+    others = [j for j in range(Z.shape[1]) if j != i]
+    columns = Z[:, others] - np.outer(Z[:, i], row[others] / row[i])
+    keep_intercept = intercept and i != n_features and row[n_features] == 0
+    if keep_intercept:
+        columns = columns[:, :-1]  # the column of ones, left as it was
+        if columns.shape[1] == 0:  # the intercept alone: as an explicit column
+            columns, keep_intercept = np.ones((X.shape[0], 1)), False
 
     def evaluate(value, start):
-        model = estimator.__sklearn_clone__()
-        if index < n_features:
-            rest = np.delete(X, index, axis=1)
-            if rest.shape[1] == 0:  # the intercept alone: a column of ones
-                rest = np.ones((X.shape[0], 1))
-                model.set_params(fit_intercept=False)
-            model.fit(rest, y - value * X[:, index], sample_weight=sample_weight)
-        else:
-            model.set_params(fit_intercept=False).fit(
-                X, y - value, sample_weight=sample_weight
-            )
+        model = estimator.__sklearn_clone__().set_params(fit_intercept=keep_intercept)
+        model.fit(columns, y - (value / row[i]) * Z[:, i], sample_weight=sample_weight)
         return model.loglik_, start
 
     return evaluate
@@ -152,6 +161,7 @@ class Profiler:
                 "(with its sample_weight)."
             )
         self._flat = None
+        self.std_errs = np.sqrt(np.maximum(np.diag(estimator.params_cov_), 0.0))
 
     @property
     def flat(self) -> np.ndarray:
@@ -199,15 +209,11 @@ class Profiler:
         single = np.flatnonzero(row)
         coordinate = single.size == 1 and row[single[0]] == 1.0
         estimator, objective = self.estimator, self.objective
-        if coordinate and _is_linear_regressor(estimator):
-            if np.size(estimator.coef_) + bool(estimator.fit_intercept) >= 2:
-                index = int(self.indices[single[0]])
-                return (
-                    _offset_refit(estimator, self.X, self.y, index, self.sample_weight),
-                    estimate,
-                    name,
-                    std_err,
-                )
+        if _is_linear_regressor(estimator) and row.size >= 2:
+            refit = _contrast_refit(
+                estimator, self.X, self.y, row, self.std_errs, self.sample_weight
+            )
+            return refit, estimate, name, std_err
         flat = self.flat
         if coordinate and not flat.size:
             index = int(self.indices[single[0]])

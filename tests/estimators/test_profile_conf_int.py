@@ -13,7 +13,9 @@ for a Gaussian mean :math:`\\bar x \\pm \\sqrt{\\hat\\sigma^2 (e^{\\chi^2/n} - 1
 Measured agreement (largest error relative to the interval's width; relative to
 the end itself): Longley 5e-11; 3e-10 (all seven parameters), Gaussian mean 5e-14;
 5e-15, Spector Logit 4e-12; 1e-11 (all four), anes96 multinomial 2e-12; 2e-12
-(a baseline and a symmetric coefficient), engel Laplace 1e-11; 3e-12.
+(a baseline and a symmetric coefficient), engel Laplace 1e-11; 3e-12. Linear
+combinations: Longley 6e-13, Laplace 2e-13 (against a linear program with the
+constraint); a mean of a bivariate Gaussian 2e-13.
 """
 
 import numpy as np
@@ -89,6 +91,15 @@ def test_longley_profile_intervals_are_the_closed_form():
     expected = np.column_stack([params - half, params + half])
     result = model.conf_int(method="profile", X=X, y=y, params=[1, "YEAR", 6])
     np.testing.assert_allclose(result, expected[[1, 5, 6]], rtol=1e-8)
+    # A linear combination: c^T (X^T X)^{-1} c in place of c_jj.
+    c = np.array([0, 1, -1, 0, 0, 0, 0.5])
+    half = np.sqrt(c @ reference.normalized_cov_params @ c * reference.ssr)
+    half *= np.sqrt(np.expm1(CHI2 / n))
+    estimate = c @ params
+    result = model.conf_int(
+        method="profile", X=X, y=y, params=["GNP - UNEMP + 0.5*intercept"]
+    )
+    _assert_same_interval(result[0], [estimate - half, estimate + half], 1e-10)
 
 
 def test_gaussian_mean_profile_interval_is_the_closed_form():
@@ -158,14 +169,19 @@ def test_multinomial_profile_of_a_baseline_and_a_symmetric_coefficient():
         _assert_same_interval(result[row], expected, 1e-8)
 
 
-def _lad_loglik(X, y):
-    """The Laplace log-likelihood at the least absolute deviations fit of y on X,
-    by an exact linear program: -n log(2 s) - n, s the mean absolute residual."""
+def _lad_loglik(X, y, row=None, value=0.0):
+    """The Laplace log-likelihood at the least absolute deviations fit of y on X
+    (subject to row @ beta = value), by an exact linear program: -n log(2 s) - n,
+    s the mean absolute residual."""
     n, p = X.shape
     cost = np.concatenate([np.zeros(p), np.ones(2 * n)])
     equality = np.hstack([X, np.eye(n), -np.eye(n)])
+    target = y
+    if row is not None:
+        equality = np.vstack([equality, np.concatenate([row, np.zeros(2 * n)])])
+        target = np.append(y, value)
     bounds = [(None, None)] * p + [(0, None)] * (2 * n)
-    result = optimize.linprog(cost, A_eq=equality, b_eq=y, bounds=bounds)
+    result = optimize.linprog(cost, A_eq=equality, b_eq=target, bounds=bounds)
     scale = result.fun / n
     return -n * np.log(2 * scale) - n
 
@@ -188,6 +204,22 @@ def test_laplace_profile_interval_is_the_linear_programming_brute_force():
         for side in (-1, 1)
     ]
     result = model.conf_int(method="profile", X=X, y=y, params=["x0"])
+    _assert_same_interval(result[0], np.array(expected), 1e-8)
+    # The median food expenditure at an income of 1000: intercept + 1000 * slope.
+    row = np.array([1000.0, 1.0])
+    design = np.hstack([X, ones])
+    estimate = row @ np.r_[model.coef_, model.intercept_]
+    se = np.sqrt(row @ model.params_cov_ @ row)
+    expected = [
+        optimize.brentq(
+            lambda v: _lad_loglik(design, y, row, v) - cutoff,
+            estimate,
+            estimate + side * 6 * se,
+            xtol=1e-12,
+        )
+        for side in (-1, 1)
+    ]
+    result = model.conf_int(method="profile", X=X, y=y, params=["1000*x0 + intercept"])
     _assert_same_interval(result[0], np.array(expected), 1e-8)
 
 
