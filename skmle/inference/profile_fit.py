@@ -21,6 +21,8 @@ information at the estimate.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg, stats
 
@@ -144,6 +146,15 @@ class Profiler:
                 f"The parameters {type(estimator).__name__} reports are not "
                 "coordinates of theta_ (they are a transform of it): their profile "
                 "likelihood is not available; use the Wald intervals."
+            )
+        if float(getattr(estimator, "alpha", 0.0) or 0.0) > 0:
+            warnings.warn(
+                f"{type(estimator).__name__} is a maximum a posteriori fit (alpha > "
+                "0): the profile is of the log-posterior (log-likelihood plus "
+                "log-prior), and its interval is not a likelihood-ratio interval "
+                "of the maximum likelihood estimate. Refit with alpha=0 for one.",
+                UserWarning,
+                stacklevel=3,
             )
         self.objective = estimator.loglik_function(X, y, sample_weight)
         self.loglik_max = self.objective.value(self.theta_hat) * (

@@ -119,3 +119,10 @@ def test_n_parameters_counts_the_free_parameters():
     X = sm.datasets.engel.load_pandas().data.to_numpy()
     assert GaussianMLE().fit(X).n_parameters_ == 2 + 3
     assert GaussianMLE(covariance_type="diag").fit(X).n_parameters_ == 2 + 2
+
+
+def test_a_map_profile_warns_that_it_is_not_a_likelihood_ratio_interval():
+    data = sm.datasets.spector.load_pandas()
+    model = LogisticGD(alpha=1.0).fit(data.exog, data.endog)
+    with pytest.warns(UserWarning, match="maximum a posteriori"):
+        model.conf_int(method="profile", X=data.exog, y=data.endog, params=["PSI"])
