@@ -18,6 +18,7 @@ from skmle.inference import (
     TestResult,
     check_alpha,
     lr_test,
+    parameter_row,
     parse_restrictions,
     profile_intervals,
     wald_test,
@@ -158,9 +159,10 @@ class HypothesisTestMixin:
             The training data, for ``method="profile"``.
         y : array-like of shape (n_samples,), default=None
             The training targets, for ``method="profile"``.
-        params : sequence of int or str, default=None
-            Positions or names in :meth:`param_names` (for ``"profile"`` also
-            linear combinations, ``"x1 - x2"``); all by default.
+        params : int, str or a sequence of them, default=None
+            Positions or names in :meth:`param_names`, or linear combinations
+            of names (``"x1 - x2"``, with :math:`\\mathrm{se} = \\sqrt{r^\\top V
+            r}` for ``"wald"``); all by default.
         sample_weight : array-like of shape (n_samples,), default=None
             The training weights, for ``method="profile"``.
 
@@ -183,14 +185,22 @@ class HypothesisTestMixin:
         if method != "wald":
             raise ValueError(f'method must be "wald" or "profile", got {method!r}.')
         estimates = self._reported_params()
-        errors = np.sqrt(np.maximum(np.diag(self.params_cov_), 0.0))
-        if params is not None:
+        if params is None:
+            # The standard errors as fitted: no need to form the whole matrix.
+            errors = np.concatenate(
+                [
+                    np.ravel(getattr(self, f"{name}_se_"))
+                    for name in self._inference_blocks()
+                ]
+            )
+        else:
             names = self.param_names()
-            positions = [
-                p if isinstance(p, int | np.integer) else _position(names, p)
-                for p in ([params] if isinstance(params, str) else params)
-            ]
-            estimates, errors = estimates[positions], errors[positions]
+            params = [params] if isinstance(params, str | int | np.integer) else params
+            rows = np.array([parameter_row(p, names)[0] for p in params])
+            estimates = rows @ estimates
+            errors = np.sqrt(
+                np.maximum(np.einsum("ij,jk,ik->i", rows, self.params_cov_, rows), 0.0)
+            )
         df_resid = self._summary_df_resid()
         quantile = (
             stats.norm.ppf(1 - alpha / 2)
@@ -200,9 +210,3 @@ class HypothesisTestMixin:
         return np.column_stack(
             [estimates - quantile * errors, estimates + quantile * errors]
         )
-
-
-def _position(names: list[str], name: str) -> int:
-    if name not in names:
-        raise ValueError(f"Unknown parameter {name!r}. Choose one of {names}.")
-    return names.index(name)

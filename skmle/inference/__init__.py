@@ -25,7 +25,7 @@ from skmle.inference.profile import (
     profile_point,
 )
 from skmle.inference.profile_fit import profile_intervals, profile_likelihood
-from skmle.inference.restrictions import parse_restrictions
+from skmle.inference.restrictions import parameter_row, parse_restrictions
 from skmle.inference.sandwich import (
     COV_TYPES,
     ScoreMeat,
@@ -53,6 +53,7 @@ __all__ = [
     "covariance_from_hessian",
     "likelihood_ratio_interval",
     "lr_test",
+    "parameter_row",
     "parse_restrictions",
     "profile_intervals",
     "profile_likelihood",

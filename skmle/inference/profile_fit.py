@@ -34,7 +34,7 @@ from skmle.inference.profile import (
     profile_on_grid,
     profile_point,
 )
-from skmle.inference.restrictions import parse_restrictions
+from skmle.inference.restrictions import parameter_row
 
 FLAT_RTOL = 1e-12
 """An eigenvalue of the Jacobi-scaled information below this times the largest
@@ -180,40 +180,9 @@ class Profiler:
             self._flat = _flat_directions(self.objective, self.theta_hat)
         return self._flat
 
-    def contrast(self, param) -> tuple[np.ndarray, str]:
-        """The reported parameter ``param`` as a row over the reported vector."""
-        row = np.zeros(len(self.names))
-        if isinstance(param, int | np.integer) and not isinstance(param, bool):
-            if not 0 <= param < len(self.names):
-                raise ValueError(
-                    f"param={param} is out of range: there are {len(self.names)} "
-                    "parameters."
-                )
-            row[int(param)] = 1.0
-            return row, self.names[int(param)]
-        if not isinstance(param, str):
-            raise ValueError(f"param must be an int or a str, got {param!r}.")
-        if param in self.names:
-            row[self.names.index(param)] = 1.0
-            return row, param
-        try:
-            R, q = parse_restrictions(param, self.names)
-        except ValueError:
-            raise ValueError(
-                f"Unknown parameter {param!r}. Choose one of {self.names} (the "
-                "names in summary()), an integer position, or a linear "
-                "combination of names."
-            ) from None
-        if R.shape[0] != 1 or q[0] != 0:
-            raise ValueError(
-                f"param={param!r} must be one linear combination of parameters, "
-                "without '=' or a constant."
-            )
-        return R[0], param
-
     def evaluator(self, param):
         """``(evaluate, estimate, name, std_err)`` for one parameter."""
-        row, name = self.contrast(param)
+        row, name = parameter_row(param, self.names)
         estimate = float(row @ self.estimates)
         variance = float(row @ self.estimator.params_cov_ @ row)
         std_err = np.sqrt(variance) if variance > 0 else np.nan

@@ -147,3 +147,60 @@ def parse_restrictions(
         rows.append(row)
         constants.append(constant_right - constant_left)
     return np.array(rows), np.array(constants)
+
+
+def parameter_row(param, names: Sequence[str]) -> tuple[np.ndarray, str]:
+    """One parameter, or one linear combination of parameters, as a row over
+    ``names`` and its label.
+
+    Parameters
+    ----------
+    param : int or str
+        A position in ``names``, a name, or a combination such as ``"x1 - x2"``
+        (no ``=``, no constant).
+    names : sequence of str
+
+    Returns
+    -------
+    row : ndarray of shape (len(names),)
+    label : str
+
+    Raises
+    ------
+    ValueError
+        For a position out of range, or a string that is neither a name nor a
+        linear combination of names.
+
+    Examples
+    --------
+    >>> row, label = parameter_row("a - 2*c", ["a", "b", "c"])
+    >>> row.tolist(), label
+    ([1.0, 0.0, -2.0], 'a - 2*c')
+    """
+    names = list(names)
+    row = np.zeros(len(names))
+    if isinstance(param, int | np.integer) and not isinstance(param, bool):
+        if not 0 <= param < len(names):
+            raise ValueError(
+                f"param={param} is out of range: there are {len(names)} parameters."
+            )
+        row[int(param)] = 1.0
+        return row, names[int(param)]
+    if not isinstance(param, str):
+        raise ValueError(f"A parameter must be an int or a str, got {param!r}.")
+    if param in names:
+        row[names.index(param)] = 1.0
+        return row, param
+    try:
+        R, q = parse_restrictions(param, names)
+    except ValueError:
+        raise ValueError(
+            f"Unknown parameter {param!r}. Choose one of {names} (the names in "
+            "summary()), an integer position, or a linear combination of names."
+        ) from None
+    if R.shape[0] != 1 or q[0] != 0:
+        raise ValueError(
+            f"{param!r} must be one linear combination of parameters, without "
+            "'=' or a constant."
+        )
+    return R[0], param

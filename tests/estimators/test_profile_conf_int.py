@@ -232,12 +232,18 @@ def test_conf_int_wald_is_the_summary_interval_and_bad_input_is_refused():
     np.testing.assert_allclose(
         model.conf_int(alpha=0.1), reference.conf_int(alpha=0.1), rtol=1e-8
     )
+    combination = reference.t_test(np.array([[1.0, 0.0, -1.0, 0.0]])).conf_int()
+    np.testing.assert_allclose(
+        model.conf_int(params="GPA - PSI"), combination, rtol=1e-8
+    )
     with pytest.raises(ValueError, match="pass X"):
         model.conf_int(method="profile")
     with pytest.raises(ValueError, match="method"):
         model.conf_int(method="bootstrap")
     with pytest.raises(ValueError, match="Unknown parameter"):
         model.conf_int(method="profile", X=data.exog, y=data.endog, params=["nope"])
+    with pytest.raises(ValueError, match="out of range"):
+        model.conf_int(params=[4])
 
 
 def test_weights_are_repeated_rows_and_other_data_are_refused():
