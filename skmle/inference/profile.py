@@ -211,7 +211,8 @@ def likelihood_ratio_interval(
     """Where the profile crosses ``cutoff`` on each side of ``estimate``.
 
     Each end is bracketed by steps of ``scale`` doubling outwards, then found by
-    Brent's method to ``1e-10``.
+    Brent's method to ``1e-10 * scale``; each profile solve starts from the
+    solution at the nearest value solved before.
 
     Parameters
     ----------
@@ -220,7 +221,7 @@ def likelihood_ratio_interval(
     estimate : float
         The maximum likelihood estimate, where the profile is highest.
     theta_hat : ndarray of shape (n_params,)
-        The maximiser, the start of every evaluation.
+        The maximiser, the start of the first evaluation.
     cutoff : float
         :math:`\\ell(\\hat\\theta) - \\tfrac12\\chi^2_{1,1-\\alpha}`.
     scale : float
@@ -238,8 +239,18 @@ def likelihood_ratio_interval(
         When the profile stays above the cutoff (an unbounded interval).
     """
 
+    # Each solve starts from the solution at the nearest value already solved
+    # (Brent's iterates close in on the end, so Newton starts near the answer);
+    # the value at the estimate is solved once for both sides.
+    solved: dict[float, tuple[float, np.ndarray]] = {}
+
     def excess(value):
-        return evaluate(value, theta_hat)[0] - cutoff
+        value = float(value)
+        if value not in solved:
+            nearest = min(solved, key=lambda v: abs(v - value), default=None)
+            start = theta_hat if nearest is None else solved[nearest][1]
+            solved[value] = evaluate(value, start)
+        return solved[value][0] - cutoff
 
     ends = []
     for direction in (-1.0, 1.0):
@@ -252,7 +263,9 @@ def likelihood_ratio_interval(
                     "cutoff: the likelihood-ratio interval is unbounded."
                 )
         ends.append(
-            optimize.brentq(excess, estimate, estimate + direction * step, xtol=1e-10)
+            optimize.brentq(
+                excess, estimate, estimate + direction * step, xtol=1e-10 * scale
+            )
         )
     return float(ends[0]), float(ends[1])
 
