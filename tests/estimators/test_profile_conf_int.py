@@ -11,11 +11,11 @@ Gaussian linear model :math:`\\hat\\beta_j \\pm \\sqrt{c_{jj}\\,\\mathrm{RSS}\\,
 (e^{\\chi^2_{1,1-\\alpha}/n} - 1)}`, :math:`c_{jj} = [(X^\\top X)^{-1}]_{jj}`, and
 for a Gaussian mean :math:`\\bar x \\pm \\sqrt{\\hat\\sigma^2 (e^{\\chi^2/n} - 1)}`.
 Measured agreement (largest error relative to the interval's width; relative to
-the end itself): Longley 5e-11; 3e-10 (all seven parameters), Gaussian mean 5e-14;
-5e-15, Spector Logit 4e-12; 1e-11 (all four), anes96 multinomial 2e-12; 2e-12
-(a baseline and a symmetric coefficient), engel Laplace 1e-11; 3e-12. Linear
-combinations: Longley 6e-13, Laplace 2e-13 (against a linear program with the
-constraint); a mean of a bivariate Gaussian 2e-13.
+the end itself): Longley 1e-12; 7e-12 (all seven parameters), Gaussian mean
+3e-12; 3e-13, Spector Logit 1e-11; 1e-11 (all four), anes96 multinomial 2e-12;
+2e-12 (a baseline and a symmetric coefficient), engel Laplace 5e-15; 1e-15.
+Linear combinations: Longley 2e-12, Laplace 8e-13 (against a linear program
+with the constraint); a mean of a bivariate Gaussian 3e-12.
 """
 
 import numpy as np
