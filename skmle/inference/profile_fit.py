@@ -43,9 +43,12 @@ ill-conditioned Longley design gives 5e-10)."""
 
 
 def _is_linear_regressor(estimator) -> bool:
+    """A regressor whose reported parameters are its ``coef_`` and
+    ``intercept_`` alone (a scale or shape parameter has no offset form)."""
     coef = getattr(estimator, "coef_", None)
     return (
-        hasattr(estimator, "fit_intercept")
+        set(estimator.param_blocks()) <= {"coef", "intercept"}
+        and hasattr(estimator, "fit_intercept")
         and coef is not None
         and np.ndim(coef) == 1
         and estimator.__sklearn_tags__().estimator_type == "regressor"
