@@ -144,7 +144,12 @@ class Profiler:
             [np.ravel(getattr(estimator, f"{name}_")) for name in blocks]
         )
         self.theta_hat = np.asarray(estimator.theta_, dtype=float)
-        if not np.allclose(self.theta_hat[self.indices], self.estimates, rtol=1e-12):
+        # Which reported parameters are coordinates of theta_ (a scale reported
+        # as exp(theta_j), or a mixture's weights, are transforms of it).
+        self.coordinates = np.isclose(
+            self.theta_hat[self.indices], self.estimates, rtol=1e-12, atol=0.0
+        )
+        if not np.any(self.coordinates):
             raise ValueError(
                 f"The parameters {type(estimator).__name__} reports are not "
                 "coordinates of theta_ (they are a transform of it): their profile "
@@ -186,6 +191,12 @@ class Profiler:
     def evaluator(self, param):
         """``(evaluate, estimate, name, std_err)`` for one parameter."""
         row, name = parameter_row(param, self.names)
+        if np.any(row[~self.coordinates]):
+            raise ValueError(
+                f"{name} is not a coordinate of theta_ (it is reported as a "
+                "transform of it, such as a scale on the log scale): its profile "
+                "likelihood is not available; use the Wald interval."
+            )
         estimate = float(row @ self.estimates)
         variance = float(row @ self.estimator.params_cov_ @ row)
         std_err = np.sqrt(variance) if variance > 0 else np.nan
@@ -224,10 +235,30 @@ class Profiler:
 
         return evaluate, estimate, name, std_err
 
+    def _bounded(self, evaluate, name: str):
+        """``evaluate``, refusing a profile above the fitted maximum."""
+        ceiling = self.loglik_max + 1e-7 * max(1.0, abs(self.loglik_max))
+
+        def checked(value, start):
+            loglik, theta = evaluate(value, start)
+            if loglik > ceiling:
+                raise ValueError(
+                    f"The profile log-likelihood of {name} rises above the fitted "
+                    f"maximum ({loglik:.10g} > {self.loglik_max:.10g}): the fit is "
+                    "not the maximum of its likelihood, or the likelihood is "
+                    "unbounded (a mixture component that can collapse onto a "
+                    "sample), and no likelihood-ratio interval exists."
+                )
+            return loglik, theta
+
+        return checked
+
     def interval(self, param, alpha: float, evaluated=None) -> tuple[float, float]:
         """The likelihood-ratio interval of ``param`` at level ``1 - alpha``
         (``evaluated``: :meth:`evaluator`'s answer for it, when at hand)."""
-        evaluate, estimate, name, std_err = evaluated or self.evaluator(param)
+        solve, estimate, name, std_err = evaluated or self.evaluator(param)
+        evaluate = self._bounded(solve, name)
+        evaluate(estimate, self.theta_hat)  # at the estimate: the maximum itself
         drop = 0.5 * stats.chi2.ppf(1.0 - alpha, df=1)
         scale = std_err if np.isfinite(std_err) and std_err > 0 else 0.1
         return likelihood_ratio_interval(
@@ -262,7 +293,8 @@ def profile_intervals(
     y : array-like of shape (n_samples,), default=None
     params : sequence of int or str, default=None
         Positions, names or linear combinations of names; all of
-        ``param_names()`` by default.
+        ``param_names()`` by default (then NaN, with a warning, for a parameter
+        reported as a transform of ``theta_``, such as a scale on the log scale).
     alpha : float, default=0.05
     sample_weight : array-like of shape (n_samples,), default=None
         The training weights, as given to ``fit``.
@@ -274,13 +306,23 @@ def profile_intervals(
     """
     alpha = _check_alpha(alpha)
     profiler = Profiler(estimator, X, y, sample_weight)
-    if params is None:
-        params = range(len(profiler.names))
-    elif isinstance(params, str | int | np.integer):
-        params = [params]
-    return np.array([profiler.interval(param, alpha) for param in params]).reshape(
-        -1, 2
-    )
+    if params is not None:
+        if isinstance(params, str | int | np.integer):
+            params = [params]
+        intervals = [profiler.interval(param, alpha) for param in params]
+        return np.array(intervals, dtype=float).reshape(-1, 2)
+    intervals = np.full((len(profiler.names), 2), np.nan)
+    for j in np.flatnonzero(profiler.coordinates):
+        intervals[j] = profiler.interval(int(j), alpha)
+    skipped = [profiler.names[j] for j in np.flatnonzero(~profiler.coordinates)]
+    if skipped:
+        warnings.warn(
+            f"No profile interval for {skipped}: reported as transforms of theta_, "
+            "not coordinates of it; their rows are NaN (use the Wald intervals).",
+            UserWarning,
+            stacklevel=3,
+        )
+    return intervals
 
 
 def profile_likelihood(
