@@ -16,13 +16,18 @@ from functools import partial
 import numpy as np
 from scipy import stats
 
+from skmle._sklearn_compat import StrOptions
 from skmle.estimators.base import GradientAscentMixin
+from skmle.estimators.laplace_covariance import LaplaceCovarianceMixin
 from skmle.estimators.least_squares import least_squares
 from skmle.estimators.linear_fit import CONSTANT_RTOL, LinearObjective, data_rows
 from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constraint
+from skmle.inference import COV_TYPES
+from skmle.inference.prediction import normal_laplace_interval
 from skmle.models.laplace import LaplaceLogLikelihood
 from skmle.optim import OptimizeResult
 from skmle.optim.lad import (
+    SAMPLE_SEED,
     LADResult,
     LADScaling,
     SummedPasses,
@@ -35,7 +40,7 @@ from skmle.optim.lad import (
 from skmle.optim.result import Learned
 
 
-class LaplaceRegressor(LinearRegressorBase):
+class LaplaceRegressor(LaplaceCovarianceMixin, LinearRegressorBase):
     """Linear regression with Laplace noise (median regression) by maximum likelihood.
 
     The model is :math:`y = x^\\top w + b + e`, :math:`e \\sim \\mathrm{Laplace}(0,
@@ -88,6 +93,27 @@ class LaplaceRegressor(LinearRegressorBase):
     verbose : int, default=0
     warm_start : bool, default=False
         Start ``solver="gd"`` from the previous fit.
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+        The covariance of the estimates. ``"nonrobust"`` assumes Laplace
+        errors: the inverse expected information
+        :math:`\\hat s^2 (X_1^\\top W X_1)^{-1}`, whose density at the median
+        is the Laplace one, :math:`1/(2\\hat s)`. The others do not assume a
+        shape for the errors: the quantile-regression sandwich
+        :math:`H^{-1} M H^{-1}` with bread :math:`H = \\hat f(0)\\, X_1^\\top W
+        X_1` and meat :math:`M = \\sum_i w_i \\psi(r_i)^2 x_{1i} x_{1i}^\\top`,
+        :math:`\\psi(r) = \\tfrac12 - 1\\{r < 0\\}` (``"HC0"``), times
+        :math:`n/(n-p)` (``"HC1"``), or with :math:`\\psi` summed within the
+        ``groups`` given to :meth:`fit` (``"cluster"``, CRV1), as for the other
+        estimators (:mod:`skmle.inference.sandwich`). :math:`\\hat f(0)` is a
+        kernel density of the residuals at zero (Epanechnikov kernel,
+        Hall-Sheather bandwidth; :mod:`skmle.inference.sparsity`). ``"HC0"`` is
+        statsmodels' ``QuantReg(...).fit(q=0.5)`` default (``vcov="robust"``,
+        ``kernel="epa"``, ``bandwidth="hsheather"``) at the exact LAD optimum.
+        At the median :math:`\\psi^2 = 1/4` for every row, so ``"HC0"`` is
+        :math:`(X_1^\\top W X_1)^{-1} / (4 \\hat f(0)^2)`: it drops the Laplace
+        shape, not the assumption of one density at the median for every row
+        (Powell's kernel sandwich, a density per row in the bread, is not
+        offered); ``"cluster"`` is robust to dependence within groups.
 
     Attributes
     ----------
@@ -106,10 +132,20 @@ class LaplaceRegressor(LinearRegressorBase):
         solver returns one basic solution: every point of that edge has the same
         likelihood.
     coef_se_ : ndarray of shape (n_features,)
-        Asymptotic standard errors from :math:`\\hat s^2 (X_1^\\top W X_1)^{-1}`,
-        :math:`X_1 = [X, 1]` (the expected information: the observed one is zero
-        almost everywhere). NaN, with a warning, when :math:`X_1^\\top W X_1` is
-        singular.
+        Asymptotic standard errors from ``params_cov_``: by default
+        :math:`\\hat s^2 (X_1^\\top W X_1)^{-1}`, :math:`X_1 = [X, 1]` (the
+        expected information: the observed one is zero almost everywhere).
+        NaN, with a warning, when :math:`X_1^\\top W X_1` is singular (or, for
+        the sandwiches, when the density estimate is not positive).
+    params_cov_ : ndarray of shape (n_features + 1, n_features + 1)
+        The covariance of ``[coef, intercept]`` of ``cov_type``.
+    median_density_ : float
+        For the sandwich ``cov_type``: :math:`\\hat f(0)`, the kernel estimate
+        of the error density at the median (``1 / sparsity`` of statsmodels'
+        ``QuantReg``).
+    bandwidth_ : float
+        For the sandwich ``cov_type``: the kernel's bandwidth :math:`h` in the
+        units of ``y`` (``QuantReg``'s ``bandwidth``).
     intercept_se_ : float
         Defined when ``fit_intercept=True``.
     theta_ : ndarray of shape (n_params,)
@@ -153,6 +189,7 @@ class LaplaceRegressor(LinearRegressorBase):
         **GradientAscentMixin._common_parameter_constraints,
         "fit_intercept": ["boolean"],
         "solver": solver_constraint(_own_solvers, _generic_solvers),
+        "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
     def __init__(
@@ -164,6 +201,7 @@ class LaplaceRegressor(LinearRegressorBase):
         tol=1e-4,
         verbose=0,
         warm_start=False,
+        cov_type="nonrobust",
     ):
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -172,6 +210,28 @@ class LaplaceRegressor(LinearRegressorBase):
         self.tol = tol
         self.verbose = verbose
         self.warm_start = warm_start
+        self.cov_type = cov_type
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit the model by maximum likelihood (see
+        :meth:`LinearRegressorBase.fit <skmle.estimators.linear_regressor.LinearRegressorBase.fit>`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Also a Dask array chunked by rows or :func:`skmle.chunked` data.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a weight of 2 counts a row twice.
+        groups : array-like of shape (n_samples,), default=None
+            The cluster of each sample, for ``cov_type="cluster"`` (required
+            then, refused otherwise); in memory.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit_regression(X, y, sample_weight, groups)
 
     def _set_scale(self, scale: float) -> None:
         self.scale_ = scale
@@ -179,8 +239,14 @@ class LaplaceRegressor(LinearRegressorBase):
     def _dist_scale(self) -> float:
         return self.scale_
 
-    def _coef_variance_factor(self) -> float:
-        return self.scale_**2
+    def _observation_interval(self, eta, se, alpha: float) -> np.ndarray:
+        """The central quantiles of :math:`\\hat y + N(0, \\mathrm{se}^2) +
+        \\mathrm{Laplace}(0, \\hat s)`: the estimate's error, asymptotically
+        normal, plus the new Laplace noise, independent of it (the convolution
+        in closed form, :func:`~skmle.inference.prediction.normal_laplace_cdf`).
+        The uncertainty of :math:`\\hat s` is left out (it is of order
+        :math:`1/\\sqrt n` in the width, like the plug-in interval's)."""
+        return normal_laplace_interval(eta, se, self.scale_, alpha)
 
     def _start(self, objective: LinearObjective) -> tuple[np.ndarray, float]:
         """:math:`w = 0` and :math:`b` the weighted median of ``y`` (or 0)."""
@@ -249,7 +315,13 @@ class LaplaceRegressor(LinearRegressorBase):
         parts = objective.rows.prepared(
             partial(_scaled_design_rows, model=self.model_, scaling=scaling)
         )
-        passes = SummedPasses(parts.map_sum, _as_is)
+        sample = partial(
+            _sampled_design_rows,
+            rows=objective.rows,
+            model=self.model_,
+            scaling=scaling,
+        )
+        passes = SummedPasses(parts.map_sum, _as_is, sample=sample)
         scaled = banded_lad(passes, self.model_.n_features + int(self.fit_intercept))
         return LADResult(
             scaling.coef(scaled.coef),
@@ -346,6 +418,13 @@ class LaplaceRegressor(LinearRegressorBase):
 def _scaled_design_rows(batch, model, scaling):
     """The rows of ``model``'s design as the LP sees them (scaled by ``scaling``)."""
     return scaling.rows(*model.design_rows(batch))
+
+
+def _sampled_design_rows(n_rows, rows, model, scaling):
+    """:func:`_scaled_design_rows` of a uniform sample of ``rows`` (the same rows
+    in every store: :meth:`skmle.data.Rows.sample` with a fixed seed)."""
+    batch = rows.sample(n_rows, random_state=SAMPLE_SEED)
+    return _scaled_design_rows(batch, model, scaling)
 
 
 def _as_is(part):

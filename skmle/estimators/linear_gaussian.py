@@ -25,6 +25,7 @@ from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.least_squares import least_squares
 from skmle.estimators.linear_fit import LinearObjective
+from skmle.estimators.linear_gaussian_inference import ExactInferenceMixin
 from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constraint
 from skmle.inference import COV_TYPES
 from skmle.models.linear import LinearMoments
@@ -33,7 +34,7 @@ from skmle.optim import OptimizeResult, Status
 from skmle.optim.result import Learned
 
 
-class LinearGaussianRegressor(LinearRegressorBase):
+class LinearGaussianRegressor(ExactInferenceMixin, LinearRegressorBase):
     """Linear regression with Gaussian noise, fitted by maximum likelihood.
 
     The model is :math:`y = x^\\top w + b + e`, :math:`e \\sim N(0, \\sigma^2)`, with
@@ -94,6 +95,28 @@ class LinearGaussianRegressor(LinearRegressorBase):
         ``cov_type`` (weights are frequency weights: a weight of 2 is a
         duplicated row). ``partial_fit`` keeps only moments, so it needs
         ``"nonrobust"``.
+    inference : {"asymptotic", "exact"}, default="asymptotic"
+        The inference of ``params_cov_``, ``coef_se_``, ``summary()`` and
+        ``predict_interval(kind="mean" | "observation")``. ``"asymptotic"`` is the
+        likelihood's: the MLE :math:`\\hat\\sigma^2 = \\mathrm{RSS}/W` in the
+        inverse information and normal (z) tests and intervals, as for every
+        skmle estimator. ``"exact"`` is the exact small-sample inference of the
+        Gaussian linear model: the unbiased
+        :math:`s^2 = \\mathrm{RSS}/(W - p)` (:math:`p` the coefficients, the
+        intercept counted) and Student's t with :math:`W - p` degrees of
+        freedom, which is what statsmodels' ``OLS().fit()`` and R's ``lm``
+        report by default (their ``bse``, ``tvalues``, ``pvalues``,
+        ``conf_int()``). A choice of inference, not of estimate: ``coef_``,
+        ``sigma2_`` (the MLE) and ``loglik_`` do not change. With a sandwich
+        ``cov_type`` the covariance does not involve the scale and has no exact
+        distribution; ``"exact"`` then changes nothing, and the tests stay
+        normal, as statsmodels' ``OLS.fit(cov_type="HC1")`` (whose ``use_t``
+        is False unless asked). The weights are frequency weights here too:
+        :math:`W = \\sum_i w_i`, so integer weights equal repeated rows
+        (statsmodels' ``OLS`` on the repeated rows, or ``GLM`` with
+        ``freq_weights`` and ``use_t=True``); statsmodels' ``WLS`` reads
+        weights as precisions, invariant to their scale, and equals this when
+        the weights are rescaled to sum to the number of rows.
 
     Attributes
     ----------
@@ -111,16 +134,21 @@ class LinearGaussianRegressor(LinearRegressorBase):
         the floor).
     coef_se_ : ndarray of shape (n_features,)
         Standard errors from ``params_cov_``; with the default ``cov_type``
-        the inverse observed information,
+        and ``inference`` the inverse observed information,
         :math:`\\hat\\sigma^2 (X_1^\\top W X_1)^{-1}` with :math:`X_1 = [X, 1]` and the
         MLE :math:`\\hat\\sigma^2`. They are smaller than statsmodels' OLS ``bse`` by
-        the factor :math:`\\sqrt{(n-p)/n}`. NaN, with a warning, when
-        :math:`X_1^\\top W X_1` is singular.
+        the factor :math:`\\sqrt{(n-p)/n}`; with ``inference="exact"`` they
+        are statsmodels' ``bse``. NaN, with a warning, when
+        :math:`X_1^\\top W X_1` is singular (or, with ``"exact"``, when
+        :math:`W \\le p`).
     intercept_se_ : float
         Defined when ``fit_intercept=True``.
     params_cov_ : ndarray of shape (n_features + 1, n_features + 1)
         The covariance of ``[coef, intercept]`` (``coef`` alone without an
         intercept), of ``cov_type`` (statsmodels' ``cov_params()``).
+    df_resid_ : float
+        The residual degrees of freedom :math:`W - p` (statsmodels'
+        ``df_resid``), :math:`p` = n_features + fit_intercept.
     theta_ : ndarray of shape (n_params,)
         ``[coef, intercept, log sigma]`` (see :mod:`skmle.models.linear`).
     loglik_ : float
@@ -168,6 +196,7 @@ class LinearGaussianRegressor(LinearRegressorBase):
         "fit_intercept": ["boolean"],
         "solver": solver_constraint(_own_solvers, _generic_solvers),
         "cov_type": [StrOptions(set(COV_TYPES))],
+        "inference": [StrOptions({"asymptotic", "exact"})],
     }
 
     def __init__(
@@ -180,6 +209,7 @@ class LinearGaussianRegressor(LinearRegressorBase):
         verbose=0,
         warm_start=False,
         cov_type="nonrobust",
+        inference="asymptotic",
     ):
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -189,6 +219,7 @@ class LinearGaussianRegressor(LinearRegressorBase):
         self.verbose = verbose
         self.warm_start = warm_start
         self.cov_type = cov_type
+        self.inference = inference
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the model by maximum likelihood (see
@@ -223,9 +254,6 @@ class LinearGaussianRegressor(LinearRegressorBase):
 
     def _dist_scale(self) -> float:
         return float(np.sqrt(self.sigma2_))
-
-    def _coef_variance_factor(self) -> float:
-        return self.sigma2_
 
     def _initial_theta(self, objective: LinearObjective) -> np.ndarray:
         stats_ = objective.stats

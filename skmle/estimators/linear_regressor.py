@@ -35,6 +35,12 @@ from skmle.estimators.least_squares import (
 )
 from skmle.estimators.linear_fit import LinearObjective
 from skmle.inference import WaldSpec
+from skmle.inference.prediction import (
+    check_kind,
+    design_rows,
+    linear_predictor_se,
+    mean_interval,
+)
 from skmle.optim import OptimizeResult
 
 
@@ -166,11 +172,12 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         (the data are interpolated)."""
         result = super()._run_generic_solver(objective, theta0)
         log_floor = np.log(objective.scale_floor)
-        theta = np.asarray(result.theta, dtype=float)
-        if not theta[-1] < log_floor:
+        theta = np.array(result.theta, dtype=float)
+        index = objective.model.log_scale_index()
+        if not theta[index] < log_floor:
             return result
-        objective.floored_scale(float(np.exp(theta[-1])), stacklevel=7)
-        theta = np.append(theta[:-1], log_floor)
+        objective.floored_scale(float(np.exp(theta[index])), stacklevel=7)
+        theta[index] = log_floor
         value = objective.value(theta)
         history = np.append(result.history[:-1], value)
         return dataclasses.replace(result, theta=theta, value=value, history=history)
@@ -261,12 +268,33 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         return self._distribution(loc=self.predict(X), scale=self._dist_scale())
 
     @rowwise
-    def predict_interval(self, X, alpha: float = 0.05):
-        """Central ``1 - alpha`` predictive interval of ``y`` for each row.
+    def predict_interval(self, X, alpha: float = 0.05, kind: str = "plugin"):
+        """Central ``1 - alpha`` interval for each row: of ``y`` or of its mean.
 
-        The interval is between the ``alpha/2`` and ``1 - alpha/2`` quantiles of
-        the fitted noise around the prediction; it ignores the uncertainty of the
-        coefficients (a plug-in interval).
+        ``kind`` says which (the names of statsmodels' ``summary_frame``
+        columns ``mean_ci_*`` and ``obs_ci_*`` in brackets):
+
+        ``"plugin"`` (the default)
+            Between the ``alpha/2`` and ``1 - alpha/2`` quantiles of the fitted
+            noise around the prediction, the estimates taken as known (a plug-in
+            interval, :meth:`predict_dist`); too narrow in small samples.
+        ``"mean"`` (``mean_ci_*``)
+            A confidence interval for the mean (the median, for Laplace noise)
+            :math:`x_1^\\top \\beta`: :math:`\\hat y \\pm q\\, \\mathrm{se}`,
+            :math:`\\mathrm{se}^2 = x_1^\\top V x_1` with :math:`V` =
+            ``params_cov_`` (of ``cov_type``; exact for a linear function).
+        ``"observation"`` (``obs_ci_*``)
+            A prediction interval for a new observation, which adds the
+            uncertainty of the estimates to the noise, independent of it:
+            Gaussian noise gives :math:`\\hat y \\pm q \\sqrt{\\mathrm{se}^2 +
+            \\hat\\sigma^2}`; Laplace noise the central quantiles of
+            :math:`\\hat y + N(0, \\mathrm{se}^2) + \\mathrm{Laplace}(0, \\hat s)`
+            (:func:`~skmle.inference.prediction.normal_laplace_cdf`).
+
+        :math:`q` is the standard normal's ``1 - alpha/2`` quantile, or
+        Student's t's with the residual degrees of freedom where the estimator
+        has an exact small-sample inference
+        (``LinearGaussianRegressor(inference="exact")``).
 
         Parameters
         ----------
@@ -275,11 +303,13 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             :func:`skmle.chunked` data.
         alpha : float, default=0.05
             In (0, 1); NumPy scalars such as ``np.float32(0.1)`` are accepted.
+        kind : {"plugin", "mean", "observation"}, default="plugin"
 
         Returns
         -------
         ndarray of shape (n_samples, 2)
-            Lower and upper limits.
+            Lower and upper limits; NaN for ``"mean"`` and ``"observation"``
+            where the standard errors are undefined (``params_cov_`` NaN).
         """
         real = isinstance(alpha, Real) and not isinstance(alpha, bool | np.bool_)
         if not (real and 0 < alpha < 1):
@@ -288,5 +318,38 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
                 f"got {alpha!r}."
             )
         alpha = float(alpha)
-        lower, upper = self.predict_dist(X).interval(1.0 - alpha)
-        return np.column_stack([lower, upper])
+        check_kind(kind)
+        if kind == "plugin":
+            lower, upper = self.predict_dist(X).interval(1.0 - alpha)
+            return np.column_stack([lower, upper])
+        check_is_fitted(self)
+        X = self._validate_for_scoring(X)
+        eta = X @ self.coef_ + self.intercept_
+        se = linear_predictor_se(
+            design_rows(X, self.fit_intercept), self._location_covariance()
+        )
+        if kind == "mean":
+            return mean_interval(eta, se, alpha, self._interval_df())
+        return self._observation_interval(eta, se, alpha)
+
+    def _location_covariance(self) -> np.ndarray:
+        """The covariance of ``[coef, intercept]``, in that order: the leading
+        block of the inference path's covariance (:meth:`_inference_blocks`'
+        order, whatever order ``params_cov_`` reports; a noise with more
+        parameters has them after it)."""
+        p = self.model_.n_features + int(self.fit_intercept)
+        return self.__dict__["_params_cov"].matrix()[:p, :p]
+
+    def _interval_df(self) -> float | None:
+        """Degrees of freedom of t for the intervals; None for the normal."""
+        return None
+
+    def _observation_interval(self, eta, se, alpha: float) -> np.ndarray:
+        """The interval of a new observation given the predicted means ``eta``
+        and their standard errors ``se``: the noise of the model convolved with
+        :math:`N(0, \\mathrm{se}^2)`, for a noise that has it."""
+        raise ValueError(
+            f"{type(self).__name__}.predict_interval has no kind='observation' "
+            "yet (the convolution of its noise with the estimate's normal error); "
+            "use kind='plugin' or kind='mean'."
+        )

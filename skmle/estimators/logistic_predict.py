@@ -1,4 +1,5 @@
-"""What a fitted ``LogisticGD`` computes for new rows: scores, probabilities, classes."""
+"""What a fitted ``LogisticGD`` computes for new rows: scores, probabilities, classes,
+and confidence intervals for the probabilities."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmle._sklearn_compat import check_sample_weight
 from skmle.data import Batch, rowwise
+from skmle.inference import check_alpha
+from skmle.inference.prediction import design_rows, linear_predictor_se, mean_interval
 
 
 class LogisticPredictionMixin:
@@ -99,3 +102,59 @@ class LogisticPredictionMixin:
         eta = self.decision_function(X)
         index = (eta > 0).astype(int) if eta.ndim == 1 else np.argmax(eta, axis=1)
         return self.classes_[index]
+
+    @rowwise
+    def predict_proba_interval(self, X, alpha: float = 0.05):
+        """Confidence interval for the probability of ``classes_[1]`` of each row.
+
+        The delta method on the logit scale, mapped through the logistic
+        function: with :math:`\\hat\\eta = x_1^\\top \\hat\\beta` (the log-odds,
+        :meth:`decision_function`) and
+        :math:`\\mathrm{se}(\\hat\\eta) = \\sqrt{x_1^\\top V x_1}`, :math:`V` =
+        ``params_cov_`` (of ``cov_type``; with a prior, the Laplace
+        approximation's posterior covariance), the interval is
+
+        .. math:: \\big[\\mathrm{expit}(\\hat\\eta - z\\,\\mathrm{se}),\\;
+           \\mathrm{expit}(\\hat\\eta + z\\,\\mathrm{se})\\big],
+
+        :math:`z` the standard normal's ``1 - alpha/2`` quantile. It lies in
+        (0, 1), unlike the delta method on the probability scale
+        (:math:`\\hat p \\pm z\\, \\hat p (1 - \\hat p)\\, \\mathrm{se}`), and it is
+        statsmodels' ``Logit(...).fit().get_prediction(X).summary_frame(alpha)``
+        ``ci_lower``/``ci_upper`` (its default, "endpoint" method).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Also a Dask array (the result is then a Dask array) or
+            :func:`skmle.chunked` data.
+        alpha : float, default=0.05
+            In (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Lower and upper limits; NaN where the standard errors are undefined
+            (separable classes).
+
+        Raises
+        ------
+        ValueError
+            For more than two classes (the interval of one probability of a
+            softmax is not given by one linear predictor), or an invalid
+            ``alpha``.
+        """
+        alpha = check_alpha(alpha)
+        check_is_fitted(self)
+        if not self.model_.binary:
+            raise ValueError(
+                "predict_proba_interval is defined for two classes; with "
+                f"{len(self.classes_)} classes fit one class against the rest."
+            )
+        X = self._validate_for_scoring(X)
+        eta = self.decision_function(X)
+        # The covariance in the inference path's order, [coef, intercept]
+        # (:meth:`_inference_blocks`), whatever order params_cov_ reports.
+        covariance = self.__dict__["_params_cov"].matrix()
+        se = linear_predictor_se(design_rows(X, self.model_.fit_intercept), covariance)
+        return mean_interval(eta, se, alpha, inverse_link=expit)

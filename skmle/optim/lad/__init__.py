@@ -11,12 +11,20 @@ closed form):
 
   with only ``n_features`` equality rows; the coefficients are the multipliers
   of those rows. HiGHS solves it directly for small problems. For large ones,
-  iteratively reweighted least squares first gets close; the rows whose residual
-  is far from zero then keep their sign at the optimum, so they are folded
-  (Portnoy and Koenker's "globbing") into the right-hand side
-  :math:`X_F^\\top d_F = -X_F^\\top(w_F \\,\\mathrm{sign}(r_F))` and only a band of
-  rows near the fit enters the LP. The fit is exact when no folded row changes
-  sign; otherwise the band is widened and the LP solved again.
+  Portnoy and Koenker's preprocessing ("the Gaussian hare and the Laplacian
+  tortoise", 1997): an exact fit on a uniform sample of about
+  :math:`n^{2/3} p^{1/2}` rows (itself solved the same way) bounds the
+  residual signs of most rows by a band of a few standard errors, scaled by
+  each row's leverage; the rows above and below are folded (the "globs") into
+  the right-hand side :math:`X_F^\\top d_F = -X_F^\\top(w_F \\,\\mathrm{sign}(r_F))`
+  and only the band enters the LP. The fit is exact when no folded row changes
+  sign; the few that do are taken back into the band and the LP solved again
+  (many, and the band doubles). Passes without a sample start from IRLS
+  instead. A band of more than a thousand rows is solved by an interior-point
+  method (:mod:`~skmle.optim.lad.interior`) that settles all but a few signs,
+  HiGHS finds the vertex on those few, and the signs are checked again; every
+  LP answer is accepted only with a certificate (primal and dual objectives
+  equal, the dual feasible).
 - :func:`subgradient_lad`: subgradient ascent on the mean of
   :math:`-|r_i|` with a decaying step, the textbook method for a non-smooth
   objective. Slow and approximate; it is there to be read, not to be used on
@@ -39,7 +47,9 @@ or a ``rows(part)`` callback with a sum over parts), coefficients out; for the
 exact solver an intercept is a column of the design the caller builds. Exactness of a solution can be checked independently
 with :func:`scipy.optimize.linprog`.
 
-Modules: :mod:`~skmle.optim.lad.exact` (the LP, banded, and IRLS),
+Modules: :mod:`~skmle.optim.lad.exact` (the LP, banded, the sample and IRLS
+starts), :mod:`~skmle.optim.lad.folds` (:class:`Fold`: which rows are folded),
+:mod:`~skmle.optim.lad.interior` (the interior-point core),
 :mod:`~skmle.optim.lad.scaling` (:class:`LADScaling`),
 :mod:`~skmle.optim.lad.passes` (per-part sums, :class:`SummedPasses`),
 :mod:`~skmle.optim.lad.certificates` (duality gaps),
@@ -48,16 +58,27 @@ Modules: :mod:`~skmle.optim.lad.exact` (the LP, banded, and IRLS),
 
 from skmle.optim.lad.certificates import band_duality_gap, relative_duality_gap
 from skmle.optim.lad.exact import (
+    BAND_WIDTH,
     DIRECT_ROWS,
     IRLS_MAX_ITER,
     IRLS_RTOL,
     LP_GAP_RTOL,
+    SAMPLE_FACTOR,
+    SAMPLE_ROWS,
     LADPasses,
     LADResult,
     banded_lad,
     least_absolute_deviations,
 )
+from skmle.optim.lad.folds import (
+    Fold,
+    fold_band_sums,
+    fold_check_sums,
+    fold_signs,
+    leverage_scale,
+)
 from skmle.optim.lad.passes import (
+    SAMPLE_SEED,
     SummedPasses,
     band_sums,
     check_sums,
@@ -86,6 +107,7 @@ from skmle.optim.lad.subgradient import (
 )
 
 __all__ = [
+    "BAND_WIDTH",
     "DIRECT_ROWS",
     "GROW_AFTER",
     "IRLS_MAX_ITER",
@@ -93,7 +115,11 @@ __all__ = [
     "KEY_DIGITS",
     "LP_GAP_RTOL",
     "MAX_GATHER",
+    "SAMPLE_FACTOR",
+    "SAMPLE_ROWS",
+    "SAMPLE_SEED",
     "SHRINK_AFTER",
+    "Fold",
     "LADPasses",
     "LADResult",
     "LADScaling",
@@ -103,10 +129,14 @@ __all__ = [
     "banded_lad",
     "check_sums",
     "float_from_key",
+    "fold_band_sums",
+    "fold_check_sums",
+    "fold_signs",
     "irls_sums",
     "key_bucket",
     "key_histogram",
     "least_absolute_deviations",
+    "leverage_scale",
     "relative_duality_gap",
     "response_spread",
     "select_by_passes",

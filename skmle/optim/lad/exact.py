@@ -4,9 +4,10 @@
    -w_i \\le d_i \\le w_i,
 
 with only ``n_features`` equality rows, whose multipliers are the coefficients.
-HiGHS solves it directly for small problems; for large ones IRLS gets close and
-only a band of rows near the fit enters the LP (:func:`banded_lad`). HiGHS's
-answer is accepted only with a certificate (:func:`_certified`).
+HiGHS solves it directly for small problems; for large ones an exact fit on a
+sample (or IRLS) gets close and only a band of rows near the fit enters the LP
+(:func:`banded_lad`, :func:`_sampled_banded_lad`). An LP answer is accepted only
+with a certificate (:func:`_certified`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from scipy import linalg
 from scipy.optimize import linprog
 
 from skmle._blas import single_blas_thread
+from skmle.optim.lad.folds import Fold, leverage_metric, leverage_scale
+from skmle.optim.lad.interior import interior_then_vertex
 from skmle.optim.lad.passes import _ArrayPasses
 from skmle.optim.lad.scaling import LADScaling
 
@@ -27,6 +30,30 @@ DIRECT_ROWS = 1000
 
 IRLS_MAX_ITER = 20
 IRLS_RTOL = 1e-6
+
+SAMPLE_ROWS = 5000
+"""Above this many rows, and when the passes can draw a sample, the band is placed
+around an exact fit on a sample (:func:`_sampled_banded_lad`) rather than IRLS."""
+
+SAMPLE_FACTOR = 1.0
+"""The sample has :math:`c\\, n^{2/3} p^{1/2}` rows, ``c`` this factor."""
+
+BAND_WIDTH = 2.0
+"""The band's half-width :math:`\\kappa`, in standard errors of the sample's fit."""
+
+REPAIR_SHARE = 0.1
+"""Folded rows that flip are taken back into the band while they are at most this
+share of it; more, and the band is doubled."""
+
+MAX_REPAIRS = 6
+
+IPM_ROWS = 5000
+"""LPs on more rows go to HiGHS's interior point method (with crossover to a
+vertex), whose cost grows about linearly in the rows; the simplex's grows faster."""
+
+INTERIOR_ROWS = 1000
+"""LPs on more rows start with skmle's own interior-point method
+(:func:`~skmle.optim.lad.interior.interior_then_vertex`)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +107,23 @@ class LADPasses(Protocol):
     def all_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every row of positive weight: design, ``y``, weights."""
 
+    # Optional: passes with ``sample`` start from a sample (_sampled_banded_lad)
+    # and also need ``n_positive``, ``fold_band`` and ``fold_check``.
+    def n_positive(self) -> int:
+        """The number of rows of positive weight."""
+
+    def fold_band(
+        self, fold: Fold
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`fold_band_sums` over all rows, the band's rows stacked."""
+
+    def fold_check(
+        self, fold: Fold, candidate: np.ndarray, limit: int
+    ) -> tuple[int, float, tuple]:
+        """:func:`fold_check_sums` over all rows: the count of flipped rows, the
+        objective at ``candidate`` and the flipped rows (design, y, weights, fold
+        signs; gathered when each part has at most ``limit``)."""
+
 
 def least_absolute_deviations(
     X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray
@@ -128,7 +172,9 @@ def least_absolute_deviations(
 def banded_lad(passes: LADPasses, n_features: int) -> LADResult:
     """Exact least absolute deviations on rows reached only through ``passes``.
 
-    The steps: (1) IRLS from the least-squares fit (:func:`irls_sums`, one pass
+    Above ``SAMPLE_ROWS`` rows, when ``passes`` can draw a sample, the band is
+    placed around an exact fit on a sample instead (:func:`_sampled_banded_lad`).
+    Otherwise the steps: (1) IRLS from the least-squares fit (:func:`irls_sums`, one pass
     per step) until the objective stalls; if at most ``max(DIRECT_ROWS, 20 p)``
     rows have positive weight, they are gathered and the LP solved on all of
     them instead; (2) a threshold ``t`` on the IRLS residuals that about
@@ -150,11 +196,19 @@ def banded_lad(passes: LADPasses, n_features: int) -> LADResult:
     LADResult
     """
     p = n_features
-    least_squares = passes.irls_system(None, 0.0)
-    n = least_squares[-1]
+    sampling = hasattr(passes, "sample")
+    if sampling:
+        least_squares, n = None, passes.n_positive()
+    else:
+        least_squares = passes.irls_system(None, 0.0)
+        n = least_squares[-1]
     if n <= max(DIRECT_ROWS, 20 * p):
         X, y, w = passes.all_rows()
         return _full_lp(X, y, w, 0)
+    if sampling and n > SAMPLE_ROWS:
+        return _sampled_banded_lad(passes, p, n)
+    if least_squares is None:
+        least_squares = passes.irls_system(None, 0.0)
     coef, n_iter = _irls(passes, least_squares)
     band_rows = int(min(n, max(20 * p, np.sqrt(p) * n ** (2.0 / 3.0) / 2)))
     threshold = passes.threshold(coef, band_rows)
@@ -173,6 +227,64 @@ def banded_lad(passes: LADPasses, n_features: int) -> LADResult:
         # has no optimum): widen the band past every row that flipped.
         band_rows = min(n, 2 * max(band_rows, X.shape[0]))
         threshold = max(passes.threshold(coef, band_rows), reach)
+
+
+def _sampled_banded_lad(passes: LADPasses, p: int, n: int) -> LADResult:
+    """Portnoy and Koenker's preprocessing, around an exact fit on a sample.
+
+    (1) :math:`m = c\\, n^{2/3} p^{1/2}` rows drawn uniformly (``passes.sample``)
+    are fitted exactly (:func:`banded_lad` on them: a sample of the sample, and so
+    on); (2) each row's residual :math:`r_i` at that fit is measured against its
+    standard error's shape :math:`s_i = (x_i^\\top G^{-1} x_i)^{1/2}`, :math:`G`
+    the sample's weighted Gram matrix (rows of high leverage have wide bands),
+    and the threshold ``t`` on :math:`|r_i| / s_i` is the sample's quantile that
+    leaves about ``BAND_FACTOR * m`` rows of the data in the band; (3) the rows
+    outside are folded, with their signs, into two globs (:class:`Fold`) and the
+    band's LP solved; (4) a pass checks the folded rows' signs at the solution:
+    none flipped, and the solution is optimal for all rows (the banded LP's
+    certificate, :func:`_certified`, extends to them by weak duality); a few
+    flipped (at most ``REPAIR_SHARE`` of the band), and they are taken back into
+    the band and (3)-(4) repeat; many, or an LP without a certified optimum, and
+    the band doubles.
+    """
+    m = int(min(n / 2, SAMPLE_FACTOR * n ** (2.0 / 3.0) * np.sqrt(p)))
+    X, y, w = passes.sample(max(m, 20 * p))
+    keep = w > 0
+    X, y, w = X[keep], y[keep], w[keep]
+    start = banded_lad(_ArrayPasses(X, y, w), p)
+    n_iter = start.n_iter
+    metric = leverage_metric(X, w)
+    scale = np.maximum(leverage_scale(X, metric), np.finfo(float).tiny)
+    scores = np.abs(y - X @ start.coef) / scale
+    # A residual's error at the sample's fit is about N(0, (s_i / (2 f(0)))^2 / m)
+    # (f the density of the errors at 0), so a band of kappa standard errors
+    # holds the share 2 f(0) kappa E[s_i / (2 f(0))] / sqrt(m) of the rows,
+    # whatever f: the threshold is the sample's quantile at that share.
+    share = BAND_WIDTH * float(np.mean(scale)) / np.sqrt(X.shape[0])
+    while share < 1:
+        fold = Fold(start.coef, float(np.quantile(scores, share)), metric)
+        X, y, w, rhs = passes.fold_band(fold)
+        for _ in range(MAX_REPAIRS):
+            if X.shape[0] >= n:
+                return _full_lp(X, y, w, n_iter)
+            candidate = _dual_lp(X, y, w, rhs)
+            n_iter += 1
+            if candidate is None:
+                break
+            limit = int(REPAIR_SHARE * X.shape[0])
+            n_flipped, objective, flipped = passes.fold_check(fold, candidate, limit)
+            if n_flipped == 0:
+                return LADResult(candidate, objective, n_iter, "sample+band lp")
+            if n_flipped > limit:
+                break
+            # The flipped rows leave their glob for the band (the same rows
+            # fold.repairing(candidate) keeps in the band from now on).
+            X_f, y_f, w_f, signs = flipped
+            X, y, w = np.vstack([X, X_f]), np.append(y, y_f), np.append(w, w_f)
+            rhs = rhs + X_f.T @ (w_f * signs)
+            fold = fold.repairing(candidate)
+        share *= 2
+    return _full_lp(*passes.all_rows(), n_iter)
 
 
 def _full_lp(X, y, w, n_iter: int) -> LADResult:
@@ -201,23 +313,40 @@ tolerances are absolute, about :math:`10^{-7}`, on the scaled data)."""
 def _dual_lp(X, y, w, rhs) -> np.ndarray | None:
     """Coefficients from the dual LP, or None without a certified optimum.
 
+    On more than ``INTERIOR_ROWS`` rows, the interior-point method first settles
+    the signs of all but a few rows (:func:`interior_then_vertex`); if its
+    vertex fails the check, or on fewer rows, HiGHS solves the whole LP
+    (:func:`_vertex_lp`).
+    """
+    if X.shape[0] > INTERIOR_ROWS:
+        coef = interior_then_vertex(X, y, w, rhs, _vertex_lp)
+        if coef is not None:
+            return coef
+    return _vertex_lp(X, y, w, rhs)
+
+
+def _vertex_lp(X, y, w, rhs) -> np.ndarray | None:
+    """Coefficients from the dual LP by HiGHS, or None without a certified optimum.
+
     HiGHS's status is not taken on trust: :func:`_certified` checks the
     returned pair.
     """
-    result = linprog(
-        -y,
-        A_eq=X.T,
-        b_eq=rhs,
-        bounds=np.column_stack([-w, w]),
-        method="highs",
-    )
-    if result.status != 0 or result.x is None:
-        return None
-    # linprog minimises -y^T d; the multipliers of X^T d = rhs are -coef.
-    coef = -np.asarray(result.eqlin.marginals)
-    if not _certified(X, y, w, rhs, np.asarray(result.x), coef):
-        return None
-    return coef
+    methods = ("highs-ipm", "highs") if X.shape[0] > IPM_ROWS else ("highs",)
+    for method in methods:
+        result = linprog(
+            -y,
+            A_eq=X.T,
+            b_eq=rhs,
+            bounds=np.column_stack([-w, w]),
+            method=method,
+        )
+        if result.status != 0 or result.x is None:
+            continue
+        # linprog minimises -y^T d; the multipliers of X^T d = rhs are -coef.
+        coef = -np.asarray(result.eqlin.marginals)
+        if _certified(X, y, w, rhs, np.asarray(result.x), coef):
+            return coef
+    return None
 
 
 def _certified(X, y, w, rhs, dual, coef, rtol: float = LP_GAP_RTOL) -> bool:

@@ -15,8 +15,12 @@ from functools import partial
 
 import numpy as np
 
+from skmle.optim.lad.folds import fold_band_sums, fold_check_sums
 from skmle.optim.lad.quantiles import key_bucket, key_histogram, select_by_passes
 from skmle.optim.lad.scaling import LADScaling
+
+SAMPLE_SEED = 0
+"""The seed of the row samples that start the banded solver (a fit is reproducible)."""
 
 Rows = Callable[[object], tuple[np.ndarray, np.ndarray, np.ndarray]]
 """``rows(part) -> (design, y, weights)`` of one part of the data."""
@@ -122,6 +126,26 @@ class _ArrayPasses:
     def all_rows(self):
         return self.X, self.y, self.w
 
+    def n_positive(self):
+        return int(np.count_nonzero(self.w > 0))
+
+    def fold_band(self, fold):
+        X, y, w, rhs = fold_band_sums(self.X, self.y, self.w, fold)
+        return X[0], y[0], w[0], rhs
+
+    def fold_check(self, fold, candidate, limit):
+        count, objective, *flipped = fold_check_sums(
+            self.X, self.y, self.w, fold, candidate, limit
+        )
+        return count, objective, tuple(rows[0] for rows in flipped)
+
+    def sample(self, n_rows):
+        """A uniform sample of ``n_rows`` rows without replacement (seeded)."""
+        n = self.X.shape[0]
+        rng = np.random.default_rng(SAMPLE_SEED)
+        rows = np.sort(rng.choice(n, size=min(n_rows, n), replace=False))
+        return self.X[rows], self.y[rows], self.w[rows]
+
 
 # -- the same passes over parts of the data, each part read where it lives ---------
 def _scaled_rows(part, rows: Rows, scaling: LADScaling | None):
@@ -141,6 +165,18 @@ def _band_part(part, rows, coef, threshold, scaling=None):
 
 def _check_part(part, rows, coef, threshold, candidate, scaling=None):
     return check_sums(*_scaled_rows(part, rows, scaling), coef, threshold, candidate)
+
+
+def _count_part(part, rows, scaling=None):
+    return int(np.count_nonzero(rows(part)[2] > 0))
+
+
+def _fold_band_part(part, rows, fold, scaling=None):
+    return fold_band_sums(*_scaled_rows(part, rows, scaling), fold)
+
+
+def _fold_check_part(part, rows, fold, candidate, limit, scaling=None):
+    return fold_check_sums(*_scaled_rows(part, rows, scaling), fold, candidate, limit)
 
 
 def _positive_rows_part(part, rows, scaling=None):
@@ -188,12 +224,26 @@ class SummedPasses:
         ``rows(part) -> (design, y, weights)``, picklable.
     scaling : LADScaling, default=None
         The change of units of the rows the LP sees.
+    sample : callable, default=None
+        ``sample(n_rows) -> (design, y, weights)``: a uniform sample of the rows
+        (as ``rows`` returns them, before ``scaling``), such as one of
+        :meth:`skmle.data.Rows.sample`. Given, the passes have the method
+        ``sample`` and :func:`~skmle.optim.lad.banded_lad` starts from an exact
+        fit on a sample; otherwise from IRLS.
     """
 
-    def __init__(self, sum_parts, rows: Rows, scaling: LADScaling | None = None):
+    def __init__(
+        self,
+        sum_parts,
+        rows: Rows,
+        scaling: LADScaling | None = None,
+        sample: Callable[[int], tuple] | None = None,
+    ):
         self.sum_parts = sum_parts
         self.rows = rows
         self.scaling = scaling
+        if sample is not None:
+            self.sample = partial(_scaled_sample, sample=sample, scaling=scaling)
 
     def _sum(self, function, **arguments):
         return self.sum_parts(
@@ -224,6 +274,24 @@ class SummedPasses:
     def all_rows(self):
         X, y, w = self._sum(_positive_rows_part)
         return np.concatenate(X), np.concatenate(y), np.concatenate(w)
+
+    def n_positive(self):
+        return self._sum(_count_part)
+
+    def fold_band(self, fold):
+        X, y, w, rhs = self._sum(_fold_band_part, fold=fold)
+        return np.concatenate(X), np.concatenate(y), np.concatenate(w), rhs
+
+    def fold_check(self, fold, candidate, limit):
+        count, objective, *flipped = self._sum(
+            _fold_check_part, fold=fold, candidate=candidate, limit=limit
+        )
+        return count, objective, tuple(np.concatenate(rows) for rows in flipped)
+
+
+def _scaled_sample(n_rows, sample, scaling):
+    design, y, w = sample(n_rows)
+    return (design, y, w) if scaling is None else scaling.rows(design, y, w)
 
 
 def weighted_median_by_passes(sum_parts, rows: Rows, total_weight: float) -> float:

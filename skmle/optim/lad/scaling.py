@@ -84,11 +84,9 @@ class LADScaling:
 
     def rows(self, X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows the LP sees: :math:`(x', y', w')`."""
-        return (
-            (X - self.x_shift) / self.x_scale,
-            (y - self.y_shift) / self.y_scale,
-            w / self.w_scale,
-        )
+        rows = X - self.x_shift
+        rows /= self.x_scale  # in place: one copy of a tall design, not two
+        return rows, (y - self.y_shift) / self.y_scale, w / self.w_scale
 
     def coef(self, scaled: np.ndarray) -> np.ndarray:
         """Coefficients in the original units from those of the scaled problem.
