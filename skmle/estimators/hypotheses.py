@@ -38,13 +38,13 @@ class HypothesisTestMixin:
 
     def _reported_params(self) -> np.ndarray:
         """The estimates in the order of :meth:`param_names`."""
-        blocks = self._inference_blocks()
+        blocks = self._reported_blocks()
         if not blocks:
             raise ValueError(
                 f"{type(self).__name__} reports no standard errors: it has no "
                 "covariance for a Wald test or interval."
             )
-        return np.concatenate([np.ravel(getattr(self, f"{name}_")) for name in blocks])
+        return np.concatenate([self._block_estimates(name) for name in blocks])
 
     def _restriction_matrix(self, restrictions, q):
         """``(R, q)`` from a matrix (and ``q``) or from names."""
@@ -188,10 +188,7 @@ class HypothesisTestMixin:
         if params is None:
             # The standard errors as fitted: no need to form the whole matrix.
             errors = np.concatenate(
-                [
-                    np.ravel(getattr(self, f"{name}_se_"))
-                    for name in self._inference_blocks()
-                ]
+                [self._block_std_errors(name) for name in self._reported_blocks()]
             )
         else:
             names = self.param_names()

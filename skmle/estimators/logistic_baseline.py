@@ -60,25 +60,43 @@ class BaselineCoefficients:
 class LogisticBaselineMixin:
     """:meth:`baseline_coef` for :class:`~skmle.LogisticGD`."""
 
+    def _reported_offsets(self) -> dict[str, int]:
+        """Where each block starts in the reported vector (the order of
+        ``param_names()`` and ``params_cov_``)."""
+        offsets, position = {}, 0
+        for name in self._reported_blocks():
+            offsets[name] = position
+            position += self._block_estimates(name).size
+        return offsets
+
     def _baseline_transform(self, baseline: int) -> np.ndarray:
-        """:math:`J`: from the reported vector (``coef_`` row by row, then
-        ``intercept_``) to the differences from class ``baseline``, class after
-        class with each class's intercept last."""
+        """:math:`J`: from the reported vector (``intercept_`` and ``coef_`` row
+        by row, in the order of ``param_names()``) to the differences from class
+        ``baseline``, class after class with each class's intercept last."""
         K = self.classes_.shape[0]
         d = self.n_features_in_
         intercept = bool(self.fit_intercept)
         p = d + intercept
-        if K == 2:  # coef_ is class 1 against class 0
+        offsets = self._reported_offsets()
+        rows = 1 if K == 2 else K  # two classes: one row, class 1 against 0
+        size = rows * p
+
+        def column(k, j):
+            """Position of class k's coefficient j (j == d: its intercept)."""
+            return offsets["coef"] + k * d + j if j < d else offsets["intercept"] + k
+
+        if K == 2:
             sign = 1.0 if baseline == 0 else -1.0
-            return sign * np.eye(p)
+            J = np.zeros((p, size))
+            for j in range(p):
+                J[j, column(0, j)] = sign
+            return J
         others = [k for k in range(K) if k != baseline]
-        J = np.zeros((len(others) * p, K * d + K * intercept))
+        J = np.zeros((len(others) * p, size))
         for row, k in enumerate(others):
             for j in range(p):
-                column_k = k * d + j if j < d else K * d + k
-                column_r = baseline * d + j if j < d else K * d + baseline
-                J[row * p + j, column_k] += 1.0
-                J[row * p + j, column_r] -= 1.0
+                J[row * p + j, column(k, j)] += 1.0
+                J[row * p + j, column(baseline, j)] -= 1.0
         return J
 
     def baseline_coef(self, baseline=None) -> BaselineCoefficients:
@@ -126,8 +144,7 @@ class LogisticBaselineMixin:
             position = int(matches[0])
         J = self._baseline_transform(position)
         reported = np.concatenate(
-            [np.ravel(self.coef_)]
-            + ([np.ravel(self.intercept_)] if self.fit_intercept else [])
+            [self._block_estimates(name) for name in self._reported_blocks()]
         )
         params = J @ reported
         cov = J @ self.params_cov_ @ J.T

@@ -138,16 +138,24 @@ class Profiler:
             )
         self.estimator, self.X, self.y = estimator, X, y
         self.sample_weight = sample_weight
+        # param_names() lists the blocks of param_blocks() first, then those
+        # that are functions of theta_ (GaussianMLE's covariance).
         self.names = estimator.param_names()
         self.indices = np.concatenate(list(blocks.values()))
-        self.estimates = np.concatenate(
+        listed = self.indices.size
+        self.estimates = np.zeros(len(self.names))
+        self.estimates[:listed] = np.concatenate(
             [np.ravel(getattr(estimator, f"{name}_")) for name in blocks]
         )
         self.theta_hat = np.asarray(estimator.theta_, dtype=float)
         # Which reported parameters are coordinates of theta_ (a scale reported
         # as exp(theta_j), or a mixture's weights, are transforms of it).
-        self.coordinates = np.isclose(
-            self.theta_hat[self.indices], self.estimates, rtol=1e-12, atol=0.0
+        self.coordinates = np.zeros(len(self.names), dtype=bool)
+        self.coordinates[:listed] = np.isclose(
+            self.theta_hat[self.indices],
+            self.estimates[:listed],
+            rtol=1e-12,
+            atol=0.0,
         )
         if not np.any(self.coordinates):
             raise ValueError(
@@ -204,8 +212,13 @@ class Profiler:
         coordinate = single.size == 1 and row[single[0]] == 1.0
         estimator, objective = self.estimator, self.objective
         if _is_linear_regressor(estimator) and row.size >= 2:
+            # The row and the errors over the design [X, 1]: theta_ holds the
+            # coefficients, then the intercept, in that order.
+            z_row, z_errs = np.zeros(row.size), np.ones(row.size)
+            z_row[self.indices] = row
+            z_errs[self.indices] = self.std_errs
             refit = _contrast_refit(
-                estimator, self.X, self.y, row, self.std_errs, self.sample_weight
+                estimator, self.X, self.y, z_row, z_errs, self.sample_weight
             )
             return refit, estimate, name, std_err
         flat = self.flat
@@ -217,7 +230,7 @@ class Profiler:
 
             return evaluate, estimate, name, std_err
         contrast = np.zeros(self.theta_hat.size)
-        np.add.at(contrast, self.indices, row)
+        np.add.at(contrast, self.indices, row[: self.indices.size])
         contrast -= flat @ (flat.T @ contrast)
         if not np.linalg.norm(contrast) > 1e-6 * np.linalg.norm(row):
             raise ValueError(

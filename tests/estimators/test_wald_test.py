@@ -35,7 +35,8 @@ def _spector():
 
 
 def _ols(X, y, **fit):
-    return sm.OLS(y, sm.add_constant(X, prepend=False)).fit(**fit)
+    # The constant first, as skmle's param_names() order it.
+    return sm.OLS(y, sm.add_constant(X)).fit(**fit)
 
 
 def _assert_same_test(result, reference, distribution="chi2"):
@@ -47,9 +48,9 @@ def _assert_same_test(result, reference, distribution="chi2"):
     assert result.df == pytest.approx(float(df))
 
 
-# GNP = 0 and UNEMP = ARMED, in the order of param_names (the constant last).
+# GNP = 0 and UNEMP = ARMED, in the order of param_names (the intercept first).
 LONGLEY_R = np.array(
-    [[0, 1, 0, 0, 0, 0, 0], [0, 0, 1, -1, 0, 0, 0]],
+    [[0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, -1, 0, 0]],
     dtype=float,
 )
 
@@ -83,10 +84,11 @@ def test_longley_hc0_wald_test_is_statsmodels_hc0():
 def test_spector_logit_wald_and_f_tests_are_statsmodels(cov_type):
     X, y = _spector()
     model = LogisticGD(tol=1e-10, cov_type=cov_type).fit(X, y)
-    reference = sm.Logit(y, sm.add_constant(X, prepend=False)).fit(
+    reference = sm.Logit(y, sm.add_constant(X)).fit(
         disp=0, method="newton", tol=1e-12, cov_type=cov_type
     )
-    R = np.array([[0, 1, 0, 0], [1, 0, -2, 0]], dtype=float)
+    assert model.param_names() == ["intercept", "GPA", "TUCE", "PSI"]
+    R = np.array([[0, 0, 1, 0], [0, 1, 0, -2]], dtype=float)
     q = np.array([0.0, 0.5])
     expected = reference.wald_test((R, q), use_f=False, scalar=True)
     _assert_same_test(model.wald_test(R, q), expected)
@@ -122,7 +124,7 @@ def test_chi2_p_value_is_scipy_and_a_single_restriction_is_the_squared_z():
     X, y = _spector()
     model = LogisticGD(tol=1e-10).fit(X, y)
     result = model.wald_test("PSI = 0")
-    z = model.coef_[0, 2] / model.coef_se_[0, 2]
+    z = model.coef_[0, 2] / model.coef_se_[0, 2]  # PSI
     assert result.statistic == pytest.approx(z**2, rel=1e-12)
     assert result.pvalue == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-10)
     assert "chi2" in str(result)
@@ -135,7 +137,7 @@ def test_chi2_p_value_is_scipy_and_a_single_restriction_is_the_squared_z():
         ("nope = 0", None, "Cannot read"),
         ("GPA = 0", [1.0], "give q only"),
         (np.ones((1, 3)), None, "one column per parameter"),
-        (np.eye(4)[[0]], [1.0, 2.0], "one value per restriction"),
+        (np.eye(4)[[1]], [1.0, 2.0], "one value per restriction"),
         ("GPA = 0, 2*GPA = 0", None, "singular"),
     ],
 )
