@@ -7,7 +7,9 @@ RSS/n), so the Longley comparison hands statsmodels its ``cov_params()`` times
 agreement (relative, statistic / p-value): Longley chi2 4e-13 / 6e-12 (MLE
 scale) and 3e-10 / 7e-9 (HC0, p = 1e-12), F 4e-13 / 1e-12; Spector Logit 1e-13 /
 1e-13 (nonrobust and HC0, chi2 and F); Grunfeld OLS clustered by firm 2e-14 /
-9e-13; anes96 MNLogit 2e-12 / 2e-11
+9e-13; anes96 MNLogit 2e-12 / 2e-11; ``inference="exact"`` (unbiased scale, F
+by default) against ``f_test`` 1e-12 / 3e-12, with HC0/HC1 (``use_t=True``) 7e-11
+/ 2e-10
 (restrictions on the baseline-class coefficients written on skmle's symmetric
 ones).
 """
@@ -170,3 +172,24 @@ def test_cluster_wald_test_is_statsmodels_cluster_on_grunfeld():
     R = np.array([[1.0, -1.0, 0.0], [0.0, 1.0, 0.0]])
     expected = reference.wald_test(R, use_f=False, scalar=True)
     _assert_same_test(model.wald_test("value = capital, capital = 0"), expected)
+
+
+def test_exact_inference_gives_statsmodels_f_test_and_t_intervals_on_longley():
+    X, y = _longley()
+    model = LinearGaussianRegressor(inference="exact").fit(X, y)
+    reference = _ols(X, y)
+    result = model.wald_test(LONGLEY_R)  # the F form by default
+    _assert_same_test(result, reference.f_test(LONGLEY_R), "F")
+    assert result.df_denom == reference.df_resid
+    chi2 = model.wald_test(LONGLEY_R, use_f=False)
+    expected = reference.wald_test(LONGLEY_R, use_f=False, scalar=True)
+    _assert_same_test(chi2, expected)
+    np.testing.assert_allclose(model.conf_int(), reference.conf_int(), rtol=1e-8)
+
+
+@pytest.mark.parametrize("cov_type", ["HC0", "HC1"])
+def test_f_test_with_a_sandwich_is_statsmodels_use_t(cov_type):
+    X, y = _longley()
+    model = LinearGaussianRegressor(inference="exact", cov_type=cov_type).fit(X, y)
+    reference = _ols(X, y, cov_type=cov_type, use_t=True)
+    _assert_same_test(model.f_test(LONGLEY_R), reference.f_test(LONGLEY_R), "F")
