@@ -31,11 +31,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import linalg, optimize
 
 from skmle.optim import lbfgs, newton
 
 INNER_TOL = 1e-7  # mean-gradient tol; the profile value then errs by O(tol**2)
+
+FLAT_RTOL = 1e-12
+"""An eigenvalue of the Jacobi-scaled information below this times the largest
+marks a flat direction (exact flat directions give about 1e-16; the
+ill-conditioned Longley design gives 5e-10)."""
 
 Evaluate = Callable[[float, np.ndarray], tuple[float, np.ndarray]]
 """``evaluate(value, start) -> (profile log-likelihood, theta where it is reached)``."""
@@ -300,3 +305,19 @@ def profile_on_grid(
         for i in side:
             loglik[i], theta = evaluate(values[i], theta)
     return loglik
+
+
+def flat_directions(objective, theta: np.ndarray) -> np.ndarray:
+    """Orthonormal columns spanning the null space of the observed information at
+    ``theta`` (none without a Hessian)."""
+    if not objective.has_hessian:
+        return np.zeros((theta.size, 0))
+    information = -np.asarray(objective.hessian(theta), dtype=float)
+    diagonal = np.diag(information)
+    scale = np.ones_like(diagonal)
+    scale[diagonal > 0] = 1.0 / np.sqrt(diagonal[diagonal > 0])
+    values, vectors = linalg.eigh(information * np.outer(scale, scale))
+    flat = vectors[:, values <= FLAT_RTOL * max(values[-1], 0.0)] * scale[:, None]
+    if not flat.size:
+        return flat
+    return np.linalg.qr(flat)[0]

@@ -24,22 +24,19 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import stats
 
 from skmle.inference.profile import (
     ProfileLikelihood,
     contrast_point,
+    flat_directions,
     free_basis,
     likelihood_ratio_interval,
     profile_on_grid,
     profile_point,
 )
 from skmle.inference.restrictions import parameter_row
-
-FLAT_RTOL = 1e-12
-"""An eigenvalue of the Jacobi-scaled information below this times the largest
-marks a flat direction (exact flat directions give about 1e-16; the
-ill-conditioned Longley design gives 5e-10)."""
+from skmle.inference.summary import check_alpha
 
 
 def _is_linear_regressor(estimator) -> bool:
@@ -92,22 +89,6 @@ def _contrast_refit(estimator, X, y, row, std_errs, sample_weight=None):
         return model.loglik_, start
 
     return evaluate
-
-
-def _flat_directions(objective, theta: np.ndarray) -> np.ndarray:
-    """Orthonormal columns spanning the null space of the observed information at
-    ``theta`` (none without a Hessian)."""
-    if not objective.has_hessian:
-        return np.zeros((theta.size, 0))
-    information = -np.asarray(objective.hessian(theta), dtype=float)
-    diagonal = np.diag(information)
-    scale = np.ones_like(diagonal)
-    scale[diagonal > 0] = 1.0 / np.sqrt(diagonal[diagonal > 0])
-    values, vectors = linalg.eigh(information * np.outer(scale, scale))
-    flat = vectors[:, values <= FLAT_RTOL * max(values[-1], 0.0)] * scale[:, None]
-    if not flat.size:
-        return flat
-    return np.linalg.qr(flat)[0]
 
 
 class Profiler:
@@ -193,7 +174,7 @@ class Profiler:
     @property
     def flat(self) -> np.ndarray:
         if self._flat is None:
-            self._flat = _flat_directions(self.objective, self.theta_hat)
+            self._flat = flat_directions(self.objective, self.theta_hat)
         return self._flat
 
     def evaluator(self, param):
@@ -284,12 +265,6 @@ class Profiler:
         )
 
 
-def _check_alpha(alpha: float) -> float:
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}.")
-    return float(alpha)
-
-
 def profile_intervals(
     estimator, X, y=None, *, params=None, alpha=0.05, sample_weight=None
 ) -> np.ndarray:
@@ -317,7 +292,7 @@ def profile_intervals(
     ndarray of shape (n_params, 2)
         Lower and upper ends, one row per parameter.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     profiler = Profiler(estimator, X, y, sample_weight)
     if params is not None:
         if isinstance(params, str | int | np.integer):
@@ -392,7 +367,7 @@ def profile_likelihood(
     >>> bool(lower < X.mean() < upper)
     True
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     profiler = Profiler(estimator, X, y, sample_weight)
     evaluated = profiler.evaluator(param)
     evaluate, estimate, name, std_err = evaluated
