@@ -109,7 +109,7 @@ def run(quick: bool = False) -> list[dict]:
             "profile intervals, Spector Logit (4 parameters, 32 rows)",
             X,
             y,
-            sm.Logit(y, sm.add_constant(X, prepend=False)),
+            sm.Logit(y, sm.add_constant(X)),  # the constant first, as skmle
             None,
             list(np.eye(4)),
             repeats,
