@@ -11,7 +11,7 @@ Gaussian linear model :math:`\\hat\\beta_j \\pm \\sqrt{c_{jj}\\,\\mathrm{RSS}\\,
 (e^{\\chi^2_{1,1-\\alpha}/n} - 1)}`, :math:`c_{jj} = [(X^\\top X)^{-1}]_{jj}`, and
 for a Gaussian mean :math:`\\bar x \\pm \\sqrt{\\hat\\sigma^2 (e^{\\chi^2/n} - 1)}`.
 Measured agreement (largest error relative to the interval's width; relative to
-the end itself): Longley 1e-12; 7e-12 (all seven parameters), Gaussian mean
+the end itself): Longley 2e-12; 1.2e-11 (all seven parameters), Gaussian mean
 3e-12; 3e-13, Spector Logit 1e-11; 1e-11 (all four), anes96 multinomial 2e-12;
 2e-12 (a baseline and a symmetric coefficient), engel Laplace 5e-15; 1e-15.
 Linear combinations: Longley 2e-12, Laplace 8e-13 (against a linear program

@@ -4,9 +4,9 @@
 skmle's default covariance of the Gaussian linear model is the MLE's (scale
 RSS/n), so the Longley comparison hands statsmodels its ``cov_params()`` times
 (n - p)/n; with ``cov_type="HC0"`` both use the same definition. Measured
-agreement (relative, statistic / p-value): Longley chi2 4e-13 / 6e-12 (MLE
-scale) and 3e-10 / 7e-9 (HC0, p = 1e-12), F 4e-13 / 1e-12; Spector Logit 1e-13 /
-1e-13 (nonrobust and HC0, chi2 and F); Grunfeld OLS clustered by firm 2e-14 /
+agreement (relative, statistic / p-value): Longley chi2 1e-12 / 2e-11 (MLE
+scale) and 7e-11 / 1.5e-9 (HC0, p = 1e-12), F 1e-12 / 4e-12; Spector Logit 1.5e-13
+/ 1e-13 (nonrobust and HC0, chi2 and F); Grunfeld OLS clustered by firm 2e-14 /
 9e-13; anes96 MNLogit 2e-12 / 2e-11; ``inference="exact"`` (unbiased scale, F
 by default) against ``f_test`` 1e-12 / 3e-12, with HC0/HC1 (``use_t=True``) 7e-11
 / 2e-10
