@@ -74,6 +74,7 @@ from skmle._sklearn_compat import (
     validating_chunk,
 )
 from skmle.data import Batch, is_large, row_store
+from skmle.estimators.hypotheses import HypothesisTestMixin
 from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
 from skmle.estimators.report import FitReportMixin
 from skmle.estimators.standardised_fit import maximise_standardised
@@ -91,7 +92,7 @@ from skmle.optim import OPTIMIZERS, SOLVER_REQUIREMENTS, OptimizeResult
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
 
 
-class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
+class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTestMixin):
     """Mixin for estimators fitted by maximising a log-likelihood.
 
     The mixin has no constructor of its own. The estimators built on it share
