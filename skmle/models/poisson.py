@@ -1,0 +1,229 @@
+"""Poisson regression with the log link: :math:`y_i \\sim \\mathrm{Poisson}(\\mu_i)`.
+
+With the linear predictor :math:`\\eta_i = x_i^\\top w + b + o_i` (:math:`o_i` the
+row's ``offset``, the log of its exposure, 0 when absent) and the mean
+:math:`\\mu_i = e^{\\eta_i}`,
+
+.. math::
+
+    \\ell(w, b) = \\sum_i w_i \\big[y_i \\eta_i - \\mu_i - \\log y_i!\\big],
+    \\qquad \\nabla_w \\ell = \\sum_i w_i (y_i - \\mu_i)\\, x_i,
+
+    -\\nabla^2_w \\ell = X^\\top \\mathrm{diag}(w_i \\mu_i) X
+
+(:math:`w_i` without a bold face is the sample weight). The log link is the
+canonical one: the observed and the expected information are the same, Newton's
+method is IRLS, and the log-likelihood is concave in :math:`(w, b)`.
+
+Conventions
+-----------
+``theta = [coef (n_features), intercept (only if fit_intercept)]``:
+``n_params = n_features + fit_intercept``. ``eta`` passed to the ``*_eta``
+methods is :math:`Xw + b` *without* the offset (it is linear in ``theta``, which
+the linear-predictor Newton step needs); they add ``batch.offset`` themselves.
+Sums over rows run in chunks of :data:`~skmle.models.logistic_terms.CHUNK_ROWS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import gammaln, xlogy
+
+from skmle.models.base import Batch, LogLikelihood
+from skmle.models.logistic_information import weighted_gram
+from skmle.models.logistic_terms import CHUNK_ROWS, row_chunks
+
+ETA_BOUND = 700.0
+"""Beyond :math:`\\eta = 700` the mean :math:`e^\\eta` overflows a double: such a
+point has log-likelihood :math:`-\\infty` (rejected by every line search)."""
+
+
+class LogLinearLayout:
+    """The layout of ``theta`` of a log-linear count model and its linear predictor.
+
+    ``theta = [coef, intercept (if fit_intercept), extras...]``, with
+    ``n_extra`` trailing parameters (the log dispersion of the negative
+    binomial).
+    """
+
+    n_extra: int = 0
+
+    def __init__(self, n_features: int, fit_intercept: bool = True):
+        self.n_features = int(n_features)
+        self.fit_intercept = bool(fit_intercept)
+        self.n_linear = self.n_features + int(self.fit_intercept)
+        self.n_params = self.n_linear + self.n_extra
+
+    def split(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """``(coef, intercept)``; the intercept is 0 without one."""
+        d = self.n_features
+        return theta[:d], float(theta[d]) if self.fit_intercept else 0.0
+
+    def linear_blocks(self) -> list[tuple[np.ndarray, int | None]]:
+        """The coefficients and intercept in ``theta`` (for column standardising)."""
+        d = self.n_features
+        return [(np.arange(d), d if self.fit_intercept else None)]
+
+    def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """:math:`Xw + b`, without the offset."""
+        coef, intercept = self.split(theta)
+        return X @ coef + intercept
+
+    def eta(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        """:math:`\\eta = Xw + b + o`, the offset included."""
+        return with_offset(self.linear_predictor(theta, batch.X), batch, slice(None))
+
+    def chain(self, X: np.ndarray, d_eta: np.ndarray) -> np.ndarray:
+        """The gradient in the linear part of ``theta`` from the (weighted)
+        gradient in ``eta``: :math:`[X^\\top r, 1^\\top r]`."""
+        grad = d_eta @ X
+        return np.append(grad, d_eta.sum()) if self.fit_intercept else grad
+
+    def design_scores(self, X: np.ndarray, d_eta: np.ndarray) -> np.ndarray:
+        """Per-row scores of the linear part: :math:`r_i [x_i, 1]`."""
+        scores = X * d_eta[:, None]
+        if self.fit_intercept:
+            scores = np.column_stack([scores, d_eta])
+        return scores
+
+
+def with_offset(eta: np.ndarray, batch: Batch, rows) -> np.ndarray:
+    """``eta`` of the rows ``rows`` of ``batch`` plus their offset, if any."""
+    return eta if batch.offset is None else eta + batch.offset[rows]
+
+
+def poisson_terms(eta: np.ndarray, y: np.ndarray):
+    """Per row: the log-density, :math:`y - \\mu` and :math:`\\mu`, from the full
+    linear predictor (``inf`` for :math:`\\eta` beyond :data:`ETA_BOUND`)."""
+    with np.errstate(over="ignore"):
+        mu = np.exp(np.minimum(eta, ETA_BOUND + 1.0))
+    mu[eta > ETA_BOUND] = np.inf
+    loglik = y * eta - mu - gammaln(y + 1.0)
+    return loglik, y - mu, mu
+
+
+class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
+    """Log-likelihood of :math:`y \\sim \\mathrm{Poisson}(e^{x^\\top w + b + o})`.
+
+    Parameters
+    ----------
+    n_features : int
+    fit_intercept : bool, default=True
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> from skmle.models.base import Batch
+    >>> from skmle.models.poisson import PoissonLogLikelihood
+    >>> batch = Batch.from_arrays([[0.0], [1.0]], np.array([1.0, 3.0]))
+    >>> model = PoissonLogLikelihood(n_features=1)
+    >>> theta = np.array([0.5, 0.1])
+    >>> bool(np.isclose(model.loglik(theta, batch),
+    ...      stats.poisson.logpmf([1, 3], np.exp([0.1, 0.6])).sum()))
+    True
+    """
+
+    has_hessian = True
+    capabilities = frozenset({"hessian", "scores", "linear_predictor"})
+
+    def loglik_obs(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        return poisson_terms(self.eta(theta, batch), batch.y)[0]
+
+    def loglik_grad(self, theta: np.ndarray, batch: Batch):
+        loglik, resid, _ = poisson_terms(self.eta(theta, batch), batch.y)
+        w = batch.sample_weight
+        return float(w @ loglik), self.chain(batch.X, w * resid)
+
+    def scores(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        """Per-row gradients :math:`(y_i - \\mu_i) [x_i, 1]`, (n_samples, n_params)."""
+        resid = poisson_terms(self.eta(theta, batch), batch.y)[1]
+        return self.design_scores(batch.X, resid)
+
+    def hessian(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
+        mu = poisson_terms(self.eta(theta, batch), batch.y)[2]
+        return -weighted_gram(
+            batch.X, batch.sample_weight * mu, self.fit_intercept, nonnegative=True
+        )
+
+    def half_deviance_obs(self, theta, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Half the unit deviance, :math:`y \\log(y/\\mu) - (y - \\mu)`, per row
+        (the log-likelihood of the saturated model, :math:`\\mu = y`, less this
+        one's)."""
+        return xlogy(y, y) - xlogy(y, mu) - (y - mu)
+
+    def saturated_loglik_obs(self, theta, y: np.ndarray) -> np.ndarray:
+        """The log-likelihood of each row at :math:`\\mu = y` (the saturated
+        model): :math:`y \\log y - y - \\log y!`."""
+        return xlogy(y, y) - y - gammaln(y + 1.0)
+
+    # -- the linear-predictor Newton interface (eta without the offset) -----------
+    def loglik_eta(self, eta: np.ndarray, batch: Batch) -> float:
+        """Weighted log-likelihood of a batch from its linear predictor."""
+        total = 0.0
+        for rows in row_chunks(eta.shape[0]):
+            terms = poisson_terms(with_offset(eta[rows], batch, rows), batch.y[rows])
+            total += float(batch.sample_weight[rows] @ terms[0])
+        return total
+
+    def line_terms(self, eta: np.ndarray, step_eta: np.ndarray, batch: Batch):
+        """:math:`\\varphi(0)`, :math:`\\varphi'(0) = \\sum_i w_i (y_i - \\mu_i) s_i`
+        and :math:`\\varphi''(0) = -\\sum_i w_i \\mu_i s_i^2` along
+        :math:`\\eta + t s`."""
+        totals = np.zeros(3)
+        for rows in row_chunks(eta.shape[0]):
+            w, step = batch.sample_weight[rows], step_eta[rows]
+            loglik, resid, mu = poisson_terms(
+                with_offset(eta[rows], batch, rows), batch.y[rows]
+            )
+            totals += (w @ loglik, (w * resid) @ step, -((w * mu) @ step**2))
+        return float(totals[0]), float(totals[1]), float(totals[2])
+
+    def newton_terms(self, eta: np.ndarray, batch: Batch):
+        """Log-likelihood, gradient and information (:math:`\\tilde X^\\top
+        \\mathrm{diag}(w_i \\mu_i) \\tilde X`, one SYRK per chunk) in one pass."""
+        X, y, weight = batch.X, batch.y, batch.sample_weight
+        loglik, grad = 0.0, np.zeros(self.n_params)
+        info = np.zeros((self.n_params, self.n_params))
+        scratch = np.empty((min(X.shape[0], CHUNK_ROWS), self.n_features))
+        for rows in row_chunks(X.shape[0]):
+            w = weight[rows]
+            terms, resid, mu = poisson_terms(with_offset(eta[rows], batch, rows), y[rows])
+            loglik += float(w @ terms)
+            grad += self.chain(X[rows], w * resid)
+            scaled = scratch[: w.size]
+            info += weighted_gram(
+                X[rows], w * mu, self.fit_intercept, scaled, nonnegative=True
+            )
+        return loglik, grad, info
+
+
+# -- does a maximum exist? ---------------------------------------------------------
+def support_counts(batch: Batch, fit_intercept: bool) -> np.ndarray:
+    """Per column of :math:`[X, 1]`, over the rows of positive weight: how many
+    are non-zero where :math:`y > 0`, how many are positive, how many negative.
+
+    Counts of disjoint batches add up (see :func:`unbounded_columns`).
+    """
+    rows = batch.sample_weight > 0
+    X, y = batch.X[rows], batch.y[rows]
+    if fit_intercept:
+        X = np.column_stack([X, np.ones(X.shape[0])])
+    return np.array(
+        [np.count_nonzero(X[y > 0], axis=0), (X > 0).sum(axis=0), (X < 0).sum(axis=0)]
+    )
+
+
+def unbounded_columns(counts: np.ndarray) -> np.ndarray:
+    """The columns along which a log-linear count likelihood rises for ever.
+
+    A column that is zero on every row with :math:`y > 0` and of one sign on
+    the others (a category in which no count was seen) lets its coefficient
+    go to :math:`\\mp\\infty`: every fitted mean of those rows goes to 0, their
+    observed 0, and the log-likelihood rises towards a supremum it never
+    attains. No maximum likelihood estimate exists (the counterpart of
+    quasi-complete separation in logistic regression).
+    """
+    nonzero_positive, positive, negative = counts
+    one_sign = (positive == 0) | (negative == 0)
+    return np.flatnonzero((nonzero_positive == 0) & one_sign & (positive + negative > 0))
