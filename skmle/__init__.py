@@ -7,6 +7,7 @@ from skmle.estimators.laplace import LaplaceRegressor
 from skmle.estimators.linear_gaussian import LinearGaussianRegressor
 from skmle.estimators.logistic import LogisticGD
 from skmle.estimators.mixture import EMGaussianMixture
+from skmle.estimators.negative_binomial import NegativeBinomialRegressor
 from skmle.estimators.poisson import PoissonMLERegressor
 from skmle.gradcheck import check_gradient
 
@@ -19,6 +20,7 @@ __all__ = [
     "LaplaceRegressor",
     "LinearGaussianRegressor",
     "LogisticGD",
+    "NegativeBinomialRegressor",
     "PoissonMLERegressor",
     "__version__",
     "check_gradient",

@@ -9,9 +9,9 @@ weight, and a uniform sample (for random starts). Which kind of store holds them
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from functools import reduce
 from itertools import pairwise
-from dataclasses import fields
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -167,7 +167,9 @@ class InMemoryRows:
             k = max(1, min(n_blocks, n // max(min_rows, 1)))
             cuts = np.linspace(0, n, k + 1).astype(int)
             for lo, hi in pairwise(cuts):
-                blocks.append((batch.take(slice(lo, hi)), slice(offset + lo, offset + hi)))
+                blocks.append(
+                    (batch.take(slice(lo, hi)), slice(offset + lo, offset + hi))
+                )
             offset += n
         return blocks
 

@@ -210,7 +210,6 @@ class CountRegressorMixin:
         return 1.0 - deviance / null_deviance if null_deviance > 0 else 0.0
 
 
-
 def poisson_start(objective, model) -> np.ndarray:
     """Zero coefficients and the intercept-only Poisson maximum
     :math:`b = \\log(\\sum_i s_i y_i / \\sum_i s_i e^{o_i})` (0 without an
@@ -225,5 +224,7 @@ def poisson_start(objective, model) -> np.ndarray:
 
     total_y, total_exposure = objective.sum_batches(sums)
     # All-zero counts have no maximum (the fit warns); start at a tiny mean.
-    theta[model.n_features] = np.log(max(total_y, 1e-8 * total_exposure) / total_exposure)
+    theta[model.n_features] = np.log(
+        max(total_y, 1e-8 * total_exposure) / total_exposure
+    )
     return theta

@@ -188,7 +188,9 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
         scratch = np.empty((min(X.shape[0], CHUNK_ROWS), self.n_features))
         for rows in row_chunks(X.shape[0]):
             w = weight[rows]
-            terms, resid, mu = poisson_terms(with_offset(eta[rows], batch, rows), y[rows])
+            terms, resid, mu = poisson_terms(
+                with_offset(eta[rows], batch, rows), y[rows]
+            )
             loglik += float(w @ terms)
             grad += self.chain(X[rows], w * resid)
             scaled = scratch[: w.size]
@@ -226,4 +228,6 @@ def unbounded_columns(counts: np.ndarray) -> np.ndarray:
     """
     nonzero_positive, positive, negative = counts
     one_sign = (positive == 0) | (negative == 0)
-    return np.flatnonzero((nonzero_positive == 0) & one_sign & (positive + negative > 0))
+    return np.flatnonzero(
+        (nonzero_positive == 0) & one_sign & (positive + negative > 0)
+    )

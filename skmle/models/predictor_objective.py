@@ -96,7 +96,9 @@ class PredictorObjective(Objective):
 
     def value_at(self, theta: np.ndarray, eta) -> float:
         model = self.model
-        return self._map_eta(lambda b, e: model.loglik_eta(e, b), eta) / self.total_weight
+        return (
+            self._map_eta(lambda b, e: model.loglik_eta(e, b), eta) / self.total_weight
+        )
 
     def line_terms(self, theta, eta, direction, step_eta):
         model = self.model
@@ -119,4 +121,6 @@ class PredictorObjective(Objective):
         ):
             return self.information
         model = self.model
-        return self._map_eta(lambda b, e: model.newton_terms(e, b), self.predictor(theta))[2]
+        return self._map_eta(
+            lambda b, e: model.newton_terms(e, b), self.predictor(theta)
+        )[2]
