@@ -91,7 +91,7 @@ class NegativeBinomialRegressor(
     >>> y = rng.negative_binomial(2, 2 / (2 + np.exp(1 + 0.5 * X[:, 0])))
     >>> model = NegativeBinomialRegressor().fit(X, y)
     >>> model.coef_.round(2), round(model.alpha_, 2)
-    (array([0.51]), 0.5)
+    (array([0.53]), 0.45)
     """
 
     _parameter_constraints: dict = {
