@@ -12,6 +12,8 @@ MODELS = {
     "laplace": "LaplaceRegressor",
     "logistic": "LogisticGD",
     "mixture": "EMGaussianMixture",
+    "poisson": "PoissonMLERegressor",
+    "negbin": "NegativeBinomialRegressor",
 }
 """Command-line model names and the skmle classes they stand for."""
 
