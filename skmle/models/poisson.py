@@ -179,9 +179,15 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
             totals += (w @ loglik, (w * resid) @ step, -((w * mu) @ step**2))
         return float(totals[0]), float(totals[1]), float(totals[2])
 
-    def newton_terms(self, eta: np.ndarray, batch: Batch):
+    def newton_terms(self, eta: np.ndarray, batch: Batch, exact: bool = True):
         """Log-likelihood, gradient and information (:math:`\\tilde X^\\top
-        \\mathrm{diag}(w_i \\mu_i) \\tilde X`, one SYRK per chunk) in one pass."""
+        \\mathrm{diag}(w_i \\mu_i) \\tilde X`, one SYRK per chunk) in one pass.
+
+        With ``exact=False`` the information is estimated from one chunk of rows
+        in :data:`~skmle.models.logistic_terms.SAMPLED_CHUNKS` (scaled up by the
+        ratio of total to sampled weight), for Newton steps far from the
+        maximum; the log-likelihood and gradient always use every row.
+        """
         X, y, weight = batch.X, batch.y, batch.sample_weight
         loglik, grad = 0.0, np.zeros(self.n_params)
         info = np.zeros((self.n_params, self.n_params))
@@ -202,18 +208,29 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
 
 # -- does a maximum exist? ---------------------------------------------------------
 def support_counts(batch: Batch, fit_intercept: bool) -> np.ndarray:
-    """Per column of :math:`[X, 1]`, over the rows of positive weight: how many
-    are non-zero where :math:`y > 0`, how many are positive, how many negative.
+    """Per column of :math:`[X, 1]`, over the rows of positive weight: the sum of
+    :math:`|x_{ij}|` where :math:`y_i > 0`, the sum of :math:`|x_{ij}|` and the
+    sum of :math:`x_{ij}` (one sign exactly when the last two agree in size).
 
-    Counts of disjoint batches add up (see :func:`unbounded_columns`).
+    Sums of disjoint batches add up (see :func:`unbounded_columns`); one pass of
+    matrix-vector products, a block of rows at a time.
     """
-    rows = batch.sample_weight > 0
-    X, y = batch.X[rows], batch.y[rows]
+    positive, counted = batch.y > 0, batch.sample_weight > 0
+    totals = np.zeros((3, batch.X.shape[1]))
+    for rows in row_chunks(batch.X.shape[0]):
+        block = batch.X[rows]
+        magnitude = np.abs(block)
+        keep = counted[rows].astype(float)
+        totals += (
+            (keep * positive[rows]) @ magnitude,
+            keep @ magnitude,
+            keep @ block,
+        )
     if fit_intercept:
-        X = np.column_stack([X, np.ones(X.shape[0])])
-    return np.array(
-        [np.count_nonzero(X[y > 0], axis=0), (X > 0).sum(axis=0), (X < 0).sum(axis=0)]
-    )
+        n_positive = float(np.count_nonzero(positive & counted))
+        n_counted = float(np.count_nonzero(counted))
+        totals = np.column_stack([totals, [n_positive, n_counted, n_counted]])
+    return totals
 
 
 def unbounded_columns(counts: np.ndarray) -> np.ndarray:
@@ -226,8 +243,6 @@ def unbounded_columns(counts: np.ndarray) -> np.ndarray:
     attains. No maximum likelihood estimate exists (the counterpart of
     quasi-complete separation in logistic regression).
     """
-    nonzero_positive, positive, negative = counts
-    one_sign = (positive == 0) | (negative == 0)
-    return np.flatnonzero(
-        (nonzero_positive == 0) & one_sign & (positive + negative > 0)
-    )
+    on_positive, magnitude, total = counts
+    one_sign = np.abs(total) == magnitude
+    return np.flatnonzero((on_positive == 0) & one_sign & (magnitude > 0))
