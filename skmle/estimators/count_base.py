@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import validate_data
 from skmle.data import row_store, rowwise
 from skmle.estimators.logistic_outcome import PerfectSeparationWarning
@@ -60,7 +61,10 @@ class CountRegressorMixin:
         -------
         self
         """
-        return self._fit(X, y, sample_weight, groups, offset)
+        # Tall, thin products throughout: BLAS threads cost more than they
+        # save, and far more on a busy machine (see skmle._blas).
+        with single_blas_thread():
+            return self._fit(X, y, sample_weight, groups, offset)
 
     def _validate_fit_data(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)

@@ -74,7 +74,9 @@ class NegativeBinomialLogLikelihood(LogLinearLayout, LogLikelihood):
 
     def terms(self, theta: np.ndarray, batch: Batch):
         """Per row: the log-density, :math:`\\mu`, :math:`\\alpha\\mu` and
-        :math:`\\log(1 + \\alpha\\mu)`."""
+        :math:`\\log(1 + \\alpha\\mu)`; and the distinct counts with each row's
+        index into them (the special functions of :math:`y + r` are computed
+        once per distinct count: a few dozen, not one per row)."""
         eta, log_alpha = self.eta(theta, batch), self.log_alpha(theta)
         y, alpha = batch.y, np.exp(log_alpha)
         with np.errstate(over="ignore"):
@@ -82,38 +84,31 @@ class NegativeBinomialLogLikelihood(LogLinearLayout, LogLikelihood):
         alpha_mu = alpha * mu
         log1p = np.log1p(alpha_mu)
         r = 1.0 / alpha
-        loglik = (
-            gammaln(y + r)
-            - gammaln(r)
-            - gammaln(y + 1.0)
-            + y * (eta + log_alpha)
-            - (y + r) * log1p
-        )
+        counts = np.unique(y, return_inverse=True)
+        values, index = counts
+        log_gammas = gammaln(values + r) - gammaln(r) - gammaln(values + 1.0)
+        loglik = log_gammas[index] + y * (eta + log_alpha) - (y + r) * log1p
         if abs(log_alpha) > LOG_ALPHA_BOUND:
             loglik = np.full_like(loglik, -np.inf)
         loglik[eta > ETA_BOUND] = -np.inf
-        return loglik, mu, alpha_mu, log1p
+        return loglik, mu, alpha_mu, log1p, counts
 
     def derivatives(self, theta: np.ndarray, batch: Batch, second: bool = True):
         """Per row: the log-density, :math:`\\partial_\\eta`,
         :math:`\\partial_{\\log\\alpha}` and (if ``second``) the three second
         derivatives."""
-        loglik, mu, alpha_mu, log1p = self.terms(theta, batch)
+        loglik, mu, alpha_mu, log1p, (values, index) = self.terms(theta, batch)
         y, alpha = batch.y, np.exp(self.log_alpha(theta))
         r = 1.0 / alpha
         q = 1.0 + alpha_mu
         d_eta = (y - mu) / q
-        f_r = digamma(y + r) - digamma(r) - log1p + alpha * (mu - y) / q
+        digammas = digamma(values + r) - digamma(r)
+        f_r = digammas[index] - log1p + alpha * (mu - y) / q
         if not second:
             return loglik, d_eta, -r * f_r
         # zeta(2, x) is the trigamma function psi'(x).
-        f_rr = (
-            zeta(2.0, y + r)
-            - zeta(2.0, r)
-            + 1.0 / r
-            - 1.0 / (r + mu)
-            - (mu - y) / (r + mu) ** 2
-        )
+        trigammas = zeta(2.0, values + r) - zeta(2.0, r)
+        f_rr = trigammas[index] + 1.0 / r - 1.0 / (r + mu) - (mu - y) / (r + mu) ** 2
         d2_eta = -mu * (1.0 + alpha * y) / q**2
         d2_cross = -alpha_mu * (y - mu) / q**2
         d2_alpha = r * f_r + r**2 * f_rr

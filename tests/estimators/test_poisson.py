@@ -244,3 +244,15 @@ def test_bad_input_raises_a_clear_value_error():
         PoissonMLERegressor().fit(X, -y)
     with pytest.raises(ValueError, match="offset must be one number per sample"):
         PoissonMLERegressor().fit(X, y, offset=offset[:10])
+
+
+def test_check_gradient_and_information_criteria():
+    from skmle import NegativeBinomialRegressor, check_gradient
+
+    X, y, _ = _exposure_data(200, seed=2)
+    for estimator in (PoissonMLERegressor(), NegativeBinomialRegressor()):
+        assert check_gradient(estimator, X, y, random_state=0) < 1e-6
+        model = estimator.fit(X, y)
+        k = model.theta_.size
+        assert model.aic(X, y) == pytest.approx(-2 * model.loglik_ + 2 * k, rel=1e-12)
+        assert model.bic_ == pytest.approx(-2 * model.loglik_ + k * np.log(200))
