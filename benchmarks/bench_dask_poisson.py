@@ -2,7 +2,8 @@
 
 A local ``dask.distributed`` cluster (two worker processes, one thread each, on
 loopback) holds a Dask array ``X`` of 20 float64 columns (full size 10,000,000
-rows, 1.6 GB, in 40 row chunks; ``--rows`` to change it, ``--quick`` 200,000)
+rows, 1.6 GB, in 40 row chunks; ``--rows`` to change it, ``--quick`` 100,000
+in 10)
 and Poisson counts ``y`` drawn from a log-linear model, generated lazily on the
 workers and persisted, so that every fit reads the same blocks from the
 workers' memory. The fits alternate on the same cluster and chunks:
@@ -80,9 +81,10 @@ def run(
 
     from skmle import PoissonMLERegressor
 
-    n_rows = rows or (200_000 if quick else 10_000_000)
-    chunk_rows = max(n_rows // N_CHUNKS, 1)
-    repeats = repeats or (2 if quick else 1)
+    n_rows = rows or (100_000 if quick else 10_000_000)
+    n_chunks = 10 if quick else N_CHUNKS
+    chunk_rows = max(n_rows // n_chunks, 1)
+    repeats = repeats or 1
     references = {
         solver: (
             lambda solver=solver: PoissonRegression(
@@ -129,7 +131,7 @@ def run(
         out.append(
             {
                 "benchmark": f"PoissonMLERegressor on Dask, {n_rows:,} x "
-                f"{N_FEATURES} ({N_CHUNKS} chunks, 2 workers)",
+                f"{N_FEATURES} ({n_chunks} chunks, 2 workers)",
                 "reference": f"dask-ml PoissonRegression ({name})",
                 "skmle_s": skmle_s,
                 "reference_s": reference_s,
