@@ -164,20 +164,11 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
         with validating_chunk(check):
             return self._fit_batch(X, y, sample_weight)
 
-    def _objective_for_data(
-        self, X, y=None, sample_weight=None, offset=None, groups=None
-    ) -> Objective:
+    def _objective_for_data(self, X, y=None, sample_weight=None, **sides) -> Objective:
         """Validate training data, build ``model_`` and bind it to the data; the
-        side columns ``offset`` and ``groups`` ride with the rows (see
-        :class:`~skmle.data.Batch`)."""
+        side columns (``offset``, ``groups``) ride with the rows (:class:`Batch`)."""
         rows = row_store(
-            X,
-            y,
-            sample_weight,
-            whole=self._fit_batch,
-            chunk=self._fit_chunk,
-            offset=offset,
-            groups=groups,
+            X, y, sample_weight, whole=self._fit_batch, chunk=self._fit_chunk, **sides
         )
         self.model_ = self._make_model(rows.head())
         return self._make_objective(rows)
@@ -189,10 +180,10 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
         and ``offset`` a known term of a linear predictor: both follow the rows
         into every batch, in memory, in chunks or on Dask workers."""
         self._validate_params()
-        # Only the side columns given: estimators that have none keep the
-        # three-argument _objective_for_data.
-        sides = {"offset": offset, "groups": groups}
-        sides = {name: values for name, values in sides.items() if values is not None}
+        # Only the side columns given: an override without them keeps working.
+        sides = {
+            k: v for k, v in (("offset", offset), ("groups", groups)) if v is not None
+        }
         objective = self._objective_for_data(X, y, sample_weight, **sides)
         self._attach_groups(objective, groups)
         theta0 = self.theta_ if self._warm_started() else None

@@ -48,6 +48,7 @@ def _errors(model):
     return np.r_[model.coef_se_, model.intercept_se_, model.alpha_se_]
 
 
+@pytest.mark.slow
 def test_randhie_equals_statsmodels_nb2():
     X, y = _randhie()
     model = NegativeBinomialRegressor().fit(X, y)

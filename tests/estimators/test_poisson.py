@@ -68,6 +68,7 @@ def _errors(model):
     return np.r_[model.coef_se_, model.intercept_se_]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", [_randhie, _cpunish])
 def test_real_data_equal_statsmodels_glm(data):
     X, y = data()
