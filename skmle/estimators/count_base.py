@@ -81,18 +81,23 @@ class CountRegressorMixin:
         """Store the fit; where a column makes the likelihood unbounded
         (:func:`~skmle.models.poisson.unbounded_columns`) warn, with
         ``converged_`` False and NaN standard errors."""
-        fit_intercept = self.fit_intercept
-        counts = objective.sum_batches(lambda b: support_counts(b, fit_intercept))
+        model, theta, fit_intercept = (
+            self.model_,
+            np.asarray(result.theta),
+            self.fit_intercept,
+        )
+
+        def per_batch(b):  # one pass: the existence test and the saturated fit
+            saturated = model.saturated_loglik_obs(theta, b.y)
+            return support_counts(b, fit_intercept), float(b.sample_weight @ saturated)
+
+        counts, saturated = objective.sum_batches(per_batch)
         unbounded = unbounded_columns(counts)
         if unbounded.size:
             result = dataclasses.replace(
                 result, status=Status.QUASI_SEPARABLE, converged=True
             )
         super()._store_result(result, objective)
-        model, theta = self.model_, self.theta_
-        saturated = objective.sum_batches(
-            lambda b: float(b.sample_weight @ model.saturated_loglik_obs(theta, b.y))
-        )
         self.deviance_ = 2.0 * (saturated - self.loglik_)
         if not unbounded.size:
             return
