@@ -29,6 +29,10 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 shipped inside the built site (the docs extra installs it): the
+    # derivations render opened from disk, with no network. The CI step
+    # docs/check_offline.py fails the build if a page loads an external script.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -59,6 +63,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "show_memory": False,
     "min_reported_time": 1,
+    # its timing pages load jQuery and DataTables from CDNs: none, for an offline site
+    "write_computation_times": False,
 }
 
 # -- HTML ------------------------------------------------------------------------------------

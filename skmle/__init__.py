@@ -9,6 +9,7 @@ from skmle.estimators.logistic import LogisticGD
 from skmle.estimators.mixture import EMGaussianMixture
 from skmle.estimators.negative_binomial import NegativeBinomialRegressor
 from skmle.estimators.poisson import PoissonMLERegressor
+from skmle.estimators.student_t import StudentTRegressor
 from skmle.gradcheck import check_gradient
 
 __version__ = "0.1.0"
@@ -22,6 +23,7 @@ __all__ = [
     "LogisticGD",
     "NegativeBinomialRegressor",
     "PoissonMLERegressor",
+    "StudentTRegressor",
     "__version__",
     "check_gradient",
     "chunked",

@@ -43,6 +43,12 @@ def write_csv(path, text):
     return str(path)
 
 
+def mean_rows(report):
+    """The rows of a GaussianMLE report for the mean (the covariance entries
+    follow them)."""
+    return [p for p in report["params"] if p["name"].startswith("mean[")]
+
+
 # -- skmle fit gaussian ------------------------------------------------------------------
 def test_fit_gaussian_on_iris_prints_the_summary_table(capsys):
     status, out, _ = run(capsys, "fit", "gaussian", "--data", "iris")
@@ -59,8 +65,8 @@ def test_fit_json_has_estimates_and_standard_errors_of_the_data(capsys):
     report = fit_json(capsys, "gaussian", "--data", "wine")
     wine = datasets.load_wine()
     n = wine.data.shape[0]
-    estimates = [p["estimate"] for p in report["params"]]
-    errors = [p["std_err"] for p in report["params"]]
+    estimates = [p["estimate"] for p in mean_rows(report)]
+    errors = [p["std_err"] for p in mean_rows(report)]
     assert np.allclose(estimates, wine.data.mean(axis=0))
     # the default fit is the exact MLE: nothing is added to the variances
     np.testing.assert_allclose(errors, np.sqrt(wine.data.var(axis=0) / n), rtol=1e-12)
@@ -76,8 +82,20 @@ def test_fit_csv_leaves_the_target_column_out_of_an_unsupervised_model(
     path = write_csv(tmp_path / "data.csv", text)
     report = fit_json(capsys, "gaussian", "--data", path, "--target", "label")
     values = np.loadtxt(path, delimiter=",", skiprows=1)
-    assert [p["name"] for p in report["params"]] == ["mean[a]", "mean[b]"]
-    assert np.allclose([p["estimate"] for p in report["params"]], values[:, :2].mean(0))
+    assert [p["name"] for p in report["params"]] == [
+        "mean[a]",
+        "mean[b]",
+        "covariance[a,a]",
+        "covariance[b,a]",
+        "covariance[b,b]",
+    ]
+    assert np.allclose(
+        [p["estimate"] for p in mean_rows(report)], values[:, :2].mean(0)
+    )
+    covariance = np.cov(values[:, :2], rowvar=False, bias=True)
+    assert np.allclose(
+        [p["estimate"] for p in report["params"][2:]], covariance[np.tril_indices(2)]
+    )
 
 
 def test_solver_and_param_options_reach_the_estimator(capsys):
@@ -96,14 +114,16 @@ def test_solver_and_param_options_reach_the_estimator(capsys):
     assert report["stats"]["converged"] is True
     assert report["stats"]["n parameters"] == 2 * 13  # means and variances
     wine = datasets.load_wine().data
-    assert np.allclose([p["estimate"] for p in report["params"]], wine.mean(axis=0))
+    assert np.allclose([p["estimate"] for p in mean_rows(report)], wine.mean(axis=0))
+    variances = [p["estimate"] for p in report["params"][13:]]
+    assert np.allclose(variances, wine.var(axis=0))
 
 
 def test_scale_standardises_the_features(capsys):
     report = fit_json(capsys, "gaussian", "--data", "wine", "--scale")
     n = datasets.load_wine().data.shape[0]
-    assert np.allclose([p["estimate"] for p in report["params"]], 0.0, atol=1e-9)
-    assert np.allclose([p["std_err"] for p in report["params"]], np.sqrt(1 / n))
+    assert np.allclose([p["estimate"] for p in mean_rows(report)], 0.0, atol=1e-9)
+    assert np.allclose([p["std_err"] for p in mean_rows(report)], np.sqrt(1 / n))
 
 
 def test_fit_plot_writes_a_png(capsys, tmp_path):
@@ -120,11 +140,11 @@ def test_fit_plot_writes_a_png(capsys, tmp_path):
 def test_fit_linear_on_diabetes_matches_least_squares(capsys):
     report = fit_json(capsys, "linear", "--data", "diabetes")
     diabetes = datasets.load_diabetes()
-    design = np.column_stack([diabetes.data, np.ones(len(diabetes.target))])
+    design = np.column_stack([np.ones(len(diabetes.target)), diabetes.data])
     theta, rss, *_ = np.linalg.lstsq(design, diabetes.target, rcond=None)
     n = len(diabetes.target)
     names = [p["name"] for p in report["params"]]
-    assert names == [*diabetes.feature_names, "intercept"]
+    assert names == ["intercept", *diabetes.feature_names]  # intercept first
     assert np.allclose([p["estimate"] for p in report["params"]], theta)
     # Wald standard errors with the MLE variance RSS / n
     errors = np.sqrt(rss[0] / n * np.diag(np.linalg.inv(design.T @ design)))
@@ -149,7 +169,7 @@ def test_fit_laplace_on_a_csv_target_is_least_absolute_deviations(capsys, tmp_pa
     assert report["stats"]["log-likelihood"] == pytest.approx(
         -60 * np.log(2 * scale) - 60, rel=1e-9
     )
-    assert [p["name"] for p in report["params"]] == ["u", "v", "intercept"]
+    assert [p["name"] for p in report["params"]] == ["intercept", "u", "v"]
 
 
 def test_fit_mixture_on_iris_matches_scikit_learn(capsys):
@@ -185,9 +205,8 @@ def test_fit_logistic_on_a_csv_with_label_target_matches_statsmodels(capsys, tmp
     data = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(0, 1))
     logit = sm.Logit(positive.astype(float), sm.add_constant(data))
     logit = logit.fit(disp=0, method="newton", tol=1e-12)
-    # statsmodels puts the constant first; "yes" sorts after "no", so it is class 1
-    expected = np.append(logit.params[1:], logit.params[0])
-    errors = np.append(logit.bse[1:], logit.bse[0])
+    # the constant first, as statsmodels; "yes" sorts after "no", so it is class 1
+    expected, errors = logit.params, logit.bse
     assert np.allclose([p["estimate"] for p in report["params"]], expected, rtol=1e-6)
     assert np.allclose([p["std_err"] for p in report["params"]], errors, rtol=1e-5)
     assert report["stats"]["log-likelihood"] == pytest.approx(logit.llf, rel=1e-9)
@@ -331,7 +350,7 @@ def test_installed_console_script(tmp_path):
     )
     report = json.loads(done.stdout)
     assert np.allclose(
-        [p["estimate"] for p in report["params"]],
+        [p["estimate"] for p in mean_rows(report)],
         datasets.load_iris().data.mean(axis=0),
     )
     bad = write_csv(tmp_path / "bad.csv", "a,b\n1,x\n")
@@ -422,7 +441,7 @@ def test_a_400_column_csv_fits_and_its_errors_list_few_columns(capsys, tmp_path)
     path = write_csv(tmp_path / "wide.csv", header + "\n" + body + "\n")
     report = fit_json(capsys, "linear", "--data", path, "--target", "y")
     data = np.loadtxt(path, delimiter=",", skiprows=1)
-    design = np.column_stack([data[:, :400], np.ones(600)])
+    design = np.column_stack([np.ones(600), data[:, :400]])
     theta = np.linalg.lstsq(design, data[:, 400], rcond=None)[0]
     np.testing.assert_allclose([p["estimate"] for p in report["params"]], theta)
     status, out, err = run(capsys, "fit", "linear", "--data", path, "--target", "z")
@@ -509,7 +528,7 @@ def test_a_semicolon_csv_is_read_and_a_wrong_delimiter_gets_a_hint(capsys, tmp_p
     path = write_csv(tmp_path / "semicolon.csv", "u;v;y\n" + rows + "\n")
     report = fit_json(capsys, "linear", "--data", path, "--target", "y")
     data = np.loadtxt(path, delimiter=";", skiprows=1)
-    design = np.column_stack([data[:, :2], np.ones(30)])
+    design = np.column_stack([np.ones(30), data[:, :2]])
     theta = np.linalg.lstsq(design, data[:, 2], rcond=None)[0]
     np.testing.assert_allclose([p["estimate"] for p in report["params"]], theta)
     status, out, err = run(
@@ -526,7 +545,7 @@ def test_delimiter_option_reads_a_tab_separated_file(capsys, tmp_path):
     report = fit_json(capsys, "gaussian", "--data", path, "--delimiter", "tab")
     data = np.loadtxt(path, skiprows=1)
     np.testing.assert_allclose(
-        [p["estimate"] for p in report["params"]], data.mean(axis=0)
+        [p["estimate"] for p in mean_rows(report)], data.mean(axis=0)
     )
     status, out, err = run(
         capsys, "fit", "gaussian", "--data", path, "--delimiter", "::"

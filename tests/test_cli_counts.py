@@ -27,7 +27,8 @@ def test_fit_counts_on_a_csv_equals_statsmodels(capsys, monkeypatch, randhie_csv
     out, err = capsys.readouterr()
     assert status == 0, err
     report = json.loads(out)
-    X = sm.add_constant(data.drop(columns="mdvis").to_numpy(float), prepend=False)
+    # The summary lists the intercept first.
+    X = sm.add_constant(data.drop(columns="mdvis").to_numpy(float), prepend=True)
     y = data["mdvis"].to_numpy(float)
     if name == "poisson":
         reference = sm.GLM(y, X, family=sm.families.Poisson()).fit(tol=1e-13)

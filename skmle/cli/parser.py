@@ -10,6 +10,8 @@ MODELS = {
     "gaussian": "GaussianMLE",
     "linear": "LinearGaussianRegressor",
     "laplace": "LaplaceRegressor",
+    "student_t": "StudentTRegressor",
+    "t": "StudentTRegressor",
     "logistic": "LogisticGD",
     "mixture": "EMGaussianMixture",
     "poisson": "PoissonMLERegressor",

@@ -19,19 +19,20 @@ from skmle._sklearn_compat import (
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.density import LogDensityMixin
 from skmle.estimators.gaussian_closed_form import GaussianObjective, covariance_fit
-from skmle.inference import Information, WaldSpec
+from skmle.estimators.gaussian_inference import GaussianInferenceMixin
+from skmle.inference import COV_TYPES
 from skmle.models.base import Batch
 from skmle.models.gaussian import (
     COVARIANCE_TYPES,
     GaussianLogLikelihood,
-    covariance_from_theta,
-    unpack,
 )
 from skmle.models.gaussian_moments import Moments
 from skmle.optim import OptimizeResult
 
 
-class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
+class GaussianMLE(
+    GaussianInferenceMixin, GradientAscentMixin, LogDensityMixin, BaseEstimator
+):
     """Multivariate Gaussian fitted by maximum likelihood.
 
     The model is :math:`x \\sim N(\\mu, \\Sigma)` with log-likelihood
@@ -88,6 +89,18 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
     verbose : int, default=0
     warm_start : bool, default=False
         Start the gradient solvers from the previous fit.
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+        The covariance of the estimates (statsmodels' ``cov_type``).
+        ``"nonrobust"``: the inverse information, in closed form,
+        :math:`\\hat\\Sigma/W` for the mean and
+        :math:`(\\hat\\sigma_{ik}\\hat\\sigma_{jl} + \\hat\\sigma_{il}\\hat\\sigma_{jk})/W`
+        for the covariance entries, right when the data are Gaussian. The
+        sandwiches (``"HC0"``, ``"HC1"`` with the factor :math:`n/(n-p)`, or
+        ``"cluster"`` over the ``groups`` given to :meth:`fit`) stay valid when
+        they are not: the standard errors of the variances then depend on the
+        fourth moments, which the closed form takes to be Gaussian (see
+        :mod:`skmle.models.gaussian_information`). The sandwich sums
+        :math:`p^2` products per row, :math:`p = d + d(d+1)/2` for ``"full"``.
 
     Attributes
     ----------
@@ -98,7 +111,16 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         Lower Cholesky factor of the precision (its diagonal for diag, a float for
         spherical).
     mean_se_ : ndarray of shape (n_features,)
-        Standard errors :math:`\\sqrt{\\hat\\Sigma_{jj}/W}` of the mean.
+        Standard errors of the mean, :math:`\\sqrt{\\hat\\Sigma_{jj}/W}` by default.
+    covariance_se_ : ndarray or float
+        Standard errors of the entries of ``covariance_``, of its shape (a
+        symmetric matrix for ``"full"``); by default
+        :math:`\\sqrt{(\\hat\\sigma_{ii}\\hat\\sigma_{jj} + \\hat\\sigma_{ij}^2)/W}`,
+        :math:`\\sqrt{2/W}\\,\\hat\\sigma_{jj}` on the diagonal.
+    params_cov_ : ndarray
+        The covariance of the reported estimates, in the order of
+        :meth:`param_names`: the mean, then the covariance entries (the lower
+        triangle row by row for ``"full"``), of ``cov_type``.
     theta_ : ndarray
         The parameters as the model's flat vector (see
         :mod:`skmle.models.gaussian`).
@@ -138,6 +160,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "solver": [StrOptions({"closed_form", *GENERIC_SOLVERS})],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
+        "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
     def __init__(
@@ -150,6 +173,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         tol=1e-6,
         verbose=0,
         warm_start=False,
+        cov_type="nonrobust",
     ):
         self.covariance_type = covariance_type
         self.solver = solver
@@ -159,9 +183,10 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         self.tol = tol
         self.verbose = verbose
         self.warm_start = warm_start
+        self.cov_type = cov_type
 
     # -- fit -------------------------------------------------------------------------
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, groups=None):
         """Fit the Gaussian to ``X``.
 
         Parameters
@@ -175,13 +200,17 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; a weight of 2 counts a row twice. Rows of zero
             weight are ignored; all-zero weights raise ``ValueError``.
+        groups : array-like of shape (n_samples,), default=None
+            The cluster of each sample, for ``cov_type="cluster"`` (required
+            then, refused otherwise); route it as metadata
+            (``set_fit_request(groups=True)``) in a pipeline.
 
         Returns
         -------
         self : GaussianMLE
         """
         self._moments = None  # the statistics partial_fit keeps between calls
-        return self._fit(X, None, sample_weight)
+        return self._fit(X, None, sample_weight, groups)
 
     def _validate_fit_data(self, X, y):
         return validate_data(self, X, dtype=[np.float64, np.float32]), None
@@ -218,6 +247,12 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         first_call = getattr(self, "_moments", None) is None
         if first_call:
             self._validate_params()
+        if self.cov_type != "nonrobust":
+            raise ValueError(
+                "partial_fit keeps the moments, not the rows that the sandwich's "
+                f"per-row terms need: cov_type={self.cov_type!r} needs fit on all "
+                'the rows (or cov_type="nonrobust").'
+            )
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first_call)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         kind = self._moments_type()
@@ -291,14 +326,7 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
 
     def _store_result(self, result: OptimizeResult, objective) -> None:
         super()._store_result(result, objective)
-        fit = result.learned.extras.get("covariance_fit")
-        if fit is not None:
-            # Exactly the regularised moments (no round trip through the factor).
-            covariance, factor = fit.covariance, fit.factor
-        else:
-            d, ct = self.model_.n_features, self.covariance_type
-            covariance = covariance_from_theta(self.theta_, d, ct)
-            factor = unpack(self.theta_, d, ct)[1]
+        covariance, factor = self._fitted_covariance(result)
         self.covariance_ = covariance
         self.precision_cholesky_ = (
             float(factor[0]) if self.covariance_type == "spherical" else factor
@@ -310,7 +338,9 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
         return bool(self.model_.has_prior)
 
     def summary(self, alpha: float = 0.05, feature_names=None):
-        """Table of the means with standard errors, z, p-values and intervals.
+        """Table of the mean and the covariance entries (each variance and, for
+        ``"full"``, each covariance below the diagonal) with standard errors,
+        z, p-values and intervals.
 
         Titled "maximum a posteriori estimates" when the covariance was
         regularised (``reg_covar > 0``, or a singular covariance, see
@@ -337,27 +367,6 @@ class GaussianMLE(GradientAscentMixin, LogDensityMixin, BaseEstimator):
                 np.max(self.model_.reg_covar)
             )
         return summary
-
-    # -- inference -------------------------------------------------------------------
-    def _inference_blocks(self):
-        return {"mean": np.arange(self.model_.n_features)}
-
-    def _wald_spec(self, objective, result: OptimizeResult) -> WaldSpec:
-        """The information :math:`W \\Sigma^{-1} = W R R^\\top` of the mean, from the
-        precision's factor R (the closed form's, exactly as computed), as the
-        triangular :math:`R^\\top D` with the unit diagonal that
-        :math:`D = \\mathrm{diag}(1/R_{jj})` gives: the fit has tested the rank."""
-        fit = result.learned.extras.get("covariance_fit")
-        d, ct = self.model_.n_features, self.covariance_type
-        factor = fit.factor if fit is not None else unpack(result.theta, d, ct)[1]
-        if ct == "full":
-            scale = 1.0 / np.diag(factor)
-            r = factor.T * scale[None, :]
-        else:
-            scale = np.broadcast_to(1.0 / factor, (d,))
-            r = np.eye(d)
-        information = Information.from_triangular(r, scale, objective.total_weight)
-        return WaldSpec(information, self._inference_blocks())
 
     # -- density ---------------------------------------------------------------------
     def _validate_for_scoring(self, X):

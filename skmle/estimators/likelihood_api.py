@@ -99,9 +99,13 @@ class LikelihoodFunctionMixin:
         Returns
         -------
         dict of str to ndarray of int
-            ``{name: indices into theta_}`` in the order of ``summary()``; each
-            name has the fitted attributes ``<name>_`` and ``<name>_se_``. Empty
-            for an estimator without standard errors.
+            ``{name: indices into theta_}`` in the order of ``summary()`` (the
+            intercept first); each name has the fitted attributes ``<name>_``
+            and ``<name>_se_``. Empty for an estimator without standard errors.
+            A block that is a function of ``theta_`` rather than entries of it
+            (GaussianMLE's covariance, whose ``theta_`` holds the precision's
+            Cholesky factor) is reported by ``summary()`` and
+            :meth:`param_names` but not listed here, after the blocks that are.
 
         Examples
         --------
@@ -112,16 +116,21 @@ class LikelihoodFunctionMixin:
         >>> y = X @ [1.0, -1.0] + 3.0 + rng.normal(size=50)
         >>> model = LinearGaussianRegressor().fit(X, y)
         >>> {name: idx.tolist() for name, idx in model.param_blocks().items()}
-        {'coef': [0, 1], 'intercept': [2]}
+        {'intercept': [2], 'coef': [0, 1]}
         """
         check_is_fitted(self)
         return {
             name: np.atleast_1d(np.asarray(indices, dtype=int))
-            for name, indices in self._inference_blocks().items()
+            for name, indices in self._reported_blocks().items()
+            if name not in self._derived_blocks
         }
 
     def param_names(self, feature_names=None) -> list[str]:
         """The labels of the parameters in ``summary()``, in its order.
+
+        The order of the rows of ``summary()`` and of ``params_cov_``: the
+        intercept first (as statsmodels, R and Stata print it), then the other
+        blocks.
 
         Parameters
         ----------
@@ -132,20 +141,22 @@ class LikelihoodFunctionMixin:
         Returns
         -------
         list of str
-            One label per index of :meth:`param_blocks`, block after block.
+            One label per reported parameter, block after block.
 
         Examples
         --------
         >>> import numpy as np
-        >>> from skmle import GaussianMLE
-        >>> X = np.random.default_rng(0).normal(size=(50, 2))
-        >>> GaussianMLE().fit(X).param_names()
-        ['mean[x0]', 'mean[x1]']
+        >>> from skmle import LinearGaussianRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(50, 2))
+        >>> y = X @ [1.0, -1.0] + 3.0 + rng.normal(size=50)
+        >>> LinearGaussianRegressor().fit(X, y).param_names()
+        ['intercept', 'x0', 'x1']
         """
         check_is_fitted(self)
         feature_names = self._check_feature_names_arg(feature_names)
         names = []
-        for block in self._inference_blocks():
-            size = np.size(getattr(self, f"{block}_"))
+        for block in self._reported_blocks():
+            size = self._block_estimates(block).size
             names += self._parameter_labels(block, size, feature_names)
         return names

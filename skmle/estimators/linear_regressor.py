@@ -166,11 +166,12 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
         (the data are interpolated)."""
         result = super()._run_generic_solver(objective, theta0)
         log_floor = np.log(objective.scale_floor)
-        theta = np.asarray(result.theta, dtype=float)
-        if not theta[-1] < log_floor:
+        theta = np.array(result.theta, dtype=float)
+        index = objective.model.log_scale_index()
+        if not theta[index] < log_floor:
             return result
-        objective.floored_scale(float(np.exp(theta[-1])), stacklevel=7)
-        theta = np.append(theta[:-1], log_floor)
+        objective.floored_scale(float(np.exp(theta[index])), stacklevel=7)
+        theta[index] = log_floor
         value = objective.value(theta)
         history = np.append(result.history[:-1], value)
         return dataclasses.replace(result, theta=theta, value=value, history=history)

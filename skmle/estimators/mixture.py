@@ -12,6 +12,7 @@ from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.density import LogDensityMixin
+from skmle.estimators.mixture_inference import MixtureInferenceMixin
 from skmle.estimators.mixture_init import (
     INIT_PARAMS,
     check_n_samples,
@@ -21,7 +22,7 @@ from skmle.estimators.mixture_init import (
     start_theta,
 )
 from skmle.estimators.mixture_predict import MixturePredictionMixin
-from skmle.inference import Information, SingularInformation, WaldSpec
+from skmle.inference import COV_TYPES
 from skmle.models.base import Batch
 from skmle.models.mixture import COVARIANCE_TYPES, GaussianMixtureLogLikelihood
 from skmle.models.mixture_stats import (
@@ -38,7 +39,11 @@ chosen uniformly at random without replacement (all rows when there are fewer)."
 
 
 class EMGaussianMixture(
-    GradientAscentMixin, MixturePredictionMixin, LogDensityMixin, BaseEstimator
+    MixtureInferenceMixin,
+    GradientAscentMixin,
+    MixturePredictionMixin,
+    LogDensityMixin,
+    BaseEstimator,
 ):
     """Gaussian mixture fitted by maximum likelihood with the EM algorithm.
 
@@ -100,6 +105,14 @@ default="kmeans"
         log-likelihood stops moving.
     verbose : int, default=0
         0 silent, 1 a line at the end of the fit, 2 a line per iteration.
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+        The covariance of the weights and means (statsmodels' ``cov_type``): the
+        inverse observed information (see Notes), or the sandwich
+        :math:`I^{-1} (\\sum_i w_i s_i s_i^\\top) I^{-1}` of the per-row scores
+        :math:`s_i` (``"HC0"``), times :math:`n/(n-p)` (``"HC1"``), or summed
+        within the ``groups`` given to :meth:`fit` (``"cluster"``), with
+        :math:`p = K - 1 + K d` and the covariances held fixed as in the
+        information.
 
     Attributes
     ----------
@@ -191,6 +204,7 @@ default="kmeans"
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
     def __init__(
@@ -208,6 +222,7 @@ default="kmeans"
         random_state=None,
         warm_start=False,
         verbose=0,
+        cov_type="nonrobust",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -222,9 +237,10 @@ default="kmeans"
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.cov_type = cov_type
 
     # -- fit -------------------------------------------------------------------------
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, groups=None):
         """Fit the mixture by EM (``n_init`` runs, the best kept).
 
         Parameters
@@ -234,12 +250,16 @@ default="kmeans"
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; a weight of 2 counts a row twice.
+        groups : array-like of shape (n_samples,), default=None
+            The cluster of each sample, for ``cov_type="cluster"`` (required
+            then, refused otherwise); route it as metadata
+            (``set_fit_request(groups=True)``) in a pipeline.
 
         Returns
         -------
         self : EMGaussianMixture
         """
-        return self._fit(X, None, sample_weight)
+        return self._fit(X, None, sample_weight, groups)
 
     def _validate_fit_data(self, X, y):
         return validate_data(self, X, dtype=np.float64), None
@@ -367,60 +387,3 @@ default="kmeans"
         """Free parameters: K - 1 weights, K d means and the covariances."""
         K, d = self.n_components, self.n_features_in_
         return int(K - 1 + K * d + n_covariance_params(K, d, self.covariance_type))
-
-    # -- inference -------------------------------------------------------------------
-    def _inference_blocks(self) -> dict[str, np.ndarray]:
-        K, d = self.n_components, self.n_features_in_
-        return {"weights": np.arange(K), "means": np.arange(K, K + K * d)}
-
-    def _wald_spec(self, objective, result: OptimizeResult) -> WaldSpec:
-        """Standard errors of the weights and means, covariances held fixed.
-
-        They come from the exact observed information of :math:`\\phi = (\\pi_1,
-        \\dots, \\pi_{K-1}, \\mu)` (see
-        :mod:`skmle.models.mixture_information`); the transform
-        :math:`J` appends :math:`\\pi_K = 1 - \\sum_{j<K} \\pi_j`, whose error is the
-        delta method's :math:`\\sqrt{\\mathbf 1^\\top V_{\\pi\\pi} \\mathbf 1}`.
-        """
-        K = self.n_components
-        model, theta = objective.model, result.theta
-
-        def information() -> Information:
-            with single_blas_thread():
-                parts = objective.sum_batches(
-                    lambda batch: model.information_parts(theta, batch)
-                )
-                return Information.from_matrix(model.observed_information(theta, parts))
-
-        def append_last_weight(columns: np.ndarray) -> np.ndarray:
-            return np.insert(columns, K - 1, -columns[: K - 1].sum(axis=0), axis=0)
-
-        spec = information
-        if not result.converged:
-            # Away from a maximum the information need not be positive definite;
-            # a fit that stopped at max_iter has already warned: NaN, silently.
-            try:
-                spec = information()
-            except SingularInformation:
-                spec = None
-        return WaldSpec(
-            spec,
-            self._inference_blocks(),
-            transform=append_last_weight,
-            singular_message=(
-                "The observed information of the weights and means is not "
-                "positive definite at the fitted parameters (components that "
-                "coincide, or one with almost no weight): their standard errors "
-                "are set to NaN."
-            ),
-        )
-
-    def _parameter_labels(self, name, size, feature_names=None) -> list[str]:
-        if name == "weights":
-            return [f"weight[{k}]" for k in range(self.n_components)]
-        features = feature_names
-        if features is None:
-            features = getattr(self, "feature_names_in_", None)
-        if features is None:
-            features = [f"x{j}" for j in range(self.n_features_in_)]
-        return [f"mean[{k}][{f}]" for k in range(self.n_components) for f in features]

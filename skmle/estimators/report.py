@@ -21,8 +21,9 @@ class FitReportMixin:
     @property
     def params_cov_(self) -> np.ndarray:
         """The covariance matrix of the reported estimates, in the order of
-        :meth:`param_names` (statsmodels' ``cov_params()``): the inverse
-        information, or the sandwich of ``cov_type`` where the estimator has one.
+        :meth:`param_names` (statsmodels' ``cov_params()``, the intercept
+        first): the inverse information, or the sandwich of ``cov_type`` where
+        the estimator has one.
 
         Its diagonal is the square of the ``<block>_se_``. Formed from the fit's
         factor on the first access (for thousands of parameters the whole matrix
@@ -34,7 +35,42 @@ class FitReportMixin:
                 f"{type(self).__name__} has no params_cov_: it is set by fit, for "
                 "an estimator with standard errors."
             )
-        return covariance.matrix()
+        order = self._report_order()
+        return covariance.matrix()[np.ix_(order, order)]
+
+    # -- the order of the reported parameters ----------------------------------------
+    _derived_blocks: tuple[str, ...] = ()
+    """Reported blocks that are functions of ``theta`` rather than entries of it
+    (GaussianMLE's covariance): :meth:`param_blocks` leaves them out."""
+
+    def _reported_blocks(self) -> dict[str, np.ndarray]:
+        """:meth:`_inference_blocks` in the order of the summary: the intercept
+        first, as statsmodels, R and Stata print it, then the others as the
+        estimator lists them."""
+        blocks = self._inference_blocks()
+        first = {name: idx for name, idx in blocks.items() if name == "intercept"}
+        return first | {name: idx for name, idx in blocks.items() if name not in first}
+
+    def _report_order(self) -> np.ndarray:
+        """Positions, in the inference path's order (:meth:`_inference_blocks`,
+        block after block), of the reported parameters in the summary's order."""
+        sizes = {
+            name: self._block_estimates(name).size for name in self._inference_blocks()
+        }
+        starts = dict(zip(sizes, np.cumsum([0, *sizes.values()])[:-1], strict=True))
+        parts = [
+            np.arange(starts[name], starts[name] + sizes[name])
+            for name in self._reported_blocks()
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+
+    def _block_estimates(self, name: str) -> np.ndarray:
+        """The estimates of block ``name``, flat (``<name>_`` by default)."""
+        return np.ravel(getattr(self, f"{name}_"))
+
+    def _block_std_errors(self, name: str) -> np.ndarray:
+        """Their standard errors, flat (``<name>_se_`` by default)."""
+        return np.ravel(getattr(self, f"{name}_se_"))
 
     def _set_information_criteria(self) -> None:
         """``aic_`` and ``bic_`` from ``loglik_`` and ``n_samples_seen_``."""
@@ -55,11 +91,11 @@ class FitReportMixin:
 
     # -- summary -------------------------------------------------------------------
     def _summary_rows(self, feature_names=None) -> list[SummaryRow]:
-        """One row per parameter of :meth:`param_blocks`, labelled by
-        :meth:`param_names`."""
-        blocks = self._inference_blocks()
-        estimates = [np.ravel(getattr(self, f"{name}_")) for name in blocks]
-        errors = [np.ravel(getattr(self, f"{name}_se_")) for name in blocks]
+        """One row per reported parameter, labelled by :meth:`param_names`, in
+        its order (the intercept first)."""
+        blocks = self._reported_blocks()
+        estimates = [self._block_estimates(name) for name in blocks]
+        errors = [self._block_std_errors(name) for name in blocks]
         return [
             SummaryRow(label, float(e), float(s))
             for label, e, s in zip(

@@ -73,7 +73,7 @@ class LinearLogLikelihood(LogLikelihood):
         """``(coef, intercept, log_scale)``; the intercept is 0 without one."""
         d = self.n_features
         intercept = float(theta[d]) if self.fit_intercept else 0.0
-        return theta[:d], intercept, float(theta[-1])
+        return theta[:d], intercept, float(theta[self.log_scale_index()])
 
     def pack(self, coef, intercept: float, log_scale: float) -> np.ndarray:
         """Inverse of :meth:`unpack` (``intercept`` is dropped without one)."""
@@ -89,8 +89,10 @@ class LinearLogLikelihood(LogLikelihood):
         return [(np.arange(d), d if self.fit_intercept else None)]
 
     def log_scale_index(self) -> int:
-        """Where the log noise scale sits in ``theta`` (a location-scale model)."""
-        return self.n_params - 1
+        """Where the log noise scale sits in ``theta`` (a location-scale model):
+        after the coefficients and the intercept (a noise model with shape
+        parameters stores them after it)."""
+        return self.n_features + int(self.fit_intercept)
 
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """:math:`\\eta = X w + b`, shape (n_samples,)."""
@@ -154,6 +156,13 @@ class LinearLogLikelihood(LogLikelihood):
         :math:`\\log p(r)`, :math:`s\\,\\partial_r \\log p` and
         :math:`\\partial_{\\log s} \\log p`."""
 
+    def noise_terms_at(self, z: np.ndarray, theta: np.ndarray) -> tuple:
+        """:meth:`noise_terms` at ``theta``: :math:`\\log p`,
+        :math:`s\\,\\partial_r \\log p`, then the derivatives in every noise
+        parameter in ``theta``'s order (:math:`\\log s`, then any shape
+        parameter a subclass stores after it)."""
+        return self.noise_terms(z, self.unpack(theta)[2])
+
     def standardised_residuals(self, theta: np.ndarray, batch: Batch):
         """:math:`z = r / s`, or None where :math:`s` or :math:`z^2` leaves the
         floating-point range (the log-likelihood is then :math:`-\\infty`: a
@@ -172,15 +181,13 @@ class LinearLogLikelihood(LogLikelihood):
         z = self.standardised_residuals(theta, batch)
         if z is None:
             return np.full(batch.X.shape[0], -np.inf)
-        return self.noise_terms(z, self.unpack(theta)[2])[0]
+        return self.noise_terms_at(z, theta)[0]
 
     def loglik(self, theta: np.ndarray, batch: Batch) -> float:
         z = self.standardised_residuals(theta, batch)
         if z is None:
             return -np.inf
-        return float(
-            batch.sample_weight @ self.noise_terms(z, self.unpack(theta)[2])[0]
-        )
+        return float(batch.sample_weight @ self.noise_terms_at(z, theta)[0])
 
     def loglik_grad(self, theta: np.ndarray, batch: Batch) -> tuple[float, np.ndarray]:
         z = self.standardised_residuals(theta, batch)
@@ -188,12 +195,12 @@ class LinearLogLikelihood(LogLikelihood):
             return -np.inf, np.zeros(self.n_params)
         log_scale = self.unpack(theta)[2]
         w = batch.sample_weight
-        logp, s_d_r, d_log_scale = self.noise_terms(z, log_scale)
+        logp, s_d_r, *d_noise = self.noise_terms_at(z, theta)
         d_eta = -np.exp(-log_scale) * (w * s_d_r)  # r = y - eta
         parts = [batch.X.T @ d_eta]
         if self.fit_intercept:
             parts.append([d_eta.sum()])
-        parts.append([w @ d_log_scale])
+        parts.extend([w @ d] for d in d_noise)
         return float(w @ logp), np.concatenate(parts)
 
     def scores(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
@@ -204,12 +211,12 @@ class LinearLogLikelihood(LogLikelihood):
         if z is None:
             raise ValueError("The scores are not finite at these parameters.")
         log_scale = self.unpack(theta)[2]
-        _, s_d_r, d_log_scale = self.noise_terms(z, log_scale)
+        _, s_d_r, *d_noise = self.noise_terms_at(z, theta)
         d_eta = -np.exp(-log_scale) * s_d_r
         parts = [batch.X * d_eta[:, None]]
         if self.fit_intercept:
             parts.append(d_eta[:, None])
-        parts.append(d_log_scale[:, None])
+        parts.extend(d[:, None] for d in d_noise)
         return np.hstack(parts)
 
     def design_hessian(
@@ -219,18 +226,19 @@ class LinearLogLikelihood(LogLikelihood):
 
         ``eta_eta`` (n,), ``eta_scale`` (n,) and ``scale_scale`` (a number) are
         the weighted second derivatives in :math:`(\\eta, \\log s)`; the design
-        :math:`[X, 1]` carries them to ``theta``.
+        :math:`[X, 1]` carries them to ``theta``. Rows and columns of shape
+        parameters after :math:`\\log s` are left zero for a subclass to fill.
         """
         X = batch.X
-        d, k = self.n_features, self.n_params
-        hess = np.empty((k, k))
+        d, k, j = self.n_features, self.n_params, self.log_scale_index()
+        hess = np.zeros((k, k))
         hess[:d, :d] = X.T @ (X * eta_eta[:, None])
-        hess[:d, -1] = hess[-1, :d] = X.T @ eta_scale
+        hess[:d, j] = hess[j, :d] = X.T @ eta_scale
         if self.fit_intercept:
             hess[:d, d] = hess[d, :d] = X.T @ eta_eta
             hess[d, d] = eta_eta.sum()
-            hess[d, -1] = hess[-1, d] = eta_scale.sum()
-        hess[-1, -1] = scale_scale
+            hess[d, j] = hess[j, d] = eta_scale.sum()
+        hess[j, j] = scale_scale
         return hess
 
 

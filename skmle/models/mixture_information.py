@@ -91,6 +91,26 @@ def observed_information(model, theta: np.ndarray, parts: tuple) -> np.ndarray:
     return opg - complete
 
 
+def weight_mean_scores(model, theta: np.ndarray, batch: Batch) -> np.ndarray:
+    """Per-row scores :math:`s_i` in :math:`\\phi = (\\pi_1, \\dots, \\pi_{K-1},
+    \\mu_1, \\dots, \\mu_K)`, shape (n_rows, K - 1 + K d): the coordinates of
+    :func:`observed_information`, for the sandwich covariances.
+
+    With the responsibilities :math:`r_{ik}`,
+    :math:`\\partial_{\\pi_j} \\log p(x_i) = r_{ij}/\\pi_j - r_{iK}/\\pi_K` and
+    :math:`\\partial_{\\mu_k} \\log p(x_i) = r_{ik}\\,\\Sigma_k^{-1}(x_i - \\mu_k)`.
+    """
+    params = model.unpack(theta)
+    K = model.n_components
+    _, resp = model.log_responsibilities(theta, batch.X)
+    precisions = precision_matrices(model, params.precisions_cholesky)
+    weights = params.weights
+    parts = [resp[:, : K - 1] / weights[: K - 1] - resp[:, K - 1 :] / weights[K - 1]]
+    for k in range(K):
+        parts.append(resp[:, k, None] * ((batch.X - params.means[k]) @ precisions[k]))
+    return np.hstack(parts)
+
+
 def precision_matrices(model, chol: np.ndarray) -> np.ndarray:
     """:math:`\\Sigma_k^{-1}` of every component, shape (K, d, d)."""
     K, d, ct = model.n_components, model.n_features, model.covariance_type

@@ -27,12 +27,11 @@ the chain rule, :math:`\\nabla_\\phi = T^\\top \\nabla_\\theta`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial, reduce
+from functools import partial
 
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from skmle.data import add_results
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.qr_least_squares import TriangularFactor
 
@@ -167,7 +166,7 @@ class DiagonalScaling:
         return -float(np.sum(np.log(self.scale)))
 
     def transform(self, batch: Batch) -> Batch:
-        return Batch((batch.X - self.mean) / self.scale, batch.y, batch.sample_weight)
+        return replace(batch, X=(batch.X - self.mean) / self.scale)
 
     def to_phi(self, theta: np.ndarray) -> np.ndarray:
         return self.factor * theta + self.shift
@@ -294,22 +293,19 @@ class StandardisedObjective:
         self.model: LogLikelihood = objective.model
         self.scaling = scaling
         self.total_weight = float(objective.total_weight)
-        batches = getattr(objective, "batches", None)
+        rows = getattr(objective, "rows", None)
         # Rows in memory are standardised once (a copy of X); a store of chunks
-        # or a Dask array is standardised batch by batch as it is read.
-        self._batches = (
-            [scaling.transform(b) for b in batches]
-            if isinstance(batches, list)
-            else None
-        )
+        # or a Dask array is standardised batch by batch as it is read (the
+        # Parts of Rows.prepared).
+        self._parts = None if rows is None else rows.prepared(scaling.transform)
 
     @property
     def has_hessian(self) -> bool:
         return bool(self.model.has_hessian)
 
     def sum_batches(self, per_batch):
-        if self._batches is not None:
-            return reduce(add_results, map(per_batch, self._batches))
+        if self._parts is not None:
+            return self._parts.map_sum(per_batch)
         return self.objective.sum_batches(
             partial(_transformed, per_batch, self.scaling)
         )

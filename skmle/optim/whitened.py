@@ -188,6 +188,13 @@ class Whitened:
         return scaled
 
     def _matrix(self) -> np.ndarray:
+        """:math:`P` as a dense matrix, formed once (Newton asks at every step)."""
+        if getattr(self, "_dense", None) is not None:
+            return self._dense
+        self._dense = self._form_matrix()
+        return self._dense
+
+    def _form_matrix(self) -> np.ndarray:
         n = self.theta0.shape[0]
         zero = np.zeros(self.rank)
         columns = [self.to_theta(e) - self.to_theta(zero) for e in np.eye(self.rank)]

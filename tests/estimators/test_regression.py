@@ -490,8 +490,8 @@ def test_summary_uses_dataframe_names(Estimator):
     text = str(summary)
     for name in ("age", "dose", "weight", "intercept"):
         assert name in text
-    np.testing.assert_allclose(summary.estimates[:3], model.coef_)
-    np.testing.assert_allclose(summary.std_errors[-1], model.intercept_se_)
+    np.testing.assert_allclose(summary.estimates[1:], model.coef_)  # intercept first
+    np.testing.assert_allclose(summary.std_errors[0], model.intercept_se_)
 
 
 # -- LaplaceRegressor on badly scaled data (issue 13) ------------------------------------

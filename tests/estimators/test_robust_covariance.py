@@ -46,21 +46,21 @@ def _grunfeld():
 
 
 def _ols(X, y, **fit):
-    return sm.OLS(y, sm.add_constant(X, prepend=False)).fit(**fit)
+    return sm.OLS(y, sm.add_constant(X, prepend=True)).fit(**fit)
 
 
 def _logit(X, y, **fit):
-    return sm.Logit(y, sm.add_constant(X, prepend=False)).fit(
+    return sm.Logit(y, sm.add_constant(X, prepend=True)).fit(
         disp=0, method="newton", tol=1e-12, **fit
     )
 
 
 def _assert_matches(model, reference, factor=1.0):
-    """skmle's covariance of [coef, intercept] equals the reference's
-    ``cov_params()`` (constant last) times ``factor``."""
+    """skmle's covariance of [intercept, coef] equals the reference's
+    ``cov_params()`` (constant first, as skmle reports it) times ``factor``."""
     expected = np.asarray(reference.cov_params()) * factor
     np.testing.assert_allclose(model.params_cov_, expected, rtol=1e-7)
-    se = np.concatenate([np.ravel(model.coef_se_), np.ravel(model.intercept_se_)])
+    se = np.concatenate([np.ravel(model.intercept_se_), np.ravel(model.coef_se_)])
     np.testing.assert_allclose(se, np.asarray(reference.bse) * np.sqrt(factor), RTOL)
     np.testing.assert_allclose(np.sqrt(np.diag(model.params_cov_)), se, rtol=1e-14)
 
@@ -151,8 +151,9 @@ def test_multinomial_sandwich_is_statsmodels_mnlogit_against_class_zero():
     for k in range(1, K):
         for j in range(d + 1):
             row = (k - 1) * (d + 1) + j
-            col_k = k * d + j if j < d else K * d + k
-            col_0 = j if j < d else K * d
+            # skmle reports the K intercepts first, then the K x d coefficients
+            col_k = K + k * d + j if j < d else k
+            col_0 = K + j if j < d else 0
             A[row, col_k], A[row, col_0] = 1.0, -1.0
     expected = np.asarray(reference.cov_params())
     np.testing.assert_allclose(A @ model.params_cov_ @ A.T, expected, rtol=1e-7)

@@ -74,7 +74,7 @@ def test_laplace_is_profiled_by_refitting_with_an_offset():
     X = rng.normal(size=(80, 2))
     y = X @ [1.0, -2.0] + 0.5 + rng.laplace(size=80)
     model = LaplaceRegressor().fit(X, y)
-    profile = profile_likelihood(model, X, y, param=1, values=[-2.2, -2.0])
+    profile = profile_likelihood(model, X, y, param=2, values=[-2.2, -2.0])
     expected = [
         LaplaceRegressor().fit(X[:, :1], y - b * X[:, 1]).loglik_ for b in (-2.2, -2.0)
     ]

@@ -74,7 +74,9 @@ def test_summary_accepts_numpy_alpha_and_its_interval_is_the_wald_interval():
         summary = model.summary(alpha=alpha)
         assert "90% conf. int." in str(summary)
         lo, hi = stats.norm.interval(0.9, loc=model.coef_[0], scale=model.coef_se_[0])
-        np.testing.assert_allclose(summary.conf_int[0], [lo, hi], rtol=1e-6)
+        np.testing.assert_allclose(
+            summary.conf_int[1], [lo, hi], rtol=1e-6
+        )  # intercept first
         assert summary.conf_int[0, 0] < summary.conf_int[0, 1]
 
 
