@@ -3,6 +3,9 @@ standard errors."""
 
 from __future__ import annotations
 
+import dataclasses
+from functools import partial
+
 import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -11,7 +14,8 @@ from skmle._sklearn_compat import StrOptions
 from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.count_base import CountRegressorMixin, poisson_start
-from skmle.inference import COV_TYPES
+from skmle.inference import COV_TYPES, Information, WaldSpec
+from skmle.models.logistic_terms import CENTER_SAMPLE_ROWS, column_center
 from skmle.models.objective import Objective
 from skmle.models.poisson import PoissonLogLikelihood
 from skmle.models.predictor_objective import PredictorObjective
@@ -134,9 +138,19 @@ class PoissonMLERegressor(
         return PoissonLogLikelihood(batch.X.shape[1], self.fit_intercept)
 
     def _make_objective(self, rows) -> Objective:
-        if self.solver == "newton":
-            return PredictorObjective(self.model_, rows)
-        return Objective(self.model_, rows)
+        """For ``solver="newton"``, the linear-predictor objective, in centred
+        coordinates where a feature's mean is large against its spread (the
+        centre from a uniform sample of up to 8,192 rows, the same in every
+        store; see :func:`~skmle.models.logistic_terms.column_center`)."""
+        if self.solver != "newton":
+            return Objective(self.model_, rows)
+        model, center = self.model_, None
+        if self.fit_intercept:
+            sample = rows.sample(CENTER_SAMPLE_ROWS, random_state=0)
+            center = column_center(sample.X, sample.sample_weight)
+        if center is not None:
+            model = PoissonLogLikelihood(model.n_features, True, center=center)
+        return PredictorObjective(model, rows)
 
     def _initial_theta(self, objective) -> np.ndarray:
         """Zero coefficients and the intercept-only maximum
@@ -144,14 +158,49 @@ class PoissonMLERegressor(
         return poisson_start(objective, self.model_)
 
     def _solve_newton(self, objective, theta0) -> OptimizeResult:
-        if theta0 is None:
-            theta0 = self._initial_theta(objective)
+        """:func:`~skmle.optim.newton` in the objective's (possibly centred)
+        coordinates; :meth:`_store_result` maps the result back."""
+        theta0 = (
+            self._initial_theta(objective)
+            if theta0 is None
+            else objective.model.centre(theta0)
+        )
         callback = (
             self._print_iteration(objective.total_weight) if self.verbose >= 2 else None
         )
         return newton(
             objective, theta0, max_iter=self.max_iter, tol=self.tol, callback=callback
         )
+
+    def _store_result(self, result, objective) -> None:
+        centred = np.array(result.theta)
+        result = dataclasses.replace(
+            result,
+            theta=objective.model.uncentre(centred),
+            learned=dataclasses.replace(result.learned, at=centred),
+        )
+        super()._store_result(result, objective)
+
+    def _wald_spec(self, objective, result) -> WaldSpec | None:
+        """With centred coordinates: their information (the last Newton
+        system's), mapped to the raw features by ``reported_columns``."""
+        spec = super()._wald_spec(objective, result)
+        model = objective.model
+        if spec is None or spec.information is None or model.center is None:
+            return spec
+        at = result.learned.at
+        return dataclasses.replace(
+            spec,
+            information=lambda: Information.from_matrix(
+                objective.solution_information(at)
+            ),
+            transform=model.reported_columns,
+        )
+
+    def _score_rows(self, objective, result):
+        """The per-row scores in the coordinates of the information (centred,
+        where the objective is)."""
+        return partial(objective.model.scores, result.learned.at)
 
     def _set_theta(self, theta) -> None:
         coef, intercept = self.model_.split(theta)

@@ -33,8 +33,9 @@ import numpy as np
 from scipy.special import digamma, gammaln, xlogy, zeta
 
 from skmle.models.base import Batch, LogLikelihood
+from skmle.models.log_linear import LogLinearLayout
 from skmle.models.logistic_information import weighted_gram
-from skmle.models.poisson import ETA_BOUND, LogLinearLayout
+from skmle.models.poisson import ETA_BOUND
 
 LOG_ALPHA_BOUND = 50.0
 """Beyond :math:`|\\log\\alpha| = 50` the dispersion is treated as impossible
@@ -130,7 +131,9 @@ class NegativeBinomialLogLikelihood(LogLinearLayout, LogLikelihood):
         *_, d2_eta, d2_cross, d2_alpha = self.derivatives(theta, batch)
         w, k = batch.sample_weight, self.n_linear
         hess = np.empty((self.n_params, self.n_params))
-        hess[:k, :k] = weighted_gram(batch.X, w * d2_eta, self.fit_intercept)
+        hess[:k, :k] = weighted_gram(
+            self.centred(batch.X), w * d2_eta, self.fit_intercept
+        )
         hess[:k, k] = hess[k, :k] = self.chain(batch.X, w * d2_cross)
         hess[k, k] = w @ d2_alpha
         return hess

@@ -30,66 +30,13 @@ import numpy as np
 from scipy.special import gammaln, xlogy
 
 from skmle.models.base import Batch, LogLikelihood
+from skmle.models.log_linear import LogLinearLayout, with_offset
 from skmle.models.logistic_information import weighted_gram
-from skmle.models.logistic_terms import CHUNK_ROWS, row_chunks
+from skmle.models.logistic_terms import CHUNK_ROWS, SAMPLED_CHUNKS, row_chunks
 
 ETA_BOUND = 700.0
 """Beyond :math:`\\eta = 700` the mean :math:`e^\\eta` overflows a double: such a
 point has log-likelihood :math:`-\\infty` (rejected by every line search)."""
-
-
-class LogLinearLayout:
-    """The layout of ``theta`` of a log-linear count model and its linear predictor.
-
-    ``theta = [coef, intercept (if fit_intercept), extras...]``, with
-    ``n_extra`` trailing parameters (the log dispersion of the negative
-    binomial).
-    """
-
-    n_extra: int = 0
-
-    def __init__(self, n_features: int, fit_intercept: bool = True):
-        self.n_features = int(n_features)
-        self.fit_intercept = bool(fit_intercept)
-        self.n_linear = self.n_features + int(self.fit_intercept)
-        self.n_params = self.n_linear + self.n_extra
-
-    def split(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
-        """``(coef, intercept)``; the intercept is 0 without one."""
-        d = self.n_features
-        return theta[:d], float(theta[d]) if self.fit_intercept else 0.0
-
-    def linear_blocks(self) -> list[tuple[np.ndarray, int | None]]:
-        """The coefficients and intercept in ``theta`` (for column standardising)."""
-        d = self.n_features
-        return [(np.arange(d), d if self.fit_intercept else None)]
-
-    def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """:math:`Xw + b`, without the offset."""
-        coef, intercept = self.split(theta)
-        return X @ coef + intercept
-
-    def eta(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
-        """:math:`\\eta = Xw + b + o`, the offset included."""
-        return with_offset(self.linear_predictor(theta, batch.X), batch, slice(None))
-
-    def chain(self, X: np.ndarray, d_eta: np.ndarray) -> np.ndarray:
-        """The gradient in the linear part of ``theta`` from the (weighted)
-        gradient in ``eta``: :math:`[X^\\top r, 1^\\top r]`."""
-        grad = d_eta @ X
-        return np.append(grad, d_eta.sum()) if self.fit_intercept else grad
-
-    def design_scores(self, X: np.ndarray, d_eta: np.ndarray) -> np.ndarray:
-        """Per-row scores of the linear part: :math:`r_i [x_i, 1]`."""
-        scores = X * d_eta[:, None]
-        if self.fit_intercept:
-            scores = np.column_stack([scores, d_eta])
-        return scores
-
-
-def with_offset(eta: np.ndarray, batch: Batch, rows) -> np.ndarray:
-    """``eta`` of the rows ``rows`` of ``batch`` plus their offset, if any."""
-    return eta if batch.offset is None else eta + batch.offset[rows]
 
 
 def poisson_terms(eta: np.ndarray, y: np.ndarray):
@@ -143,7 +90,10 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
     def hessian(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
         mu = poisson_terms(self.eta(theta, batch), batch.y)[2]
         return -weighted_gram(
-            batch.X, batch.sample_weight * mu, self.fit_intercept, nonnegative=True
+            self.centred(batch.X),
+            batch.sample_weight * mu,
+            self.fit_intercept,
+            nonnegative=True,
         )
 
     def half_deviance_obs(self, theta, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -192,17 +142,23 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
         loglik, grad = 0.0, np.zeros(self.n_params)
         info = np.zeros((self.n_params, self.n_params))
         scratch = np.empty((min(X.shape[0], CHUNK_ROWS), self.n_features))
-        for rows in row_chunks(X.shape[0]):
+        every, sampled_weight = (1 if exact else SAMPLED_CHUNKS), 0.0
+        for index, rows in enumerate(row_chunks(X.shape[0])):
             w = weight[rows]
             terms, resid, mu = poisson_terms(
                 with_offset(eta[rows], batch, rows), y[rows]
             )
             loglik += float(w @ terms)
-            grad += self.chain(X[rows], w * resid)
-            scaled = scratch[: w.size]
-            info += weighted_gram(
-                X[rows], w * mu, self.fit_intercept, scaled, nonnegative=True
-            )
+            X_rows = self.centred(X[rows])
+            grad += self.chain_centred(X_rows, w * resid)
+            if index % every == 0:
+                scaled = scratch[: w.size]
+                info += weighted_gram(
+                    X_rows, w * mu, self.fit_intercept, scaled, nonnegative=True
+                )
+                sampled_weight += float(w.sum())
+        if every > 1 and sampled_weight > 0:
+            info *= float(weight.sum()) / sampled_weight
         return loglik, grad, info
 
 

@@ -258,3 +258,24 @@ def test_check_gradient_and_information_criteria():
         k = model.theta_.size
         assert model.aic(X, y) == pytest.approx(-2 * model.loglik_ + 2 * k, rel=1e-12)
         assert model.bic_ == pytest.approx(-2 * model.loglik_ + k * np.log(200))
+
+
+@pytest.mark.parametrize("shift", [1e3, 1e6])
+def test_a_shifted_feature_gives_the_same_fit_in_centred_coordinates(shift):
+    """A feature whose mean is far from zero against its spread (timestamps)
+    makes the information of [x, 1] nearly singular; the Newton fit works on
+    x - c. Reference: the fit of the unshifted features (the same model, the
+    intercept moved by -shift * coef) and statsmodels' GLM on the shifted ones."""
+    X, y, offset = _exposure_data(2000, seed=13)
+    plain = PoissonMLERegressor().fit(X, y, offset=offset)
+    model = PoissonMLERegressor().fit(X + shift, y, offset=offset)
+    assert model.converged_
+    np.testing.assert_allclose(model.coef_, plain.coef_, rtol=1e-8)
+    intercept = plain.intercept_ - shift * plain.coef_.sum()
+    assert model.intercept_ == pytest.approx(intercept, rel=1e-8, abs=1e-8)
+    assert model.loglik_ == pytest.approx(plain.loglik_, rel=1e-12)
+    np.testing.assert_allclose(model.coef_se_, plain.coef_se_, rtol=1e-7)
+    reference = _glm(X + shift, y, offset)
+    np.testing.assert_allclose(model.coef_se_, reference.bse[:-1], rtol=1e-6)
+    pieces = PoissonMLERegressor().fit(chunked(X + shift, 300), y, offset=offset)
+    np.testing.assert_allclose(_params(pieces), _params(model), rtol=1e-10)
