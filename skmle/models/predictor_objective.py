@@ -50,9 +50,6 @@ class PredictorObjective(Objective):
         ``information_theta`` its point.
     """
 
-    approximate_information = True
-    """:meth:`newton_system` takes ``exact=False`` (information from sampled rows)."""
-
     information: np.ndarray | None = None
     information_theta: np.ndarray | None = None
 
@@ -108,15 +105,11 @@ class PredictorObjective(Objective):
         terms = self._map_eta(lambda b, e, s: model.line_terms(e, s, b), eta, step_eta)
         return tuple(float(t) / self.total_weight for t in terms)
 
-    def newton_system(self, theta: np.ndarray, eta, exact: bool = True):
-        """Mean log-likelihood and gradient, and the (mean) Newton system; with
-        ``exact=False`` the information is estimated from sampled rows."""
+    def newton_system(self, theta: np.ndarray, eta):
+        """Mean log-likelihood and gradient, and the (mean) Newton system."""
         model = self.model
-        loglik, grad, info = self._map_eta(
-            lambda b, e: model.newton_terms(e, b, exact), eta
-        )
-        if exact:
-            self.information, self.information_theta = info, np.array(theta)
+        loglik, grad, info = self._map_eta(lambda b, e: model.newton_terms(e, b), eta)
+        self.information, self.information_theta = info, np.array(theta)
         grad = grad / self.total_weight
         return loglik / self.total_weight, grad, info / self.total_weight, grad
 
