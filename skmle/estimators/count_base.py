@@ -23,7 +23,13 @@ from skmle._sklearn_compat import validate_data
 from skmle.data import row_store, rowwise
 from skmle.estimators.logistic_outcome import PerfectSeparationWarning
 from skmle.inference import WaldSpec
-from skmle.models.poisson import support_counts, unbounded_columns
+from skmle.models.logistic_terms import CENTER_SAMPLE_ROWS, column_center
+from skmle.models.poisson import (
+    PoissonLogLikelihood,
+    support_counts,
+    unbounded_columns,
+)
+from skmle.models.predictor_objective import PredictorObjective
 from skmle.status import Status
 
 
@@ -237,3 +243,22 @@ def poisson_start(objective, model) -> np.ndarray:
         max(total_y, 1e-8 * total_exposure) / total_exposure
     )
     return theta
+
+
+def newton_center(rows, fit_intercept: bool) -> np.ndarray | None:
+    """The centre of the columns whose mean is large against their spread
+    (:func:`~skmle.models.logistic_terms.column_center` of a uniform sample of
+    up to 8,192 rows, the same in every store), or None: Newton's method and
+    the information are then formed on :math:`x - c`."""
+    if not fit_intercept:
+        return None
+    sample = rows.sample(CENTER_SAMPLE_ROWS, random_state=0)
+    return column_center(sample.X, sample.sample_weight)
+
+
+def poisson_newton_objective(rows, n_features: int, fit_intercept: bool):
+    """The Poisson :class:`~skmle.models.predictor_objective.PredictorObjective`
+    of ``rows``, in centred coordinates where :func:`newton_center` says so."""
+    center = newton_center(rows, fit_intercept)
+    model = PoissonLogLikelihood(n_features, fit_intercept, center=center)
+    return PredictorObjective(model, rows)

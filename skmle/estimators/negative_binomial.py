@@ -4,6 +4,7 @@ with the coefficients by maximum likelihood."""
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import numpy as np
 from scipy import stats
@@ -12,12 +13,16 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from skmle._sklearn_compat import StrOptions
 from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
-from skmle.estimators.count_base import CountRegressorMixin, poisson_start
-from skmle.inference import COV_TYPES, WaldSpec
+from skmle.estimators.count_base import (
+    CountRegressorMixin,
+    newton_center,
+    poisson_newton_objective,
+    poisson_start,
+)
+from skmle.inference import COV_TYPES, Information, WaldSpec
 from skmle.models.negative_binomial import NegativeBinomialLogLikelihood
-from skmle.models.poisson import PoissonLogLikelihood
-from skmle.models.predictor_objective import PredictorObjective
-from skmle.optim import OptimizeResult, newton
+from skmle.models.objective import Objective
+from skmle.optim import newton
 
 MIN_START_ALPHA = 1e-2
 """The smallest dispersion a fit starts from (the moment estimate can be 0 or
@@ -42,9 +47,10 @@ class NegativeBinomialRegressor(
     linear predictor, a few passes) and the moment estimate
     :math:`\\alpha_0 = \\sum_i s_i [(y_i - \\mu_i)^2 - \\mu_i] / \\sum_i s_i
     \\mu_i^2`. ``"newton"`` (the default) is then Newton's method with the
-    exact Hessian and Armijo backtracking, stopped when every component of the
-    gradient of the mean log-likelihood is at most ``tol``; ``"lbfgs"`` and
-    ``"gd"`` are the generic solvers, in standardised, whitened coordinates.
+    exact Hessian, ``"lbfgs"`` and ``"gd"`` the other generic solvers, all in
+    standardised, whitened coordinates (so that a shifted or rescaled column
+    changes nothing); the standard errors use the information in centred
+    coordinates where a column's mean is large against its spread.
 
     Parameters
     ----------
@@ -53,8 +59,8 @@ class NegativeBinomialRegressor(
     learning_rate : float or "auto", default="auto"
     max_iter : int, default=100
     tol : float, default=1e-8
-        Stop when every gradient component of the mean log-likelihood (whitened
-        by the curvature, for ``"lbfgs"`` and ``"gd"``) is at most ``tol``.
+        Stop when every whitened gradient component of the mean log-likelihood
+        (after standardising the columns) is at most ``tol``.
     verbose : int, default=0
     warm_start : bool, default=False
     cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
@@ -126,31 +132,20 @@ class NegativeBinomialRegressor(
 
     def _initial_theta(self, objective) -> np.ndarray:
         """The Poisson maximum and the moment estimate of :math:`\\alpha`."""
-        poisson = PoissonLogLikelihood(self.model_.n_features, self.fit_intercept)
-        start = PredictorObjective(poisson, objective.rows)
-        beta = newton(start, poisson_start(start, poisson), max_iter=50).theta
+        start = poisson_newton_objective(
+            objective.rows, self.model_.n_features, self.fit_intercept
+        )
+        poisson = start.model
+        centred = newton(start, poisson_start(start, poisson), max_iter=50).theta
 
         def moments(b):
-            mu = np.exp(poisson.eta(beta, b))
+            mu = np.exp(poisson.eta(centred, b))
             w = b.sample_weight
             return np.array([w @ ((b.y - mu) ** 2 - mu), w @ mu**2])
 
         excess, squares = objective.sum_batches(moments)
         alpha = max(excess / squares, MIN_START_ALPHA) if squares > 0 else 1.0
-        return np.append(beta, np.log(alpha))
-
-    def _solve_newton(self, objective, theta0) -> OptimizeResult:
-        """Newton's method with the exact Hessian (:func:`skmle.optim.newton`)
-        from the Poisson start: a few iterations, each one pass for the Hessian
-        and one for the line search."""
-        if theta0 is None:
-            theta0 = self._initial_theta(objective)
-        callback = (
-            self._print_iteration(objective.total_weight) if self.verbose >= 2 else None
-        )
-        return newton(
-            objective, theta0, max_iter=self.max_iter, tol=self.tol, callback=callback
-        )
+        return np.append(poisson.uncentre(centred), np.log(alpha))
 
     def _set_theta(self, theta) -> None:
         coef, intercept = self.model_.split(theta)
@@ -166,13 +161,48 @@ class NegativeBinomialRegressor(
         blocks["alpha"] = np.array([self.model_.n_params - 1])
         return blocks
 
+    def _centred(self, objective):
+        """The model in centred coordinates and ``theta_`` in them (see
+        :func:`~skmle.estimators.count_base.newton_center`), or None."""
+        center = newton_center(objective.rows, self.fit_intercept)
+        if center is None:
+            return None
+        model = NegativeBinomialLogLikelihood(self.model_.n_features, True, center)
+        return model, model.centre(self.theta_)
+
     def _wald_spec(self, objective, result) -> WaldSpec | None:
-        """The default information in ``theta``, reported for :math:`\\alpha`:
-        :math:`J = \\mathrm{diag}(1, \\dots, 1, \\alpha)`."""
+        """The information in ``theta`` (centred where a column needs it),
+        reported for :math:`\\alpha`: :math:`J = \\mathrm{diag}(1, \\dots, 1,
+        \\alpha)` after the map back from centred coordinates."""
         spec = super()._wald_spec(objective, result)
-        jacobian = np.ones(self.model_.n_params)
-        jacobian[-1] = self.alpha_
-        return dataclasses.replace(spec, transform=np.diag(jacobian))
+        if spec is None or spec.information is None:
+            return spec
+        centred, alpha = self._centred(objective), self.alpha_
+
+        def transform(columns):
+            columns = np.array(columns, dtype=float)
+            if centred is not None:
+                columns = centred[0].reported_columns(columns)
+            columns[-1] *= alpha
+            return columns
+
+        if centred is None:
+            return dataclasses.replace(spec, transform=transform)
+        model, phi = centred
+        rows, total = objective.rows, objective.total_weight
+        return dataclasses.replace(
+            spec,
+            information=lambda: Information.from_hessian(
+                Objective(model, rows).hessian(phi) * total
+            ),
+            transform=transform,
+        )
+
+    def _score_rows(self, objective, result):
+        centred = self._centred(objective)
+        if centred is None:
+            return super()._score_rows(objective, result)
+        return partial(centred[0].scores, centred[1])
 
     def predict_dist(self, X, offset=None):
         """The fitted distribution of each row's count, a frozen

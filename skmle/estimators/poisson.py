@@ -13,12 +13,14 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from skmle._sklearn_compat import StrOptions
 from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
-from skmle.estimators.count_base import CountRegressorMixin, poisson_start
+from skmle.estimators.count_base import (
+    CountRegressorMixin,
+    poisson_newton_objective,
+    poisson_start,
+)
 from skmle.inference import COV_TYPES, Information, WaldSpec
-from skmle.models.logistic_terms import CENTER_SAMPLE_ROWS, column_center
 from skmle.models.objective import Objective
 from skmle.models.poisson import PoissonLogLikelihood
-from skmle.models.predictor_objective import PredictorObjective
 from skmle.optim import OptimizeResult, newton
 
 
@@ -144,13 +146,9 @@ class PoissonMLERegressor(
         store; see :func:`~skmle.models.logistic_terms.column_center`)."""
         if self.solver != "newton":
             return Objective(self.model_, rows)
-        model, center = self.model_, None
-        if self.fit_intercept:
-            sample = rows.sample(CENTER_SAMPLE_ROWS, random_state=0)
-            center = column_center(sample.X, sample.sample_weight)
-        if center is not None:
-            model = PoissonLogLikelihood(model.n_features, True, center=center)
-        return PredictorObjective(model, rows)
+        return poisson_newton_objective(
+            rows, self.model_.n_features, self.fit_intercept
+        )
 
     def _initial_theta(self, objective) -> np.ndarray:
         """Zero coefficients and the intercept-only maximum

@@ -113,3 +113,17 @@ def test_weights_every_solver_and_pieces_reach_the_same_maximum():
         pieces = NegativeBinomialRegressor().fit(data, y, sample_weight=w, offset=off)
         np.testing.assert_allclose(_params(pieces), _params(model), rtol=1e-9)
         np.testing.assert_allclose(_errors(pieces), _errors(model), rtol=1e-8)
+
+
+def test_a_shifted_feature_gives_the_same_fit_and_errors():
+    """Reference: the fit of the unshifted features (the same model, the
+    intercept moved by -shift * coef); the information is taken in centred
+    coordinates, so the standard errors keep their digits."""
+    X, y, offset = _exposure_data(1000, seed=8)
+    plain = NegativeBinomialRegressor(cov_type="HC0").fit(X, y, offset=offset)
+    model = NegativeBinomialRegressor(cov_type="HC0").fit(X + 1e6, y, offset=offset)
+    assert model.converged_
+    np.testing.assert_allclose(model.coef_, plain.coef_, rtol=1e-8)
+    assert model.alpha_ == pytest.approx(plain.alpha_, rel=1e-8)
+    np.testing.assert_allclose(model.coef_se_, plain.coef_se_, rtol=1e-8)
+    assert model.alpha_se_ == pytest.approx(plain.alpha_se_, rel=1e-8)
