@@ -7,6 +7,7 @@ from skmle.estimators.laplace import LaplaceRegressor
 from skmle.estimators.linear_gaussian import LinearGaussianRegressor
 from skmle.estimators.logistic import LogisticGD
 from skmle.estimators.mixture import EMGaussianMixture
+from skmle.estimators.network import MLPClassifierMLE
 from skmle.gradcheck import check_gradient
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ __all__ = [
     "LaplaceRegressor",
     "LinearGaussianRegressor",
     "LogisticGD",
+    "MLPClassifierMLE",
     "__version__",
     "check_gradient",
     "chunked",

@@ -12,6 +12,7 @@ MODELS = {
     "laplace": "LaplaceRegressor",
     "logistic": "LogisticGD",
     "mixture": "EMGaussianMixture",
+    "network": "MLPClassifierMLE",
 }
 """Command-line model names and the skmle classes they stand for."""
 
