@@ -86,11 +86,11 @@ class MLPClassifierMLE(
     cross-entropy plus :math:`\\frac{\\alpha}{2n}\\sum \\lVert W\\rVert^2`, which
     is :math:`-1/n` times the objective above with the same ``alpha`` (and unit
     weights): the same ``alpha`` gives the same optimum from the same start.
-    With ``alpha=0`` (the default, as ``LogisticGD``) the fit is the plain
-    maximum likelihood estimate; a network can often separate its training
-    data, and then the likelihood has a supremum, not a maximum: give
-    ``alpha > 0`` (scikit-learn's default is 1e-4), and the ``summary()`` says
-    "maximum a posteriori".
+    The default ``alpha=1e-4`` is scikit-learn's, and makes the fit a maximum
+    a posteriori estimate (``summary()`` says so): a network separates most
+    training sets, and then the likelihood has a supremum but no maximum, the
+    weights grow without bound and probabilities underflow to 0. ``alpha=0``
+    is the plain maximum likelihood estimate, where it exists.
 
     **Local maxima.** The log-likelihood is not concave: the solvers find a
     local maximum near the start. ``random_state`` fixes the start, and
@@ -115,10 +115,11 @@ class MLPClassifierMLE(
     n_hidden : int, default=100
         Width :math:`D_h` of the hidden layer (scikit-learn's
         ``hidden_layer_sizes=(n_hidden,)``).
-    alpha : float, default=0.0
+    alpha : float, default=1e-4
         Precision of the Gaussian prior :math:`N(0, \\alpha^{-1} I)` on the
         weights ``W`` and ``U`` (not the intercepts): the L2 penalty subtracted
-        from the total log-likelihood. 0 is plain maximum likelihood.
+        from the total log-likelihood (scikit-learn's ``alpha``, see above). 0
+        is plain maximum likelihood.
     solver : {"lbfgs", "gd"}, default="lbfgs"
         ``"lbfgs"``: SciPy's L-BFGS (:func:`skmle.optim.lbfgs`, judged by skmle's
         rule at the point returned); ``"gd"``: gradient ascent with an Armijo
@@ -204,7 +205,7 @@ class MLPClassifierMLE(
     def __init__(
         self,
         n_hidden=100,
-        alpha=0.0,
+        alpha=1e-4,
         solver="lbfgs",
         learning_rate="auto",
         max_iter=1000,

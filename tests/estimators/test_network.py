@@ -148,7 +148,9 @@ def test_summary_shows_fit_statistics_only():
     assert report["stats"]["log-likelihood"] == pytest.approx(expected, rel=1e-10)
     assert report["stats"]["hidden units"] == 3
     assert report["stats"]["prior precision alpha"] == 0.5
-    plain = fit_quietly(MLPClassifierMLE(n_hidden=3, random_state=0, max_iter=20), X, y)
+    plain = fit_quietly(
+        MLPClassifierMLE(n_hidden=3, alpha=0.0, random_state=0, max_iter=20), X, y
+    )
     assert str(plain.summary()).startswith("MLPClassifierMLE maximum likelihood fit")
     assert not hasattr(estimator, "params_cov_") or pytest.fail("no covariance")
 
@@ -299,7 +301,9 @@ def test_cli_fits_the_network(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert status == 0
-    assert "MLPClassifierMLE maximum likelihood fit" in out and "hidden units: 3" in out
+    assert (
+        "MLPClassifierMLE maximum a posteriori fit" in out and "hidden units: 3" in out
+    )
 
 
 def test_convergence_plot_draws_the_history():
