@@ -337,6 +337,27 @@ class MLPClassifierMLE(
         check_is_fitted(self)
         return self.model_.output_scores(self.theta_, self._validate_for_scoring(X))
 
+    @rowwise
+    def predict_proba(self, X):
+        """Probability of each class, at least the smallest positive normal float.
+
+        A weakly penalised network that separates its training data reaches
+        scores in the hundreds, whose softmax underflows to 0; the floor keeps
+        ``log(predict_proba(X))`` finite and equal to :meth:`predict_log_proba`
+        wherever that is above -708 (the log-probabilities themselves are exact
+        at any score).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; rows sum to 1.
+        """
+        return np.maximum(super().predict_proba(X), np.finfo(float).tiny)
+
     def summary(self, alpha: float = 0.05, feature_names=None) -> FitStatistics:
         """The fit statistics, without a parameter table (see "No standard
         errors" above).

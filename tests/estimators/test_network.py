@@ -66,6 +66,7 @@ def test_gradient_matches_finite_differences_at_random_points(dataset):
         assert check_gradient(estimator, X, y, random_state=seed) < 1e-7
 
 
+@pytest.mark.slow
 def test_gradient_near_the_fit_matches_finite_differences():
     """After the fit. At the returned point itself a row can sit on a ReLU kink
     (z = 0 exactly, where L-BFGS stalls), and there the log-likelihood has only
@@ -84,6 +85,7 @@ def test_gradient_near_the_fit_matches_finite_differences():
     assert np.abs(grad).max() < 0.01 * np.abs(first).max()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dataset", [fair, anes])
 def test_same_start_same_alpha_reaches_sklearn_maximum(dataset):
     """From the same start with the same alpha, the penalised log-likelihood of
@@ -161,6 +163,7 @@ def test_summary_shows_fit_statistics_only():
 ITERATES = {"max_iter": 25, "random_state": 0}
 
 
+@pytest.mark.slow
 def test_weight_two_equals_a_duplicated_row():
     X, y = anes()
     X, y = X[:400], y[:400]
@@ -175,6 +178,7 @@ def test_weight_two_equals_a_duplicated_row():
     np.testing.assert_allclose(weighted.theta_, repeated.theta_, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_chunked_and_dask_fits_equal_the_in_memory_fit():
     X, y = fair()
     X, y = X[:3000], y[:3000]
@@ -197,6 +201,7 @@ def test_chunked_and_dask_fits_equal_the_in_memory_fit():
     np.testing.assert_allclose(lazy, memory.predict_proba(X), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_n_init_keeps_the_best_start():
     X, y = anes()
     options = {"n_hidden": 3, "alpha": 0.1, "max_iter": 100}
@@ -227,6 +232,7 @@ def _three_starts(X, y, options):
     return starts
 
 
+@pytest.mark.slow
 def test_partial_fit_follows_its_step_schedule_and_approaches_the_fit():
     X, y = fair()
     X, y = X[:2000], y[:2000]
