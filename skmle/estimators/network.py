@@ -261,7 +261,7 @@ class MLPClassifierMLE(
             if start == 0 and not isinstance(self.init, str):
                 yield self._given_start(model)
             else:
-                yield random_start(model, "he" if self.init == "he" else "glorot", rng)
+                yield model.random_theta("he" if self.init == "he" else "glorot", rng)
 
     def _given_start(self, model: NetworkLogLikelihood) -> np.ndarray:
         theta = np.asarray(self.init, dtype=float)
@@ -390,22 +390,3 @@ class MLPClassifierMLE(
             alpha=table.alpha,
             note=NOT_IDENTIFIED,
         )
-
-
-def random_start(
-    model: NetworkLogLikelihood, init: str, rng: np.random.RandomState
-) -> np.ndarray:
-    """One random ``theta``: ``"glorot"`` (uniform, weights and intercepts, as
-    scikit-learn's ``MLPClassifier``) or ``"he"`` (normal weights, zero
-    intercepts); see ``init`` of :class:`MLPClassifierMLE`."""
-    layers = [(model.n_features, model.n_hidden), (model.n_hidden, model.n_outputs)]
-    blocks = []
-    for fan_in, fan_out in layers:
-        if init == "glorot":
-            bound = np.sqrt(6.0 / (fan_in + fan_out))
-            blocks.append(rng.uniform(-bound, bound, (fan_out, fan_in)))
-            blocks.append(rng.uniform(-bound, bound, fan_out))
-        else:
-            blocks.append(rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_out, fan_in)))
-            blocks.append(np.zeros(fan_out))
-    return model.pack(*blocks)

@@ -110,6 +110,24 @@ class NetworkLogLikelihood(LogLikelihood):
                 )
         return np.concatenate([np.ravel(p) for p in parts]).astype(float)
 
+    def random_theta(self, init: str, rng: np.random.RandomState) -> np.ndarray:
+        """A random ``theta``: ``"glorot"``, every weight and intercept of a layer
+        uniform on :math:`\\pm\\sqrt{6 / (\\text{fan}_{in} + \\text{fan}_{out})}`
+        (scikit-learn's start for a ReLU network), or ``"he"``, weights normal
+        with variance :math:`2 / \\text{fan}_{in}` and zero intercepts. It
+        depends on the shapes only, never on the data."""
+        layers = [(self.n_features, self.n_hidden), (self.n_hidden, self.n_outputs)]
+        blocks = []
+        for fan_in, fan_out in layers:
+            if init == "glorot":
+                bound = np.sqrt(6.0 / (fan_in + fan_out))
+                blocks.append(rng.uniform(-bound, bound, (fan_out, fan_in)))
+                blocks.append(rng.uniform(-bound, bound, fan_out))
+            else:
+                blocks.append(rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_out, fan_in)))
+                blocks.append(np.zeros(fan_out))
+        return self.pack(*blocks)
+
     def weight_mask(self) -> np.ndarray:
         """1.0 at the weights of ``W`` and ``U`` (the penalised entries), 0.0 at the
         intercepts."""
