@@ -73,7 +73,7 @@ def test_gradient_near_the_fit_matches_finite_differences():
     one-sided derivatives; a step of 1e-3 away, it is smooth again."""
     X, y = anes()
     estimator = fit_quietly(
-        MLPClassifierMLE(n_hidden=5, alpha=1.0, random_state=0), X, y
+        MLPClassifierMLE(n_hidden=5, alpha=1.0, random_state=0, max_iter=300), X, y
     )
     rng = np.random.default_rng(0)
     near = estimator.theta_ + 1e-3 * rng.standard_normal(estimator.theta_.size)
