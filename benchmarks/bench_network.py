@@ -15,7 +15,7 @@ through ``warm_start`` and its ``coefs_``/``intercepts_``.
    objective reaches the target is then timed as ``fit(max_iter=k)``,
    alternating with scikit-learn's 200 iterations, medians of the rounds.
    Target: ratio at most 0.5.
-3. skmle's fit with its default ``max_iter`` (1000, or convergence): its final
+3. skmle's fit with ``max_iter=1000`` (or to convergence): its final
    objective against scikit-learn's after 200 iterations (target: at least as
    high) and, with ``--long``, after 1000.
 

@@ -128,8 +128,8 @@ class MLPClassifierMLE(
     learning_rate : float or "auto", default="auto"
         Step of ``solver="gd"`` on the mean log-likelihood (``"auto"``: Armijo
         backtracking), and :math:`\\gamma_0` of :meth:`partial_fit`.
-    max_iter : int, default=1000
-        Iterations of the solver, per start.
+    max_iter : int, default=200
+        Iterations of the solver, per start (scikit-learn's default).
     tol : float, default=1e-5
         Stop when every component of the gradient of the mean (per unit of
         sample weight) objective is at most ``tol``: scikit-learn's ``tol`` of
@@ -208,7 +208,7 @@ class MLPClassifierMLE(
         alpha=1e-4,
         solver="lbfgs",
         learning_rate="auto",
-        max_iter=1000,
+        max_iter=200,
         tol=1e-5,
         n_init=1,
         init="glorot",
