@@ -343,9 +343,8 @@ class MLPClassifierMLE(
 
         A weakly penalised network that separates its training data reaches
         scores in the hundreds, whose softmax underflows to 0; the floor keeps
-        ``log(predict_proba(X))`` finite and equal to :meth:`predict_log_proba`
-        wherever that is above -708 (the log-probabilities themselves are exact
-        at any score).
+        its logarithm finite (``log_likelihood`` uses the exact log-softmax of
+        the model instead).
 
         Parameters
         ----------
@@ -357,6 +356,22 @@ class MLPClassifierMLE(
             Columns in the order of ``classes_``; rows sum to 1.
         """
         return np.maximum(super().predict_proba(X), np.finfo(float).tiny)
+
+    @rowwise
+    def predict_log_proba(self, X):
+        """The logarithm of :meth:`predict_proba` (as scikit-learn's
+        ``MLPClassifier``): exact down to about -708, where the floor of the
+        probabilities sets it, so that both rank the classes alike.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return np.log(self.predict_proba(X))
 
     def summary(self, alpha: float = 0.05, feature_names=None) -> FitStatistics:
         """The fit statistics, without a parameter table (see "No standard

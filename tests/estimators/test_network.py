@@ -95,7 +95,11 @@ def test_same_start_same_alpha_reaches_sklearn_maximum(dataset):
     X, y = X[:1500], y[:1500]
     n, alpha = X.shape[0], 1.0
     ours = fit_quietly(
-        MLPClassifierMLE(n_hidden=4, alpha=alpha, random_state=0, tol=1e-7), X, y
+        MLPClassifierMLE(
+            n_hidden=4, alpha=alpha, random_state=0, tol=1e-7, max_iter=2000
+        ),
+        X,
+        y,
     )
     start = ours.initial_params(X, y)
     reference = sklearn_from(ours.model_, start, X, y, alpha=alpha, tol=1e-10)
