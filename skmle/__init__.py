@@ -10,6 +10,7 @@ from skmle.estimators.linear_gaussian import LinearGaussianRegressor
 from skmle.estimators.logistic import LogisticGD
 from skmle.estimators.mixture import EMGaussianMixture
 from skmle.estimators.negative_binomial import NegativeBinomialRegressor
+from skmle.estimators.network import MLPClassifierMLE
 from skmle.estimators.poisson import PoissonMLERegressor
 from skmle.estimators.student_t import StudentTRegressor
 from skmle.gradcheck import check_gradient
@@ -24,6 +25,7 @@ __all__ = [
     "LaplaceRegressor",
     "LinearGaussianRegressor",
     "LogisticGD",
+    "MLPClassifierMLE",
     "NegativeBinomialRegressor",
     "PoissonMLERegressor",
     "StudentTRegressor",

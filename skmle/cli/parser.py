@@ -17,6 +17,7 @@ MODELS = {
     "mixture": "EMGaussianMixture",
     "poisson": "PoissonMLERegressor",
     "negbin": "NegativeBinomialRegressor",
+    "network": "MLPClassifierMLE",
 }
 """Command-line model names and the skmle classes they stand for."""
 

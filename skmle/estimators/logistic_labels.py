@@ -87,7 +87,7 @@ class LogisticDataMixin:
     def _check_two_classes(self) -> None:
         if self.classes_.shape[0] < 2:
             raise ValueError(
-                "LogisticGD needs samples of at least 2 classes, but y contains "
+                f"{type(self).__name__} needs samples of at least 2 classes, but y contains "
                 f"only one class: {self.classes_[0]!r}."
             )
 
