@@ -118,12 +118,14 @@ class ColumnsLogLikelihood(LogLikelihood):
         """Each column's weighted statistics (:meth:`Family.statistics`), with the
         checks of its values in the same pass."""
         w = batch.sample_weight
-        return tuple(
-            blocked_sum(f.statistics, batch.X[:, j], w)
-            if f.blocked
-            else f.statistics(batch.X[:, j], None if unit_weights(w) else w)
-            for j, f in enumerate(self.families)
-        )
+        # a bad value makes a sum NaN or infinite: the family then says which
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return tuple(
+                blocked_sum(f.statistics, batch.X[:, j], w)
+                if f.blocked
+                else f.statistics(batch.X[:, j], None if unit_weights(w) else w)
+                for j, f in enumerate(self.families)
+            )
 
     @property
     def has_prior(self) -> bool:
