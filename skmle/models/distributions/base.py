@@ -35,7 +35,9 @@ LOG_BOUND = -690.0
 def unit_weights(w) -> bool:
     """Whether ``w`` is the read-only vector of ones of an unweighted fit
     (:func:`ones_view`): every sum over the rows is then a plain sum."""
-    return w is None or (w.ndim == 1 and w.strides == (0,) and w.size > 0 and w[0] == 1.0)
+    return w is None or (
+        w.ndim == 1 and w.strides == (0,) and w.size > 0 and w[0] == 1.0
+    )
 
 
 def ones_view(n_rows: int) -> np.ndarray:
