@@ -9,6 +9,8 @@ from skmle.estimators.laplace import LaplaceRegressor
 from skmle.estimators.linear_gaussian import LinearGaussianRegressor
 from skmle.estimators.logistic import LogisticGD
 from skmle.estimators.mixture import EMGaussianMixture
+from skmle.estimators.negative_binomial import NegativeBinomialRegressor
+from skmle.estimators.poisson import PoissonMLERegressor
 from skmle.estimators.student_t import StudentTRegressor
 from skmle.gradcheck import check_gradient
 
@@ -22,6 +24,8 @@ __all__ = [
     "LaplaceRegressor",
     "LinearGaussianRegressor",
     "LogisticGD",
+    "NegativeBinomialRegressor",
+    "PoissonMLERegressor",
     "StudentTRegressor",
     "__version__",
     "check_gradient",

@@ -15,6 +15,8 @@ MODELS = {
     "t": "StudentTRegressor",
     "logistic": "LogisticGD",
     "mixture": "EMGaussianMixture",
+    "poisson": "PoissonMLERegressor",
+    "negbin": "NegativeBinomialRegressor",
 }
 """Command-line model names and the skmle classes they stand for."""
 

@@ -26,7 +26,7 @@ the chain rule, :math:`\\nabla_\\phi = T^\\top \\nabla_\\theta`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -83,7 +83,7 @@ class ColumnScaling:
         y = batch.y
         if self.log_scale_index is not None:
             y = (y - self.y_location) / self.y_scale
-        return Batch(Z, y, batch.sample_weight)
+        return replace(batch, X=Z, y=y)  # side columns (offset, groups) stay
 
     def _coef_to_theta(self, v: np.ndarray) -> np.ndarray:
         if self.rotation is not None:
@@ -166,7 +166,7 @@ class DiagonalScaling:
         return -float(np.sum(np.log(self.scale)))
 
     def transform(self, batch: Batch) -> Batch:
-        return Batch((batch.X - self.mean) / self.scale, batch.y, batch.sample_weight)
+        return replace(batch, X=(batch.X - self.mean) / self.scale)
 
     def to_phi(self, theta: np.ndarray) -> np.ndarray:
         return self.factor * theta + self.shift
