@@ -90,12 +90,14 @@ class DistributionMLE(
     verbose : int, default=0
     warm_start : bool, default=False
         Start the iterative columns from the previous fit.
-    cov_type : {"nonrobust", "HC0", "HC1"}, default="nonrobust"
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
         The covariance of the estimates: the inverse information, or the
         sandwich :math:`I^{-1} (\\sum_i w_i s_i s_i^\\top) I^{-1}` of the per-row
-        scores :math:`s_i` (times :math:`n/(n-p)` for ``"HC1"``), valid when the
-        family is wrong (for Poisson counts, the overdispersion-robust error
-        of the rate). Needs ``fit`` (the rows), not ``partial_fit``.
+        scores :math:`s_i` (times :math:`n/(n-p)` for ``"HC1"``; sums of the
+        scores by group of ``fit(X, groups=...)`` for ``"cluster"``, see
+        :mod:`skmle.inference.sandwich`), valid when the family is wrong (for
+        Poisson counts, the overdispersion-robust error of the rate). Needs
+        ``fit`` (the rows), not ``partial_fit``.
 
     Attributes
     ----------
@@ -134,7 +136,7 @@ class DistributionMLE(
         "n_trials": [Interval(Integral, 1, None, closed="left"), None],
         "prior": [tuple, list, None],
         "solver": [StrOptions({"auto", *GENERIC_SOLVERS})],
-        "cov_type": [StrOptions(set(COV_TYPES) - {"cluster"})],
+        "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
     def __init__(
@@ -162,7 +164,7 @@ class DistributionMLE(
         self.cov_type = cov_type
 
     # -- fit -----------------------------------------------------------------------
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, groups=None):
         """Fit each column's family.
 
         Parameters
@@ -172,6 +174,8 @@ class DistributionMLE(
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            The cluster of each row, for ``cov_type="cluster"`` (required by it).
 
         Returns
         -------
@@ -181,7 +185,7 @@ class DistributionMLE(
         # The sums are dot products and the matrices a few parameters wide: BLAS
         # threads would only spin-wait (see skmle._blas).
         with single_blas_thread():
-            return self._fit(X, None, sample_weight)
+            return self._fit(X, None, sample_weight, groups=groups)
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Add rows to the fit: exactly ``fit`` on all rows seen so far, for

@@ -85,6 +85,16 @@ def test_gamma_sandwich_against_finite_differences_of_scipy(cov_type):
     assert np.all(np.sqrt(np.diag(ours)) > np.sqrt(np.diag(plain.params_cov_)))
 
 
+def test_cluster_sandwich_against_statsmodels():
+    groups = np.arange(VISITS.size) // 50  # households of 50 consecutive rows
+    fit = DistributionMLE(family="poisson", cov_type="cluster").fit(
+        VISITS[:, None], groups=groups
+    )
+    glm = sm.GLM(VISITS, np.ones_like(VISITS), family=sm.families.Poisson())
+    result = glm.fit(cov_type="cluster", cov_kwds={"groups": groups})
+    np.testing.assert_allclose(fit.rate_se_, fit.rate_ * result.bse, rtol=1e-10)
+
+
 def test_weighted_sandwich_equals_repeated_rows():
     rng = np.random.default_rng(3)
     weights = rng.integers(1, 4, INCOME.size)
