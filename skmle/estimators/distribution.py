@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -27,14 +26,8 @@ from skmle.estimators.distribution_solve import solve_columns, start_theta
 from skmle.inference import COV_TYPES, Information, WaldSpec
 from skmle.models.base import Batch
 from skmle.models.distributions import FAMILIES, ColumnsLogLikelihood
-from skmle.models.distributions.base import ones_view, unit_weights
+from skmle.models.distributions.base import ones_view
 from skmle.models.objective import Objective
-
-
-def _statistics(model, batch):
-    w = batch.sample_weight
-    total = float(w.shape[0]) if unit_weights(w) else float(w.sum())
-    return model.statistics(batch), total
 
 
 class DistributionMLE(
@@ -220,7 +213,7 @@ class DistributionMLE(
                     f"partial_fit needs sufficient statistics, which {unsupported} "
                     "do not have; call fit on all the rows."
                 )
-        stats, total = _statistics(self.model_, batch)
+        stats, total = self.model_.statistics_and_weight(batch)
         if first:
             self._stats, self._total = stats, 0.0
         else:
@@ -236,14 +229,10 @@ class DistributionMLE(
         return self
 
     def _fit_batch(self, X, y=None, sample_weight=None, reset=True) -> Batch:
-        """Validate training rows into a :class:`Batch`, reading them as few times
-        as the fit needs: float64 ``X`` is used as it is, no weights are written
-        when ``sample_weight`` is None (:func:`ones_view`), and the families that
-        check their values in their statistics' pass (all but Laplace and
-        Student-t, :attr:`Family.checks_in_statistics`) are not scanned here for
-        NaN, infinity or the support: the sums over the rows find them, and the
-        error is then that of ``sklearn.utils.validation.assert_all_finite`` or
-        of the support."""
+        """Validate rows into a :class:`Batch` without a pass over them: float64
+        ``X`` as it is, no weights written for ``sample_weight=None``
+        (:func:`ones_view`); NaN, infinity and the support are found by the
+        statistics' pass (:meth:`Family.checked`), except for Laplace and t."""
         X = validate_data(
             self, X, dtype=np.float64, ensure_all_finite=False, reset=reset
         )
@@ -265,7 +254,7 @@ class DistributionMLE(
 
     def _column_statistics(self, objective):
         """The columns' statistics and the total weight, in one (checking) pass."""
-        stats, total = objective.rows.map_sum(partial_statistics(self.model_))
+        stats, total = objective.rows.map_sum(self.model_.statistics_and_weight)
         if objective._total_weight is None:
             objective._set_total_weight(total)
         return stats
@@ -412,8 +401,3 @@ class DistributionMLE(
             prior = PRIOR_FAMILIES[self.family_[0]].split("(")[0]
             summary.stats["prior"] = f"{prior}{self.model_.prior}"
         return summary
-
-
-def partial_statistics(model):
-    """The per-batch statistics of ``model``, as a picklable function."""
-    return partial(_statistics, model)

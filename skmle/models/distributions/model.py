@@ -127,6 +127,13 @@ class ColumnsLogLikelihood(LogLikelihood):
                 for j, f in enumerate(self.families)
             )
 
+    def statistics_and_weight(self, batch: Batch) -> tuple:
+        """``(statistics(batch), W)``: the total weight without a pass for unit
+        weights."""
+        w = batch.sample_weight
+        total = float(w.shape[0]) if unit_weights(w) else float(w.sum())
+        return self.statistics(batch), total
+
     @property
     def has_prior(self) -> bool:
         return self.prior is not None
