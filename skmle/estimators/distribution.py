@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from functools import partial
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import assert_all_finite
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import (
@@ -23,14 +23,11 @@ from skmle.estimators.distribution_columns import (
     FittedDistributionsMixin,
 )
 from skmle.estimators.distribution_solve import solve_columns, start_theta
-from skmle.inference import Information, WaldSpec
+from skmle.inference import COV_TYPES, Information, WaldSpec
 from skmle.models.base import Batch
 from skmle.models.distributions import FAMILIES, ColumnsLogLikelihood
+from skmle.models.distributions.base import ones_view
 from skmle.models.objective import Objective
-
-
-def _statistics(model, batch):
-    return model.statistics(batch)
 
 
 class DistributionMLE(
@@ -86,6 +83,14 @@ class DistributionMLE(
     verbose : int, default=0
     warm_start : bool, default=False
         Start the iterative columns from the previous fit.
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+        The covariance of the estimates: the inverse information, or the
+        sandwich :math:`I^{-1} (\\sum_i w_i s_i s_i^\\top) I^{-1}` of the per-row
+        scores :math:`s_i` (times :math:`n/(n-p)` for ``"HC1"``; sums of the
+        scores by group of ``fit(X, groups=...)`` for ``"cluster"``, see
+        :mod:`skmle.inference.sandwich`), valid when the family is wrong (for
+        Poisson counts, the overdispersion-robust error of the rate). Needs
+        ``fit`` (the rows), not ``partial_fit``.
 
     Attributes
     ----------
@@ -124,6 +129,7 @@ class DistributionMLE(
         "n_trials": [Interval(Integral, 1, None, closed="left"), None],
         "prior": [tuple, list, None],
         "solver": [StrOptions({"auto", *GENERIC_SOLVERS})],
+        "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
     def __init__(
@@ -137,6 +143,7 @@ class DistributionMLE(
         tol=1e-8,
         verbose=0,
         warm_start=False,
+        cov_type="nonrobust",
     ):
         self.family = family
         self.n_trials = n_trials
@@ -147,9 +154,10 @@ class DistributionMLE(
         self.tol = tol
         self.verbose = verbose
         self.warm_start = warm_start
+        self.cov_type = cov_type
 
     # -- fit -----------------------------------------------------------------------
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, groups=None):
         """Fit each column's family.
 
         Parameters
@@ -159,6 +167,8 @@ class DistributionMLE(
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            The cluster of each row, for ``cov_type="cluster"`` (required by it).
 
         Returns
         -------
@@ -168,7 +178,7 @@ class DistributionMLE(
         # The sums are dot products and the matrices a few parameters wide: BLAS
         # threads would only spin-wait (see skmle._blas).
         with single_blas_thread():
-            return self._fit(X, None, sample_weight)
+            return self._fit(X, None, sample_weight, groups=groups)
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Add rows to the fit: exactly ``fit`` on all rows seen so far, for
@@ -188,10 +198,13 @@ class DistributionMLE(
         first = getattr(self, "_stats", None) is None
         if first:
             self._validate_params()
-        X = validate_data(self, X, dtype=np.float64, reset=first)
-        self._check_support(X)
-        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-        batch = Batch(X, None, sample_weight)
+        if self.cov_type != "nonrobust":
+            raise ValueError(
+                "partial_fit keeps the sufficient statistics, not the rows that the "
+                f"sandwich's per-row scores need: cov_type={self.cov_type!r} needs "
+                'fit on all the rows (or cov_type="nonrobust").'
+            )
+        batch = self._fit_batch(X, reset=first, sample_weight=sample_weight)
         if first:
             self.model_ = self._make_model(batch)
             unsupported = [f.name for f in self.model_.families if not f.sufficient]
@@ -200,13 +213,12 @@ class DistributionMLE(
                     f"partial_fit needs sufficient statistics, which {unsupported} "
                     "do not have; call fit on all the rows."
                 )
-            self._stats, self._total = self.model_.statistics(batch), 0.0
+        stats, total = self.model_.statistics_and_weight(batch)
+        if first:
+            self._stats, self._total = stats, 0.0
         else:
-            self._stats = tuple(
-                a + b
-                for a, b in zip(self._stats, self.model_.statistics(batch), strict=True)
-            )
-        self._total += float(sample_weight.sum())
+            self._stats = tuple(a + b for a, b in zip(self._stats, stats, strict=True))
+        self._total += total
         objective = Objective(self.model_, None)
         objective._set_total_weight(self._total)
         with single_blas_thread():
@@ -216,10 +228,23 @@ class DistributionMLE(
             self._store_result(result, objective)
         return self
 
-    def _validate_fit_data(self, X, y):
-        X = validate_data(self, X, dtype=np.float64)
-        self._check_support(X)
-        return X, None
+    def _fit_batch(self, X, y=None, sample_weight=None, reset=True) -> Batch:
+        """Validate rows into a :class:`Batch` without a pass over them: float64
+        ``X`` as it is, no weights written for ``sample_weight=None``
+        (:func:`ones_view`); NaN, infinity and the support are found by the
+        statistics' pass (:meth:`Family.checked`), except for Laplace and t."""
+        X = validate_data(
+            self, X, dtype=np.float64, ensure_all_finite=False, reset=reset
+        )
+        names = self._family_names(X.shape[1])
+        if not all(FAMILIES[name].checks_in_statistics for name in names):
+            assert_all_finite(X, input_name="X")
+            self._check_support(X)
+        if sample_weight is None:
+            sample_weight = ones_view(X.shape[0])
+        else:
+            sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return Batch(X, None, sample_weight)
 
     def _make_model(self, batch: Batch) -> ColumnsLogLikelihood:
         families = self._families(batch.X)
@@ -227,8 +252,15 @@ class DistributionMLE(
             families, self._checked_prior([f.name for f in families])
         )
 
+    def _column_statistics(self, objective):
+        """The columns' statistics and the total weight, in one (checking) pass."""
+        stats, total = objective.rows.map_sum(self.model_.statistics_and_weight)
+        if objective._total_weight is None:
+            objective._set_total_weight(total)
+        return stats
+
     def _solve_auto(self, objective, theta0):
-        stats = objective.sum_batches(partial_statistics(self.model_))
+        stats = self._column_statistics(objective)
         return solve_columns(
             self.model_,
             stats,
@@ -242,7 +274,7 @@ class DistributionMLE(
     def _initial_theta(self, objective):
         """The closed forms and the Newton starts of ``"auto"`` (from the columns'
         weighted statistics and medians)."""
-        stats = objective.sum_batches(partial_statistics(self.model_))
+        stats = self._column_statistics(objective)
         return start_theta(
             self.model_, stats, objective.total_weight, objective.sum_batches
         )
@@ -369,8 +401,3 @@ class DistributionMLE(
             prior = PRIOR_FAMILIES[self.family_[0]].split("(")[0]
             summary.stats["prior"] = f"{prior}{self.model_.prior}"
         return summary
-
-
-def partial_statistics(model):
-    """The per-batch statistics of ``model``, as a picklable function."""
-    return partial(_statistics, model)

@@ -57,8 +57,11 @@ class FamilyColumnsMixin:
             if name == "binomial":
                 families.append(FAMILIES[name](self.n_trials))
             elif name in ("gaussian", "lognormal"):
-                column = X[:, j] if name == "gaussian" else np.log(X[:, j])
-                families.append(FAMILIES[name](float(np.median(column))))
+                # the rows are checked later, in the statistics' pass
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    column = X[:, j] if name == "gaussian" else np.log(X[:, j])
+                    centre = float(np.median(column))
+                families.append(FAMILIES[name](centre if np.isfinite(centre) else 0.0))
             else:
                 families.append(FAMILIES[name]())
         return families

@@ -22,6 +22,7 @@ from functools import partial
 import numpy as np
 from scipy import linalg
 
+from skmle.models.distributions.base import unit_weights, weighted_sum
 from skmle.models.distributions.model import blocked_sum
 from skmle.optim import OptimizeResult
 from skmle.optim.result import Learned
@@ -60,7 +61,8 @@ class _Gathered:
 
 def _extremes(j, batch):
     w = batch.sample_weight
-    x = batch.X[:, j] if w.size and w.min() > 0 else batch.X[w > 0, j]
+    positive = unit_weights(w) or (w.size and w.min() > 0)
+    x = batch.X[:, j] if positive else batch.X[w > 0, j]
     return (
         _Extremes(float(x.min()), float(x.max()))
         if x.size
@@ -73,6 +75,9 @@ def _histogram_block(low, high, x, w):
     index = np.clip(scaled, -1, N_BINS) + 1
     index[x == high] = N_BINS  # the top value belongs to the last bin
     index = index.astype(np.intp)
+    if w is None:
+        counts = np.bincount(index, minlength=N_BINS + 2).astype(float)
+        return counts, counts
     return (
         np.bincount(index, w, minlength=N_BINS + 2),
         np.bincount(index, (w > 0).astype(float), minlength=N_BINS + 2),
@@ -85,6 +90,10 @@ def _histogram(j, low, high, batch):
 
 
 def _gather_block(low, high, x, w):
+    if w is None:
+        inside = (x >= low) & (x <= high)
+        values = x[inside]
+        return _Gathered(values, np.ones(values.size), float(np.sum(x < low)))
     inside = (x >= low) & (x <= high) & (w > 0)
     return _Gathered(x[inside], w[inside], float(w[x < low].sum()))
 
@@ -126,7 +135,7 @@ def weighted_median(sum_batches, j: int, total: float) -> float:
 
 
 def _abs_deviation_block(centre, x, w):
-    return w @ np.abs(x - centre)
+    return weighted_sum(w, np.abs(x - centre))
 
 
 def _abs_deviation(j, centre, batch):

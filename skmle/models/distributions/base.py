@@ -31,6 +31,45 @@ LOG_BOUND = -690.0
 """``log rate`` stored for a rate estimated as 0 (all counts zero)."""
 
 
+def unit_weights(w) -> bool:
+    """Whether ``w`` is the read-only vector of ones of an unweighted fit
+    (:func:`ones_view`): every sum over the rows is then a plain sum."""
+    return w is None or (
+        w.ndim == 1 and w.strides == (0,) and w.size > 0 and w[0] == 1.0
+    )
+
+
+def ones_view(n_rows: int) -> np.ndarray:
+    """``n_rows`` weights of 1 that occupy no memory (a broadcast view): no
+    pass to write them, and :func:`unit_weights` recognises them."""
+    return np.broadcast_to(np.float64(1.0), (n_rows,))
+
+
+def weighted_sum(w, values):
+    """:math:`\\sum_i w_i v_i` (``w`` None: unit weights, a plain sum)."""
+    if w is not None:
+        return w @ values
+    if values.ndim == 1:
+        return values.sum()
+    return np.array([values[:, k].sum() for k in range(values.shape[1])])
+
+
+def weight_total(w, n_rows: int) -> float:
+    """:math:`W = \\sum_i w_i` (``w`` None: ``n_rows``)."""
+    return float(n_rows) if w is None else float(w.sum())
+
+
+def check_finite(x: np.ndarray) -> None:
+    """Raise scikit-learn's ``ValueError`` for NaN or infinity in ``x`` (its
+    message, without importing it below the estimators)."""
+    if np.isnan(x).any():
+        raise ValueError("Input X contains NaN.")
+    if np.isinf(x).any():
+        raise ValueError(
+            f"Input X contains infinity or a value too large for {x.dtype!r}."
+        )
+
+
 def softplus(z):
     """:math:`\\log(1 + e^z)`, without overflow."""
     return np.logaddexp(0.0, z)
@@ -56,6 +95,15 @@ class Family:
     """Whether :meth:`statistics` is sufficient (Newton needs no further pass)."""
     needs_median: bool = False
     """Whether the fit needs the column's weighted median (Laplace, Student-t)."""
+    blocked: bool = True
+    """Whether :meth:`statistics` makes temporaries of the rows' size, and is
+    therefore summed by blocks that stay in cache
+    (:func:`~skmle.models.distributions.model.blocked_sum`); plain reductions
+    (the exponential's sum and minimum) read the column at once."""
+    checks_in_statistics: bool = True
+    """Whether :meth:`statistics` checks the values itself (finite and in the
+    support, in the same pass as the sums: :meth:`checked`), so that the
+    estimator's validation need not scan the rows."""
 
     @property
     def n_params(self) -> int:
@@ -80,6 +128,24 @@ class Family:
     def in_support(self, x: np.ndarray) -> np.ndarray:
         """Whether each (finite) value is in the support."""
         return np.ones(x.shape, dtype=bool)
+
+    def block_in_support(self, x: np.ndarray) -> bool:
+        """Whether every value of a block is in the support, given that the
+        block's statistics are finite (a family whose statistics are logarithms
+        of the values has nothing left to test)."""
+        return self.support == Family.support or bool(np.all(self.in_support(x)))
+
+    def checked(self, x: np.ndarray, stats: np.ndarray) -> np.ndarray:
+        """``stats`` of the block ``x``, after the checks of the values: a
+        non-finite sum (NaN or infinity in ``x``, or a logarithm outside the
+        support) or a value outside the support raises ``ValueError`` with the
+        message of ``sklearn.utils.validation.assert_all_finite``
+        (:func:`check_finite`) or of :meth:`check`; a sum that only overflowed
+        passes."""
+        if not (np.all(np.isfinite(stats)) and self.block_in_support(x)):
+            check_finite(x)
+            self.check(x)
+        return stats
 
     def log_prior(self, phi, prior) -> tuple[float, np.ndarray, np.ndarray]:
         raise ValueError(
@@ -124,11 +190,13 @@ class ExponentialFamily(Family):
     def terms(self, phi: np.ndarray):
         raise NotImplementedError
 
-    def statistics(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """:math:`(\\sum_i w_i T(x_i), \\ldots, \\sum_i w_i h(x_i))`."""
+    def statistics(self, x: np.ndarray, w) -> np.ndarray:
+        """:math:`(\\sum_i w_i T(x_i), \\ldots, \\sum_i w_i h(x_i))`, checked
+        (:meth:`Family.checked`); ``w`` None: unit weights."""
         h = self.base(x)
-        base = h * float(w.sum()) if np.isscalar(h) else w @ h
-        return np.append(w @ self.features(x), base)
+        total = weight_total(w, x.shape[0]) if np.isscalar(h) else 0.0
+        base = h * total if np.isscalar(h) else weighted_sum(w, h)
+        return self.checked(x, np.append(weighted_sum(w, self.features(x)), base))
 
     def stats_derivatives(self, stats: np.ndarray, total: float, phi: np.ndarray):
         """Weighted log-likelihood, gradient and Hessian from :meth:`statistics`."""
@@ -143,7 +211,9 @@ class ExponentialFamily(Family):
         return self.stats_derivatives(stats, total, phi)
 
     def derivatives(self, x, w, phi):
-        return self.stats_derivatives(self.statistics(x, w), float(w.sum()), phi)
+        return self.stats_derivatives(
+            self.statistics(x, w), weight_total(w, x.shape[0]), phi
+        )
 
     def loglik_obs(self, x, phi):
         eta, _, _, a, _, _ = self.terms(phi)

@@ -26,16 +26,24 @@ from skmle.models.distributions.base import (
     LocationScaleMixin,
     LogPositiveMixin,
     LogRateFamily,
+    weight_total,
+    weighted_sum,
 )
 
 
 class Exponential(LogRateFamily):
     """:math:`\\log p(x) = \\log\\lambda - \\lambda x`, x >= 0."""
 
-    name, support = "exponential", "non-negative values"
+    name, support, blocked = "exponential", "non-negative values", False
 
     def in_support(self, x):
         return x >= 0
+
+    def block_in_support(self, x):
+        return bool(np.minimum.reduce(x) >= 0)
+
+    def statistics(self, x, w):
+        return self.checked(x, np.array([weighted_sum(w, x), 0.0]))
 
     def terms(self, phi):
         rate = np.exp(phi[0])
@@ -91,8 +99,9 @@ class Gaussian(LocationScaleMixin, ExponentialFamily):
 
     def statistics(self, x, w):
         y = x - self.centre
-        wy = w * y
-        return np.array([wy.sum(), wy @ y, -0.5 * LOG_2PI * w.sum()])
+        wy = y if w is None else w * y
+        total = weight_total(w, x.shape[0])
+        return self.checked(x, np.array([wy.sum(), wy @ y, -0.5 * LOG_2PI * total]))
 
     def terms(self, phi):
         m, tau = phi[0] - self.centre, np.exp(-2.0 * phi[1])
@@ -135,12 +144,16 @@ class LogNormal(Gaussian):
         return -np.log(x) - 0.5 * LOG_2PI
 
     def statistics(self, x, w):
-        y = np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.log(x)
         y -= self.centre
-        wy = w * y
-        total, s_y = w.sum(), wy.sum()
+        wy = y if w is None else w * y
+        total, s_y = weight_total(w, x.shape[0]), wy.sum()
         base = -(s_y + self.centre * total) - 0.5 * LOG_2PI * total
-        return np.array([s_y, wy @ y, base])
+        return self.checked(x, np.array([s_y, wy @ y, base]))
+
+    def block_in_support(self, x):
+        return True  # a finite sum of logarithms: every value is positive
 
     def frozen(self, natural):
         return stats.lognorm(natural[1], scale=np.exp(natural[0]))
@@ -161,8 +174,13 @@ class Gamma(LogPositiveMixin, ExponentialFamily):
         return -np.log(x)
 
     def statistics(self, x, w):
-        log_x = w @ np.log(x)
-        return np.array([log_x, w @ x, -log_x])
+        """:math:`(\\sum w\\log x, \\sum w x, -\\sum w\\log x)`: one logarithm a row."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_x = weighted_sum(w, np.log(x))
+        return self.checked(x, np.array([log_x, weighted_sum(w, x), -log_x]))
+
+    def block_in_support(self, x):
+        return True  # a finite sum of logarithms: every value is positive
 
     def terms(self, phi):
         shape, scale = np.exp(phi)
@@ -228,8 +246,19 @@ class Beta(LogPositiveMixin, ExponentialFamily):
         return np.array([a, b]), np.diag([a, b]), d2_eta, log_beta, d_a, d2_a
 
     def statistics(self, x, w):
-        log_x, log_1mx = w @ np.log(x), w @ np.log1p(-x)
-        return np.array([log_x, log_1mx, w @ x, w @ (x * x), -log_x - log_1mx])
+        """Sums of :math:`\\log x`, :math:`\\log(1-x)` (the sufficient statistics),
+        :math:`x` and :math:`x^2` (the start)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_x = weighted_sum(w, np.log(x))
+            log_1mx = weighted_sum(w, np.log1p(-x))
+        moment = x @ x if w is None else w @ (x * x)
+        return self.checked(
+            x,
+            np.array([log_x, log_1mx, weighted_sum(w, x), moment, -log_x - log_1mx]),
+        )
+
+    def block_in_support(self, x):
+        return True  # finite sums of log x and log(1 - x): 0 < x < 1
 
     def start(self, stats, total):
         """The method of moments: :math:`a + b = m(1-m)/v - 1`."""

@@ -25,7 +25,7 @@ from scipy import linalg
 
 from skmle.data.batch import Batch
 from skmle.models.base import LogLikelihood
-from skmle.models.distributions.base import Family
+from skmle.models.distributions.base import Family, unit_weights
 
 BLOCK_ROWS = 65536
 """Rows per block of the sums: the temporaries of a block stay in cache, where
@@ -33,11 +33,17 @@ those of a whole million-row column would each be fresh pages of memory."""
 
 
 def blocked_sum(function, x: np.ndarray, w: np.ndarray):
-    """``function(x, w)`` summed over blocks of :data:`BLOCK_ROWS` rows."""
+    """``function(x, w)`` summed over blocks of :data:`BLOCK_ROWS` rows; ``w`` is
+    passed as None for unit weights (:func:`~skmle.models.distributions.base.unit_weights`),
+    so that the sums need no weights at all."""
+    w = None if unit_weights(w) else w
     if x.shape[0] <= BLOCK_ROWS:
         return function(x, w)
     parts = [
-        function(x[start : start + BLOCK_ROWS], w[start : start + BLOCK_ROWS])
+        function(
+            x[start : start + BLOCK_ROWS],
+            None if w is None else w[start : start + BLOCK_ROWS],
+        )
         for start in range(0, x.shape[0], BLOCK_ROWS)
     ]
     if isinstance(parts[0], tuple):
@@ -109,12 +115,24 @@ class ColumnsLogLikelihood(LogLikelihood):
         )
 
     def statistics(self, batch: Batch) -> tuple:
-        """Each column's weighted statistics (:meth:`Family.statistics`)."""
+        """Each column's weighted statistics (:meth:`Family.statistics`), with the
+        checks of its values in the same pass."""
         w = batch.sample_weight
-        return tuple(
-            blocked_sum(f.statistics, batch.X[:, j], w)
-            for j, f in enumerate(self.families)
-        )
+        # a bad value makes a sum NaN or infinite: the family then says which
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return tuple(
+                blocked_sum(f.statistics, batch.X[:, j], w)
+                if f.blocked
+                else f.statistics(batch.X[:, j], None if unit_weights(w) else w)
+                for j, f in enumerate(self.families)
+            )
+
+    def statistics_and_weight(self, batch: Batch) -> tuple:
+        """``(statistics(batch), W)``: the total weight without a pass for unit
+        weights."""
+        w = batch.sample_weight
+        total = float(w.shape[0]) if unit_weights(w) else float(w.sum())
+        return self.statistics(batch), total
 
     @property
     def has_prior(self) -> bool:

@@ -18,7 +18,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from skmle.models.distributions.base import Family, LocationScaleMixin, LogPositiveMixin
+from skmle.models.distributions.base import (
+    Family,
+    LocationScaleMixin,
+    LogPositiveMixin,
+    weight_total,
+    weighted_sum,
+)
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -27,6 +33,7 @@ class Laplace(LocationScaleMixin, Family):
     """Location ``loc`` and scale ``scale``, ``phi = (loc, log scale)``."""
 
     name, params, closed_form, needs_median = "laplace", ("loc", "scale"), True, True
+    checks_in_statistics = False
 
     def loglik_obs(self, x, phi):
         return -np.log(2.0) - phi[1] - np.abs(x - phi[0]) * np.exp(-phi[1])
@@ -37,11 +44,11 @@ class Laplace(LocationScaleMixin, Family):
         return np.column_stack([np.sign(z) * inv, np.abs(z) - 1.0])
 
     def derivatives(self, x, w, phi):
-        inv, total = np.exp(-phi[1]), float(w.sum())
+        inv, total = np.exp(-phi[1]), weight_total(w, x.shape[0])
         z = (x - phi[0]) * inv
-        abs_z = w @ np.abs(z)
+        abs_z = weighted_sum(w, np.abs(z))
         value = -total * (np.log(2.0) + phi[1]) - abs_z
-        grad = np.array([inv * (w @ np.sign(z)), abs_z - total])
+        grad = np.array([inv * weighted_sum(w, np.sign(z)), abs_z - total])
         return float(value), grad, -np.diag([total * inv * inv, total])
 
     def statistics(self, x, w):
@@ -92,11 +99,11 @@ class Weibull(LogPositiveMixin, Family):
         k, log_ratio, z = self._parts(x, phi)
         zl = z * log_ratio
         total, s_l, s_z, s_zl, s_zll = (
-            float(w.sum()),
-            w @ log_ratio,
-            w @ z,
-            w @ zl,
-            w @ (zl * log_ratio),
+            weight_total(w, x.shape[0]),
+            weighted_sum(w, log_ratio),
+            weighted_sum(w, z),
+            weighted_sum(w, zl),
+            weighted_sum(w, zl * log_ratio),
         )
         value = total * (phi[0] - phi[1]) + (k - 1.0) * s_l - s_z
         grad = np.array([total + k * (s_l - s_zl), k * (s_z - total)])
@@ -107,8 +114,13 @@ class Weibull(LogPositiveMixin, Family):
         return float(value), grad, hess
 
     def statistics(self, x, w):
-        log_x = np.log(x)
-        return np.array([w @ log_x, w @ (log_x * log_x)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_x = np.log(x)
+        square = log_x @ log_x if w is None else w @ (log_x * log_x)
+        return self.checked(x, np.array([weighted_sum(w, log_x), square]))
+
+    def block_in_support(self, x):
+        return True  # a finite sum of logarithms: every value is positive
 
     def start(self, stats, total):
         """:math:`\\mathrm{Var}\\log x = \\pi^2 / 6k^2` and
@@ -131,6 +143,7 @@ class StudentT(Family):
     """Degrees of freedom, location and scale, ``phi = (log df, loc, log scale)``."""
 
     name, params, needs_median = "t", ("df", "loc", "scale"), True
+    checks_in_statistics = False
 
     def natural(self, phi):
         return np.array([np.exp(phi[0]), phi[1], np.exp(phi[2])])
@@ -169,14 +182,14 @@ class StudentT(Family):
         inv_q = 1.0 / q
         rq, zq = r * inv_q, z * inv_q
         total, s_lq, s_rq, s_rq2, s_zq, s_zq2, s_zrq2, s_q2 = (
-            float(w.sum()),
-            w @ np.log1p(r),
-            w @ rq,
-            w @ (rq * inv_q),
-            w @ zq,
-            w @ (zq * inv_q),
-            w @ (zq * rq),
-            w @ (inv_q * inv_q),
+            weight_total(w, x.shape[0]),
+            weighted_sum(w, np.log1p(r)),
+            weighted_sum(w, rq),
+            weighted_sum(w, rq * inv_q),
+            weighted_sum(w, zq),
+            weighted_sum(w, zq * inv_q),
+            weighted_sum(w, zq * rq),
+            weighted_sum(w, inv_q * inv_q),
         )
         c, nu_dc, psi = self._constant(nu)
         half, a = 0.5 * nu, 0.5 * (nu + 1.0)
