@@ -7,6 +7,8 @@ from operator import add
 
 import numpy as np
 
+from skmle._sparse import as_rows
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -25,7 +27,7 @@ class Batch:
 
     @classmethod
     def from_arrays(cls, X, y=None, sample_weight=None) -> Batch:
-        X = np.asarray(X, dtype=float)
+        X = as_rows(X)  # scipy.sparse stays sparse (CSR)
         if sample_weight is None:
             sample_weight = np.ones(X.shape[0])
         return cls(X, None if y is None else np.asarray(y), np.asarray(sample_weight))

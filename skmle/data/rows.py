@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from skmle._sparse import stack_rows
 from skmle.data.batch import Batch, add_results
 
 PerBatch = Callable[[Batch], Any]
@@ -109,7 +110,7 @@ def concatenate(batches: Sequence[Batch]) -> Batch:
         return batches[0]
     y = None if batches[0].y is None else np.concatenate([b.y for b in batches])
     return Batch(
-        np.concatenate([b.X for b in batches]),
+        stack_rows([b.X for b in batches]),
         y,
         np.concatenate([b.sample_weight for b in batches]),
     )

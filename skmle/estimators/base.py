@@ -151,6 +151,15 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
         "warm_start": ["boolean"],
     }
 
+    _accept_sparse: tuple[str, ...] | bool = False
+    """The ``scipy.sparse`` formats ``X`` may take (:data:`skmle._sparse.SPARSE_FORMATS`
+    for a linear-predictor model), or False."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = bool(self._accept_sparse)
+        return tags
+
     # -- fitting -----------------------------------------------------------------
     def _fit_batch(self, X, y=None, sample_weight=None) -> Batch:
         """Validate training rows into a :class:`Batch`."""
@@ -371,7 +380,9 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
 
     def _validate_for_scoring(self, X):
         """``X`` checked against the fit, as float64 (the default of every estimator)."""
-        return validate_data(self, X, dtype=np.float64, reset=False)
+        return validate_data(
+            self, X, dtype=np.float64, reset=False, accept_sparse=self._accept_sparse
+        )
 
     def log_likelihood(self, X, y=None, sample_weight=None) -> float:
         """Total weighted log-likelihood of data under the fitted model.

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import LinAlgError, cholesky, solve_triangular
+
+from skmle._sparse import is_sparse, weighted_gram
 
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.qr_least_squares import TriangularFactor
@@ -40,6 +42,10 @@ RANK_RTOL = 1e-12
 the columns before it makes the design rank deficient: the columns are then only
 centred and scaled, not rotated, and the whitening of the solvers leaves the flat
 directions out."""
+
+SPARSE_RANK_RTOL = 1e-7
+""":data:`RANK_RTOL` of sparse rows, whose factor comes from a Cholesky
+decomposition of their Gram matrix (it resolves about half the digits)."""
 
 
 @dataclass(frozen=True)
@@ -80,10 +86,12 @@ class ColumnScaling:
         Z = (batch.X - self.mean) / self.scale
         if self.rotation is not None:
             Z = solve_triangular(self.rotation, Z.T, trans="T", check_finite=False).T
-        y = batch.y
-        if self.log_scale_index is not None:
-            y = (y - self.y_location) / self.y_scale
-        return Batch(Z, y, batch.sample_weight)
+        return Batch(Z, self._scaled_y(batch.y), batch.sample_weight)
+
+    def _scaled_y(self, y):
+        if self.log_scale_index is None:
+            return y
+        return (y - self.y_location) / self.y_scale
 
     def _coef_to_theta(self, v: np.ndarray) -> np.ndarray:
         if self.rotation is not None:
@@ -194,7 +202,36 @@ def _column_sums(batch: Batch) -> tuple[float, np.ndarray]:
 
 
 def _column_squares(batch: Batch, centre: np.ndarray) -> np.ndarray:
-    return batch.sample_weight @ np.square(batch.X - centre)
+    w, X = batch.sample_weight, batch.X
+    if is_sparse(X):
+        # (x - c)^2 = x^2 - 2 c x + c^2 from the nonzeros: it cancels for a
+        # column whose mean is large against its spread, which only makes the
+        # scaling a worse preconditioner (the fit is the same maximum).
+        return w @ X.multiply(X) - 2 * centre * (w @ X) + w.sum() * centre**2
+    return w @ np.square(X - centre)
+
+
+def _any_sparse(batch: Batch) -> int:
+    return int(is_sparse(batch.X))
+
+
+def _scaled_gram(batch: Batch, centre: np.ndarray, scale: np.ndarray):
+    """:math:`Z^\\top W Z` of sparse rows, :math:`Z = (X - 1m^\\top) S^{-1}`, from
+    sparse products (:func:`skmle._sparse.weighted_gram`)."""
+    gram = weighted_gram(batch.X, batch.sample_weight, False, centre)
+    return gram / np.outer(scale, scale)
+
+
+def _rotation_of_gram(gram: np.ndarray, weight: float) -> np.ndarray | None:
+    """Upper :math:`R` with :math:`R^\\top R = G / W` (Cholesky), or None when
+    :math:`G` is not numerically positive definite: the sparse rows' stand-in
+    for the QR factor (the same up to the signs of its rows and rounding, the
+    squared condition number of the Cholesky route)."""
+    try:
+        R = cholesky(gram / weight, lower=False, check_finite=False)
+    except LinAlgError:
+        return None
+    return R if np.all(np.abs(np.diag(R)) > SPARSE_RANK_RTOL) else None
 
 
 def _scaled_factor(batch: Batch, centre: np.ndarray, scale: np.ndarray):
@@ -248,7 +285,10 @@ def column_scaling(
     centred = all(intercept is not None for _, intercept in blocks)
     weight, mean, scale, tiny = column_moments(sum_rows, n_features, centred)
     rotation = None
-    if n_features > 1 and not np.any(tiny):
+    if n_features > 1 and not np.any(tiny) and sum_rows(_any_sparse) > 0:
+        gram = sum_rows(partial(_scaled_gram, centre=mean, scale=scale))
+        rotation = _rotation_of_gram(gram, weight)
+    elif n_features > 1 and not np.any(tiny):
         R = sum_rows(partial(_scaled_factor, centre=mean, scale=scale)).r
         R = R / np.sqrt(weight)
         # The scaled columns have unit norm, so |R_jj| is the distance of column j
@@ -294,10 +334,16 @@ class StandardisedObjective:
         self.scaling = scaling
         self.total_weight = float(objective.total_weight)
         rows = getattr(objective, "rows", None)
+        # Sparse rows are standardised implicitly: the objective in phi is the
+        # raw one at theta = T phi (T the affine map of to_theta), its gradient
+        # A^T g and its Hessian A^T H A, so no dense copy of X is ever made.
+        self.implicit = bool(objective.sum_batches(_any_sparse))
         # Rows in memory are standardised once (a copy of X); a store of chunks
         # or a Dask array is standardised batch by batch as it is read (the
         # Parts of Rows.prepared).
-        self._parts = None if rows is None else rows.prepared(scaling.transform)
+        self._parts = None
+        if rows is not None and not self.implicit:
+            self._parts = rows.prepared(scaling.transform)
 
     @property
     def has_hessian(self) -> bool:
@@ -318,11 +364,18 @@ class StandardisedObjective:
         return value, self.scaling.gradient_to_phi(grad), hess
 
     def value(self, phi: np.ndarray) -> float:
+        if self.implicit:
+            theta = self.scaling.to_theta(phi)
+            return self.objective.value(theta) - self.scaling.value_offset
         model = self.model
         total = self.sum_batches(lambda b: model.loglik(phi, b))
         return (float(total) + self._prior(phi)[0]) / self.total_weight
 
     def value_and_grad(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
+        if self.implicit:
+            value, grad = self.objective.value_and_grad(self.scaling.to_theta(phi))
+            offset = self.scaling.value_offset
+            return value - offset, self.scaling.gradient_to_phi(grad)
         model = self.model
         total, grad = self.sum_batches(lambda b: model.loglik_grad(phi, b))
         prior, prior_grad, _ = self._prior(phi)
@@ -331,6 +384,9 @@ class StandardisedObjective:
         ) / self.total_weight
 
     def hessian(self, phi: np.ndarray) -> np.ndarray:
+        if self.implicit:
+            T = self.scaling.matrix(self.model.n_params)
+            return T.T @ self.objective.hessian(self.scaling.to_theta(phi)) @ T
         model = self.model
         hess = self.sum_batches(lambda b: model.hessian(phi, b))
         _, _, prior_hess = self._prior(phi)
