@@ -10,8 +10,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from skmle._blas import single_blas_thread
-from skmle._sparse import SPARSE_FORMATS
 from skmle._sklearn_compat import Interval, StrOptions
+from skmle._sparse import SPARSE_FORMATS
 from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.logistic_inference import LogisticInferenceMixin

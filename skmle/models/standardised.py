@@ -33,7 +33,6 @@ import numpy as np
 from scipy.linalg import LinAlgError, cholesky, solve_triangular
 
 from skmle._sparse import is_sparse, weighted_gram
-
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.qr_least_squares import TriangularFactor
 
