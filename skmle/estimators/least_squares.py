@@ -61,7 +61,9 @@ def least_squares(objective: LinearObjective) -> LeastSquares:
     if solved is not None:
         coef, factor = solved
         route = "Cholesky"
-    elif objective.from_moments:
+    elif objective.from_moments or objective.sparse:
+        # Sparse rows have no QR here (scipy has no sparse QR): the normal
+        # equations of the implicitly centred Gram, with their accuracy.
         coef = min_norm_from_normal_equations(stats_.gram, stats_.cross)
         route = "eigendecomposition of X^T W X (minimum norm)"
     else:
@@ -118,7 +120,7 @@ def gram_factor(objective: LinearObjective):
     )
     if solved is not None:
         return solved[1]
-    if objective.from_moments:
+    if objective.from_moments or objective.sparse:
         return None
     return qr_solution(objective)
 
