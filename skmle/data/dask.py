@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from skmle._sparse import is_sparse
 from skmle.data.batch import Batch, add_results
 from skmle.data.chunked import Prepare, arrays_to_batch, check_n_samples
 from skmle.data.rows import LazyParts, sample_indices
@@ -231,7 +232,7 @@ class DaskBatches:
         X, y, weights = self._compute(
             pick(self.X), pick(self.y), pick(self.sample_weight)
         )
-        return self.prepare(np.asarray(X), y, weights, True)
+        return self.prepare(X if is_sparse(X) else np.asarray(X), y, weights, True)
 
     def resident_blocks(self, n_blocks: int, min_rows: int = 1) -> None:
         """None: the rows are not held in this process's memory."""

@@ -73,6 +73,7 @@ from skmle._sklearn_compat import (
     validate_data,
     validating_chunk,
 )
+from skmle._sparse import refuse_sparse
 from skmle.data import Batch, is_large, row_store
 from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
 from skmle.estimators.report import FitReportMixin
@@ -153,7 +154,12 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
 
     _accept_sparse: tuple[str, ...] | bool = False
     """The ``scipy.sparse`` formats ``X`` may take (:data:`skmle._sparse.SPARSE_FORMATS`
-    for a linear-predictor model), or False."""
+    for a linear-predictor model), or False: then a sparse ``X`` is a ValueError
+    naming :attr:`_dense_only_reason`."""
+    _dense_only_reason = (
+        "its model is a density of X, and the covariance of sparse rows is a dense "
+        "matrix (the rows' centring fills them in)"
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -163,6 +169,8 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
     # -- fitting -----------------------------------------------------------------
     def _fit_batch(self, X, y=None, sample_weight=None) -> Batch:
         """Validate training rows into a :class:`Batch`."""
+        if not self._accept_sparse:
+            refuse_sparse(X, type(self).__name__, self._dense_only_reason)
         X, y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, y, sample_weight)
@@ -380,6 +388,8 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
 
     def _validate_for_scoring(self, X):
         """``X`` checked against the fit, as float64 (the default of every estimator)."""
+        if not self._accept_sparse:
+            refuse_sparse(X, type(self).__name__, self._dense_only_reason)
         return validate_data(
             self, X, dtype=np.float64, reset=False, accept_sparse=self._accept_sparse
         )

@@ -30,6 +30,7 @@ from __future__ import annotations
 from abc import abstractmethod
 
 import numpy as np
+import scipy.sparse as sp
 
 from skmle._sparse import is_sparse, matvec, rmatvec, weighted_gram
 from skmle.models.base import Batch, LogLikelihood
@@ -106,7 +107,11 @@ class LinearLogLikelihood(LogLikelihood):
     def design(self, X: np.ndarray) -> np.ndarray:
         """The columns the location coefficients multiply: ``X``, then a column of
         ones with an intercept (the design a least-absolute-deviation solver sees)."""
-        return np.column_stack([X, np.ones(X.shape[0])]) if self.fit_intercept else X
+        if not self.fit_intercept:
+            return X
+        if is_sparse(X):
+            return sp.csr_array(sp.hstack([X, np.ones((X.shape[0], 1))]))
+        return np.column_stack([X, np.ones(X.shape[0])])
 
     def design_rows(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(design, y, sample_weight)`` of a batch, for solvers over a design."""
