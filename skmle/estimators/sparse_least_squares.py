@@ -23,6 +23,8 @@ from skmle._sparse import matvec, rmatvec
 
 LSMR_TOL = 1e-15
 """``atol`` and ``btol`` of LSMR: to rounding error."""
+NULL_RTOL = 1e-10
+"""Eigenvalues of :math:`G` below this fraction of the largest span its null space."""
 
 
 def sparse_min_norm(objective) -> np.ndarray | None:
@@ -44,4 +46,15 @@ def sparse_min_norm(objective) -> np.ndarray | None:
     )
     b = root * (batch.y - stats_.y_mean)
     solution = lsmr(A, b, atol=LSMR_TOL, btol=LSMR_TOL, conlim=1e17, maxiter=10 * d)
-    return np.asarray(solution[0])
+    return without_null_part(np.asarray(solution[0]), stats_.gram)
+
+
+def without_null_part(coef: np.ndarray, gram: np.ndarray) -> np.ndarray:
+    """``coef`` less its projection on the null space of the normal matrix
+    :math:`G` (its eigenvectors with eigenvalues below ``NULL_RTOL`` times the
+    largest): the rounding of the implicitly centred products leaks into the
+    directions of exactly collinear columns, which the minimum-norm solution
+    leaves at zero."""
+    values, vectors = np.linalg.eigh(gram)
+    null = vectors[:, values <= NULL_RTOL * max(values[-1], 0.0)]
+    return coef - null @ (null.T @ coef)
