@@ -68,6 +68,7 @@ def test_logistic_sparse_matches_dense_and_statsmodels(fair, solver, fmt):
     agree(sparse.log_likelihood(X, y), ref.llf, 1e-12)
 
 
+@pytest.mark.slow
 def test_logistic_sparse_multinomial_and_centring(fair):
     """Three classes (statsmodels' MNLogit), and a sparse column with a large
     offset, which the Newton solver centres implicitly."""
@@ -158,9 +159,12 @@ def test_student_t_sparse_matches_dense(fair, solver):
     llf = stats.t.logpdf(resid, sparse.df_, scale=scale).sum()
     agree(sparse.loglik_, llf, 1e-12)
     assert ref.exog.shape[1] == sparse.coef_.size + 1
-    agree(sparse.coef_, full.coef_, 1e-9)
-    agree(sparse.df_, full.df_, 1e-9)
-    agree(sparse.coef_se_, full.coef_se_, 1e-8)
+    # As for LogisticGD: L-BFGS stops where a step gains less than the value's
+    # rounding error, some 7 digits of the estimates, dense or sparse.
+    digits = 1e-9 if solver == "newton" else 1e-6
+    agree(sparse.coef_, full.coef_, digits)
+    agree(sparse.df_, full.df_, digits)
+    agree(sparse.coef_se_, full.coef_se_, 10 * digits)
     agree(sparse.loglik_, full.loglik_, 1e-12)
 
 
@@ -173,6 +177,7 @@ def test_dense_only_estimators_refuse_sparse_with_the_reason(estimator):
         estimator.fit(X, np.arange(40.0))
 
 
+@pytest.mark.slow
 def test_sparse_chunks_in_dask_and_chunked_equal_in_memory(fair):
     da = pytest.importorskip("dask.array")
     X, data = fair
