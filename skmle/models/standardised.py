@@ -30,21 +30,22 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
+from scipy.linalg import solve_triangular
 
-from skmle._sparse import is_sparse, weighted_gram
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.qr_least_squares import TriangularFactor
+from skmle.models.standardised_sparse import (
+    any_sparse,
+    column_squares_sparse,
+    rotation_of_gram,
+    scaled_gram,
+)
 
 RANK_RTOL = 1e-12
 """A standardised column closer than this (relative to its length) to the span of
 the columns before it makes the design rank deficient: the columns are then only
 centred and scaled, not rotated, and the whitening of the solvers leaves the flat
 directions out."""
-
-SPARSE_RANK_RTOL = 1e-7
-""":data:`RANK_RTOL` of sparse rows, whose factor comes from a Cholesky
-decomposition of their Gram matrix (it resolves about half the digits)."""
 
 
 @dataclass(frozen=True)
@@ -202,35 +203,9 @@ def _column_sums(batch: Batch) -> tuple[float, np.ndarray]:
 
 def _column_squares(batch: Batch, centre: np.ndarray) -> np.ndarray:
     w, X = batch.sample_weight, batch.X
-    if is_sparse(X):
-        # (x - c)^2 = x^2 - 2 c x + c^2 from the nonzeros: it cancels for a
-        # column whose mean is large against its spread, which only makes the
-        # scaling a worse preconditioner (the fit is the same maximum).
-        return w @ X.multiply(X) - 2 * centre * (w @ X) + w.sum() * centre**2
+    if any_sparse(batch):
+        return column_squares_sparse(X, w, centre)
     return w @ np.square(X - centre)
-
-
-def _any_sparse(batch: Batch) -> int:
-    return int(is_sparse(batch.X))
-
-
-def _scaled_gram(batch: Batch, centre: np.ndarray, scale: np.ndarray):
-    """:math:`Z^\\top W Z` of sparse rows, :math:`Z = (X - 1m^\\top) S^{-1}`, from
-    sparse products (:func:`skmle._sparse.weighted_gram`)."""
-    gram = weighted_gram(batch.X, batch.sample_weight, False, centre)
-    return gram / np.outer(scale, scale)
-
-
-def _rotation_of_gram(gram: np.ndarray, weight: float) -> np.ndarray | None:
-    """Upper :math:`R` with :math:`R^\\top R = G / W` (Cholesky), or None when
-    :math:`G` is not numerically positive definite: the sparse rows' stand-in
-    for the QR factor (the same up to the signs of its rows and rounding, the
-    squared condition number of the Cholesky route)."""
-    try:
-        R = cholesky(gram / weight, lower=False, check_finite=False)
-    except LinAlgError:
-        return None
-    return R if np.all(np.abs(np.diag(R)) > SPARSE_RANK_RTOL) else None
 
 
 def _scaled_factor(batch: Batch, centre: np.ndarray, scale: np.ndarray):
@@ -284,9 +259,9 @@ def column_scaling(
     centred = all(intercept is not None for _, intercept in blocks)
     weight, mean, scale, tiny = column_moments(sum_rows, n_features, centred)
     rotation = None
-    if n_features > 1 and not np.any(tiny) and sum_rows(_any_sparse) > 0:
-        gram = sum_rows(partial(_scaled_gram, centre=mean, scale=scale))
-        rotation = _rotation_of_gram(gram, weight)
+    if n_features > 1 and not np.any(tiny) and sum_rows(any_sparse) > 0:
+        gram = sum_rows(partial(scaled_gram, centre=mean, scale=scale))
+        rotation = rotation_of_gram(gram, weight)
     elif n_features > 1 and not np.any(tiny):
         R = sum_rows(partial(_scaled_factor, centre=mean, scale=scale)).r
         R = R / np.sqrt(weight)
@@ -336,7 +311,7 @@ class StandardisedObjective:
         # Sparse rows are standardised implicitly: the objective in phi is the
         # raw one at theta = T phi (T the affine map of to_theta), its gradient
         # A^T g and its Hessian A^T H A, so no dense copy of X is ever made.
-        self.implicit = bool(objective.sum_batches(_any_sparse))
+        self.implicit = bool(objective.sum_batches(any_sparse))
         # Rows in memory are standardised once (a copy of X); a store of chunks
         # or a Dask array is standardised batch by batch as it is read (the
         # Parts of Rows.prepared).
