@@ -190,3 +190,22 @@ def test_sparse_chunks_in_dask_and_chunked_equal_in_memory(fair):
     for fitted in (chunked, on_dask):
         agree(fitted.coef_, in_memory.coef_)
         agree(fitted.loglik_, ref.llf, 1e-12)
+
+
+def test_logistic_partial_fit_sparse_equals_dense(fair):
+    """The stochastic steps of partial_fit: the same iterates on sparse chunks,
+    and the sparse initial step size equals the dense one (a closed form)."""
+    X, data = fair
+    y = (data["affairs"] > 0).to_numpy().astype(int)
+    dense = X.toarray()
+    sparse, full = LogisticGD(), LogisticGD()
+    for rows in np.array_split(np.arange(X.shape[0]), 4):
+        sparse.partial_fit(X[rows], y[rows], classes=[0, 1])
+        full.partial_fit(dense[rows], y[rows], classes=[0, 1])
+    first = np.column_stack(
+        [dense[: X.shape[0] // 4 + 1], np.ones(X.shape[0] // 4 + 1)]
+    )
+    largest = np.linalg.eigvalsh(first.T @ first / first.shape[0])[-1]
+    agree(sparse.initial_step_size_, 1.0 / (0.25 * largest))
+    agree(sparse.coef_, full.coef_)
+    agree(sparse.intercept_, full.intercept_)
