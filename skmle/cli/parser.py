@@ -8,12 +8,16 @@ from skmle.cli.data import DATASETS
 
 MODELS = {
     "gaussian": "GaussianMLE",
+    "dist": "DistributionMLE",
     "linear": "LinearGaussianRegressor",
     "laplace": "LaplaceRegressor",
     "student_t": "StudentTRegressor",
     "t": "StudentTRegressor",
     "logistic": "LogisticGD",
     "mixture": "EMGaussianMixture",
+    "poisson": "PoissonMLERegressor",
+    "negbin": "NegativeBinomialRegressor",
+    "network": "MLPClassifierMLE",
 }
 """Command-line model names and the skmle classes they stand for."""
 

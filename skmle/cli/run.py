@@ -83,6 +83,9 @@ def _plot(name: str, model, X, table: Table, out: Path) -> None:
         ax = plotting.plot_mixture(model, X)
         ax.set_xlabel(table.names[0])
         ax.set_ylabel(table.names[1])
+    elif name == "dist":
+        ax = plotting.plot_distribution_fit(model, X)
+        ax.set_xlabel(table.names[0])
     elif name == "gaussian":
         ax = plotting.plot_profile_likelihood(model, X)
         ax.set_xlabel(f"mean of {table.names[0]}")

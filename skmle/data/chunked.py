@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from skmle.data.batch import Batch, add_results
+from skmle.data.batch import Batch, add_results, with_sides
 from skmle.data.rows import LazyParts, sample_indices
 
 DEFAULT_CHUNK_BYTES = 32 * 2**20
@@ -230,6 +230,9 @@ class ChunkedBatches(Sequence):
         else about 32 MiB of ``X``.
     prepare : callable, default=arrays_to_batch
         ``prepare(X, y, sample_weight, check) -> Batch`` for one chunk.
+    offset, groups : array-like of shape (n_samples,), default=None
+        Side columns sliced alongside and attached to each batch
+        (:func:`~skmle.data.batch.with_sides`).
 
     Examples
     --------
@@ -250,17 +253,23 @@ class ChunkedBatches(Sequence):
         *,
         chunk_size: int | None = None,
         prepare: Prepare = arrays_to_batch,
+        offset=None,
+        groups=None,
     ):
         if isinstance(X, ChunkedArray):
             chunk_size = X.chunk_size if chunk_size is None else chunk_size
         self.rows = ChunkedArray(X, chunk_size)
-        self.y = y.data if isinstance(y, ChunkedArray) else y
-        self.sample_weight = (
-            sample_weight.data
-            if isinstance(sample_weight, ChunkedArray)
-            else sample_weight
+        self.y, self.sample_weight, self.offset, self.groups = (
+            values.data if isinstance(values, ChunkedArray) else values
+            for values in (y, sample_weight, offset, groups)
         )
-        check_n_samples(self.rows.shape[0], y=self.y, sample_weight=self.sample_weight)
+        check_n_samples(
+            self.rows.shape[0],
+            y=self.y,
+            sample_weight=self.sample_weight,
+            offset=self.offset,
+            groups=self.groups,
+        )
         self.prepare = prepare
         self.bounds = list(self.rows.bounds())
         self.checked = False
@@ -272,18 +281,25 @@ class ChunkedBatches(Sequence):
     def __len__(self) -> int:
         return len(self.bounds)
 
+    def _columns(self) -> tuple:
+        """The per-row arrays beside ``X``: y, weights, offset, groups."""
+        return (self.y, self.sample_weight, self.offset, self.groups)
+
     def _raw(self, index: int) -> tuple:
         start, stop = self.bounds[index]
         return (
             self.rows.data[start:stop],
-            _rows(self.y, start, stop),
-            _rows(self.sample_weight, start, stop),
+            *(_rows(values, start, stop) for values in self._columns()),
         )
+
+    def _prepare(self, raw: tuple, check: bool) -> Batch:
+        """``prepare`` of the first three columns, with the side columns attached."""
+        return with_sides(self.prepare(*raw[:3], check), *raw[3:], check=check)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        return self.prepare(*self._raw(range(len(self))[index]), not self.checked)
+        return self._prepare(self._raw(range(len(self))[index]), not self.checked)
 
     def __iter__(self) -> Iterator[Batch]:
         return self.map(lambda batch: batch)
@@ -291,10 +307,8 @@ class ChunkedBatches(Sequence):
     def head(self, n_rows: int = 16) -> Batch:
         """The first ``n_rows`` rows, prepared and checked: shapes for a model."""
         stop = min(n_rows, self.rows.shape[0])
-        return self.prepare(
-            self.rows.data[:stop],
-            _rows(self.y, 0, stop),
-            _rows(self.sample_weight, 0, stop),
+        return self._prepare(
+            (self.rows.data[:stop], *(_rows(v, 0, stop) for v in self._columns())),
             True,
         )
 
@@ -314,11 +328,8 @@ class ChunkedBatches(Sequence):
         """A uniform sample of ``n_rows`` rows without replacement, in row order
         (all rows when there are no more), read and prepared as one batch."""
         rows = sample_indices(self.n_rows, n_rows, random_state)
-        return self.prepare(
-            self.rows.data[rows],
-            _pick(self.y, rows),
-            _pick(self.sample_weight, rows),
-            True,
+        return self._prepare(
+            (self.rows.data[rows], *(_pick(v, rows) for v in self._columns())), True
         )
 
     def resident_blocks(self, n_blocks: int, min_rows: int = 1) -> None:
@@ -331,7 +342,7 @@ class ChunkedBatches(Sequence):
         for index in range(len(self)):
             raw = self._raw(index)
             try:
-                yield per_batch(self.prepare(*raw, check))
+                yield per_batch(self._prepare(raw, check))
             finally:
                 for values in raw:
                     release_pages(values)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from skmle._sparse import is_sparse
-from skmle.data.batch import Batch, add_results
+from skmle.data.batch import Batch, add_results, with_sides
 from skmle.data.chunked import Prepare, arrays_to_batch, check_n_samples
 from skmle.data.rows import LazyParts, sample_indices
 
@@ -91,6 +91,11 @@ def _rows_like(values, row_chunks, name: str):
     return da.from_array(values, chunks=chunks)
 
 
+def prepare_with_sides(prepare: Prepare, X, y, sample_weight, offset, groups, check):
+    """``prepare`` of one block with its side columns attached (on a worker)."""
+    return with_sides(prepare(X, y, sample_weight, check), offset, groups, check)
+
+
 def _blocks(values, n_blocks: int) -> list:
     if not is_dask_array(values):
         return [values] * n_blocks
@@ -113,6 +118,9 @@ class DaskBatches:
     persist : bool, default=True
         With a ``distributed`` client, compute the batches once and keep them on
         the workers for every later pass. Without a client nothing is persisted.
+    offset, groups : dask.array.Array, array-like or None, default=None
+        Side columns, rechunked like ``y`` and attached to each batch
+        (:func:`~skmle.data.batch.with_sides`).
 
     Examples
     --------
@@ -134,6 +142,8 @@ class DaskBatches:
         *,
         prepare: Prepare = arrays_to_batch,
         persist: bool = True,
+        offset=None,
+        groups=None,
     ):
         import dask
 
@@ -144,16 +154,13 @@ class DaskBatches:
         row_chunks = self.X.chunks[0]
         self.y = _rows_like(y, row_chunks, "y")
         self.sample_weight = _rows_like(sample_weight, row_chunks, "sample_weight")
+        self.offset = _rows_like(offset, row_chunks, "offset")
+        self.groups = _rows_like(groups, row_chunks, "groups")
         self.prepare = prepare
         self.checked = False
         n_blocks = len(row_chunks)
         blocks = list(
-            zip(
-                _blocks(self.X, n_blocks),
-                _blocks(self.y, n_blocks),
-                _blocks(self.sample_weight, n_blocks),
-                strict=True,
-            )
+            zip(*(_blocks(values, n_blocks) for values in self._columns()), strict=True)
         )
         # Empty row blocks (filtering sorted data, then compute_chunk_sizes(),
         # gives them) add nothing to a sum, and validating one would fail on
@@ -185,11 +192,14 @@ class DaskBatches:
             "the objective or its batches."
         )
 
+    def _columns(self) -> tuple:
+        return (self.X, self.y, self.sample_weight, self.offset, self.groups)
+
     def _batch_tasks(self, check: bool) -> list:
         import dask
 
-        prepare = dask.delayed(self.prepare, pure=False)
-        return [prepare(x, y, w, check) for x, y, w in self._blocks]
+        prepare = dask.delayed(partial(prepare_with_sides, self.prepare), pure=False)
+        return [prepare(*columns, check) for columns in self._blocks]
 
     def head(self, n_rows: int = 16) -> Batch:
         """The first rows, fetched to the client and prepared: shapes for a model."""
@@ -201,10 +211,8 @@ class DaskBatches:
                     return values
                 return values[:stop]
 
-            rows = self._compute(
-                first(self.X), first(self.y), first(self.sample_weight)
-            )
-            self._head = self.prepare(*rows, True)
+            rows = self._compute(*(first(values) for values in self._columns()))
+            self._head = prepare_with_sides(self.prepare, *rows, True)
         return self._head
 
     @property
@@ -229,10 +237,8 @@ class DaskBatches:
                 return values
             return values[rows]
 
-        X, y, weights = self._compute(
-            pick(self.X), pick(self.y), pick(self.sample_weight)
-        )
-        return self.prepare(X if is_sparse(X) else np.asarray(X), y, weights, True)
+        X, *rest = self._compute(*(pick(values) for values in self._columns()))
+        return prepare_with_sides(self.prepare, X if is_sparse(X) else np.asarray(X), *rest, True)
 
     def resident_blocks(self, n_blocks: int, min_rows: int = 1) -> None:
         """None: the rows are not held in this process's memory."""

@@ -9,6 +9,7 @@ weight, and a uniform sample (for random starts). Which kind of store holds them
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from functools import reduce
 from itertools import pairwise
 from typing import Any, Protocol, runtime_checkable
@@ -108,12 +109,14 @@ def concatenate(batches: Sequence[Batch]) -> Batch:
     """One batch of the rows of several, in order."""
     if len(batches) == 1:
         return batches[0]
-    y = None if batches[0].y is None else np.concatenate([b.y for b in batches])
-    return Batch(
-        stack_rows([b.X for b in batches]),
-        y,
-        np.concatenate([b.sample_weight for b in batches]),
-    )
+
+    def joined(name):
+        if getattr(batches[0], name) is None:
+            return None
+        parts = [getattr(b, name) for b in batches]
+        return stack_rows(parts) if name == "X" else np.concatenate(parts)
+
+    return Batch(*(joined(f.name) for f in fields(Batch)))
 
 
 class InMemoryRows:
@@ -166,23 +169,19 @@ class InMemoryRows:
             k = max(1, min(n_blocks, n // max(min_rows, 1)))
             cuts = np.linspace(0, n, k + 1).astype(int)
             for lo, hi in pairwise(cuts):
-                y = None if batch.y is None else batch.y[lo:hi]
-                part = Batch(batch.X[lo:hi], y, batch.sample_weight[lo:hi])
-                blocks.append((part, slice(offset + lo, offset + hi)))
+                blocks.append(
+                    (batch.take(slice(lo, hi)), slice(offset + lo, offset + hi))
+                )
             offset += n
         return blocks
 
     def head(self, n_rows: int = 16) -> Batch:
         first = concatenate(self.batches)
-        stop = min(n_rows, first.X.shape[0])
-        y = None if first.y is None else first.y[:stop]
-        return Batch(first.X[:stop], y, first.sample_weight[:stop])
+        return first.take(slice(0, min(n_rows, first.X.shape[0])))
 
     def prepared(self, prepare: Callable[[Batch], Any]) -> HeldParts:
         return HeldParts([prepare(batch) for batch in self.batches])
 
     def sample(self, n_rows: int, random_state=None) -> Batch:
         every = concatenate(self.batches)
-        rows = sample_indices(every.X.shape[0], n_rows, random_state)
-        y = None if every.y is None else every.y[rows]
-        return Batch(every.X[rows], y, every.sample_weight[rows])
+        return every.take(sample_indices(every.X.shape[0], n_rows, random_state))

@@ -11,7 +11,7 @@ from functools import partial, wraps
 
 import numpy as np
 
-from skmle.data.batch import Batch
+from skmle.data.batch import Batch, with_sides
 from skmle.data.chunked import ChunkedArray, ChunkedBatches, Prepare, release_pages
 from skmle.data.dask import is_dask_array, map_rows
 from skmle.data.rows import InMemoryRows, Rows
@@ -30,6 +30,8 @@ def row_store(
     whole: Callable[..., Batch],
     chunk: Prepare,
     persist: bool = True,
+    offset=None,
+    groups=None,
 ) -> Rows:
     """The :class:`~skmle.data.rows.Rows` that hold ``X`` (and ``y``, weights).
 
@@ -44,14 +46,19 @@ def row_store(
         worker, for Dask); ``check`` is False on passes after the first.
     persist : bool, default=True
         Keep Dask batches on the workers between passes.
+    offset, groups : array-like of shape (n_samples,), default=None
+        Side columns that follow the rows into every batch
+        (:class:`~skmle.data.Batch`); for data read in pieces, arrays of the
+        same kind (or in memory: they are sliced alongside).
     """
+    sides = {"offset": offset, "groups": groups}
     if isinstance(X, ChunkedArray):
-        return ChunkedBatches(X, y, sample_weight, prepare=chunk)
+        return ChunkedBatches(X, y, sample_weight, prepare=chunk, **sides)
     if is_dask_array(X):
         from skmle.data.dask import DaskBatches
 
-        return DaskBatches(X, y, sample_weight, prepare=chunk, persist=persist)
-    return InMemoryRows([whole(X, y, sample_weight)])
+        return DaskBatches(X, y, sample_weight, prepare=chunk, persist=persist, **sides)
+    return InMemoryRows([with_sides(whole(X, y, sample_weight), **sides)])
 
 
 def distinct_values(values, chunk_rows: int = 1 << 20) -> np.ndarray:

@@ -74,7 +74,8 @@ from skmle._sklearn_compat import (
     validating_chunk,
 )
 from skmle._sparse import refuse_sparse
-from skmle.data import Batch, is_large, row_store
+from skmle.data import Batch, distinct_values, row_store
+from skmle.estimators.hypotheses import HypothesisTestMixin
 from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
 from skmle.estimators.report import FitReportMixin
 from skmle.estimators.standardised_fit import maximise_standardised
@@ -92,7 +93,7 @@ from skmle.optim import OPTIMIZERS, SOLVER_REQUIREMENTS, OptimizeResult
 GENERIC_SOLVERS = tuple(OPTIMIZERS)
 
 
-class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
+class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTestMixin):
     """Mixin for estimators fitted by maximising a log-likelihood.
 
     The mixin has no constructor of its own. The estimators built on it share
@@ -181,42 +182,43 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
         with validating_chunk(check):
             return self._fit_batch(X, y, sample_weight)
 
-    def _objective_for_data(self, X, y=None, sample_weight=None) -> Objective:
-        """Validate training data, build ``model_`` and bind it to the data."""
+    def _objective_for_data(self, X, y=None, sample_weight=None, **sides) -> Objective:
+        """Validate training data, build ``model_`` and bind it to the data; the
+        side columns (``offset``, ``groups``) ride with the rows (:class:`Batch`)."""
         rows = row_store(
-            X, y, sample_weight, whole=self._fit_batch, chunk=self._fit_chunk
+            X, y, sample_weight, whole=self._fit_batch, chunk=self._fit_chunk, **sides
         )
         self.model_ = self._make_model(rows.head())
         return self._make_objective(rows)
 
-    def _fit(self, X, y=None, sample_weight=None, groups=None):
+    def _fit(self, X, y=None, sample_weight=None, groups=None, offset=None):
         """The body of every estimator's ``fit``: validate, solve, store.
 
-        ``groups`` (one label per row, in memory) are the clusters of
-        ``cov_type="cluster"``; they ride on the objective to the inference."""
+        ``groups`` (one label per row) are the clusters of ``cov_type="cluster"``
+        and ``offset`` a known term of a linear predictor: both follow the rows
+        into every batch, in memory, in chunks or on Dask workers."""
         self._validate_params()
-        objective = self._objective_for_data(X, y, sample_weight)
-        self._attach_groups(objective, X, groups)
+        # Only the side columns given: an override without them keeps working.
+        sides = {
+            k: v for k, v in (("offset", offset), ("groups", groups)) if v is not None
+        }
+        objective = self._objective_for_data(X, y, sample_weight, **sides)
+        self._attach_groups(objective, groups)
         theta0 = self.theta_ if self._warm_started() else None
         result = self._run_solver(objective, theta0)
         self._store_result(result, objective)
         return self
 
-    def _attach_groups(self, objective: Objective, X, groups) -> None:
-        """Check ``groups`` against ``cov_type`` and the rows, and hand them to
-        the objective (a ``ValueError`` for data read in pieces, for now)."""
+    def _attach_groups(self, objective: Objective, groups) -> None:
+        """Check ``groups`` against ``cov_type`` and the rows, and give the
+        objective their sorted distinct labels (read a chunk at a time, or by
+        Dask, for data larger than memory), from which each batch numbers the
+        groups of its rows."""
         check_cov_type(
             getattr(self, "cov_type", "nonrobust"), groups, objective.rows.n_rows
         )
-        if groups is None:
-            return
-        if is_large(X):
-            raise ValueError(
-                'cov_type="cluster" needs X in memory: with Dask or chunked data '
-                'the groups cannot yet follow the rows; use cov_type="HC0" or '
-                '"HC1", or fit on an in-memory array.'
-            )
-        objective.groups = np.asarray(groups)
+        if groups is not None:
+            objective.group_labels = distinct_values(groups)
 
     def _make_objective(self, batches) -> Objective:
         return Objective(self.model_, batches)
@@ -365,7 +367,7 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin):
                 self._score_rows(objective, result),
                 cov_type,
                 objective.total_weight,
-                groups=objective.groups,
+                labels=objective.group_labels,
             )
             spec = dataclasses.replace(spec, meat=meat)
         # params_cov_ (a property) forms the whole matrix only when read.

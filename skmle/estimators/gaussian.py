@@ -281,8 +281,8 @@ class GaussianMLE(
     def _make_model(self, batch: Batch) -> GaussianLogLikelihood:
         return GaussianLogLikelihood(batch.X.shape[1], self.covariance_type)
 
-    def _objective_for_data(self, X, y=None, sample_weight=None):
-        objective = super()._objective_for_data(X, y, sample_weight)
+    def _objective_for_data(self, X, y=None, sample_weight=None, **sides):
+        objective = super()._objective_for_data(X, y, sample_weight, **sides)
         ct = self._moments_type()
         # one pass, which also checks every chunk and sums the weight
         moments = objective.sum_batches(

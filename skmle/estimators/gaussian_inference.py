@@ -87,7 +87,11 @@ class GaussianInferenceMixin:
                 covariance_type=ct,
             )
             meat = score_meat(
-                objective.sum_batches, rows, self.cov_type, W, groups=objective.groups
+                objective.sum_batches,
+                rows,
+                self.cov_type,
+                W,
+                labels=objective.group_labels,
             )
             if np.isfinite(meat.factor):
                 params_cov = ReportedCovariance(matrix=meat.corrected() / W**2)

@@ -13,8 +13,10 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
+from sklearn.base import clone
 
 from skmle.data import Batch
+from skmle.estimators.logistic_baseline import LogisticBaselineMixin
 from skmle.estimators.logistic_outcome import SEPARATED, SINGULAR_MESSAGE
 from skmle.inference import Information, WaldSpec
 from skmle.models.logistic import LogisticLogLikelihood
@@ -34,9 +36,10 @@ def free_scores(
     return rows[:, 1:].reshape(scores.shape[0], -1)
 
 
-class LogisticInferenceMixin:
-    """``_inference_blocks``, ``_wald_spec``, ``_score_rows``, ``_n_parameters``
-    and the summary's labels, for :class:`~skmle.LogisticGD`."""
+class LogisticInferenceMixin(LogisticBaselineMixin):
+    """``_inference_blocks``, ``_wald_spec``, ``_score_rows``, ``_n_parameters``,
+    the summary's labels, ``loglik_function`` in raw coordinates and
+    ``baseline_coef``, for :class:`~skmle.LogisticGD`."""
 
     def _inference_blocks(self) -> dict[str, np.ndarray]:
         model = self.model_
@@ -66,6 +69,18 @@ class LogisticInferenceMixin:
         """:func:`free_scores` at the solution, in the objective's (possibly
         centred) coordinates."""
         return partial(free_scores, model=objective.model, theta=result.learned.at)
+
+    def loglik_function(self, X, y=None, sample_weight=None):
+        """The log-likelihood bound to data, as a function of ``theta`` for the
+        raw features (as ``theta_`` is): without the centring that
+        ``solver="newton"`` applies to its own iterates (see
+        :meth:`~skmle.estimators.likelihood_api.LikelihoodFunctionMixin.loglik_function`)."""
+        work = (
+            clone(self).set_params(solver="lbfgs")
+            if self.solver == "newton"
+            else clone(self)
+        )
+        return work._objective_for_data(X, y, sample_weight)
 
     def _n_parameters(self) -> int:
         """Identified parameters: (n_classes - 1) rows of coefficients for K > 2."""

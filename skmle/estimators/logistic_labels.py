@@ -89,7 +89,7 @@ class LogisticDataMixin:
     def _check_two_classes(self) -> None:
         if self.classes_.shape[0] < 2:
             raise ValueError(
-                "LogisticGD needs samples of at least 2 classes, but y contains "
+                f"{type(self).__name__} needs samples of at least 2 classes, but y contains "
                 f"only one class: {self.classes_[0]!r}."
             )
 
@@ -102,18 +102,20 @@ class LogisticDataMixin:
                 "exactly 0. Remove those samples or give them positive weights."
             )
 
-    def _objective_for_data(self, X, y=None, sample_weight=None):
+    def _objective_for_data(self, X, y=None, sample_weight=None, **sides):
         """In memory as the mixin; on data read in pieces, the classes come from a
         pass over all of ``y`` first, and every chunk's labels are encoded by
         them. Then the class totals, from a sum over the rows."""
         if not is_large(X) or X.shape[0] == 0:
             # No rows at all: the in-memory validation's "0 sample(s)" error.
-            objective = super()._objective_for_data(X, y, sample_weight)
+            objective = super()._objective_for_data(X, y, sample_weight, **sides)
         else:
             self.classes_ = all_classes(y)
             self._check_two_classes()
             chunk = partial(self._labelled_chunk, self.classes_)
-            rows = row_store(X, y, sample_weight, whole=self._fit_batch, chunk=chunk)
+            rows = row_store(
+                X, y, sample_weight, whole=self._fit_batch, chunk=chunk, **sides
+            )
             self.model_ = self._make_model(rows.head())
             objective = self._make_objective(rows)
         n_classes = self.classes_.shape[0]

@@ -19,7 +19,9 @@ class LogisticPredictionMixin:
 
     def _scoring_batch(self, X, y=None, sample_weight=None) -> Batch:
         if y is None:
-            raise ValueError("LogisticGD.log_likelihood needs the class labels y.")
+            raise ValueError(
+                f"{type(self).__name__}.log_likelihood needs the class labels y."
+            )
         X = self._validate_for_scoring(X)
         y = np.asarray(y)
         if y.shape != (X.shape[0],):

@@ -264,8 +264,8 @@ default="kmeans"
     def _validate_fit_data(self, X, y):
         return validate_data(self, X, dtype=np.float64), None
 
-    def _objective_for_data(self, X, y=None, sample_weight=None):
-        first = super()._objective_for_data(X, y, sample_weight)
+    def _objective_for_data(self, X, y=None, sample_weight=None, **sides):
+        first = super()._objective_for_data(X, y, sample_weight, **sides)
         # The model is centred on the weighted mean of all the rows (this pass also
         # checks every chunk and sums the weight), so it is built after it.
         location = first.sum_batches(lambda b: b.sample_weight @ b.X)

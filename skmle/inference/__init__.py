@@ -16,13 +16,16 @@ from skmle.inference.covariance import (
     covariance_from_hessian,
     reported_covariance,
 )
+from skmle.inference.hypothesis import TestResult, lr_test, wald_test
 from skmle.inference.profile import (
     ProfileLikelihood,
+    contrast_point,
     likelihood_ratio_interval,
-    profile_likelihood,
     profile_on_grid,
     profile_point,
 )
+from skmle.inference.profile_fit import profile_intervals, profile_likelihood
+from skmle.inference.restrictions import parameter_row, parse_restrictions
 from skmle.inference.sandwich import (
     COV_TYPES,
     ScoreMeat,
@@ -41,15 +44,22 @@ __all__ = [
     "SingularInformation",
     "Summary",
     "SummaryRow",
+    "TestResult",
     "WaldSpec",
     "block_standard_errors",
     "check_alpha",
     "check_cov_type",
+    "contrast_point",
     "covariance_from_hessian",
     "likelihood_ratio_interval",
+    "lr_test",
+    "parameter_row",
+    "parse_restrictions",
+    "profile_intervals",
     "profile_likelihood",
     "profile_on_grid",
     "profile_point",
     "reported_covariance",
     "score_meat",
+    "wald_test",
 ]

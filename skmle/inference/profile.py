@@ -15,25 +15,32 @@ is a :math:`1-\\alpha` confidence interval. Unlike the Wald interval
 :math:`\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se}` it need not be symmetric, and it
 does not change when the parameter is transformed.
 
-The computations work on an objective (:func:`profile_point`, over the other
+The computations work on an objective (:func:`profile_point` for one coordinate
+of ``theta``, :func:`contrast_point` for a linear function of it, over the other
 parameters by Newton's method or L-BFGS) or on any function from a value of the
 parameter to the profile (:func:`likelihood_ratio_interval`, :func:`profile_on_grid`).
-:func:`profile_likelihood` puts them together for a fitted estimator through its
-public methods (``loglik_function``, ``param_blocks``, ``param_names``) and its
-fitted ``theta_`` and ``<block>_se_``.
+:mod:`skmle.inference.profile_fit` puts them together for a fitted estimator
+(:func:`~skmle.inference.profile_likelihood`,
+:func:`~skmle.inference.profile_intervals`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import linalg, optimize
 
 from skmle.optim import lbfgs, newton
 
 INNER_TOL = 1e-7  # mean-gradient tol; the profile value then errs by O(tol**2)
+
+FLAT_RTOL = 1e-12
+"""An eigenvalue of the Jacobi-scaled information below this times the largest
+marks a flat direction (exact flat directions give about 1e-16; the
+ill-conditioned Longley design gives 5e-10)."""
 
 Evaluate = Callable[[float, np.ndarray], tuple[float, np.ndarray]]
 """``evaluate(value, start) -> (profile log-likelihood, theta where it is reached)``."""
@@ -76,28 +83,50 @@ class ProfileLikelihood:
 
 
 class _Restricted:
-    """The objective over every parameter but ``theta[index]``, which is fixed."""
+    """The objective on the affine set :math:`\\theta = b + N z` of the parameters
+    where the profiled one is held fixed, as a function of :math:`z`."""
 
-    def __init__(self, objective, index: int, value: float, theta: np.ndarray):
+    def __init__(self, objective, base: np.ndarray, basis: np.ndarray):
         self.objective = objective
-        self.index = index
-        self.full = np.array(theta, dtype=float)
-        self.full[index] = value
+        self.base = base
+        self.basis = basis
         self.has_hessian = objective.has_hessian
 
     def embed(self, free: np.ndarray) -> np.ndarray:
-        return np.insert(free, self.index, self.full[self.index])
+        return self.base + self.basis @ free
 
     def value(self, free):
         return self.objective.value(self.embed(free))
 
     def value_and_grad(self, free):
         value, grad = self.objective.value_and_grad(self.embed(free))
-        return value, np.delete(grad, self.index)
+        return value, self.basis.T @ grad
 
     def hessian(self, free):
         hess = self.objective.hessian(self.embed(free))
-        return np.delete(np.delete(hess, self.index, axis=0), self.index, axis=1)
+        return self.basis.T @ hess @ self.basis
+
+
+def _maximise(restricted: _Restricted, free: np.ndarray) -> tuple[float, np.ndarray]:
+    """Re-maximise over ``free`` (Newton with a Hessian, else L-BFGS); the total
+    log-likelihood and the full ``theta`` where it is reached."""
+    if free.size:
+        solver = newton if restricted.has_hessian else lbfgs
+        options = {"max_iter": 100} if solver is newton else {"max_iter": 1000}
+        result = solver(restricted, free, tol=INNER_TOL, **options)
+        if not result.converged:
+            warnings.warn(
+                "A refit of the profile likelihood did not converge "
+                f"({result.message}): the profile, and an interval end near it, "
+                "may be too low (the likelihood may have no maximum there, as "
+                "with separable classes).",
+                UserWarning,
+                stacklevel=4,
+            )
+        free = result.theta
+    theta = restricted.embed(free)
+    objective = restricted.objective
+    return objective.value(theta) * objective.total_weight, theta
 
 
 def profile_point(
@@ -126,14 +155,54 @@ def profile_point(
     theta : ndarray of shape (n_params,)
         The maximiser, with ``theta[index] == value``.
     """
-    restricted = _Restricted(objective, index, value, start)
-    free = np.delete(restricted.full, index)
-    if free.size:
-        solver = newton if restricted.has_hessian else lbfgs
-        options = {"max_iter": 100} if solver is newton else {"max_iter": 1000}
-        free = solver(restricted, free, tol=INNER_TOL, **options).theta
-    theta = restricted.embed(free)
-    return objective.value(theta) * objective.total_weight, theta
+    start = np.asarray(start, dtype=float)
+    base = np.zeros_like(start)
+    base[index] = value
+    basis = np.delete(np.eye(start.size), index, axis=1)
+    return _maximise(_Restricted(objective, base, basis), np.delete(start, index))
+
+
+def contrast_point(
+    objective, contrast: np.ndarray, value: float, start: np.ndarray, basis=None
+) -> tuple[float, np.ndarray]:
+    """The profile log-likelihood of a linear function :math:`c^\\top\\theta` at
+    ``value``: the maximum over :math:`\\{\\theta : c^\\top\\theta = v\\}`.
+
+    Parameters
+    ----------
+    objective : Objective
+    contrast : ndarray of shape (n_params,)
+        :math:`c`, not zero.
+    value : float
+    start : ndarray of shape (n_params,)
+    basis : ndarray of shape (n_params, m), default=None
+        Orthonormal columns spanning the directions left free (orthogonal to
+        :math:`c`); by default all of them. Leaving out the directions in which
+        the log-likelihood is flat (the classes of a multinomial model) keeps
+        Newton's method on an identified problem.
+
+    Returns
+    -------
+    loglik : float
+    theta : ndarray of shape (n_params,)
+        The maximiser, with :math:`c^\\top\\theta = v` (to rounding).
+    """
+    contrast = np.asarray(contrast, dtype=float)
+    if basis is None:
+        basis = free_basis(contrast)
+    base = contrast * (value / (contrast @ contrast))
+    restricted = _Restricted(objective, base, basis)
+    return _maximise(restricted, basis.T @ np.asarray(start, dtype=float))
+
+
+def free_basis(contrast: np.ndarray, flat: np.ndarray | None = None) -> np.ndarray:
+    """Orthonormal columns spanning the complement of :math:`c` and of the columns
+    of ``flat`` (directions along which the log-likelihood does not change)."""
+    fixed = np.atleast_2d(contrast).T
+    if flat is not None and flat.size:
+        fixed = np.hstack([fixed, flat])
+    q, _ = np.linalg.qr(fixed, mode="complete")
+    return q[:, fixed.shape[1] :]
 
 
 def likelihood_ratio_interval(
@@ -147,7 +216,8 @@ def likelihood_ratio_interval(
     """Where the profile crosses ``cutoff`` on each side of ``estimate``.
 
     Each end is bracketed by steps of ``scale`` doubling outwards, then found by
-    Brent's method to ``1e-10``.
+    Brent's method to ``1e-10 * scale``; each profile solve starts from the
+    solution at the nearest value solved before.
 
     Parameters
     ----------
@@ -156,7 +226,7 @@ def likelihood_ratio_interval(
     estimate : float
         The maximum likelihood estimate, where the profile is highest.
     theta_hat : ndarray of shape (n_params,)
-        The maximiser, the start of every evaluation.
+        The maximiser, the start of the first evaluation.
     cutoff : float
         :math:`\\ell(\\hat\\theta) - \\tfrac12\\chi^2_{1,1-\\alpha}`.
     scale : float
@@ -174,8 +244,18 @@ def likelihood_ratio_interval(
         When the profile stays above the cutoff (an unbounded interval).
     """
 
+    # Each solve starts from the solution at the nearest value already solved
+    # (Brent's iterates close in on the end, so Newton starts near the answer);
+    # the value at the estimate is solved once for both sides.
+    solved: dict[float, tuple[float, np.ndarray]] = {}
+
     def excess(value):
-        return evaluate(value, theta_hat)[0] - cutoff
+        value = float(value)
+        if value not in solved:
+            nearest = min(solved, key=lambda v: abs(v - value), default=None)
+            start = theta_hat if nearest is None else solved[nearest][1]
+            solved[value] = evaluate(value, start)
+        return solved[value][0] - cutoff
 
     ends = []
     for direction in (-1.0, 1.0):
@@ -188,7 +268,9 @@ def likelihood_ratio_interval(
                     "cutoff: the likelihood-ratio interval is unbounded."
                 )
         ends.append(
-            optimize.brentq(excess, estimate, estimate + direction * step, xtol=1e-10)
+            optimize.brentq(
+                excess, estimate, estimate + direction * step, xtol=1e-10 * scale
+            )
         )
     return float(ends[0]), float(ends[1])
 
@@ -225,162 +307,17 @@ def profile_on_grid(
     return loglik
 
 
-def _parameter_index(estimator, param) -> tuple[int, str, float]:
-    """Position in ``theta_``, summary label and standard error of ``param``."""
-    names = estimator.param_names()
-    blocks = estimator.param_blocks()
-    if not blocks:
-        raise ValueError(
-            f"{type(estimator).__name__} reports no standard errors, so it has no "
-            "parameters to profile."
-        )
-    indices = np.concatenate(list(blocks.values()))
-    errors = np.concatenate(
-        [np.ravel(getattr(estimator, f"{name}_se_")) for name in blocks]
-    )
-    if isinstance(param, int | np.integer):
-        if not 0 <= param < len(names):
-            raise ValueError(
-                f"param={param} is out of range: there are {len(names)} parameters."
-            )
-        position = int(param)
-    elif param in names:
-        position = names.index(param)
-    else:
-        raise ValueError(
-            f"Unknown parameter {param!r}. Choose one of {names} (the names in "
-            "summary()) or an integer position."
-        )
-    return int(indices[position]), names[position], float(errors[position])
-
-
-def _is_linear_regressor(estimator) -> bool:
-    coef = getattr(estimator, "coef_", None)
-    return (
-        hasattr(estimator, "fit_intercept")
-        and coef is not None
-        and np.ndim(coef) == 1
-        and estimator.__sklearn_tags__().estimator_type == "regressor"
-    )
-
-
-def _offset_refit(estimator, X, y, index) -> Evaluate:
-    """Profile of a linear regressor by refitting with the parameter as an offset.
-
-    With :math:`w_j = \\beta` fixed the model is a regression of
-    :math:`y - \\beta x_j` on the other columns (of :math:`y - \\beta` without an
-    intercept, for the intercept), so the estimator's own exact solver gives the
-    profile; this is how models without a Hessian (least absolute deviations,
-    whose log-likelihood has kinks) are profiled.
-    """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    n_features = X.shape[1]
-
-    def evaluate(value, start):
-        model = estimator.__sklearn_clone__()
-        if index < n_features:
-            rest = np.delete(X, index, axis=1)
-            if rest.shape[1] == 0:  # the intercept alone: a column of ones
-                rest = np.ones((X.shape[0], 1))
-                model.set_params(fit_intercept=False)
-            model.fit(rest, y - value * X[:, index])
-        else:
-            model.set_params(fit_intercept=False).fit(X, y - value)
-        return model.loglik_, start
-
-    return evaluate
-
-
-def profile_likelihood(
-    estimator, X, y=None, *, param=0, values=None, n_points: int = 41, alpha=0.05
-) -> ProfileLikelihood:
-    """Profile log-likelihood of one parameter of a fitted estimator.
-
-    For each value of the parameter the others are re-maximised: by Newton's
-    method when the model has a Hessian, starting from the solution at the
-    neighbouring value; for a linear regressor without one (``LaplaceRegressor``)
-    by refitting the estimator with the parameter as an offset; by L-BFGS
-    otherwise.
-
-    Parameters
-    ----------
-    estimator : fitted skmle estimator
-        One that reports standard errors (``coef_se_``, ``mean_se_``, ...).
-    X : array-like of shape (n_samples, n_features)
-        The training data it was fitted on.
-    y : array-like of shape (n_samples,), default=None
-        The training targets, for supervised estimators.
-    param : int or str, default=0
-        The parameter: its position or its name in ``summary()``.
-    values : array-like, default=None
-        Where to evaluate the profile. By default ``n_points`` values spanning
-        both intervals with a margin.
-    n_points : int, default=41
-    alpha : float, default=0.05
-        The intervals have level ``1 - alpha``.
-
-    Returns
-    -------
-    ProfileLikelihood
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmle import GaussianMLE
-    >>> from skmle.inference import profile_likelihood
-    >>> X = np.random.default_rng(0).normal(loc=3.0, size=(100, 1))
-    >>> profile = profile_likelihood(GaussianMLE().fit(X), X)
-    >>> lower, upper = profile.lr_interval
-    >>> bool(lower < X.mean() < upper)
-    True
-    """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}.")
-    index, name, std_err = _parameter_index(estimator, param)
-    objective = estimator.loglik_function(X, y)
-    theta_hat = np.asarray(estimator.theta_, dtype=float)
-    loglik_max = objective.value(theta_hat) * objective.total_weight
-    estimate = float(theta_hat[index])
-    drop = 0.5 * stats.chi2.ppf(1.0 - alpha, df=1)
-    cutoff = loglik_max - drop
-
-    # A linear regressor without a Hessian (least absolute deviations, with kinks)
-    # is profiled by refitting, which needs another location parameter to refit.
-    refit = (
-        not objective.has_hessian
-        and _is_linear_regressor(estimator)
-        and np.size(estimator.coef_) + bool(estimator.fit_intercept) >= 2
-    )
-    if refit:
-        evaluate = _offset_refit(estimator, X, y, index)
-    else:
-
-        def evaluate(value, start):
-            return profile_point(objective, index, value, start)
-
-    scale = std_err if np.isfinite(std_err) and std_err > 0 else 0.1
-    scale *= np.sqrt(2.0 * drop)
-    lr_interval = likelihood_ratio_interval(
-        evaluate, estimate, theta_hat, cutoff, scale, name
-    )
-    half = stats.norm.ppf(1.0 - alpha / 2.0) * std_err
-    wald_interval = (estimate - half, estimate + half)
-
-    if values is None:
-        low = min(lr_interval[0], wald_interval[0])
-        high = max(lr_interval[1], wald_interval[1])
-        margin = 0.3 * (high - low)
-        values = np.linspace(low - margin, high + margin, n_points)
-    values = np.asarray(values, dtype=float)
-    return ProfileLikelihood(
-        name=name,
-        values=values,
-        loglik=profile_on_grid(evaluate, estimate, theta_hat, values),
-        estimate=estimate,
-        loglik_max=float(loglik_max),
-        lr_interval=lr_interval,
-        wald_interval=wald_interval,
-        cutoff=float(cutoff),
-        alpha=alpha,
-    )
+def flat_directions(objective, theta: np.ndarray) -> np.ndarray:
+    """Orthonormal columns spanning the null space of the observed information at
+    ``theta`` (none without a Hessian)."""
+    if not objective.has_hessian:
+        return np.zeros((theta.size, 0))
+    information = -np.asarray(objective.hessian(theta), dtype=float)
+    diagonal = np.diag(information)
+    scale = np.ones_like(diagonal)
+    scale[diagonal > 0] = 1.0 / np.sqrt(diagonal[diagonal > 0])
+    values, vectors = linalg.eigh(information * np.outer(scale, scale))
+    flat = vectors[:, values <= FLAT_RTOL * max(values[-1], 0.0)] * scale[:, None]
+    if not flat.size:
+        return flat
+    return np.linalg.qr(flat)[0]

@@ -165,7 +165,7 @@ def weighted_score_products(
     scores whitened by ``whiten``, if given), :data:`SCORE_ROWS` rows at a time."""
     total = 0.0
     for start in range(0, batch.X.shape[0], SCORE_ROWS):
-        part = _rows(batch, slice(start, start + SCORE_ROWS))
+        part = batch.take(slice(start, start + SCORE_ROWS))
         s = _whitened(scores(part), whiten)
         total = total + s.T @ (s * part.sample_weight[:, None])
     return np.asarray(total)
@@ -174,19 +174,28 @@ def weighted_score_products(
 def group_score_sums(
     batch: Batch,
     scores: ScoreFunction,
-    codes: np.ndarray,
-    n_groups: int,
+    labels: np.ndarray,
     whiten: Whiten | None = None,
 ) -> np.ndarray:
     """:math:`u_g = \\sum_{i \\in g} w_i s_i` for every group, (n_groups, p), of
-    the scores whitened by ``whiten`` if given; ``codes`` are the group numbers
-    (0 to ``n_groups - 1``) of ``batch``'s rows."""
+    the scores whitened by ``whiten`` if given.
+
+    The rows' groups are ``batch.groups``; ``labels`` are the sorted distinct
+    labels of all rows (:func:`skmle.data.distinct_values`), so that group
+    :math:`g` has the same row in the sums of every batch, and the sums of
+    disjoint batches add up: memory is (n_groups, p) per batch, never per row.
+    """
+    if batch.groups is None:
+        raise ValueError(
+            'cov_type="cluster" needs the groups of the rows: fit(X, y, groups=...).'
+        )
+    codes = np.searchsorted(labels, batch.groups)
     total = 0.0
     for start in range(0, batch.X.shape[0], SCORE_ROWS):
         rows = slice(start, start + SCORE_ROWS)
-        part = _rows(batch, rows)
+        part = batch.take(rows)
         weighted = _whitened(scores(part), whiten) * part.sample_weight[:, None]
-        sums = np.zeros((n_groups, weighted.shape[1]))
+        sums = np.zeros((len(labels), weighted.shape[1]))
         np.add.at(sums, codes[rows], weighted)
         total = total + sums
     return np.asarray(total)
@@ -196,17 +205,12 @@ def _whitened(scores: np.ndarray, whiten: Whiten | None) -> np.ndarray:
     return scores if whiten is None else whiten(scores)
 
 
-def _rows(batch: Batch, rows: slice) -> Batch:
-    y = None if batch.y is None else batch.y[rows]
-    return Batch(batch.X[rows], y, batch.sample_weight[rows])
-
-
 def score_meat(
     sum_batches: Callable[[Callable[[Batch], Any]], Any],
     scores: ScoreFunction,
     cov_type: str,
     n_obs: float,
-    groups: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
     whiten: Whiten | None = None,
 ) -> ScoreMeat:
     """The meat of ``cov_type`` from the scores summed over every batch.
@@ -221,8 +225,10 @@ def score_meat(
     cov_type : {"HC0", "HC1", "cluster"}
     n_obs : float
         :math:`\\sum_i w_i`.
-    groups : ndarray of shape (n_samples,), default=None
-        The cluster of each row, for ``"cluster"`` (rows held in one batch).
+    labels : ndarray of shape (n_groups,), default=None
+        The sorted distinct cluster labels, for ``"cluster"``; each batch
+        carries its rows' labels in ``batch.groups`` (in memory, in chunks or
+        on Dask workers alike).
     whiten : callable, default=None
         Applied to the scores of each block of rows before their products are
         summed (:meth:`~skmle.inference.Information.whiten`).
@@ -236,14 +242,9 @@ def score_meat(
             partial(weighted_score_products, scores=scores, whiten=whiten)
         )
         return ScoreMeat(cov_type, matrix, n_obs)
-    labels, codes = np.unique(np.asarray(groups), return_inverse=True)
+    if labels is None:
+        raise ValueError('cov_type="cluster" needs the distinct group labels.')
     sums = sum_batches(
-        partial(
-            group_score_sums,
-            scores=scores,
-            codes=codes.ravel(),
-            n_groups=len(labels),
-            whiten=whiten,
-        )
+        partial(group_score_sums, scores=scores, labels=labels, whiten=whiten)
     )
     return ScoreMeat(cov_type, sums.T @ sums, n_obs, len(labels))

@@ -38,11 +38,12 @@ class Objective:
     total_weight : float
         :math:`W`, summed along with the first pass over the data rather than in a
         pass of its own, so that a closed-form fit reads the data once.
-    groups : ndarray of shape (n_rows,) or None
-        The cluster of each row (in memory), for a cluster-robust covariance.
+    group_labels : ndarray of shape (n_groups,) or None
+        The sorted distinct cluster labels, for a cluster-robust covariance
+        (each batch carries its rows' labels, ``batch.groups``).
     """
 
-    groups: np.ndarray | None = None
+    group_labels: np.ndarray | None = None
 
     def __init__(self, model: LogLikelihood, rows: Rows | Sequence[Batch]):
         self.model = model

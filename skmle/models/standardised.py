@@ -26,7 +26,7 @@ the chain rule, :math:`\\nabla_\\phi = T^\\top \\nabla_\\theta`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -86,12 +86,10 @@ class ColumnScaling:
         Z = (batch.X - self.mean) / self.scale
         if self.rotation is not None:
             Z = solve_triangular(self.rotation, Z.T, trans="T", check_finite=False).T
-        return Batch(Z, self._scaled_y(batch.y), batch.sample_weight)
-
-    def _scaled_y(self, y):
-        if self.log_scale_index is None:
-            return y
-        return (y - self.y_location) / self.y_scale
+        y = batch.y
+        if self.log_scale_index is not None:
+            y = (y - self.y_location) / self.y_scale
+        return replace(batch, X=Z, y=y)  # side columns (offset, groups) stay
 
     def _coef_to_theta(self, v: np.ndarray) -> np.ndarray:
         if self.rotation is not None:
@@ -174,7 +172,7 @@ class DiagonalScaling:
         return -float(np.sum(np.log(self.scale)))
 
     def transform(self, batch: Batch) -> Batch:
-        return Batch((batch.X - self.mean) / self.scale, batch.y, batch.sample_weight)
+        return replace(batch, X=(batch.X - self.mean) / self.scale)
 
     def to_phi(self, theta: np.ndarray) -> np.ndarray:
         return self.factor * theta + self.shift

@@ -7,14 +7,23 @@ from here and from :mod:`skmle.plotting`.
 
 from __future__ import annotations
 
-from skmle.inference.profile import ProfileLikelihood, profile_likelihood
+from skmle.inference import ProfileLikelihood, profile_likelihood
 from skmle.plotting._mpl import axes_or_new
 
 __all__ = ["ProfileLikelihood", "plot_profile_likelihood", "profile_likelihood"]
 
 
 def plot_profile_likelihood(
-    estimator, X, y=None, *, param=0, values=None, n_points=41, alpha=0.05, ax=None
+    estimator,
+    X,
+    y=None,
+    *,
+    param=0,
+    values=None,
+    n_points=41,
+    alpha=0.05,
+    ax=None,
+    sample_weight=None,
 ):
     """Plot the profile log-likelihood of one parameter with two intervals.
 
@@ -32,11 +41,14 @@ def plot_profile_likelihood(
         The training data.
     y : array-like of shape (n_samples,), default=None
     param : int or str, default=0
-        Position or ``summary()`` name of the parameter.
+        Position or ``summary()`` name of the parameter, or a linear combination
+        of names (``"x1 - x2"``).
     values : array-like, default=None
     n_points : int, default=41
     alpha : float, default=0.05
     ax : matplotlib Axes, default=None
+    sample_weight : array-like of shape (n_samples,), default=None
+        The training weights.
 
     Returns
     -------
@@ -59,7 +71,14 @@ def plot_profile_likelihood(
     'mean[x1]'
     """
     profile = profile_likelihood(
-        estimator, X, y, param=param, values=values, n_points=n_points, alpha=alpha
+        estimator,
+        X,
+        y,
+        param=param,
+        values=values,
+        n_points=n_points,
+        alpha=alpha,
+        sample_weight=sample_weight,
     )
     ax = axes_or_new(ax)
     level = f"{100 * (1 - alpha):g}%"

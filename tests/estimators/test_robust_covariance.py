@@ -201,10 +201,8 @@ def test_bad_cov_type_or_groups_raise_a_clear_value_error(estimator, kwargs, mat
         estimator.fit(X, y, **kwargs)
 
 
-def test_cluster_with_chunked_data_and_robust_partial_fit_are_refused():
-    X, y, firm = _grunfeld()
-    with pytest.raises(ValueError, match="needs X in memory"):
-        LinearGaussianRegressor(cov_type="cluster").fit(chunked(X, 50), y, groups=firm)
+def test_robust_partial_fit_is_refused():
+    X, y, _ = _grunfeld()
     with pytest.raises(ValueError, match="partial_fit keeps only the moments"):
         LinearGaussianRegressor(cov_type="HC0").partial_fit(X, y)
 

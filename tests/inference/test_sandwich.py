@@ -80,8 +80,9 @@ def test_cluster_meat_sums_scores_within_groups():
     X, y = rng.standard_normal((n, 2)), rng.standard_normal(n)
     w = rng.uniform(0.5, 2.0, size=n)
     groups = rng.choice(["a", "b", "c", "d", "e"], size=n)
-    rows = InMemoryRows([Batch(X, y, w)])
-    meat = score_meat(rows.map_sum, _linear_scores, "cluster", w.sum(), groups)
+    rows = InMemoryRows([Batch(X, y, w, groups=groups)])
+    labels = np.unique(groups)
+    meat = score_meat(rows.map_sum, _linear_scores, "cluster", w.sum(), labels)
     S = X * y[:, None] * w[:, None]
     sums = np.array([S[groups == g].sum(axis=0) for g in "abcde"])
     np.testing.assert_allclose(meat.matrix, sums.T @ sums, rtol=1e-10)
