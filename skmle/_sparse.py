@@ -39,6 +39,27 @@ def is_sparse(X) -> bool:
     return sp.issparse(X)
 
 
+DENSITY_REASON = (
+    "its model is a density of X, and the covariance of sparse rows is a dense "
+    "matrix (the rows' centring fills them in)"
+)
+NOT_YET_REASON = (
+    "its model computes no sparse products yet (sparse X is taken by LogisticGD, "
+    "LinearGaussianRegressor and StudentTRegressor)"
+)
+
+
+def dense_only_reason(estimator) -> str:
+    """Why ``estimator`` refuses sparse ``X``: its own ``_dense_only_reason``, else
+    :data:`DENSITY_REASON` for a density of ``X``, else :data:`NOT_YET_REASON`."""
+    from sklearn.base import DensityMixin
+
+    own = getattr(estimator, "_dense_only_reason", None)
+    if own:
+        return own
+    return DENSITY_REASON if isinstance(estimator, DensityMixin) else NOT_YET_REASON
+
+
 def refuse_sparse(X, name: str, reason: str) -> None:
     """ValueError naming ``reason`` when ``X`` is sparse (an estimator whose model
     is not a linear predictor: a density's covariance of sparse data is dense)."""

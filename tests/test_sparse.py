@@ -169,11 +169,19 @@ def test_student_t_sparse_matches_dense(fair, solver):
 
 
 @pytest.mark.parametrize(
-    "estimator", [GaussianMLE(), EMGaussianMixture(n_components=2), LaplaceRegressor()]
+    ("estimator", "reason"),
+    [
+        (GaussianMLE(), "density of X"),
+        (EMGaussianMixture(n_components=2), "density of X"),
+        (LaplaceRegressor(), "least-absolute-deviation"),
+        (skmle.PoissonMLERegressor(), "no sparse products yet"),
+    ],
 )
-def test_dense_only_estimators_refuse_sparse_with_the_reason(estimator):
+def test_dense_only_estimators_refuse_sparse_with_the_reason(estimator, reason):
     X = sp.random(40, 3, density=0.5, format="csr", random_state=0)
-    with pytest.raises(ValueError, match=r"does not accept sparse X: .*toarray"):
+    with pytest.raises(
+        ValueError, match=rf"does not accept sparse X: .*{reason}.*toarray"
+    ):
         estimator.fit(X, np.arange(40.0))
 
 

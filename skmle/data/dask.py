@@ -238,7 +238,9 @@ class DaskBatches:
             return values[rows]
 
         X, *rest = self._compute(*(pick(values) for values in self._columns()))
-        return prepare_with_sides(self.prepare, X if is_sparse(X) else np.asarray(X), *rest, True)
+        return prepare_with_sides(
+            self.prepare, X if is_sparse(X) else np.asarray(X), *rest, True
+        )
 
     def resident_blocks(self, n_blocks: int, min_rows: int = 1) -> None:
         """None: the rows are not held in this process's memory."""

@@ -73,7 +73,7 @@ from skmle._sklearn_compat import (
     validate_data,
     validating_chunk,
 )
-from skmle._sparse import refuse_sparse
+from skmle._sparse import dense_only_reason, refuse_sparse
 from skmle.data import Batch, distinct_values, row_store
 from skmle.estimators.hypotheses import HypothesisTestMixin
 from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
@@ -157,10 +157,8 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTes
     """The ``scipy.sparse`` formats ``X`` may take (:data:`skmle._sparse.SPARSE_FORMATS`
     for a linear-predictor model), or False: then a sparse ``X`` is a ValueError
     naming :attr:`_dense_only_reason`."""
-    _dense_only_reason = (
-        "its model is a density of X, and the covariance of sparse rows is a dense "
-        "matrix (the rows' centring fills them in)"
-    )
+    _dense_only_reason: str | None = None
+    """Why sparse ``X`` is refused; None: :func:`skmle._sparse.dense_only_reason`."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -171,7 +169,7 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTes
     def _fit_batch(self, X, y=None, sample_weight=None) -> Batch:
         """Validate training rows into a :class:`Batch`."""
         if not self._accept_sparse:
-            refuse_sparse(X, type(self).__name__, self._dense_only_reason)
+            refuse_sparse(X, type(self).__name__, dense_only_reason(self))
         X, y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, y, sample_weight)
@@ -391,7 +389,7 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTes
     def _validate_for_scoring(self, X):
         """``X`` checked against the fit, as float64 (the default of every estimator)."""
         if not self._accept_sparse:
-            refuse_sparse(X, type(self).__name__, self._dense_only_reason)
+            refuse_sparse(X, type(self).__name__, dense_only_reason(self))
         return validate_data(
             self, X, dtype=np.float64, reset=False, accept_sparse=self._accept_sparse
         )
