@@ -44,8 +44,9 @@ DENSITY_REASON = (
     "matrix (the rows' centring fills them in)"
 )
 NOT_YET_REASON = (
-    "its model computes no sparse products yet (sparse X is taken by LogisticGD, "
-    "LinearGaussianRegressor and StudentTRegressor)"
+    "its model computes no sparse products yet (sparse X is taken by the "
+    "linear-predictor estimators: LogisticGD, LinearGaussianRegressor, "
+    "StudentTRegressor, PoissonMLERegressor, NegativeBinomialRegressor)"
 )
 
 

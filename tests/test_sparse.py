@@ -174,7 +174,7 @@ def test_student_t_sparse_matches_dense(fair, solver):
         (GaussianMLE(), "density of X"),
         (EMGaussianMixture(n_components=2), "density of X"),
         (LaplaceRegressor(), "least-absolute-deviation"),
-        (skmle.PoissonMLERegressor(), "no sparse products yet"),
+        (skmle.MLPClassifierMLE(), "no sparse products yet"),
     ],
 )
 def test_dense_only_estimators_refuse_sparse_with_the_reason(estimator, reason):
@@ -182,7 +182,7 @@ def test_dense_only_estimators_refuse_sparse_with_the_reason(estimator, reason):
     with pytest.raises(
         ValueError, match=rf"does not accept sparse X: .*{reason}.*toarray"
     ):
-        estimator.fit(X, np.arange(40.0))
+        estimator.fit(X, np.arange(40) % 2)
 
 
 @pytest.mark.slow
@@ -217,3 +217,25 @@ def test_logistic_partial_fit_sparse_equals_dense(fair):
     agree(sparse.initial_step_size_, 1.0 / (0.25 * largest))
     agree(sparse.coef_, full.coef_)
     agree(sparse.intercept_, full.intercept_)
+
+
+@pytest.mark.parametrize("solver", [None, "lbfgs"])
+def test_count_regressors_sparse_match_statsmodels_and_dense(fair, solver):
+    """Poisson (statsmodels' GLM) and negative binomial (the dense fit) on the
+    shared log-linear layout, whose products are those of skmle._sparse."""
+    X, data = fair
+    y = np.round(data["affairs"].to_numpy())
+    dense = X.toarray()
+    options = {} if solver is None else {"solver": solver}
+    ref = sm.GLM(y, sm.add_constant(dense), family=sm.families.Poisson()).fit(tol=1e-12)
+    poisson = skmle.PoissonMLERegressor(**options).fit(X, y)
+    digits = 1e-9 if solver is None else 1e-6
+    agree(np.r_[poisson.intercept_, poisson.coef_], ref.params, digits)
+    agree(poisson.loglik_, ref.llf, 1e-12)
+    agree(np.r_[poisson.intercept_se_, poisson.coef_se_], ref.bse, digits)
+    for cls in (skmle.PoissonMLERegressor, skmle.NegativeBinomialRegressor):
+        sparse, full = cls(**options).fit(X, y), cls(**options).fit(dense, y)
+        agree(sparse.coef_, full.coef_, digits)
+        agree(sparse.coef_se_, full.coef_se_, digits)
+        agree(sparse.loglik_, full.loglik_, 1e-12)
+        agree(sparse.predict(X[:20]), full.predict(dense[:20]), digits)
