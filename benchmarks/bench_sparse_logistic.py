@@ -151,7 +151,9 @@ def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
                     "gap_meaning": "relative log-likelihood gap of skmle to the best fit",
                 }
             )
-    print(f"  ratio to the fastest reference: {ours_median / fastest:.3f} (target <= 0.5)")
+    print(
+        f"  ratio to the fastest reference: {ours_median / fastest:.3f} (target <= 0.5)"
+    )
     return out
 
 
