@@ -150,3 +150,17 @@ def constant_columns(X) -> tuple[np.ndarray, np.ndarray]:
     low = np.asarray(X.min(axis=0).toarray()).ravel()
     high = np.asarray(X.max(axis=0).toarray()).ravel()
     return low == high, first
+
+
+def refuse_sparse_sandwich(X, estimator) -> None:
+    """ValueError for a sandwich covariance (``cov_type`` other than
+    ``"nonrobust"``) of sparse ``X``: its meat is summed from the per-row scores,
+    an n x p dense matrix, which the sparse fit never forms."""
+    cov_type = getattr(estimator, "cov_type", "nonrobust")
+    if sp.issparse(X) and cov_type != "nonrobust":
+        raise ValueError(
+            f"{type(estimator).__name__}(cov_type={cov_type!r}) does not accept "
+            "sparse X: the sandwich covariance is summed from the per-row scores, "
+            "an n x p dense matrix. Use cov_type='nonrobust' with sparse X, or "
+            "densify it with X.toarray() if it fits in memory."
+        )

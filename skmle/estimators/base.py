@@ -73,7 +73,7 @@ from skmle._sklearn_compat import (
     validate_data,
     validating_chunk,
 )
-from skmle._sparse import dense_only_reason, refuse_sparse
+from skmle._sparse import dense_only_reason, refuse_sparse, refuse_sparse_sandwich
 from skmle.data import Batch, distinct_values, row_store
 from skmle.estimators.hypotheses import HypothesisTestMixin
 from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
@@ -170,6 +170,7 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTes
         """Validate training rows into a :class:`Batch`."""
         if not self._accept_sparse:
             refuse_sparse(X, type(self).__name__, dense_only_reason(self))
+        refuse_sparse_sandwich(X, self)
         X, y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, y, sample_weight)
