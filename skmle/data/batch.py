@@ -8,6 +8,8 @@ from operator import add
 
 import numpy as np
 
+from skmle._sparse import as_rows
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -37,7 +39,7 @@ class Batch:
     def from_arrays(
         cls, X, y=None, sample_weight=None, offset=None, groups=None
     ) -> Batch:
-        X = np.asarray(X, dtype=float)
+        X = as_rows(X)  # scipy.sparse stays sparse (CSR)
         if sample_weight is None:
             sample_weight = np.ones(X.shape[0])
         return with_sides(

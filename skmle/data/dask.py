@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from skmle._sparse import is_sparse
 from skmle.data.batch import Batch, add_results, with_sides
 from skmle.data.chunked import Prepare, arrays_to_batch, check_n_samples
 from skmle.data.rows import LazyParts, sample_indices
@@ -237,7 +238,9 @@ class DaskBatches:
             return values[rows]
 
         X, *rest = self._compute(*(pick(values) for values in self._columns()))
-        return prepare_with_sides(self.prepare, np.asarray(X), *rest, True)
+        return prepare_with_sides(
+            self.prepare, X if is_sparse(X) else np.asarray(X), *rest, True
+        )
 
     def resident_blocks(self, n_blocks: int, min_rows: int = 1) -> None:
         """None: the rows are not held in this process's memory."""

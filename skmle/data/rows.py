@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from skmle._sparse import stack_rows
 from skmle.data.batch import Batch, add_results
 
 PerBatch = Callable[[Batch], Any]
@@ -112,7 +113,8 @@ def concatenate(batches: Sequence[Batch]) -> Batch:
     def joined(name):
         if getattr(batches[0], name) is None:
             return None
-        return np.concatenate([getattr(b, name) for b in batches])
+        parts = [getattr(b, name) for b in batches]
+        return stack_rows(parts) if name == "X" else np.concatenate(parts)
 
     return Batch(*(joined(f.name) for f in fields(Batch)))
 

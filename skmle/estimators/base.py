@@ -73,6 +73,7 @@ from skmle._sklearn_compat import (
     validate_data,
     validating_chunk,
 )
+from skmle._sparse import dense_only_reason, refuse_sparse, refuse_sparse_sandwich
 from skmle.data import Batch, distinct_values, row_store
 from skmle.estimators.hypotheses import HypothesisTestMixin
 from skmle.estimators.likelihood_api import LikelihoodFunctionMixin
@@ -152,9 +153,24 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTes
         "warm_start": ["boolean"],
     }
 
+    _accept_sparse: tuple[str, ...] | bool = False
+    """The ``scipy.sparse`` formats ``X`` may take (:data:`skmle._sparse.SPARSE_FORMATS`
+    for a linear-predictor model), or False: then a sparse ``X`` is a ValueError
+    naming :attr:`_dense_only_reason`."""
+    _dense_only_reason: str | None = None
+    """Why sparse ``X`` is refused; None: :func:`skmle._sparse.dense_only_reason`."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = bool(self._accept_sparse)
+        return tags
+
     # -- fitting -----------------------------------------------------------------
     def _fit_batch(self, X, y=None, sample_weight=None) -> Batch:
         """Validate training rows into a :class:`Batch`."""
+        if not self._accept_sparse:
+            refuse_sparse(X, type(self).__name__, dense_only_reason(self))
+        refuse_sparse_sandwich(X, self)
         X, y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, y, sample_weight)
@@ -373,7 +389,11 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTes
 
     def _validate_for_scoring(self, X):
         """``X`` checked against the fit, as float64 (the default of every estimator)."""
-        return validate_data(self, X, dtype=np.float64, reset=False)
+        if not self._accept_sparse:
+            refuse_sparse(X, type(self).__name__, dense_only_reason(self))
+        return validate_data(
+            self, X, dtype=np.float64, reset=False, accept_sparse=self._accept_sparse
+        )
 
     def log_likelihood(self, X, y=None, sample_weight=None) -> float:
         """Total weighted log-likelihood of data under the fitted model.

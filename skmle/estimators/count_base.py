@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import validate_data
+from skmle._sparse import SPARSE_FORMATS
 from skmle.data import row_store, rowwise
 from skmle.estimators.logistic_outcome import PerfectSeparationWarning
 from skmle.inference import WaldSpec
@@ -38,6 +39,8 @@ class CountRegressorMixin:
     the check that the maximum exists and the non-negative target, for
     :class:`~skmle.PoissonMLERegressor` and :class:`~skmle.NegativeBinomialRegressor`.
     """
+
+    _accept_sparse = SPARSE_FORMATS
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -73,7 +76,14 @@ class CountRegressorMixin:
             return self._fit(X, y, sample_weight, groups, offset)
 
     def _validate_fit_data(self, X, y):
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            y_numeric=True,
+            accept_sparse=self._accept_sparse,
+        )
         y = np.asarray(y, dtype=np.float64)
         if np.any(y < 0):
             raise ValueError(
@@ -129,7 +139,9 @@ class CountRegressorMixin:
     @rowwise
     def _linear_predictor(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(
+            self, X, dtype=np.float64, reset=False, accept_sparse=self._accept_sparse
+        )
         return X @ self.coef_ + self.intercept_
 
     def _mean(self, X, offset=None):

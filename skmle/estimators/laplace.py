@@ -188,6 +188,13 @@ class LaplaceRegressor(LaplaceCovarianceMixin, LinearRegressorBase):
     _own_solvers = ("lp", "gd")
     _generic_solvers = ()
 
+    _accept_sparse = False
+    _dense_only_reason = (
+        "its least-absolute-deviation solvers (the exact LP and the subgradient "
+        "method with its duality-gap certificate) read dense blocks of rows; "
+        "sparse X is not supported yet"
+    )
+
     _parameter_constraints: dict = {
         **GradientAscentMixin._common_parameter_constraints,
         "fit_intercept": ["boolean"],

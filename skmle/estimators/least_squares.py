@@ -16,6 +16,7 @@ from functools import partial
 import numpy as np
 
 from skmle.estimators.linear_fit import LinearObjective
+from skmle.estimators.sparse_least_squares import sparse_min_norm
 from skmle.inference import Information, SingularInformation
 from skmle.models.linear_gaussian import (
     min_norm_from_normal_equations,
@@ -61,7 +62,10 @@ def least_squares(objective: LinearObjective) -> LeastSquares:
     if solved is not None:
         coef, factor = solved
         route = "Cholesky"
-    elif objective.from_moments:
+    elif objective.sparse and (coef := sparse_min_norm(objective)) is not None:
+        # scipy has no sparse QR: LSMR on the implicitly centred rows instead.
+        route = "LSMR of the sparse rows (minimum norm)"
+    elif objective.from_moments or objective.sparse:
         coef = min_norm_from_normal_equations(stats_.gram, stats_.cross)
         route = "eigendecomposition of X^T W X (minimum norm)"
     else:
@@ -118,7 +122,7 @@ def gram_factor(objective: LinearObjective):
     )
     if solved is not None:
         return solved[1]
-    if objective.from_moments:
+    if objective.from_moments or objective.sparse:
         return None
     return qr_solution(objective)
 

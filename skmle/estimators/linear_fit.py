@@ -20,6 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
+from skmle._sparse import is_sparse
 from skmle.models.linear import LinearLogLikelihood, LinearMoments
 from skmle.models.objective import Objective
 from skmle.optim.lad import weighted_median_by_passes
@@ -203,6 +204,13 @@ class LinearObjective(Objective):
         moments = self.sum_batches(LinearMoments.from_batch)
         check_magnitudes(moments, self.name)
         return moments
+
+    @cached_property
+    def sparse(self) -> bool:
+        """Whether the rows are ``scipy.sparse`` (never for a fit from moments)."""
+        if self.from_moments:
+            return False
+        return bool(self.sum_batches(lambda b: int(is_sparse(b.X))))
 
     @cached_property
     def stats(self) -> DataStats:

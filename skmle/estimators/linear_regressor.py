@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import StrOptions, check_sample_weight, validate_data
+from skmle._sparse import SPARSE_FORMATS
 from skmle.data import Batch, rowwise
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.least_squares import (
@@ -70,6 +71,7 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
     """
 
     _model_class: type
+    _accept_sparse = SPARSE_FORMATS
     _distribution = None  # scipy.stats family of the noise
     _own_solvers: tuple[str, ...] = ()
     _generic_solvers: tuple[str, ...] = ()
@@ -128,7 +130,13 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
 
     def _validate_fit_data(self, X, y):
         X, y = validate_data(
-            self, X, y, dtype=np.float64, y_numeric=True, multi_output=False
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            y_numeric=True,
+            multi_output=False,
+            accept_sparse=self._accept_sparse,
         )
         # y_numeric keeps booleans and integers as they are; the fit needs floats.
         return X, np.asarray(y, dtype=np.float64)
@@ -153,6 +161,7 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             y_numeric=True,
             multi_output=False,
             reset=False,
+            accept_sparse=self._accept_sparse,
         )
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, np.asarray(y, dtype=np.float64), sample_weight)

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from skmle._blas import single_blas_thread
 from skmle._sklearn_compat import Interval, StrOptions
+from skmle._sparse import SPARSE_FORMATS
 from skmle.data import Batch
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.logistic_inference import LogisticInferenceMixin
@@ -224,6 +225,8 @@ class LogisticGD(
     >>> round(model.loglik_, 4)
     -2.478
     """
+
+    _accept_sparse = SPARSE_FORMATS
 
     _parameter_constraints: dict = {
         **GradientAscentMixin._common_parameter_constraints,

@@ -59,7 +59,9 @@ class LogisticDataMixin:
     """Validation of ``LogisticGD``'s training data and the labels' encoding."""
 
     def _checked_labels(self, X, y):
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, accept_sparse=self._accept_sparse
+        )
         # As scikit-learn's classifiers: a continuous (non-integral float) y is
         # a ValueError here, before any fitting. Integer and boolean labels are
         # always classes (validate_data has made y one column), and the check

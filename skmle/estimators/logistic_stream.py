@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
 from skmle._sklearn_compat import check_sample_weight, validate_data
+from skmle._sparse import is_sparse, weighted_gram
 from skmle.data import Batch
 from skmle.estimators.logistic_labels import encode_with_classes
 from skmle.inference import ReportedCovariance
@@ -98,7 +99,9 @@ class LogisticStreamingMixin:
             raise ValueError(
                 f"LogisticGD needs at least 2 classes, got classes={list(classes)}."
             )
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, reset=first, accept_sparse=self._accept_sparse
+        )
         check_classification_targets(y)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         if first:
@@ -150,9 +153,12 @@ class LogisticStreamingMixin:
         weight = batch.sample_weight
         total = float(weight.sum())
         X = batch.X
-        if self.fit_intercept:
-            X = np.column_stack([X, np.ones(X.shape[0])])
-        second_moment = (X.T * weight) @ X / total
+        if is_sparse(X):
+            second_moment = weighted_gram(X, weight, self.fit_intercept) / total
+        else:
+            if self.fit_intercept:
+                X = np.column_stack([X, np.ones(X.shape[0])])
+            second_moment = (X.T * weight) @ X / total
         largest = float(np.linalg.eigvalsh(second_moment)[-1])
         curvature = (0.25 if self.classes_.shape[0] == 2 else 0.5) * largest
         return 1.0 / max(curvature, np.finfo(float).tiny)

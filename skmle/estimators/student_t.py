@@ -18,6 +18,7 @@ import numpy as np
 from scipy import stats
 
 from skmle._sklearn_compat import Interval, StrOptions
+from skmle._sparse import matvec
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.least_squares import least_squares
 from skmle.estimators.linear_fit import LinearObjective
@@ -182,9 +183,19 @@ class StudentTRegressor(LinearRegressorBase):
         fit = least_squares(objective)
         stats_ = objective.stats
         coef = fit.coef
-        rss = (
-            stats_.square - 2.0 * float(stats_.cross @ coef) + coef @ stats_.gram @ coef
-        )
+        if objective.sparse:
+            # The moments of sparse rows are centred implicitly, with more
+            # rounding: a pass over the rows decides whether least squares
+            # interpolates.
+            rss = objective.sum_batches(
+                partial(_squared_residuals, coef=coef, intercept=fit.intercept)
+            )
+        else:
+            rss = (
+                stats_.square
+                - 2.0 * float(stats_.cross @ coef)
+                + coef @ stats_.gram @ coef
+            )
         scale = np.sqrt(max(rss, 0.0) / objective.total_weight)
         log_scale = np.log(max(scale, stats_.scale_floor))
         return self.model_.pack(coef, fit.intercept, log_scale, np.log(DF_START))
@@ -358,3 +369,9 @@ class StudentTRegressor(LinearRegressorBase):
     def _score_rows(self, objective: LinearObjective, result: OptimizeResult):
         model, theta = self._information_model()
         return partial(model.scores, theta)
+
+
+def _squared_residuals(batch, coef: np.ndarray, intercept: float) -> float:
+    """:math:`\\sum_i w_i (y_i - x_i^\\top w - b)^2` of a batch (dense or sparse)."""
+    residuals = batch.y - matvec(batch.X, coef) - intercept
+    return float(batch.sample_weight @ residuals**2)

@@ -37,6 +37,7 @@ from scipy.linalg import lstsq
 from scipy.optimize import brentq
 from scipy.special import digamma
 
+from skmle._sparse import is_sparse, rmatvec, weighted_gram
 from skmle.estimators.linear_fit import LinearObjective
 from skmle.models.base import Batch
 from skmle.models.student_t import DF_BOUNDS, StudentTLogLikelihood
@@ -62,9 +63,13 @@ def em_sums(batch: Batch, model: StudentTLogLikelihood, theta, x_mean, y_mean):
     w = batch.sample_weight
     u = (df + 1.0) / (df + z * z)
     wu = w * u
-    design = model.design(batch.X - x_mean)
     y = batch.y - y_mean
     sums = np.array([w @ logp, wu @ (y * y), w @ (np.log(u) - u)])
+    if is_sparse(batch.X):  # the centred design, implicitly (skmle._sparse)
+        gram = weighted_gram(batch.X, wu, model.fit_intercept, x_mean)
+        rhs = rmatvec(batch.X, wu * y, x_mean)
+        return sums, gram, np.append(rhs, wu @ y) if model.fit_intercept else rhs
+    design = model.design(batch.X - x_mean)
     return sums, design.T @ (design * wu[:, None]), design.T @ (wu * y)
 
 

@@ -30,7 +30,9 @@ from __future__ import annotations
 from abc import abstractmethod
 
 import numpy as np
+import scipy.sparse as sp
 
+from skmle._sparse import is_sparse, matvec, rmatvec, weighted_gram
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.linear_moments import (
     BLOCK_ROWS,
@@ -97,7 +99,7 @@ class LinearLogLikelihood(LogLikelihood):
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """:math:`\\eta = X w + b`, shape (n_samples,)."""
         coef, intercept, _ = self.unpack(theta)
-        return X @ coef + intercept
+        return matvec(X, coef) + intercept
 
     def residuals(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
         return batch.y - self.linear_predictor(theta, batch.X)
@@ -105,7 +107,11 @@ class LinearLogLikelihood(LogLikelihood):
     def design(self, X: np.ndarray) -> np.ndarray:
         """The columns the location coefficients multiply: ``X``, then a column of
         ones with an intercept (the design a least-absolute-deviation solver sees)."""
-        return np.column_stack([X, np.ones(X.shape[0])]) if self.fit_intercept else X
+        if not self.fit_intercept:
+            return X
+        if is_sparse(X):
+            return sp.csr_array(sp.hstack([X, np.ones((X.shape[0], 1))]))
+        return np.column_stack([X, np.ones(X.shape[0])])
 
     def design_rows(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(design, y, sample_weight)`` of a batch, for solvers over a design."""
@@ -122,7 +128,7 @@ class LinearLogLikelihood(LogLikelihood):
         """:math:`\\sum_i w_i \\rho(r_i)`, :math:`r = y - Xw - b`, with :math:`\\rho`
         the noise's statistic (:meth:`residual_statistic`): the one sum that the
         log-likelihood's profile in the scale needs."""
-        residuals = batch.y - batch.X @ coef - intercept
+        residuals = batch.y - matvec(batch.X, coef) - intercept
         return float(batch.sample_weight @ self.residual_statistic(residuals))
 
     # Optional: for noise whose scale maximises the likelihood in closed form
@@ -197,7 +203,7 @@ class LinearLogLikelihood(LogLikelihood):
         w = batch.sample_weight
         logp, s_d_r, *d_noise = self.noise_terms_at(z, theta)
         d_eta = -np.exp(-log_scale) * (w * s_d_r)  # r = y - eta
-        parts = [batch.X.T @ d_eta]
+        parts = [rmatvec(batch.X, d_eta)]
         if self.fit_intercept:
             parts.append([d_eta.sum()])
         parts.extend([w @ d] for d in d_noise)
@@ -232,10 +238,13 @@ class LinearLogLikelihood(LogLikelihood):
         X = batch.X
         d, k, j = self.n_features, self.n_params, self.log_scale_index()
         hess = np.zeros((k, k))
-        hess[:d, :d] = X.T @ (X * eta_eta[:, None])
-        hess[:d, j] = hess[j, :d] = X.T @ eta_scale
+        if is_sparse(X):
+            hess[:d, :d] = weighted_gram(X, eta_eta, False)
+        else:
+            hess[:d, :d] = X.T @ (X * eta_eta[:, None])
+        hess[:d, j] = hess[j, :d] = rmatvec(X, eta_scale)
         if self.fit_intercept:
-            hess[:d, d] = hess[d, :d] = X.T @ eta_eta
+            hess[:d, d] = hess[d, :d] = rmatvec(X, eta_eta)
             hess[d, d] = eta_eta.sum()
             hess[d, j] = hess[j, d] = eta_scale.sum()
         hess[j, j] = scale_scale

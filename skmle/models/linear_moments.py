@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from skmle._blas import single_blas_thread
+from skmle._sparse import is_sparse, rmatvec, weighted_gram
 from skmle.models.base import Batch
 from skmle.models.moments import chan_merge
 
@@ -34,7 +35,7 @@ class WeightedSums:
     @classmethod
     def from_batch(cls, batch: Batch) -> WeightedSums:
         w = batch.sample_weight
-        return cls(float(w.sum()), w @ batch.X, float(w @ batch.y))
+        return cls(float(w.sum()), rmatvec(batch.X, w), float(w @ batch.y))
 
     def __add__(self, other: WeightedSums) -> WeightedSums:
         return WeightedSums(
@@ -68,6 +69,8 @@ def _centred_products(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """:func:`centred_cross_products` and :math:`\\sum_i w_i \\tilde y_i^2`."""
     X, y, w = batch.X, batch.y, batch.sample_weight
+    if is_sparse(X):
+        return _sparse_centred_products(X, y, w, x_mean, y_mean)
     d = X.shape[1]
     gram = np.zeros((d, d))
     cross = np.zeros(d)
@@ -89,13 +92,30 @@ def _centred_products(
             gram += z.T @ z
             cross += z.T @ t
             square += float(t @ t)
-    # The corrected two-pass sum of squares (Chan, Golub and LeVeque): the
-    # rounded mean leaves sum w (y - mean) = offset, not 0, which would otherwise
-    # count as spread (a constant y of 10^6 rows would look 10^-13 wide).
+    return gram, cross, _corrected_square(square, offset, w)
+
+
+def _corrected_square(square: float, offset: float, w: np.ndarray) -> float:
+    """The corrected two-pass sum of squares (Chan, Golub and LeVeque): the
+    rounded mean leaves sum w (y - mean) = offset, not 0, which would otherwise
+    count as spread (a constant y of 10^6 rows would look 10^-13 wide)."""
     total = float(w.sum())
     if total > 0:
         square = max(square - (offset / total) * offset, 0.0)
-    return gram, cross, square
+    return square
+
+
+def _sparse_centred_products(X, y, w, x_mean, y_mean):
+    """:func:`_centred_products` of sparse rows, centred implicitly
+    (:func:`skmle._sparse.weighted_gram`): :math:`X^\\top W X - g\\bar x^\\top -
+    \\bar x g^\\top + W\\bar x\\bar x^\\top`. Unlike the dense blocks it cancels
+    the digits of :math:`(\\bar x_j / s_j)^2` for a column whose mean is large
+    against its spread (rare for sparse columns, which are mostly zeros)."""
+    t = y - y_mean
+    gram = weighted_gram(X, w, False, x_mean)
+    cross = rmatvec(X, w * t, x_mean)
+    offset = float(w @ t)
+    return gram, cross, _corrected_square(float(w @ (t * t)), offset, w)
 
 
 @dataclass(frozen=True)
@@ -156,7 +176,7 @@ class LinearMoments:
         # Values beyond 1e154 overflow here: the caller sees non-finite moments
         # and can say so, instead of a RuntimeWarning from deep inside.
         with np.errstate(over="ignore", invalid="ignore"):
-            x_mean = (w @ batch.X) / weight
+            x_mean = rmatvec(batch.X, w) / weight
             y_mean = float(w @ batch.y) / weight
             xx, xy, yy = _centred_products(batch, x_mean, y_mean)
         return cls(weight, x_mean, y_mean, xx, xy, yy)

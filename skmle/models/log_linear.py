@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from skmle._sparse import is_sparse, matvec, rmatvec, weighted_gram
 from skmle.data import Batch
 from skmle.models.logistic_terms import row_chunks
 
@@ -49,8 +50,14 @@ class LogLinearLayout:
         self.n_params = self.n_linear + self.n_extra
 
     def centred(self, X: np.ndarray) -> np.ndarray:
-        """``X - center`` (``X`` itself without a centre)."""
-        return X if self.center is None else X - self.center
+        """``X - center`` (``X`` itself without a centre, or when sparse: the
+        sparse products then take the centre, see :meth:`information`)."""
+        return X if self.center is None or is_sparse(X) else X - self.center
+
+    def information(self, X, factor: np.ndarray) -> np.ndarray:
+        """:math:`\\tilde X^\\top \\mathrm{diag}(f) \\tilde X`, :math:`\\tilde X =
+        [X - c, 1]`, of sparse rows (:func:`skmle._sparse.weighted_gram`)."""
+        return weighted_gram(X, factor, self.fit_intercept, self.center)
 
     def split(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """``(coef, intercept)``; the intercept is 0 without one."""
@@ -65,8 +72,8 @@ class LogLinearLayout:
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """:math:`Xw + b`, without the offset."""
         coef, intercept = self.split(theta)
-        if self.center is None:
-            return X @ coef + intercept
+        if self.center is None or is_sparse(X):
+            return matvec(X, coef, self.center) + intercept
         eta = np.empty(X.shape[0])
         for rows in row_chunks(X.shape[0]):
             eta[rows] = (X[rows] - self.center) @ coef + intercept
@@ -79,7 +86,10 @@ class LogLinearLayout:
     def chain(self, X: np.ndarray, d_eta: np.ndarray) -> np.ndarray:
         """The gradient in the linear part of ``theta`` from the (weighted)
         gradient in ``eta``: :math:`[X^\\top r, 1^\\top r]` (of :math:`X - c`,
-        a block of rows at a time)."""
+        a block of rows at a time; implicitly for sparse ``X``)."""
+        if is_sparse(X):
+            grad = rmatvec(X, d_eta, self.center)
+            return np.append(grad, d_eta.sum()) if self.fit_intercept else grad
         if self.center is None:
             return self.chain_centred(X, d_eta)
         return sum(

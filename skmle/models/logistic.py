@@ -58,10 +58,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from skmle._sparse import is_sparse
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.logistic_information import information_blocks
 from skmle.models.logistic_layout import LogisticLayout
 from skmle.models.logistic_separation import correctly_separated
+from skmle.models.logistic_sparse import (
+    sparse_chain,
+    sparse_information_blocks,
+    sparse_newton_terms,
+)
 from skmle.models.logistic_terms import (
     CHUNK_ROWS,
     SAMPLED_CHUNKS,
@@ -184,6 +190,8 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         ``X`` is raw; with a ``center`` the products run on ``X - center`` chunk
         by chunk (``r^T X - (1^T r) c`` would cancel).
         """
+        if is_sparse(X):
+            return sparse_chain(X, weighted_resid, self.center, self.fit_intercept)
         if self.center is None:
             return self._chain_centred(X, weighted_resid)
         r = np.reshape(weighted_resid, (X.shape[0], -1))
@@ -204,6 +212,12 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         """Hessian in ``theta`` (singular along the softmax shift when K > 2)."""
         eta = self.linear_predictor(theta, batch.X)
         _, _, prob, curv = eta_terms(eta, batch.y)
+        if is_sparse(batch.X):
+            classes = range(self.n_rows)
+            return -sparse_information_blocks(
+                batch.X, self.center, self.fit_intercept, batch.sample_weight,
+                prob, curv, classes,
+            )  # fmt: skip
         return -information_blocks(
             self.centred(batch.X),
             self.fit_intercept,
@@ -230,6 +244,8 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         Newton direction far from the maximum needs no more. The log-likelihood,
         gradient and separation test always use every row.
         """
+        if is_sparse(batch.X):
+            return sparse_newton_terms(self, eta, batch, exact)
         X, y, weight = batch.X, batch.y, batch.sample_weight
         n = X.shape[0]
         classes = [0] if self.binary else list(range(1, self.n_classes))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from skmle._sparse import is_sparse, matvec
 from skmle.models.logistic_terms import row_chunks
 
 
@@ -61,15 +62,17 @@ class LogisticLayout:
     def linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """``eta = X W^T + b``: shape (n_samples,) for two classes, else (n, K).
 
-        With a ``center``, ``(X - center) W^T + b``, chunk by chunk.
+        With a ``center``, ``(X - center) W^T + b``, chunk by chunk; for a
+        sparse ``X``, :math:`X W^\\top - c^\\top W^\\top + b` (never densified,
+        see :mod:`skmle._sparse`).
         """
         coef, intercept = self.split(theta)
         if self.binary:
             coef, intercept = coef[0], intercept[0]
         else:
             coef = coef.T
-        if self.center is None:
-            return X @ coef + intercept
+        if self.center is None or is_sparse(X):
+            return matvec(X, coef, self.center) + intercept
         eta = np.empty((X.shape[0], *coef.shape[1:]))
         for rows in row_chunks(X.shape[0]):
             eta[rows] = (X[rows] - self.center) @ coef + intercept

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import numpy as np
 from scipy.special import log_softmax
 
+from skmle._sparse import as_rows, column_moments, constant_columns
+
 CHUNK_ROWS = 4096
 """Rows per block in the sums over rows: a (4096, p) block stays in cache."""
 SAMPLED_CHUNKS = 4
@@ -89,17 +91,15 @@ def column_center(X: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     any point within a few spreads of it conditions the problem, and the fit is
     the same maximum in other coordinates.
     """
-    X = np.asarray(X, dtype=float)
+    X = as_rows(X)
     if X.shape[0] == 0:
         return None
     weight = np.asarray(weight, dtype=float)
     if not weight.sum() > 0:
         weight = np.ones(X.shape[0])
-    total = weight.sum()
-    mean = weight @ X / total
-    spread = np.sqrt(np.maximum(weight @ (X - mean) ** 2 / total, 0.0))
-    constant = np.all(X == X[0], axis=0)
-    mean = np.where(constant, X[0], mean)
+    mean, spread = column_moments(X, weight)
+    constant, first = constant_columns(X)
+    mean = np.where(constant, first, mean)
     offset = np.abs(mean) > CENTER_ABOVE * spread
     offset &= mean != 0
     if not np.any(offset):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln, xlogy, zeta
 
+from skmle._sparse import is_sparse
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.log_linear import LogLinearLayout
 from skmle.models.logistic_information import weighted_gram
@@ -131,9 +132,12 @@ class NegativeBinomialLogLikelihood(LogLinearLayout, LogLikelihood):
         *_, d2_eta, d2_cross, d2_alpha = self.derivatives(theta, batch)
         w, k = batch.sample_weight, self.n_linear
         hess = np.empty((self.n_params, self.n_params))
-        hess[:k, :k] = weighted_gram(
-            self.centred(batch.X), w * d2_eta, self.fit_intercept
-        )
+        if is_sparse(batch.X):
+            hess[:k, :k] = self.information(batch.X, w * d2_eta)
+        else:
+            hess[:k, :k] = weighted_gram(
+                self.centred(batch.X), w * d2_eta, self.fit_intercept
+            )
         hess[:k, k] = hess[k, :k] = self.chain(batch.X, w * d2_cross)
         hess[k, k] = w @ d2_alpha
         return hess

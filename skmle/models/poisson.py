@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, xlogy
 
+from skmle._sparse import is_sparse
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.log_linear import LogLinearLayout, with_offset
 from skmle.models.logistic_information import weighted_gram
@@ -89,6 +90,8 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
 
     def hessian(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
         mu = poisson_terms(self.eta(theta, batch), batch.y)[2]
+        if is_sparse(batch.X):
+            return -self.information(batch.X, batch.sample_weight * mu)
         return -weighted_gram(
             self.centred(batch.X),
             batch.sample_weight * mu,
@@ -135,6 +138,10 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
         pass. (An information estimated from sampled rows, as LogisticGD's far
         from the maximum, cost the Poisson fit an iteration more than it saved.)"""
         X, y, weight = batch.X, batch.y, batch.sample_weight
+        if is_sparse(X):  # whole-batch vectors and one sparse Gram
+            terms, resid, mu = poisson_terms(with_offset(eta, batch, slice(None)), y)
+            info = self.information(X, weight * mu)
+            return float(weight @ terms), self.chain(X, weight * resid), info
         loglik, grad = 0.0, np.zeros(self.n_params)
         info = np.zeros((self.n_params, self.n_params))
         scratch = np.empty((min(X.shape[0], CHUNK_ROWS), self.n_features))

@@ -34,6 +34,12 @@ from scipy.linalg import solve_triangular
 
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.qr_least_squares import TriangularFactor
+from skmle.models.standardised_sparse import (
+    any_sparse,
+    column_squares_sparse,
+    rotation_of_gram,
+    scaled_gram,
+)
 
 RANK_RTOL = 1e-12
 """A standardised column closer than this (relative to its length) to the span of
@@ -194,7 +200,10 @@ def _column_sums(batch: Batch) -> tuple[float, np.ndarray]:
 
 
 def _column_squares(batch: Batch, centre: np.ndarray) -> np.ndarray:
-    return batch.sample_weight @ np.square(batch.X - centre)
+    w, X = batch.sample_weight, batch.X
+    if any_sparse(batch):
+        return column_squares_sparse(X, w, centre)
+    return w @ np.square(X - centre)
 
 
 def _scaled_factor(batch: Batch, centre: np.ndarray, scale: np.ndarray):
@@ -248,7 +257,10 @@ def column_scaling(
     centred = all(intercept is not None for _, intercept in blocks)
     weight, mean, scale, tiny = column_moments(sum_rows, n_features, centred)
     rotation = None
-    if n_features > 1 and not np.any(tiny):
+    if n_features > 1 and not np.any(tiny) and sum_rows(any_sparse) > 0:
+        gram = sum_rows(partial(scaled_gram, centre=mean, scale=scale))
+        rotation = rotation_of_gram(gram, weight)
+    elif n_features > 1 and not np.any(tiny):
         R = sum_rows(partial(_scaled_factor, centre=mean, scale=scale)).r
         R = R / np.sqrt(weight)
         # The scaled columns have unit norm, so |R_jj| is the distance of column j
@@ -294,10 +306,16 @@ class StandardisedObjective:
         self.scaling = scaling
         self.total_weight = float(objective.total_weight)
         rows = getattr(objective, "rows", None)
+        # Sparse rows are standardised implicitly: the objective in phi is the
+        # raw one at theta = T phi (T the affine map of to_theta), its gradient
+        # A^T g and its Hessian A^T H A, so no dense copy of X is ever made.
+        self.implicit = bool(objective.sum_batches(any_sparse))
         # Rows in memory are standardised once (a copy of X); a store of chunks
         # or a Dask array is standardised batch by batch as it is read (the
         # Parts of Rows.prepared).
-        self._parts = None if rows is None else rows.prepared(scaling.transform)
+        self._parts = None
+        if rows is not None and not self.implicit:
+            self._parts = rows.prepared(scaling.transform)
 
     @property
     def has_hessian(self) -> bool:
@@ -318,11 +336,18 @@ class StandardisedObjective:
         return value, self.scaling.gradient_to_phi(grad), hess
 
     def value(self, phi: np.ndarray) -> float:
+        if self.implicit:
+            theta = self.scaling.to_theta(phi)
+            return self.objective.value(theta) - self.scaling.value_offset
         model = self.model
         total = self.sum_batches(lambda b: model.loglik(phi, b))
         return (float(total) + self._prior(phi)[0]) / self.total_weight
 
     def value_and_grad(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
+        if self.implicit:
+            value, grad = self.objective.value_and_grad(self.scaling.to_theta(phi))
+            offset = self.scaling.value_offset
+            return value - offset, self.scaling.gradient_to_phi(grad)
         model = self.model
         total, grad = self.sum_batches(lambda b: model.loglik_grad(phi, b))
         prior, prior_grad, _ = self._prior(phi)
@@ -331,6 +356,9 @@ class StandardisedObjective:
         ) / self.total_weight
 
     def hessian(self, phi: np.ndarray) -> np.ndarray:
+        if self.implicit:
+            T = self.scaling.matrix(self.model.n_params)
+            return T.T @ self.objective.hessian(self.scaling.to_theta(phi)) @ T
         model = self.model
         hess = self.sum_batches(lambda b: model.hessian(phi, b))
         _, _, prior_hess = self._prior(phi)
