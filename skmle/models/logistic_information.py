@@ -9,7 +9,7 @@ Hessian: the logistic likelihood is in its canonical link.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -80,26 +80,31 @@ def row_products(X: np.ndarray, fit_intercept: bool, out: np.ndarray) -> np.ndar
 
 
 def pair_products(
-    X: np.ndarray, fit_intercept: bool, factors: np.ndarray
+    X: np.ndarray,
+    fit_intercept: bool,
+    factors: Callable[[slice], np.ndarray],
+    n_factors: int,
 ) -> np.ndarray:
     """:math:`G = F^\\top Q`: row :math:`j` holds the upper triangle of
     :math:`\\tilde X^\\top \\mathrm{diag}(F_{:j}) \\tilde X`.
 
     :math:`Q` has the distinct products of each row (:func:`row_products`), so one
-    product of ``factors`` (shape ``(n, m)``) with it gives all ``m`` weighted Gram
-    matrices in the flops of ``m`` symmetric updates, in one large, fast matrix
-    product instead of ``m`` small ones. :math:`Q` is made for a few rows at a time.
+    product of the factors (shape ``(n, m)``, ``m = n_factors``) with it gives all
+    ``m`` weighted Gram matrices in the flops of ``m`` symmetric updates, in one
+    large, fast matrix product instead of ``m`` small ones. :math:`Q` and the
+    factors (``factors(rows)``, for a slice of rows) are made for a few rows at
+    a time, so the memory does not grow with the rows.
     """
     n, d = X.shape
     p = d + fit_intercept
     columns = p * (p + 1) // 2
     rows = max(256, PRODUCT_ENTRIES // columns)
     buffer = np.empty((min(rows, n), columns))
-    out = np.zeros((factors.shape[1], columns))
+    out = np.zeros((n_factors, columns))
     for start in range(0, n, rows):
         part = slice(start, min(start + rows, n))
         products = row_products(X[part], fit_intercept, buffer[: part.stop - start])
-        out += factors[part].T @ products
+        out += factors(part).T @ products
     return out
 
 
@@ -167,13 +172,17 @@ def _blocks_from_products(X, fit_intercept, weight, prob, curv, classes):
     m = len(classes)
     first, second = np.triu_indices(m)
     index = np.asarray(classes)
-    scaled = weight[:, None] * prob[:, index]
-    factors = -scaled[:, first] * prob[:, index[second]]
     diagonal = first == second
-    factors[:, diagonal] = weight[:, None] * curv[:, index]
+
+    def factors(rows: slice) -> np.ndarray:
+        w = weight[rows, None]
+        out = -(w * prob[rows][:, index[first]]) * prob[rows][:, index[second]]
+        out[:, diagonal] = w * curv[rows][:, index]
+        return out
+
     rows, cols = np.triu_indices(p)
     blocks = np.empty((first.size, p, p))
-    upper = pair_products(X, fit_intercept, factors)
+    upper = pair_products(X, fit_intercept, factors, first.size)
     blocks[:, rows, cols] = upper
     blocks[:, cols, rows] = upper
     info = np.empty((m, p, m, p))
