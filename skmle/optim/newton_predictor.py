@@ -96,8 +96,10 @@ from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+from scipy import linalg
 
-from skmle._linalg import solve_information
+from skmle._blas import single_blas_thread
+from skmle._linalg import scaled_cholesky, solve_information
 from skmle.optim.loop import Step, Stop
 from skmle.optim.predictor_search import line_search, speculative_step
 from skmle.optim.result import Learned
@@ -202,6 +204,19 @@ class PredictorNewtonStep(Step):
         self.decrement2 = self.start_decrement2 = self.previous_decrement2 = None
         self.previous_reason = None
         self.reference, self.reference_decrement2, self.chord_steps = None, 0.0, 0
+        self.factored = None
+
+    def solve(self, information: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """:func:`~skmle._linalg.solve_information`, keeping the last Cholesky
+        factor: a chord step reuses the very same information array."""
+        if self.factored is None or self.factored[0] is not information:
+            self.factored = (information, scaled_cholesky(information))
+        cholesky = self.factored[1]
+        if cholesky is None:  # singular: the minimum-norm route
+            return solve_information(information, rhs)
+        factor, scale = cholesky
+        with single_blas_thread():
+            return scale * linalg.cho_solve((factor, True), scale * rhs)
 
     def newton_point(
         self, theta, eta, exact: bool = True, frozen: Point | None = None
@@ -217,7 +232,7 @@ class PredictorNewtonStep(Step):
         if frozen is not None:
             information = frozen.information
         if np.isfinite(value) and np.all(np.isfinite(information)):
-            free_step = solve_information(information, rhs)
+            free_step = self.solve(information, rhs)
         else:  # a trial point that overflowed: rejected by the line search
             free_step = np.zeros_like(rhs)
         direction = free_step if self.expand is None else self.expand(free_step)
