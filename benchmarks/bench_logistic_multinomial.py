@@ -5,8 +5,11 @@ Two problems, features standard normal, coefficients of standard deviation
 ``1.5 / sqrt(d)``, labels drawn from the softmax:
 
 - ``wide``: 20 classes, 50 features, 100,000 rows (969 free parameters): the
-  information matrix of Newton's method is 969 x 969, one SYRK of the
-  class-scaled rows per block of rows; the standard errors need its inverse.
+  information matrix of Newton's method is 969 x 969, all its blocks one matrix
+  product of the class-pair weights with the rows' distinct products per block
+  of rows (``skmle.models.logistic_information``), computed exactly twice per
+  fit (the last steps reuse one, see ``skmle.optim.newton_predictor``); the
+  standard errors need its inverse.
 - ``many features``: 10 classes, 200 features, 5,000 rows (1,809 free
   parameters).
 

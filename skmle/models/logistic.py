@@ -227,7 +227,7 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
             range(self.n_rows),
         )
 
-    def newton_terms(self, eta: np.ndarray, batch: Batch, exact: bool = True):
+    def newton_terms(self, eta: np.ndarray, batch: Batch, exact: bool | None = True):
         """Log-likelihood, gradient, information and the separation test, in one pass.
 
         Returns ``(loglik, grad, info, separated)``: the gradient in ``theta``, the
@@ -241,8 +241,10 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         With ``exact=False`` the information is estimated from a systematic
         sample of the rows, one chunk in :data:`SAMPLED_CHUNKS` (scaled up by
         the ratio of total to sampled weight), in about a third of the time: a
-        Newton direction far from the maximum needs no more. The log-likelihood,
-        gradient and separation test always use every row.
+        Newton direction far from the maximum needs no more. With
+        ``exact=None`` no information is computed (``info`` is zero): the
+        solver reuses an earlier one. The log-likelihood, gradient and
+        separation test always use every row.
         """
         if is_sparse(batch.X):
             return sparse_newton_terms(self, eta, batch, exact)
@@ -263,7 +265,7 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
             weighted = resid * (w if resid.ndim == 1 else w[:, None])
             X_rows = self.centred(X[rows])
             grad += self._chain_centred(X_rows, weighted)
-            if index % every == 0:
+            if exact is not None and index % every == 0:
                 info += information_blocks(
                     X_rows,
                     self.fit_intercept,

@@ -38,7 +38,10 @@ The function supplies, in place of the generic ``value``/``hessian``:
     iteration (not Newton's quadratic phase).
 ``approximate_information`` (optional attribute, default False)
     True if ``newton_system(theta, eta, exact=False)`` may return a cheaper,
-    approximate ``information`` (the value and gradient still exact).
+    approximate ``information`` (the value and gradient still exact), and
+    ``newton_system(theta, eta, exact=None)`` skips the information (any
+    matrix of its shape; the solver reuses the previous one, see
+    :data:`FREEZE_BELOW`).
 ``line_search_reads_data`` (optional attribute, default False)
     True if a ``value_at`` costs as much as a ``newton_system`` (the data are
     read again, as on Dask workers), so that verifying a corrected step length
@@ -93,8 +96,10 @@ from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+from scipy import linalg
 
-from skmle._linalg import solve_information
+from skmle._blas import single_blas_thread
+from skmle._linalg import scaled_cholesky, solve_information
 from skmle.optim.loop import Step, Stop
 from skmle.optim.predictor_search import line_search, speculative_step
 from skmle.optim.result import Learned
@@ -109,6 +114,28 @@ FULL_PRECISION = 1e-9
 """The fit stops as converged, whatever ``tol``, once the Newton decrement is
 below this fraction of its value at the start: the remaining step is a
 billionth of the way travelled, about nine significant digits."""
+FREEZE_BELOW = 1e-4
+"""Where an exact information's predicted gain is at most this (but not yet
+below ``tol**2``), and the information has at least :data:`FREEZE_FROM`
+rows, the next iterate reuses it and computes only the value and gradient (a
+chord step, for a function with ``approximate_information``). So close to the
+maximum the information changes by about the relative length of the step, so
+the next Newton decrement is still about the square of this one. Each step
+on a reused information multiplies the squared decrement by about the
+reference's (its relative error is about the reference's decrement); the
+chain continues until the next iterate is predicted below
+:data:`CHORD_FINISH`, and that iterate gets an exact information: only there
+may the fit stop."""
+CHORD_FINISH = 1e-22
+"""A chain of steps on a reused information ends where the next squared
+decrement is predicted below this: the fit then stops within about
+:math:`10^{-11}` standard errors of the maximum, and the standard errors
+there agree with those at the maximum to about :math:`10^{-11}` relative."""
+MAX_CHORD = 4
+"""At most this many steps reuse one information."""
+FREEZE_FROM = 256
+"""Free parameters from which reusing an information pays: below, the pass
+that computes the information costs little more than the gradient's."""
 SLOW_SHRINK = 0.1
 """A decrement squared that is more than this fraction of the previous one has
 not shrunk quadratically: then ``recession_reason`` is asked."""
@@ -146,6 +173,8 @@ class Point(NamedTuple):
     """``free_step`` as a direction in ``theta``."""
     exact: bool
     """Whether ``information`` is exact (not the cheaper approximation)."""
+    frozen: bool = False
+    """Whether ``information`` is the previous iterate's (a chord step)."""
 
 
 def status_stop(reason: Status) -> Stop:
@@ -174,19 +203,50 @@ class PredictorNewtonStep(Step):
         self.small = self.previous_small = False
         self.decrement2 = self.start_decrement2 = self.previous_decrement2 = None
         self.previous_reason = None
+        self.reference, self.reference_decrement2, self.chord_steps = None, 0.0, 0
+        self.factored = None
 
-    def newton_point(self, theta, eta, exact: bool = True) -> Point:
+    def solve(self, information: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """:func:`~skmle._linalg.solve_information`, keeping the last Cholesky
+        factor: a chord step reuses the very same information array."""
+        if self.factored is None or self.factored[0] is not information:
+            self.factored = (information, scaled_cholesky(information))
+        cholesky = self.factored[1]
+        if cholesky is None:  # singular: the minimum-norm route
+            return solve_information(information, rhs)
+        factor, scale = cholesky
+        with single_blas_thread():
+            return scale * linalg.cho_solve((factor, True), scale * rhs)
+
+    def newton_point(
+        self, theta, eta, exact: bool = True, frozen: Point | None = None
+    ) -> Point:
         exact = exact or not self.approximate
-        options = {} if exact else {"exact": False}
+        if frozen is not None:  # value and gradient only: reuse the information
+            exact, options = False, {"exact": None}
+        else:
+            options = {} if exact else {"exact": False}
         value, grad, information, rhs = self.function.newton_system(
             theta, eta, **options
         )
+        if frozen is not None:
+            information = frozen.information
         if np.isfinite(value) and np.all(np.isfinite(information)):
-            free_step = solve_information(information, rhs)
+            free_step = self.solve(information, rhs)
         else:  # a trial point that overflowed: rejected by the line search
             free_step = np.zeros_like(rhs)
         direction = free_step if self.expand is None else self.expand(free_step)
-        return Point(theta, eta, value, grad, information, free_step, direction, exact)
+        return Point(
+            theta,
+            eta,
+            value,
+            grad,
+            information,
+            free_step,
+            direction,
+            exact,
+            frozen is not None,
+        )
 
     def start(self, theta: np.ndarray) -> Point:
         return self.newton_point(theta, self.function.predictor(theta), exact=False)
@@ -199,6 +259,8 @@ class PredictorNewtonStep(Step):
             self.start_decrement2 = decrement2
         self.decrement2 = decrement2
         self.small = small = decrement2 <= self.tol**2
+        if point.frozen:  # the verdict needs this point's own information
+            return None
         if decrement2 <= FULL_PRECISION**2 * self.start_decrement2:
             return "Newton decrement at full precision"
         if small and self.previous_small:
@@ -239,12 +301,33 @@ class PredictorNewtonStep(Step):
         self.previous_decrement2 = decrement2
         search = speculative_step if self.speculate else line_search
         exact = slope <= APPROXIMATE_ABOVE
+        if point.frozen:  # predicted next: the reference's times this decrement
+            freeze = (
+                self.reference_decrement2 * decrement2 > CHORD_FINISH
+                and self.chord_steps < MAX_CHORD
+            )
+        else:
+            freeze = (
+                self.approximate
+                and point.exact
+                and not self.small
+                and slope <= FREEZE_BELOW
+                and point.information.shape[0] >= FREEZE_FROM
+            )
+            if freeze:
+                self.reference, self.reference_decrement2 = point, decrement2
+                self.chord_steps = 0
+        self.chord_steps += freeze
         new_point, plain = search(
             self.function,
             point,
             slope,
             step_eta,
-            partial(self.newton_point, exact=exact),
+            partial(
+                self.newton_point,
+                exact=exact,
+                frozen=self.reference if freeze else None,
+            ),
         )
         if new_point is None:
             return None
