@@ -66,7 +66,7 @@ def sampled_rows(n_rows: int) -> np.ndarray:
     return np.concatenate([np.arange(n_rows)[rows] for rows in chunks])
 
 
-def sparse_newton_terms(model, eta: np.ndarray, batch, exact: bool = True):
+def sparse_newton_terms(model, eta: np.ndarray, batch, exact: bool | None = True):
     """``(loglik, grad, info, separated)`` of a batch with sparse ``X``, as
     :meth:`~skmle.models.logistic.LogisticLogLikelihood.newton_terms`."""
     X, y, weight = batch.X, batch.y, batch.sample_weight
@@ -75,6 +75,9 @@ def sparse_newton_terms(model, eta: np.ndarray, batch, exact: bool = True):
     loglik = float(weight @ loglik_obs)
     weighted = resid * (weight if resid.ndim == 1 else weight[:, None])
     grad = sparse_chain(X, weighted, model.center, model.fit_intercept)
+    separated = correctly_separated(eta, y, weight)
+    if exact is None:  # the solver reuses an earlier information
+        return loglik, grad, np.zeros((model.n_free, model.n_free)), separated
     if exact:
         rows = slice(None)
     else:
@@ -91,4 +94,4 @@ def sparse_newton_terms(model, eta: np.ndarray, batch, exact: bool = True):
     )
     if not exact and w.sum() > 0:
         info *= float(weight.sum()) / float(w.sum())
-    return loglik, grad, info, correctly_separated(eta, y, weight)
+    return loglik, grad, info, separated
