@@ -51,7 +51,7 @@ def all_classes(y) -> np.ndarray:
     """The sorted distinct labels of a ``y`` that may be larger than memory
     (:func:`skmle.data.distinct_values`)."""
     if y is None:
-        raise ValueError("LogisticGD needs the class labels y.")
+        raise ValueError("A classifier needs the class labels y: call fit(X, y).")
     return distinct_values(y)
 
 
