@@ -27,10 +27,13 @@ extra of skmle. Run ``python benchmarks/bench_dask.py`` (about ten minutes) or
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
+import sys
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dask_alternation import alternate_fits, local_client
 
 N_FEATURES = 20
 
@@ -68,15 +71,8 @@ def warm_up_worker() -> None:
         pass
 
 
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
-
-
 def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
     from dask_ml.linear_model import LinearRegression
-    from distributed import Client, LocalCluster
 
     from skmle import LinearGaussianRegressor
 
@@ -86,34 +82,17 @@ def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
         "admm": lambda: LinearRegression(penalty="l2", C=1e10),
         "newton": lambda: LinearRegression(penalty="l2", C=1e10, solver="newton"),
     }
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            memory_limit="6GiB",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_client() as client:
         X, y = make_data(client, n_rows, chunk_rows)
-        times = {"skmle": [], **{name: [] for name in references}}
-        fits = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # dask-ml's FutureWarnings
-            # Not timed: the first fit imports each library on the workers.
-            client.run(warm_up_worker)
-            head_X, head_y = X[:chunk_rows], y[:chunk_rows]
-            LinearGaussianRegressor().fit(head_X, head_y)
-            for make in references.values():
-                make().fit(head_X, head_y)
-            for _ in range(repeats):
-                t, fits["skmle"] = timed(lambda: LinearGaussianRegressor().fit(X, y))
-                times["skmle"].append(t)
-                for name, make in references.items():
-                    t, fits[name] = timed(lambda make=make: make().fit(X, y))
-                    times[name].append(t)
+        times, fits = alternate_fits(
+            client,
+            X,
+            y,
+            chunk_rows,
+            {"skmle": LinearGaussianRegressor, **references},
+            repeats,
+            warm_up_worker,
+        )
         logliks = {
             name: gaussian_loglik(X, y, model.coef_, float(model.intercept_))
             for name, model in fits.items()

@@ -26,10 +26,13 @@ rows, seconds).
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
+import sys
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dask_alternation import alternate_fits, local_client
 
 N_FEATURES = 20
 
@@ -66,17 +69,10 @@ def warm_up_worker() -> None:
     import skmle.estimators.logistic  # noqa: F401
 
 
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
-
-
 def run(
     quick: bool = False, repeats: int | None = None, admm: bool | None = None
 ) -> list[dict]:
     from dask_ml.linear_model import LogisticRegression
-    from distributed import Client, LocalCluster
 
     from skmle import LogisticGD
 
@@ -89,34 +85,17 @@ def run(
         # About 50 s at 200,000 rows already (vs 2 s for its newton): off by
         # default at full size.
         references["admm"] = lambda: LogisticRegression(penalty="l2", C=1e10)
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            memory_limit="6GiB",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_client() as client:
         X, y = make_data(client, n_rows, chunk_rows)
-        times = {"skmle": [], **{name: [] for name in references}}
-        fits = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # dask-ml's FutureWarnings
-            # Not timed: the first fit imports each library on the workers.
-            client.run(warm_up_worker)
-            head_X, head_y = X[:chunk_rows], y[:chunk_rows]
-            LogisticGD().fit(head_X, head_y)
-            for make in references.values():
-                make().fit(head_X, head_y)
-            for _ in range(repeats):
-                t, fits["skmle"] = timed(lambda: LogisticGD().fit(X, y))
-                times["skmle"].append(t)
-                for name, make in references.items():
-                    t, fits[name] = timed(lambda make=make: make().fit(X, y))
-                    times[name].append(t)
+        times, fits = alternate_fits(
+            client,
+            X,
+            y,
+            chunk_rows,
+            {"skmle": LogisticGD, **references},
+            repeats,
+            warm_up_worker,
+        )
         logliks = {
             name: bernoulli_loglik(X, y, model.coef_, model.intercept_)
             for name, model in fits.items()

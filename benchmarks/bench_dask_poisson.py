@@ -28,10 +28,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
+import sys
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dask_alternation import alternate_fits, local_client
 
 N_FEATURES = 20
 N_CHUNKS = 40
@@ -67,17 +70,10 @@ def warm_up_worker() -> None:
     import skmle.estimators.poisson  # noqa: F401
 
 
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
-
-
 def run(
     quick: bool = False, repeats: int | None = None, rows: int | None = None
 ) -> list[dict]:
     from dask_ml.linear_model import PoissonRegression
-    from distributed import Client, LocalCluster
 
     from skmle import PoissonMLERegressor
 
@@ -93,33 +89,17 @@ def run(
         )
         for solver in ("newton", "lbfgs")
     }
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            memory_limit="6GiB",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_client() as client:
         X, y = make_data(client, n_rows, chunk_rows)
-        times = {"skmle": [], **{name: [] for name in references}}
-        fits = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # dask-ml's FutureWarnings
-            client.run(warm_up_worker)
-            head_X, head_y = X[:chunk_rows], y[:chunk_rows]
-            PoissonMLERegressor().fit(head_X, head_y)
-            for make in references.values():
-                make().fit(head_X, head_y)
-            for _ in range(repeats):
-                t, fits["skmle"] = timed(lambda: PoissonMLERegressor().fit(X, y))
-                times["skmle"].append(t)
-                for name, make in references.items():
-                    t, fits[name] = timed(lambda make=make: make().fit(X, y))
-                    times[name].append(t)
+        times, fits = alternate_fits(
+            client,
+            X,
+            y,
+            chunk_rows,
+            {"skmle": PoissonMLERegressor, **references},
+            repeats,
+            warm_up_worker,
+        )
         logliks = {
             name: poisson_loglik(X, y, model.coef_, model.intercept_)
             for name, model in fits.items()
