@@ -112,6 +112,9 @@ class NegativeBinomialRegressor(
         "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
+    _log_coordinate_blocks = ("alpha",)
+    """Held in ``theta_`` as its logarithm (profiled there)."""
+
     def __init__(
         self,
         fit_intercept=True,

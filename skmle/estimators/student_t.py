@@ -122,6 +122,8 @@ class StudentTRegressor(LinearRegressorBase):
     """
 
     _model_class = StudentTLogLikelihood
+    _log_coordinate_blocks = ("scale", "df")
+    """Held in ``theta_`` as logarithms (profiled there)."""
     _own_solvers = ("em",)
     _generic_solvers = GENERIC_SOLVERS
 
