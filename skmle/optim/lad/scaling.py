@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skmle._sparse import column_moments, constant_columns
 from skmle.optim.lad.quantiles import weighted_median
+from skmle.optim.lad.sparse_rows import is_sparse, scaled_columns
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class LADScaling:
     scaled. :math:`s_j` is the weighted root mean square of :math:`x_j - c_j`
     (the value of a constant column, which becomes ones), :math:`t` the weighted mean of
     :math:`|y - m|`, :math:`\\bar w` the mean positive weight; a zero scale is 1.
+    A sparse design (``centre_columns=False``) is not centred, which would fill
+    in its zeros: :math:`c_j = 0` and :math:`s_j` the root mean square of
+    :math:`x_j` (``y`` is still centred when there is a constant column).
 
     Attributes
     ----------
@@ -42,17 +47,26 @@ class LADScaling:
 
     @classmethod
     def from_summaries(
-        cls, x_mean, x_std, constant, y_centre, y_spread, w_mean
+        cls,
+        x_mean,
+        x_std,
+        constant,
+        y_centre,
+        y_spread,
+        w_mean,
+        centre_columns: bool = True,
     ) -> LADScaling:
         """From the weighted mean and standard deviation of each column, which
         columns are constant, the weighted median ``y_centre`` of ``y`` and the
         mean of :math:`|y - y_c|` (``y_spread``) (with ``y_c`` = 0 when no column
-        is constant), and the mean positive weight."""
+        is constant), and the mean positive weight; ``centre_columns=False`` for
+        a sparse design."""
         x_mean, x_std = np.asarray(x_mean, float), np.asarray(x_std, float)
         constant = np.asarray(constant, dtype=bool) & (x_mean != 0)
         centred = bool(np.any(constant))
-        shift = np.where(constant | (not centred), 0.0, x_mean)
-        spread = np.where(centred, x_std, np.hypot(x_std, x_mean))
+        columns = centred and centre_columns
+        shift = np.where(constant | (not columns), 0.0, x_mean)
+        spread = np.where(columns, x_std, np.hypot(x_std, x_mean))
         # A constant column is divided by its (signed) value: a column of ones.
         scale = np.where(constant, x_mean, _positive(spread))
         return cls(
@@ -66,26 +80,32 @@ class LADScaling:
 
     @classmethod
     def from_arrays(cls, X, y, w) -> LADScaling:
-        """From rows of positive weight (a constant column: one value throughout)."""
+        """From rows of positive weight (a constant column: one value throughout);
+        ``X`` dense or sparse."""
         total = float(w.sum())
-        x_mean = (w @ X) / total
-        x_std = np.sqrt(np.maximum(w @ (X - x_mean) ** 2 / total, 0.0))
         if X.shape[0]:
-            constant = np.ptp(X, axis=0) == 0
+            x_mean, x_std = column_moments(X, w)
+            constant = constant_columns(X)[0]
         else:
+            x_mean = x_std = np.zeros(X.shape[1])
             constant = np.zeros(X.shape[1], dtype=bool)
         centre = weighted_median(y, w) if np.any(constant) else 0.0
         spread = float(w @ np.abs(y - centre)) / total
         if not spread > 0:
             spread = float(np.max(np.abs(y - centre), initial=0.0))
         return cls.from_summaries(
-            x_mean, x_std, constant, centre, spread, total / max(len(w), 1)
+            x_mean,
+            x_std,
+            constant,
+            centre,
+            spread,
+            total / max(len(w), 1),
+            centre_columns=not is_sparse(X),
         )
 
     def rows(self, X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rows the LP sees: :math:`(x', y', w')`."""
-        rows = X - self.x_shift
-        rows /= self.x_scale  # in place: one copy of a tall design, not two
+        """The rows the LP sees: :math:`(x', y', w')` (dense or sparse ``X``)."""
+        rows = scaled_columns(X, self.x_shift, self.x_scale)
         return rows, (y - self.y_shift) / self.y_scale, w / self.w_scale
 
     def coef(self, scaled: np.ndarray) -> np.ndarray:
