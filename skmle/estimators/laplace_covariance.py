@@ -41,6 +41,7 @@ from skmle.inference.sparsity import (
 )
 from skmle.optim import OptimizeResult
 from skmle.optim.lad.quantiles import key_bucket, key_histogram, select_by_passes
+from skmle.optim.lad.sparse_rows import absolute
 
 
 def _residuals(batch: Batch, coef: np.ndarray, intercept: float) -> np.ndarray:
@@ -52,12 +53,15 @@ def quantile_psi(batch: Batch, coef: np.ndarray, intercept: float) -> np.ndarray
     has :math:`\\psi^2 = \\tfrac14`.
 
     A residual within rounding of zero, :math:`|r_i| \\le 64 \\epsilon (|y_i| +
-    |x_i^\\top w| + |b|)` (the rows the LAD fit passes through), counts as zero:
-    its sign would be rounding noise, and the cluster sums would change with it.
+    |x_i|^\\top |w| + |b|)` (the rows the LAD fit passes through), counts as
+    zero: its sign would be rounding noise, and the cluster sums would change
+    with it (the size of the terms summed, not of their sum: a fit of zero at
+    ``y = 0`` can be :math:`b + x^\\top w` with :math:`b = -x^\\top w`).
     """
     fitted = matvec(batch.X, coef) + intercept
     residuals = batch.y - fitted
-    noise = 64.0 * np.finfo(float).eps * (np.abs(batch.y) + np.abs(fitted))
+    size = matvec(absolute(batch.X), np.abs(coef)) + abs(intercept)
+    noise = 64.0 * np.finfo(float).eps * (np.abs(batch.y) + size)
     return np.where(residuals < -noise, MEDIAN - 1.0, MEDIAN)
 
 
