@@ -5,8 +5,10 @@ solved exactly by linear programming (:mod:`skmle.optim.lad`, which sees only a
 design, a response and weights: the model's
 :meth:`~skmle.models.linear.LinearLogLikelihood.design_rows`) or approximately by
 subgradient ascent; the scale then has a closed form. Laplace's solvers ``"lp"``
-and ``"gd"`` are its own (``_solve_lp``, ``_solve_gd``), dispatched by the mixin
-like every model-specific solver; the smooth generic solvers do not apply.
+and ``"gd"`` are its own (``_solve_lp``, ``_solve_gd``, in
+:mod:`skmle.estimators.laplace_solvers`), dispatched by the mixin like every
+model-specific solver; the smooth generic solvers do not apply. Dense and
+``scipy.sparse`` X alike.
 """
 
 from __future__ import annotations
@@ -100,7 +102,10 @@ class LaplaceRegressor(LaplaceCovarianceMixin, LaplaceSolverMixin, LinearRegress
         :math:`(X_1^\\top W X_1)^{-1} / (4 \\hat f(0)^2)`: it drops the Laplace
         shape, not the assumption of one density at the median for every row
         (Powell's kernel sandwich, a density per row in the bread, is not
-        offered); ``"cluster"`` is robust to dependence within groups.
+        offered); ``"cluster"`` is robust to dependence within groups. The
+        ``"HC0"``/``"HC1"`` sandwich is therefore computed in that closed form
+        and ``"cluster"`` from group sums of :math:`\\psi(r_i) x_{1i}`, which
+        sparse X gives without densifying.
 
     Attributes
     ----------
@@ -205,8 +210,11 @@ class LaplaceRegressor(LaplaceCovarianceMixin, LaplaceSolverMixin, LinearRegress
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Also a Dask array chunked by rows or :func:`skmle.chunked` data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            CSR or CSC ``scipy.sparse`` X is never densified (the LP takes
+            :math:`X^\\top` sparse; see :mod:`skmle.optim.lad.sparse_rows`).
+            Also a Dask array chunked by rows or :func:`skmle.chunked` data, of
+            dense or sparse blocks.
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; a weight of 2 counts a row twice.

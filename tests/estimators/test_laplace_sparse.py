@@ -29,6 +29,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 import skmle
 from skmle import LaplaceRegressor
+from skmle.optim import lad
 
 COV_TYPES = ["nonrobust", "HC0", "HC1", "cluster"]
 
@@ -252,3 +253,17 @@ def test_onehot_sampled_lp_in_memory_chunked_and_dask(randhie):
         )
         for fitted in (chunked, on_dask):
             assert_same_fit(fitted, reference)
+
+
+def test_the_lad_functions_take_sparse_designs(engel):
+    """:func:`least_absolute_deviations` and :func:`subgradient_lad` on a CSR
+    design: the primal LP's optimum (and its value by duality)."""
+    X, y = engel
+    w = np.ones(len(y))
+    design = with_constant(X)
+    exact = lad.least_absolute_deviations(sp.csr_array(design), y, w)
+    agree(exact.coef, primal_lad(design, y, w), 1e-12)
+    agree(exact.objective, lad_value(design, y, w), 1e-12)
+    result, coef, intercept = lad.subgradient_lad(X, y, w, max_iter=5000, tol=1e-8)
+    assert result.converged
+    assert w @ np.abs(y - X @ coef - intercept) <= exact.objective * (1 + 1e-8)

@@ -136,7 +136,7 @@ def least_absolute_deviations(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
         The design, with a column of ones if an intercept is wanted.
     y : ndarray of shape (n_samples,)
     sample_weight : ndarray of shape (n_samples,)
