@@ -15,7 +15,12 @@ import numpy as np
 from scipy import linalg
 
 from skmle._sparse import weighted_gram
-from skmle.optim.lad.sparse_rows import is_sparse, row_norms_squared, take_rows
+from skmle.optim.lad.sparse_rows import (
+    is_sparse,
+    row_norms_squared,
+    settled_residuals,
+    take_rows,
+)
 
 LEVERAGE_ROWS = 4096
 """Rows of a sparse design whose leverages are computed at once."""
@@ -149,7 +154,7 @@ def fold_check_sums(
     empty when more than ``limit`` rows of this part flipped (then the band is
     widened instead: what is gathered stays bounded).
     """
-    new = y - X @ candidate
+    new = settled_residuals(X, y, candidate)
     # Only a row whose residual changes sign between the two fits can have flipped.
     rows = np.flatnonzero((w > 0) & ((y - X @ fold.coef) * new < 0))
     signs = fold_signs(take_rows(X, rows), y[rows], w[rows], fold)

@@ -53,6 +53,14 @@ def interior_point_lad(
     ndarray of shape (n_features,) or None
         :math:`\\beta = -\\lambda`; None when the method does not converge.
     """
+    # A row at its bound has x or v tiny: z / x overflows (its d is then 0), and
+    # a step that runs out of the double range ends in the checks below (None).
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _mehrotra(X, y, w, rhs)
+
+
+def _mehrotra(X, y, w, rhs) -> np.ndarray | None:
+    """The iteration of :func:`interior_point_lad`."""
     n = X.shape[0]
     c, u = -y, 2.0 * w
     b = rhs + X.T @ w
@@ -73,9 +81,9 @@ def interior_point_lad(
             and gap <= IPM_TOL * (1.0 + abs(float(c @ x)))
         ):
             return -lam
-        with np.errstate(over="ignore"):
-            # A row at its bound has x or v tiny: z / x overflows and its d is 0.
-            d = 1.0 / (z / x + s / v)
+        d = 1.0 / (z / x + s / v)
+        if not np.all(np.isfinite(d)):
+            return None
         try:
             factor = linalg.cho_factor(_normal_matrix(X, d), check_finite=False)
         except linalg.LinAlgError:

@@ -18,7 +18,12 @@ import numpy as np
 from skmle.optim.lad.folds import fold_band_sums, fold_check_sums
 from skmle.optim.lad.quantiles import key_bucket, key_histogram, select_by_passes
 from skmle.optim.lad.scaling import LADScaling
-from skmle.optim.lad.sparse_rows import gram, stack_rows, take_rows
+from skmle.optim.lad.sparse_rows import (
+    gram,
+    settled_residuals,
+    stack_rows,
+    take_rows,
+)
 
 SAMPLE_SEED = 0
 """The seed of the row samples that start the banded solver (a fit is reproducible)."""
@@ -89,7 +94,7 @@ def check_sums(
     rows, ``[their |r_i| at coef]`` and :math:`\\sum_i w_i |r_i|` at ``candidate``.
     """
     residuals = y - X @ coef
-    new = y - X @ candidate
+    new = settled_residuals(X, y, candidate)
     folded = (w > 0) & (np.abs(residuals) > threshold)
     flipped = folded & (residuals * new < 0)
     return (

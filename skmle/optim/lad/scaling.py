@@ -10,6 +10,12 @@ from skmle._sparse import column_moments, constant_columns
 from skmle.optim.lad.quantiles import weighted_median
 from skmle.optim.lad.sparse_rows import is_sparse, scaled_columns
 
+CENTRE_RATIO = 10.0
+"""With a constant column, a column is centred for the LP only when its mean is
+more than this many standard deviations from zero (then it is nearly parallel to
+the constant one); others are only scaled, as a sparse design always is, so that
+a sparse design and its dense array give HiGHS the same numbers."""
+
 
 @dataclass(frozen=True)
 class LADScaling:
@@ -21,15 +27,19 @@ class LADScaling:
     HiGHS works to absolute tolerances (about :math:`10^{-7}`), so without this
     weights of :math:`10^{20}`, values of :math:`10^{150}` or columns shifted by
     :math:`10^{10}` make it fail or stop early. When the design has a constant
-    column (an intercept), the other columns are centred by their weighted means
-    (:math:`c_j`) and ``y`` by its weighted median (:math:`m`); otherwise only
-    scaled. :math:`s_j` is the weighted root mean square of :math:`x_j - c_j`
-    (the value of a constant column, which becomes ones), :math:`t` the weighted mean of
-    :math:`|y - m|`, :math:`\\bar w` the mean positive weight; a zero scale is 1.
-    A sparse design (``centre_columns=False``) is not centred, which would fill
-    in its zeros: :math:`c_j = 0` and :math:`s_j` the root mean square of
-    :math:`x_j` (``y`` is still centred when there is a constant column).
-
+    column (an intercept), ``y`` is centred by its weighted median (:math:`m`)
+    and a column whose weighted mean is more than :data:`CENTRE_RATIO` standard
+    deviations from zero (nearly parallel to the constant one: a year, a
+    timestamp) by that mean (:math:`c_j`); the other columns only scaled
+    (:math:`c_j = 0`). :math:`s_j` is the weighted root mean square of
+    :math:`x_j - c_j` (the value of a constant column, which becomes ones),
+    :math:`t` the weighted mean of :math:`|y - m|`, :math:`\\bar w` the mean
+    positive weight (a zero scale is 1), each rounded to the nearest power of
+    two: the divisions are exact, so rows whose summaries differ by rounding
+    (dense and sparse sums, one block or many) become the same numbers, and HiGHS
+    returns the same point even where the optimum is a flat edge. A sparse
+    design (``centre_columns=False``) is never centred, which would fill in its
+    zeros (``y`` still is).
     Attributes
     ----------
     x_shift, x_scale : ndarray of shape (n_features,)
@@ -64,18 +74,19 @@ class LADScaling:
         x_mean, x_std = np.asarray(x_mean, float), np.asarray(x_std, float)
         constant = np.asarray(constant, dtype=bool) & (x_mean != 0)
         centred = bool(np.any(constant))
-        columns = centred and centre_columns
-        shift = np.where(constant | (not columns), 0.0, x_mean)
+        far = np.abs(x_mean) > CENTRE_RATIO * x_std
+        columns = centred & centre_columns & far & ~constant
+        shift = np.where(columns, x_mean, 0.0)
         spread = np.where(columns, x_std, np.hypot(x_std, x_mean))
         # A constant column is divided by its (signed) value: a column of ones.
-        scale = np.where(constant, x_mean, _positive(spread))
+        scale = np.where(constant, x_mean, _power_of_two(_positive(spread)))
         return cls(
             x_shift=shift,
             x_scale=scale,
             constant=constant,
             y_shift=float(y_centre) if centred else 0.0,
-            y_scale=float(_positive(np.array(y_spread))),
-            w_scale=float(_positive(np.array(w_mean))),
+            y_scale=float(_power_of_two(_positive(np.array(y_spread)))),
+            w_scale=float(_power_of_two(_positive(np.array(w_mean)))),
         )
 
     @classmethod
@@ -121,6 +132,14 @@ class LADScaling:
             offset = self.y_shift - float(coef @ self.x_shift)
             coef[k] += offset / self.x_scale[k]
         return coef
+
+
+def _power_of_two(values: np.ndarray) -> np.ndarray:
+    """The power of two nearest ``values`` (positive, finite) in ratio: dividing by
+    it is exact, so that rows whose scales differ only by rounding (dense and
+    sparse sums) are scaled to the same numbers."""
+    mantissa, exponent = np.frexp(values)
+    return np.ldexp(1.0, exponent - (mantissa < np.sqrt(0.5)))
 
 
 def _positive(values: np.ndarray) -> np.ndarray:

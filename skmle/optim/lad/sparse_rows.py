@@ -80,3 +80,21 @@ def scaled_columns(X, shift: np.ndarray, scale: np.ndarray):
 def dense_band(X) -> np.ndarray:
     """The rows ``X`` of a band (a few times the number of columns) as an ndarray."""
     return X.toarray() if is_sparse(X) else X
+
+
+ROUNDING = 64.0 * np.finfo(float).eps
+"""A residual within this fraction of the size of its terms is zero to rounding."""
+
+
+def settled_residuals(X, y: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """:math:`r = y - X\\beta`, with the residuals that are zero to rounding,
+    :math:`|r_i| \\le 64 \\epsilon (|y_i| + |x_i|^\\top |\\beta|)`, set to zero.
+
+    A row the fit passes through (a basic row, or a row tied with one) has a
+    residual of rounding noise whose sign depends on the order of the sums (dense
+    or sparse rows, one block or many); the fold checks read its sign as zero,
+    so that every store of the same rows takes the same decisions.
+    """
+    residuals = y - X @ coef
+    size = np.abs(y) + absolute(X) @ np.abs(coef)
+    return np.where(np.abs(residuals) <= ROUNDING * size, 0.0, residuals)
