@@ -96,5 +96,19 @@ def settled_residuals(X, y: np.ndarray, coef: np.ndarray) -> np.ndarray:
     so that every store of the same rows takes the same decisions.
     """
     residuals = y - X @ coef
-    size = np.abs(y) + absolute(X) @ np.abs(coef)
-    return np.where(np.abs(residuals) <= ROUNDING * size, 0.0, residuals)
+    # Only rows within the bound of every row's size can be zero to rounding.
+    bound = np.max(np.abs(y), initial=0.0) + _largest(X) * np.sum(np.abs(coef))
+    rows = np.flatnonzero(np.abs(residuals) <= ROUNDING * bound)
+    if rows.size:
+        size = np.abs(y[rows]) + absolute(take_rows(X, rows)) @ np.abs(coef)
+        residuals[rows[np.abs(residuals[rows]) <= ROUNDING * size]] = 0.0
+    return residuals
+
+
+def _largest(X) -> float:
+    """:math:`\\max_{ij} |x_{ij}|` (without a copy of a dense ``X``)."""
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        return 0.0
+    if is_sparse(X):
+        return float(np.max(np.abs(X.data), initial=0.0))
+    return float(max(X.max(), -X.min()))
