@@ -22,6 +22,7 @@ from skmle.estimators.distribution_columns import (
     FamilyColumnsMixin,
     FittedDistributionsMixin,
 )
+from skmle.estimators.distribution_fast import fit_in_memory, takes_fast_path
 from skmle.estimators.distribution_solve import solve_columns, start_theta
 from skmle.inference import COV_TYPES, Information, WaldSpec
 from skmle.models.base import Batch
@@ -178,6 +179,8 @@ class DistributionMLE(
         # The sums are dot products and the matrices a few parameters wide: BLAS
         # threads would only spin-wait (see skmle._blas).
         with single_blas_thread():
+            if takes_fast_path(self, X, groups):
+                return fit_in_memory(self, X, sample_weight)
             return self._fit(X, None, sample_weight, groups=groups)
 
     def partial_fit(self, X, y=None, sample_weight=None):

@@ -29,6 +29,7 @@ from skmle.models.distributions.base import (
     weight_total,
     weighted_sum,
 )
+from skmle.models.distributions.scratch import scratch
 
 
 class Exponential(LogRateFamily):
@@ -98,8 +99,8 @@ class Gaussian(LocationScaleMixin, ExponentialFamily):
         return -0.5 * LOG_2PI
 
     def statistics(self, x, w):
-        y = x - self.centre
-        wy = y if w is None else w * y
+        y = np.subtract(x, self.centre, out=scratch(x.shape[0]))
+        wy = y if w is None else np.multiply(w, y, out=scratch(x.shape[0], 1))
         total = weight_total(w, x.shape[0])
         return self.checked(x, np.array([wy.sum(), wy @ y, -0.5 * LOG_2PI * total]))
 
@@ -145,9 +146,9 @@ class LogNormal(Gaussian):
 
     def statistics(self, x, w):
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.log(x)
+            y = np.log(x, out=scratch(x.shape[0]))
         y -= self.centre
-        wy = y if w is None else w * y
+        wy = y if w is None else np.multiply(w, y, out=scratch(x.shape[0], 1))
         total, s_y = weight_total(w, x.shape[0]), wy.sum()
         base = -(s_y + self.centre * total) - 0.5 * LOG_2PI * total
         return self.checked(x, np.array([s_y, wy @ y, base]))
@@ -176,7 +177,7 @@ class Gamma(LogPositiveMixin, ExponentialFamily):
     def statistics(self, x, w):
         """:math:`(\\sum w\\log x, \\sum w x, -\\sum w\\log x)`: one logarithm a row."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_x = weighted_sum(w, np.log(x))
+            log_x = weighted_sum(w, np.log(x, out=scratch(x.shape[0])))
         return self.checked(x, np.array([log_x, weighted_sum(w, x), -log_x]))
 
     def block_in_support(self, x):
@@ -248,10 +249,11 @@ class Beta(LogPositiveMixin, ExponentialFamily):
     def statistics(self, x, w):
         """Sums of :math:`\\log x`, :math:`\\log(1-x)` (the sufficient statistics),
         :math:`x` and :math:`x^2` (the start)."""
+        buffer = scratch(x.shape[0])
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_x = weighted_sum(w, np.log(x))
-            log_1mx = weighted_sum(w, np.log1p(-x))
-        moment = x @ x if w is None else w @ (x * x)
+            log_x = weighted_sum(w, np.log(x, out=buffer))
+            log_1mx = weighted_sum(w, np.log1p(np.negative(x, out=buffer), out=buffer))
+        moment = x @ x if w is None else w @ np.multiply(x, x, out=buffer)
         return self.checked(
             x,
             np.array([log_x, log_1mx, weighted_sum(w, x), moment, -log_x - log_1mx]),
