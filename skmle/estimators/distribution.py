@@ -14,15 +14,14 @@ from skmle._sklearn_compat import (
     Interval,
     StrOptions,
     check_sample_weight,
-    validate_data,
 )
+from skmle.estimators import distribution_fast as fast
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.distribution_columns import (
     PRIOR_FAMILIES,
     FamilyColumnsMixin,
     FittedDistributionsMixin,
 )
-from skmle.estimators.distribution_fast import fit_in_memory, takes_fast_path
 from skmle.estimators.distribution_solve import solve_columns, start_theta
 from skmle.inference import COV_TYPES, Information, WaldSpec
 from skmle.models.base import Batch
@@ -179,8 +178,8 @@ class DistributionMLE(
         # The sums are dot products and the matrices a few parameters wide: BLAS
         # threads would only spin-wait (see skmle._blas).
         with single_blas_thread():
-            if takes_fast_path(self, X, groups):
-                return fit_in_memory(self, X, sample_weight)
+            if fast.takes_fast_path(self, X, groups):
+                return fast.fit_in_memory(self, X, sample_weight)
             return self._fit(X, None, sample_weight, groups=groups)
 
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -236,9 +235,7 @@ class DistributionMLE(
         ``X`` as it is, no weights written for ``sample_weight=None``
         (:func:`ones_view`); NaN, infinity and the support are found by the
         statistics' pass (:meth:`Family.checked`), except for Laplace and t."""
-        X = validate_data(
-            self, X, dtype=np.float64, ensure_all_finite=False, reset=reset
-        )
+        X = fast.validated_rows(self, X, reset)
         names = self._family_names(X.shape[1])
         if not all(FAMILIES[name].checks_in_statistics for name in names):
             assert_all_finite(X, input_name="X")

@@ -192,6 +192,15 @@ def solve_columns(model, stats, total, sum_batches, max_iter, tol, theta0=None):
     if theta0 is not None:
         for j in iterative:
             theta[slices[j]] = theta0[slices[j]]
+    # a family solvable from its statistics alone (the gamma's profile root)
+    # starts Newton at its maximum: one evaluation confirms it
+    profiled = 0
+    for j in iterative:
+        if hasattr(families[j], "profile_mle"):
+            theta[slices[j]], k = families[j].profile_mle(
+                stats[j], total, theta[slices[j]]
+            )
+            profiled = max(profiled, k)
     parts = {
         j: families[j].closed_parts(theta[slices[j]], stats[j], total)
         for j, f in enumerate(families)
@@ -270,7 +279,7 @@ def solve_columns(model, stats, total, sum_batches, max_iter, tol, theta0=None):
         theta=theta,
         value=(loglik + prior) / total,
         history=np.asarray(history) + prior / total,
-        n_iter=max(n_iter, 1),
+        n_iter=max(n_iter, profiled, 1),
         converged=converged,
         message=message,
         status=status,
