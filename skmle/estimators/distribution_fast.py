@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.utils._param_validation import validate_parameter_constraints
 
 from skmle._sklearn_compat import validate_data
+from skmle.data.rows import InMemoryRows
 from skmle.data.stores import is_large
 from skmle.estimators.distribution_solve import solve_columns
 from skmle.models.objective import Objective
@@ -85,9 +86,12 @@ def fit_in_memory(estimator, X, sample_weight):
     the module docstring); returns the estimator."""
     validate_params(estimator)
     batch = estimator._fit_batch(X, sample_weight=sample_weight)
-    model = estimator._make_model(batch)
+    rows = InMemoryRows([batch])
+    # the families from the first rows, as the general path (the centres of the
+    # Gaussian and log-normal sums: a median of 16 values, not of every row)
+    model = estimator._make_model(rows.head())
     estimator.model_ = model
-    objective = Objective(model, [batch])
+    objective = Objective(model, rows)
     stats, total = model.statistics_and_weight(batch)
     objective._set_total_weight(total)  # refuses weights summing to zero
     theta0 = estimator.theta_ if estimator._warm_started() else None
