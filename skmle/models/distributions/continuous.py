@@ -8,7 +8,7 @@
   \\alpha\\log\\theta`, and beta, :math:`\\log p = (a-1)\\log x + (b-1)\\log(1-x) -
   \\log B(a, b)`: no closed form; Newton on the sufficient statistics
   :math:`(\\sum w \\log x, \\sum w x)` or :math:`(\\sum w\\log x, \\sum w\\log(1-x))`,
-  with :math:`\\psi` and :math:`\\psi'` (``scipy.special.digamma``/``polygamma``).
+  with :math:`\\psi` and :math:`\\psi'` (``scipy.special.digamma``/``zeta``).
 
 The Gaussian and log-normal sums are taken about a ``centre`` (a value of the
 first rows), so that the variance is not lost to cancellation when the mean is
@@ -26,6 +26,7 @@ from skmle.models.distributions.base import (
     LocationScaleMixin,
     LogPositiveMixin,
     LogRateFamily,
+    trigamma,
     weight_total,
     weighted_sum,
 )
@@ -185,7 +186,7 @@ class Gamma(LogPositiveMixin, ExponentialFamily):
 
     def terms(self, phi):
         shape, scale = np.exp(phi)
-        psi, psi1 = special.digamma(shape), special.polygamma(1, shape)
+        psi, psi1 = special.digamma(shape), trigamma(shape)
         d2_eta = np.array([[[shape, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, -1 / scale]]])
         d_a = np.array([shape * (psi + phi[1]), shape])
         d2_a = np.array([[d_a[0] + shape**2 * psi1, shape], [shape, 0.0]])
@@ -227,8 +228,8 @@ class Gamma(LogPositiveMixin, ExponentialFamily):
             iterations += 1
             shape = np.exp(u)
             f = u - special.digamma(shape) - s
-            slope = 1.0 - shape * special.polygamma(1, shape)
-            step = float(np.clip(-f / slope, -1.0, 1.0))
+            slope = 1.0 - shape * trigamma(shape)
+            step = min(max(float(-f / slope), -1.0), 1.0)
             if not np.isfinite(step):
                 break
             u += step
@@ -262,7 +263,7 @@ class Beta(LogPositiveMixin, ExponentialFamily):
     def terms(self, phi):
         a, b = np.exp(phi)
         psi_a, psi_b, psi_ab = special.digamma([a, b, a + b])
-        t_a, t_b, t_ab = special.polygamma(1, [a, b, a + b])
+        t_a, t_b, t_ab = trigamma(np.array([a, b, a + b]))
         d_a = np.array([a * (psi_a - psi_ab), b * (psi_b - psi_ab)])
         d2_a = np.array(
             [
