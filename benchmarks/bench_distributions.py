@@ -27,8 +27,12 @@ difference of the estimates. Two references for each family:
 
 For gamma and beta also the floor: one ``numpy.log`` pass over the column
 (``log1p(-x)`` too for beta), which any fit on the sufficient statistics pays.
+Medians of 31 alternating runs (3 for Weibull and t, whose scipy fits take
+seconds; 3 for scipy's numerical default fits): a fit of a millisecond on a
+loaded machine is often preempted, and few runs leave the median to chance.
 Run ``python benchmarks/bench_distributions.py [--quick] [--repeats N]
-[--one-core]``; ``--one-core`` pins the process to one CPU (BLAS one thread).
+[--one-core] [--families gamma beta ...]``; ``--one-core`` pins the process to
+one CPU (BLAS one thread).
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def cases(n_samples: int) -> list[dict]:
     scipy's result to our natural parameters."""
     rng = np.random.default_rng(0)
 
-    def case(family, data, fit, kind, target, to_ours, default=None, repeats=7):
+    def case(family, data, fit, kind, target, to_ours, default=None, repeats=31):
         return {
             "family": family,
             "x": data,
@@ -160,7 +164,7 @@ def cases(n_samples: int) -> list[dict]:
             NUMERICAL,
             lambda r: [r[0], r[2]],
             default=(weibull.fit, "generic optimiser, 3 parameters", NUMERICAL),
-            repeats=5,
+            repeats=3,
         ),
         case(
             "t",
@@ -175,22 +179,30 @@ def cases(n_samples: int) -> list[dict]:
 
 
 def timed(function):
-    start = time.perf_counter()
+    """Wall seconds, CPU seconds of the process (every thread) and the result."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = function()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
-def _medians(functions, repeats, warm=1):
-    """Median time of each function, the functions alternating, after one
-    untimed call of the first ``warm`` (imports, caches, first pages)."""
+def _medians(functions, repeats, warm=1, cpu=None):
+    """Median wall time of each function, the functions alternating, after one
+    untimed call of the first ``warm`` (imports, caches, first pages); the
+    median CPU times are appended to ``cpu`` if given. On a loaded machine a fit
+    of a millisecond is preempted in many runs: its wall time then measures the
+    other processes, its CPU time still the fit."""
     for function in functions[:warm]:
         function()
     times = [[] for _ in functions]
+    cpus = [[] for _ in functions]
     results = [None] * len(functions)
     for _ in range(repeats):
         for k, function in enumerate(functions):
-            t, results[k] = timed(function)
+            t, c, results[k] = timed(function)
             times[k].append(t)
+            cpus[k].append(c)
+    if cpu is not None:
+        cpu.extend(float(np.median(c)) for c in cpus)
     return [float(np.median(t)) for t in times], results
 
 
@@ -199,8 +211,14 @@ def _gap(estimates, reference) -> float:
     return float(np.max(np.abs(estimates - reference) / np.abs(reference)))
 
 
-def _row(family, n_samples, reference, ours_s, reference_s, gap, note, target):
-    ratio = ours_s / reference_s
+def _row(family, n_samples, reference, ours_s, reference_s, gap, note, target, cpu):
+    ratio, cpu_ratio = ours_s / reference_s, cpu[0] / cpu[1]
+    note += f"; CPU-time ratio {cpu_ratio:.3f}"
+    verdict = (
+        None
+        if target is None
+        else f"wall {_verdict(ratio, target)}, CPU {_verdict(cpu_ratio, target)}"
+    )
     return {
         "benchmark": f"DistributionMLE {family}, {n_samples:,} rows (with SEs)",
         "reference": reference,
@@ -211,8 +229,10 @@ def _row(family, n_samples, reference, ours_s, reference_s, gap, note, target):
         "gap_meaning": None
         if gap is None
         else "largest relative difference of the estimates",
-        "note": note
-        + ("" if target is None else f"; target <= {target} {_verdict(ratio, target)}"),
+        "note": note + ("" if target is None else f"; target <= {target}: {verdict}"),
+        "skmle_cpu_s": cpu[0],
+        "reference_cpu_s": cpu[1],
+        "cpu_ratio": cpu_ratio,
     }
 
 
@@ -228,22 +248,38 @@ def _family_rows(c, n_samples, repeats) -> list[dict]:
     if family in ("gamma", "beta"):
         functions.append(partial(log_pass, family, x))
     warm = 1 if c["target"] == NUMERICAL else len(functions)  # not scipy's seconds
-    times, results = _medians(functions, repeats or c["repeats"], warm)
+    cpu = []
+    times, results = _medians(functions, repeats or c["repeats"], warm, cpu)
     model = results[0]
     estimates = np.concatenate([getattr(model, f"{p}_") for p in model.param_blocks()])
     gap = _gap(estimates, c["to_ours"](results[1]))
     rows = [
-        _row(family, n_samples, name, times[0], times[1], gap, c["kind"], c["target"])
+        _row(
+            family,
+            n_samples,
+            name,
+            times[0],
+            times[1],
+            gap,
+            c["kind"],
+            c["target"],
+            cpu[:2],
+        )
     ]
     if c["default"] is not None:
         default, kind, target = c["default"]
         slow = target == NUMERICAL  # seconds a fit: three alternating runs
+        pair_cpu = []
         pair, _ = _medians(
-            [functions[0], partial(default, x)], 3 if slow else repeats or c["repeats"]
+            [functions[0], partial(default, x)],
+            3 if slow else repeats or c["repeats"],
+            cpu=pair_cpu,
         )
         label = f"scipy.stats.{default.__self__.name}.fit (default: loc free)"
         rows.append(
-            _row(family, n_samples, label, pair[0], pair[1], None, kind, target)
+            _row(
+                family, n_samples, label, pair[0], pair[1], None, kind, target, pair_cpu
+            )
         )
     if len(functions) == 3:
         rows.append(
@@ -256,13 +292,17 @@ def _family_rows(c, n_samples, repeats) -> list[dict]:
                 None,
                 "the floor: the logarithms of the sufficient statistics alone",
                 None,
+                [cpu[0], cpu[2]],
             )
         )
     return rows
 
 
 def run(
-    quick: bool = False, repeats: int | None = None, single_core: bool = False
+    quick: bool = False,
+    repeats: int | None = None,
+    single_core: bool = False,
+    families: list[str] | None = None,
 ) -> list[dict]:
     n_samples = 100_000 if quick else 1_000_000
     rows = []
@@ -270,7 +310,8 @@ def run(
         if single_core:
             print(f"pinned to CPU {min(os.sched_getaffinity(0))}, BLAS on one thread")
         for c in cases(n_samples):
-            rows += _family_rows(c, n_samples, 2 if quick else repeats)
+            if not families or c["family"] in families:
+                rows += _family_rows(c, n_samples, 2 if quick else repeats)
     return rows
 
 
@@ -281,9 +322,10 @@ def main() -> None:
     parser.add_argument(
         "--one-core", action="store_true", help="pin to one CPU, BLAS single-threaded"
     )
+    parser.add_argument("--families", nargs="*", help="only these families")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()}")
-    for row in run(args.quick, args.repeats, args.one_core):
+    for row in run(args.quick, args.repeats, args.one_core, args.families):
         print(
             f"{row['benchmark']}: skmle {row['skmle_s'] * 1e3:.3f} ms, "
             f"{row['reference']} {row['reference_s'] * 1e3:.3f} ms, "
