@@ -21,9 +21,8 @@ columns, for which scikit-learn's ``validate_data`` would only record
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils._param_validation import validate_parameter_constraints
 
-from skmle._sklearn_compat import validate_data
+from skmle._sklearn_compat import validate_data, validate_parameter_constraints
 from skmle.data.rows import InMemoryRows
 from skmle.data.stores import is_large
 from skmle.estimators.distribution_solve import solve_columns
