@@ -10,7 +10,11 @@ from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 from sklearn import config_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 __all__ = [
@@ -18,6 +22,7 @@ __all__ = [
     "StrOptions",
     "check_sample_weight",
     "validate_data",
+    "validate_parameter_constraints",
     "validating_chunk",
 ]
 

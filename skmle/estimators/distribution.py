@@ -14,8 +14,8 @@ from skmle._sklearn_compat import (
     Interval,
     StrOptions,
     check_sample_weight,
-    validate_data,
 )
+from skmle.estimators import distribution_fast as fast
 from skmle.estimators.base import GENERIC_SOLVERS, GradientAscentMixin
 from skmle.estimators.distribution_columns import (
     PRIOR_FAMILIES,
@@ -180,6 +180,8 @@ class DistributionMLE(
         # The sums are dot products and the matrices a few parameters wide: BLAS
         # threads would only spin-wait (see skmle._blas).
         with single_blas_thread():
+            if fast.takes_fast_path(self, X, groups):
+                return fast.fit_in_memory(self, X, sample_weight)
             return self._fit(X, None, sample_weight, groups=groups)
 
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -235,9 +237,7 @@ class DistributionMLE(
         ``X`` as it is, no weights written for ``sample_weight=None``
         (:func:`ones_view`); NaN, infinity and the support are found by the
         statistics' pass (:meth:`Family.checked`), except for Laplace and t."""
-        X = validate_data(
-            self, X, dtype=np.float64, ensure_all_finite=False, reset=reset
-        )
+        X = fast.validated_rows(self, X, reset)
         names = self._family_names(X.shape[1])
         if not all(FAMILIES[name].checks_in_statistics for name in names):
             assert_all_finite(X, input_name="X")

@@ -70,6 +70,13 @@ def check_finite(x: np.ndarray) -> None:
         )
 
 
+def trigamma(x):
+    """:math:`\\psi'(x) = \\zeta(2, x)`, the Hurwitz zeta function: the value of
+    ``scipy.special.polygamma(1, x)``, which computes exactly this behind a
+    Python wrapper five times slower on a scalar."""
+    return special.zeta(2.0, x)
+
+
 def softplus(z):
     """:math:`\\log(1 + e^z)`, without overflow."""
     return np.logaddexp(0.0, z)

@@ -8,7 +8,7 @@
   \\alpha\\log\\theta`, and beta, :math:`\\log p = (a-1)\\log x + (b-1)\\log(1-x) -
   \\log B(a, b)`: no closed form; Newton on the sufficient statistics
   :math:`(\\sum w \\log x, \\sum w x)` or :math:`(\\sum w\\log x, \\sum w\\log(1-x))`,
-  with :math:`\\psi` and :math:`\\psi'` (``scipy.special.digamma``/``polygamma``).
+  with :math:`\\psi` and :math:`\\psi'` (``scipy.special.digamma``/``zeta``).
 
 The Gaussian and log-normal sums are taken about a ``centre`` (a value of the
 first rows), so that the variance is not lost to cancellation when the mean is
@@ -26,9 +26,11 @@ from skmle.models.distributions.base import (
     LocationScaleMixin,
     LogPositiveMixin,
     LogRateFamily,
+    trigamma,
     weight_total,
     weighted_sum,
 )
+from skmle.models.distributions.scratch import scratch
 
 
 class Exponential(LogRateFamily):
@@ -98,8 +100,8 @@ class Gaussian(LocationScaleMixin, ExponentialFamily):
         return -0.5 * LOG_2PI
 
     def statistics(self, x, w):
-        y = x - self.centre
-        wy = y if w is None else w * y
+        y = np.subtract(x, self.centre, out=scratch(x.shape[0]))
+        wy = y if w is None else np.multiply(w, y, out=scratch(x.shape[0], 1))
         total = weight_total(w, x.shape[0])
         return self.checked(x, np.array([wy.sum(), wy @ y, -0.5 * LOG_2PI * total]))
 
@@ -145,9 +147,9 @@ class LogNormal(Gaussian):
 
     def statistics(self, x, w):
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.log(x)
+            y = np.log(x, out=scratch(x.shape[0]))
         y -= self.centre
-        wy = y if w is None else w * y
+        wy = y if w is None else np.multiply(w, y, out=scratch(x.shape[0], 1))
         total, s_y = weight_total(w, x.shape[0]), wy.sum()
         base = -(s_y + self.centre * total) - 0.5 * LOG_2PI * total
         return self.checked(x, np.array([s_y, wy @ y, base]))
@@ -176,7 +178,7 @@ class Gamma(LogPositiveMixin, ExponentialFamily):
     def statistics(self, x, w):
         """:math:`(\\sum w\\log x, \\sum w x, -\\sum w\\log x)`: one logarithm a row."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_x = weighted_sum(w, np.log(x))
+            log_x = weighted_sum(w, np.log(x, out=scratch(x.shape[0])))
         return self.checked(x, np.array([log_x, weighted_sum(w, x), -log_x]))
 
     def block_in_support(self, x):
@@ -184,7 +186,7 @@ class Gamma(LogPositiveMixin, ExponentialFamily):
 
     def terms(self, phi):
         shape, scale = np.exp(phi)
-        psi, psi1 = special.digamma(shape), special.polygamma(1, shape)
+        psi, psi1 = special.digamma(shape), trigamma(shape)
         d2_eta = np.array([[[shape, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, -1 / scale]]])
         d_a = np.array([shape * (psi + phi[1]), shape])
         d2_a = np.array([[d_a[0] + shape**2 * psi1, shape], [shape, 0.0]])
@@ -206,6 +208,34 @@ class Gamma(LogPositiveMixin, ExponentialFamily):
             raise _constant(self.name)
         shape = (3.0 - s + np.sqrt((s - 3.0) ** 2 + 24.0 * s)) / (12.0 * s)
         return np.log([shape, mean / shape])
+
+    def profile_mle(self, stats, total, phi):
+        """The MLE from the start ``phi``, by Newton's method on the profile
+        equation of the shape alone: with the scale at its maximum
+        :math:`\\bar x/\\alpha`, the shape solves
+
+        .. math:: f(u) = \\log\\alpha - \\psi(\\alpha) - s = 0, \\quad
+           \\alpha = e^u, \\quad s = \\log\\bar x - \\overline{\\log x} > 0,
+
+        :math:`f'(u) = 1 - \\alpha\\psi'(\\alpha) < 0`; :math:`f` falls from
+        :math:`+\\infty` to :math:`-s`, so the root is unique (steps capped at 1 in
+        ``u``). A few scalar iterations, no pass over the rows; returns ``(phi,
+        iterations)``."""
+        mean = stats[1] / total
+        s = float(np.log(mean) - stats[0] / total)
+        u, iterations = float(phi[0]), 0
+        while iterations < 100:
+            iterations += 1
+            shape = np.exp(u)
+            f = u - special.digamma(shape) - s
+            slope = 1.0 - shape * trigamma(shape)
+            step = min(max(float(-f / slope), -1.0), 1.0)
+            if not np.isfinite(step):
+                break
+            u += step
+            if abs(step) <= 1e-15 * max(abs(u), 1.0):
+                break
+        return np.array([u, np.log(mean) - u]), iterations
 
     def frozen(self, natural):
         return stats.gamma(natural[0], scale=natural[1])
@@ -233,7 +263,7 @@ class Beta(LogPositiveMixin, ExponentialFamily):
     def terms(self, phi):
         a, b = np.exp(phi)
         psi_a, psi_b, psi_ab = special.digamma([a, b, a + b])
-        t_a, t_b, t_ab = special.polygamma(1, [a, b, a + b])
+        t_a, t_b, t_ab = trigamma(np.array([a, b, a + b]))
         d_a = np.array([a * (psi_a - psi_ab), b * (psi_b - psi_ab)])
         d2_a = np.array(
             [
@@ -248,10 +278,11 @@ class Beta(LogPositiveMixin, ExponentialFamily):
     def statistics(self, x, w):
         """Sums of :math:`\\log x`, :math:`\\log(1-x)` (the sufficient statistics),
         :math:`x` and :math:`x^2` (the start)."""
+        buffer = scratch(x.shape[0])
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_x = weighted_sum(w, np.log(x))
-            log_1mx = weighted_sum(w, np.log1p(-x))
-        moment = x @ x if w is None else w @ (x * x)
+            log_x = weighted_sum(w, np.log(x, out=buffer))
+            log_1mx = weighted_sum(w, np.log1p(np.negative(x, out=buffer), out=buffer))
+        moment = x @ x if w is None else w @ np.multiply(x, x, out=buffer)
         return self.checked(
             x,
             np.array([log_x, log_1mx, weighted_sum(w, x), moment, -log_x - log_1mx]),

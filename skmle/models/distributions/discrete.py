@@ -18,12 +18,53 @@ from skmle.models.distributions.base import (
     LOGIT_BOUND,
     LogitFamily,
     LogRateFamily,
+    check_finite,
     softplus,
+    weighted_sum,
 )
 
 
 def _integers(x):
     return x == np.floor(x)
+
+
+def checked_integers(family, x, total, low=0, high=None):
+    """``x`` cast to integers, after the checks of :meth:`Family.checked` for a
+    support of the integers from ``low`` to ``high`` (``total``, a weighted sum
+    of ``x``, is not finite when ``x`` holds NaN or infinity).
+
+    Values equal to their cast and within the bounds are in the support: one
+    cast, one comparison and the extremes, instead of ``floor`` and three
+    comparisons. Anything else is checked value by value, which raises
+    ``ValueError`` unless the values are integers beyond the range of ``intp``
+    (then None is returned)."""
+    with np.errstate(invalid="ignore"):
+        k = x.astype(np.intp)  # NaN or infinity: any integer, caught below
+    if (
+        np.isfinite(total)
+        and np.array_equal(k, x)
+        and k.min() >= low
+        and (high is None or k.max() <= high)
+    ):
+        return k
+    check_finite(x)
+    family.check(x)
+    return None
+
+
+def count_statistics(family, x, w, high=None) -> np.ndarray:
+    """:math:`(\\sum_i w_i x_i, \\sum_i w_i h(x_i))` of a count family (Poisson,
+    binomial) on the integers from 0 to ``high``, checked
+    (:func:`checked_integers`). :math:`h` (:math:`-\\log x!`, the log binomial
+    coefficient) is tabulated over ``0 .. max(x)`` and weighted by the counts of
+    each value (``numpy.bincount``), instead of a ``gammaln`` a row, when that
+    table is shorter than the rows."""
+    total = weighted_sum(w, x)
+    k = checked_integers(family, x, total, 0, high)
+    if k is None or int(k.max()) >= x.shape[0]:
+        return np.array([total, weighted_sum(w, family.base(x))])
+    counts = np.bincount(k, weights=w)
+    return np.array([total, counts @ family.base(np.arange(counts.size, dtype=float))])
 
 
 def _beta_log_prior(phi, prior, n_trials=1):
@@ -96,6 +137,9 @@ class Binomial(Bernoulli):
             - special.gammaln(n - x + 1.0)
         )
 
+    def statistics(self, x, w):
+        return count_statistics(self, x, w, high=self.n_trials)
+
     def frozen(self, natural):
         return stats.binom(self.n_trials, natural[0])
 
@@ -139,6 +183,9 @@ class Poisson(LogRateFamily):
             np.array([[-rate * lam]]),
         )
 
+    def statistics(self, x, w):
+        return count_statistics(self, x, w)
+
     def frozen(self, natural):
         return stats.poisson(natural[0])
 
@@ -169,6 +216,11 @@ class Geometric(LogitFamily):
 
     def on_boundary(self, phi) -> bool:
         return bool(phi[0] >= LOGIT_BOUND)
+
+    def statistics(self, x, w):
+        total = weighted_sum(w, x)
+        checked_integers(self, x, total, low=1)
+        return np.array([total, 0.0])
 
     def frozen(self, natural):
         return stats.geom(natural[0])

@@ -22,6 +22,7 @@ from skmle.models.distributions.base import (
     Family,
     LocationScaleMixin,
     LogPositiveMixin,
+    trigamma,
     weight_total,
     weighted_sum,
 )
@@ -201,8 +202,8 @@ class StudentT(Family):
                 (nu + 1.0) * s_rq - total,
             ]
         )
-        trigamma = special.polygamma(1, [a, half])
-        d = half * psi + 0.25 * nu * nu * (trigamma[0] - trigamma[1])
+        t_a, t_half = trigamma(np.array([a, half]))
+        d = half * psi + 0.25 * nu * nu * (t_a - t_half)
         h_uu = total * d - half * s_lq + nu * s_rq - a * s_rq2
         h_um = ((nu + 1.0) * s_zrq2 - s_zq) / (nu * scale)
         h_uv = nu * s_rq - (nu + 1.0) * s_rq2
