@@ -28,6 +28,27 @@ from scipy import linalg
 from skmle._linalg import PIVOT_RTOL
 from skmle.inference.sandwich import ScoreMeat
 
+SMALL = 16
+"""Up to this many parameters the factorisations go through NumPy's LAPACK
+wrappers, whose call costs a few microseconds against SciPy's ten to twenty: a
+one-parameter fit (a distribution's rate) spends more on the wrappers than on
+the arithmetic."""
+
+
+def _upper_cholesky(matrix: np.ndarray) -> np.ndarray:
+    """The upper Cholesky factor :math:`R` of ``matrix``, :math:`A = R^\\top R`."""
+    if matrix.shape[0] <= SMALL:
+        return np.linalg.cholesky(matrix).T
+    return linalg.cholesky(matrix, lower=False)
+
+
+def _solve_transposed(r: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """:math:`R^{-\\top} B` for an upper triangular :math:`R` (a small one by
+    LAPACK's general solver, which keeps it backward stable)."""
+    if r.shape[0] <= SMALL:
+        return np.linalg.solve(r.T, rhs)
+    return linalg.solve_triangular(r, rhs, trans="T")
+
 
 class SingularInformation(np.linalg.LinAlgError):
     """The information is singular to working precision: the maximum is not unique
@@ -73,8 +94,8 @@ class Information:
             raise SingularInformation("the information has a zero diagonal entry")
         scale = 1.0 / np.sqrt(diagonal)
         try:
-            r = linalg.cholesky(matrix * np.outer(scale, scale), lower=False)
-        except linalg.LinAlgError as error:
+            r = _upper_cholesky(matrix * np.outer(scale, scale))
+        except np.linalg.LinAlgError as error:
             raise SingularInformation(str(error)) from None
         return cls.from_triangular(r, scale)
 
@@ -114,7 +135,7 @@ class Information:
     def covariance_factor(self, transform: Transform | None = None) -> np.ndarray:
         """:math:`J G = J D R^{-1} / \\sqrt c`, whose rows' inner products are the
         covariance of the reported parameters."""
-        half = linalg.solve_triangular(self.r, np.diag(self.scale), trans="T").T
+        half = _solve_transposed(self.r, np.diag(self.scale)).T
         return apply_transform(transform, half / np.sqrt(self.multiplier))
 
     def whiten(self, rows: np.ndarray) -> np.ndarray:
@@ -126,7 +147,7 @@ class Information:
         whose entries can be many orders apart (raw, uncentred columns).
         """
         rows = np.asarray(rows, dtype=float)
-        solved = linalg.solve_triangular(self.r, (rows * self.scale).T, trans="T")
+        solved = _solve_transposed(self.r, (rows * self.scale).T)
         return solved.T / np.sqrt(self.multiplier)
 
     def covariance(
