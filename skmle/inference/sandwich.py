@@ -46,7 +46,9 @@ from typing import Any
 
 import numpy as np
 
+from skmle._sparse import is_sparse
 from skmle.data import Batch
+from skmle.inference.sandwich_sparse import SPARSE_SCORES_MESSAGE, RowScores
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
 """The covariance types an estimator with ``cov_type`` accepts."""
@@ -163,6 +165,7 @@ def weighted_score_products(
 ) -> np.ndarray:
     """:math:`\\sum_i w_i s_i s_i^\\top` over the rows of ``batch`` (of the
     scores whitened by ``whiten``, if given), :data:`SCORE_ROWS` rows at a time."""
+    _refuse_sparse_rows(batch)
     total = 0.0
     for start in range(0, batch.X.shape[0], SCORE_ROWS):
         part = batch.take(slice(start, start + SCORE_ROWS))
@@ -185,11 +188,8 @@ def group_score_sums(
     :math:`g` has the same row in the sums of every batch, and the sums of
     disjoint batches add up: memory is (n_groups, p) per batch, never per row.
     """
-    if batch.groups is None:
-        raise ValueError(
-            'cov_type="cluster" needs the groups of the rows: fit(X, y, groups=...).'
-        )
-    codes = np.searchsorted(labels, batch.groups)
+    _refuse_sparse_rows(batch)
+    codes = _group_codes(batch, labels)
     total = 0.0
     for start in range(0, batch.X.shape[0], SCORE_ROWS):
         rows = slice(start, start + SCORE_ROWS)
@@ -199,6 +199,21 @@ def group_score_sums(
         np.add.at(sums, codes[rows], weighted)
         total = total + sums
     return np.asarray(total)
+
+
+def _refuse_sparse_rows(batch: Batch) -> None:
+    """ValueError for sparse rows reaching scores that are only dense."""
+    if is_sparse(batch.X):
+        raise ValueError(SPARSE_SCORES_MESSAGE)
+
+
+def _group_codes(batch: Batch, labels: np.ndarray) -> np.ndarray:
+    """Each row's group as its index into the sorted ``labels``."""
+    if batch.groups is None:
+        raise ValueError(
+            'cov_type="cluster" needs the groups of the rows: fit(X, y, groups=...).'
+        )
+    return np.searchsorted(labels, batch.groups)
 
 
 def _whitened(scores: np.ndarray, whiten: Whiten | None) -> np.ndarray:
@@ -237,6 +252,8 @@ def score_meat(
     -------
     ScoreMeat
     """
+    if isinstance(scores, RowScores):
+        return _row_scores_meat(sum_batches, scores, cov_type, n_obs, labels, whiten)
     if cov_type != "cluster":
         matrix = sum_batches(
             partial(weighted_score_products, scores=scores, whiten=whiten)
@@ -248,3 +265,44 @@ def score_meat(
         partial(group_score_sums, scores=scores, labels=labels, whiten=whiten)
     )
     return ScoreMeat(cov_type, sums.T @ sums, n_obs, len(labels))
+
+
+def _row_scores_meat(sum_batches, scores, cov_type, n_obs, labels, whiten):
+    """:func:`score_meat` of :class:`~skmle.inference.sandwich_sparse.RowScores`:
+    each batch adds to a dense part (whitened row by row, as above) or, with
+    sparse ``X``, to a part in ``theta``'s coordinates from the score factors,
+    mapped and whitened once at the end."""
+    if cov_type != "cluster":
+        dense, sparse = sum_batches(
+            partial(_products_either, scores=scores, whiten=whiten)
+        )
+        if np.ndim(sparse):
+            middle = _whitened(_whitened(scores.congruence(sparse), whiten).T, whiten)
+            dense = dense + (middle + middle.T) / 2.0
+        return ScoreMeat(cov_type, np.asarray(dense), n_obs)
+    if labels is None:
+        raise ValueError('cov_type="cluster" needs the distinct group labels.')
+    dense, sparse = sum_batches(
+        partial(_group_sums_either, scores=scores, labels=labels, whiten=whiten)
+    )
+    if np.ndim(sparse):
+        dense = dense + _whitened(scores.mapped(sparse), whiten)
+    return ScoreMeat(cov_type, dense.T @ dense, n_obs, len(labels))
+
+
+def _products_either(batch: Batch, scores: RowScores, whiten: Whiten | None):
+    """``(whitened products, 0.0)`` of dense rows, ``(0.0, theta's products)``
+    of sparse ones."""
+    if is_sparse(batch.X):
+        return 0.0, scores.products(batch)
+    return weighted_score_products(batch, scores, whiten), 0.0
+
+
+def _group_sums_either(
+    batch: Batch, scores: RowScores, labels: np.ndarray, whiten: Whiten | None
+):
+    """:func:`_products_either` for the groups' sums of scores."""
+    if is_sparse(batch.X):
+        codes = _group_codes(batch, labels)
+        return 0.0, scores.group_sums(batch, codes, len(labels))
+    return group_score_sums(batch, scores, labels, whiten), 0.0
