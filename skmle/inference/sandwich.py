@@ -277,17 +277,24 @@ def _row_scores_meat(sum_batches, scores, cov_type, n_obs, labels, whiten):
             partial(_products_either, scores=scores, whiten=whiten)
         )
         if np.ndim(sparse):
-            middle = _whitened(_whitened(scores.congruence(sparse), whiten).T, whiten)
-            dense = dense + (middle + middle.T) / 2.0
+            dense = dense + _whitened_meat(scores, sparse, whiten)
         return ScoreMeat(cov_type, np.asarray(dense), n_obs)
     if labels is None:
         raise ValueError('cov_type="cluster" needs the distinct group labels.')
     dense, sparse = sum_batches(
         partial(_group_sums_either, scores=scores, labels=labels, whiten=whiten)
     )
-    if np.ndim(sparse):
-        dense = dense + _whitened(scores.mapped(sparse), whiten)
-    return ScoreMeat(cov_type, dense.T @ dense, n_obs, len(labels))
+    if sparse is None:
+        return ScoreMeat(cov_type, dense.T @ dense, n_obs, len(labels))
+    middle = _whitened_meat(scores, scores.cluster_products(sparse), whiten)
+    return ScoreMeat(cov_type, middle, n_obs, len(labels))
+
+
+def _whitened_meat(scores: RowScores, matrix: np.ndarray, whiten: Whiten | None):
+    """:math:`G^\\top T^\\top M T G` of a meat :math:`M` in ``theta``'s
+    coordinates, symmetric."""
+    middle = _whitened(_whitened(scores.congruence(matrix), whiten).T, whiten)
+    return (middle + middle.T) / 2.0
 
 
 def _products_either(batch: Batch, scores: RowScores, whiten: Whiten | None):
@@ -301,8 +308,10 @@ def _products_either(batch: Batch, scores: RowScores, whiten: Whiten | None):
 def _group_sums_either(
     batch: Batch, scores: RowScores, labels: np.ndarray, whiten: Whiten | None
 ):
-    """:func:`_products_either` for the groups' sums of scores."""
+    """The groups' sums of scores: ``(whitened sums, None)`` of dense rows,
+    ``(0.0, sparse sums in theta's coordinates)`` of sparse ones (a store's
+    batches are all dense or all sparse)."""
     if is_sparse(batch.X):
         codes = _group_codes(batch, labels)
         return 0.0, scores.group_sums(batch, codes, len(labels))
-    return group_score_sums(batch, scores, labels, whiten), 0.0
+    return group_score_sums(batch, scores, labels, whiten), None

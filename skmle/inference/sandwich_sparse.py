@@ -24,8 +24,12 @@ one sparse weighted Gram per pair of predictors
 sparse product per other parameter; for ``"cluster"`` the sums
 :math:`u_g = \\sum_{i \\in g} w_i s_i` are :math:`E\\, \\mathrm{diag}(w a_k)
 \\tilde X` per predictor, :math:`E` the sparse :math:`G \\times n` indicator of
-the groups: at most :math:`G` dense rows. Memory is linear in the rows (vectors
-of length :math:`n`, the nonzeros of :math:`X`) and quadratic in the parameters.
+the groups, kept sparse (:math:`V_k = E\\,\\mathrm{diag}(w a_k) X` and
+:math:`t_k = E (w a_k)`, so :math:`u_{gk} = [V_{gk} - t_{gk} c, t_{gk}]`), and
+:math:`\\sum_g u_g u_g^\\top` is their sparse products with rank-one
+corrections for :math:`c`. Memory is linear in the rows (vectors of length
+:math:`n`, the nonzeros of :math:`X`) and quadratic in the parameters, for any
+number of groups.
 
 An estimator's information may be in other coordinates than ``theta``'s (the
 intercept first, the free classes of a multinomial): :class:`RowScores` carries
@@ -45,7 +49,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from skmle._sparse import rmatvec, weighted_gram
+from skmle._sparse import weighted_gram
 from skmle.data import Batch
 
 Columns = Callable[[np.ndarray], np.ndarray]
@@ -123,40 +127,76 @@ class RowScores:
                 block = weighted_gram(X, wa[:, k] * a[:, j], intercept, center)
                 out[k * q : (k + 1) * q, j * q : (j + 1) * q] = block
                 out[j * q : (j + 1) * q, k * q : (k + 1) * q] = block.T
-            cross = _design_products(X, wa[:, [k]] * b, intercept, center)
+            r = wa[:, [k]] * b
+            cross = _design_products(X.T @ r, r.sum(axis=0), intercept, center)
             out[k * q : (k + 1) * q, K * q :] = cross
             out[K * q :, k * q : (k + 1) * q] = cross.T
         out[K * q :, K * q :] = b.T @ (w[:, None] * b)
         return out
 
-    def group_sums(self, batch: Batch, codes: np.ndarray, n_groups: int):
-        """:math:`u_g = \\sum_{i \\in g} w_i s_i` of ``theta``'s scores, (n_groups,
-        p): one sparse product with the groups' indicator per predictor."""
-        a, b, intercept, center = self._layout(batch)
+    def group_sums(self, batch: Batch, codes: np.ndarray, n_groups: int) -> tuple:
+        """The groups' sums of ``theta``'s scores, :math:`u_g = \\sum_{i \\in g}
+        w_i s_i`, kept sparse: per predictor :math:`k` the sparse (n_groups, d)
+        :math:`V_k = E\\, \\mathrm{diag}(w a_k) X`, then the (n_groups, K)
+        :math:`t_k = E (w a_k)` and the (n_groups, m) :math:`E\\, \\mathrm{diag}(w)
+        b`; the sums of disjoint batches add up, and :meth:`cluster_products`
+        makes the meat."""
+        a, b, _, _ = self._layout(batch)
         X, w = batch.X, batch.sample_weight
         n = X.shape[0]
-        rows = np.arange(n)
-        members = sp.csr_array((np.ones(n), (codes, rows)), shape=(n_groups, n))
-        parts = []
-        for k in range(a.shape[1]):
-            weighted = w * a[:, k]
-            scaled = sp.csr_array((weighted, (codes, rows)), shape=(n_groups, n))
-            sums = np.asarray((scaled @ X).toarray())
-            totals = members @ weighted
-            if center is not None:
-                sums -= np.outer(totals, center)
-            parts.append(sums)
-            if intercept:
-                parts.append(totals[:, None])
-        parts.append(members @ (w[:, None] * b))
-        return np.hstack(parts)
+        members = sp.csr_array((np.ones(n), (codes, np.arange(n))), shape=(n_groups, n))
+        weighted = w[:, None] * a
+        sums = tuple(
+            sp.csr_array(members.multiply(weighted[:, k][None, :]) @ X)
+            for k in range(a.shape[1])
+        )
+        return (*sums, members @ weighted, members @ (w[:, None] * b))
+
+    def cluster_products(self, sums: tuple) -> np.ndarray:
+        """:math:`\\sum_g u_g u_g^\\top` in ``theta``'s coordinates from
+        :meth:`group_sums`: with :math:`u_g = [V_{gk} - t_{gk} c, t_{gk}]_k` and
+        :math:`e_g`, every block is a sparse product and rank-one corrections
+        for the centre :math:`c` (:func:`_group_block`)."""
+        *V, t, e = sums
+        intercept = bool(self.model.fit_intercept)
+        center = getattr(self.model, "center", None)
+        K, q = len(V), V[0].shape[1] + intercept
+        out = np.empty((self.n_theta, self.n_theta))
+        for k in range(K):
+            for j in range(k, K):
+                block = _group_block(V[k], t[:, k], V[j], t[:, j], intercept, center)
+                out[k * q : (k + 1) * q, j * q : (j + 1) * q] = block
+                out[j * q : (j + 1) * q, k * q : (k + 1) * q] = block.T
+            cross = _design_products(V[k].T @ e, t[:, k] @ e, intercept, center)
+            out[k * q : (k + 1) * q, K * q :] = cross
+            out[K * q :, k * q : (k + 1) * q] = cross.T
+        out[K * q :, K * q :] = e.T @ e
+        return out
 
 
-def _design_products(X, r: np.ndarray, intercept: bool, center) -> np.ndarray:
-    """:math:`\\tilde X^\\top r`, :math:`\\tilde X = [X - 1c^\\top, 1]`, of
-    ``r`` of shape (n, m): shape (d + intercept, m)."""
-    out = rmatvec(X, r, center)
-    return np.vstack([out, r.sum(axis=0)[None, :]]) if intercept else out
+def _group_block(Vk, tk, Vj, tj, intercept: bool, center) -> np.ndarray:
+    """:math:`[V_k - t_k c^\\top, t_k]^\\top [V_j - t_j c^\\top, t_j]` (without
+    the columns of :math:`t` when not ``intercept``), :math:`V` sparse."""
+    gram = np.asarray((Vk.T @ Vj).toarray())
+    right, left, corner = Vk.T @ tj, Vj.T @ tk, float(tk @ tj)
+    if center is not None:
+        gram -= np.outer(right, center) + np.outer(center, left)
+        gram += corner * np.outer(center, center)
+        right, left = right - corner * center, left - corner * center
+    if not intercept:
+        return gram
+    return np.block([[gram, right[:, None]], [left[None, :], np.array([[corner]])]])
+
+
+def _design_products(
+    products: np.ndarray, totals: np.ndarray, intercept: bool, center
+) -> np.ndarray:
+    """:math:`[X - 1c^\\top, 1]^\\top r` from :math:`X^\\top r` (``products``,
+    (d, m)) and :math:`1^\\top r` (``totals``, (m,))."""
+    products, totals = np.asarray(products), np.reshape(totals, (1, -1))
+    if center is not None:
+        products = products - np.outer(center, totals)
+    return np.vstack([products, totals]) if intercept else products
 
 
 def sparse_sandwich(method: Callable) -> Callable:
