@@ -35,6 +35,13 @@ row's score is whitened first, :math:`G^\\top s_i` with :math:`I^{-1} = G
 G^\\top` (:meth:`~skmle.inference.Information.whiten`), so that what is summed is
 the middle :math:`G^\\top M G` of :math:`V = (JG)(G^\\top M G)(JG)^\\top`: the
 raw :math:`M` of uncentred columns would lose the digits that centring keeps.
+
+Sparse rows (a ``scipy.sparse`` ``X``) have no dense scores: where the scores
+are :class:`~skmle.inference.sandwich_sparse.RowScores` (an estimator whose
+model gives the per-row factors of a linear predictor) the meat of their
+batches is summed from sparse products instead, :math:`M` in ``theta``'s
+coordinates, then mapped and whitened once (:mod:`skmle.inference.sandwich_sparse`);
+other scores refuse sparse rows with a ``ValueError``.
 """
 
 from __future__ import annotations

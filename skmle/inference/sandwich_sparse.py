@@ -118,21 +118,19 @@ class RowScores:
         docstring."""
         a, b, intercept, center = self._layout(batch)
         X, w = batch.X, batch.sample_weight
-        q = X.shape[1] + intercept
-        K = a.shape[1]
-        out = np.empty((self.n_theta, self.n_theta))
         wa = w[:, None] * a
-        for k in range(K):
-            for j in range(k, K):
-                block = weighted_gram(X, wa[:, k] * a[:, j], intercept, center)
-                out[k * q : (k + 1) * q, j * q : (j + 1) * q] = block
-                out[j * q : (j + 1) * q, k * q : (k + 1) * q] = block.T
+
+        def pair(k: int, j: int) -> np.ndarray:
+            return weighted_gram(X, wa[:, k] * a[:, j], intercept, center)
+
+        def cross(k: int) -> np.ndarray:
             r = wa[:, [k]] * b
-            cross = _design_products(X.T @ r, r.sum(axis=0), intercept, center)
-            out[k * q : (k + 1) * q, K * q :] = cross
-            out[K * q :, k * q : (k + 1) * q] = cross.T
-        out[K * q :, K * q :] = b.T @ (w[:, None] * b)
-        return out
+            return _design_products(X.T @ r, r.sum(axis=0), intercept, center)
+
+        q = X.shape[1] + intercept
+        return _assemble(
+            self.n_theta, a.shape[1], q, pair, cross, b.T @ (w[:, None] * b)
+        )
 
     def group_sums(self, batch: Batch, codes: np.ndarray, n_groups: int) -> tuple:
         """The groups' sums of ``theta``'s scores, :math:`u_g = \\sum_{i \\in g}
@@ -160,18 +158,33 @@ class RowScores:
         *V, t, e = sums
         intercept = bool(self.model.fit_intercept)
         center = getattr(self.model, "center", None)
-        K, q = len(V), V[0].shape[1] + intercept
-        out = np.empty((self.n_theta, self.n_theta))
-        for k in range(K):
-            for j in range(k, K):
-                block = _group_block(V[k], t[:, k], V[j], t[:, j], intercept, center)
-                out[k * q : (k + 1) * q, j * q : (j + 1) * q] = block
-                out[j * q : (j + 1) * q, k * q : (k + 1) * q] = block.T
-            cross = _design_products(V[k].T @ e, t[:, k] @ e, intercept, center)
-            out[k * q : (k + 1) * q, K * q :] = cross
-            out[K * q :, k * q : (k + 1) * q] = cross.T
-        out[K * q :, K * q :] = e.T @ e
-        return out
+
+        def pair(k: int, j: int) -> np.ndarray:
+            return _group_block(V[k], t[:, k], V[j], t[:, j], intercept, center)
+
+        def cross(k: int) -> np.ndarray:
+            return _design_products(V[k].T @ e, t[:, k] @ e, intercept, center)
+
+        q = V[0].shape[1] + intercept
+        return _assemble(self.n_theta, len(V), q, pair, cross, e.T @ e)
+
+
+def _assemble(size: int, K: int, q: int, pair, cross, extra) -> np.ndarray:
+    """The symmetric meat in ``theta``'s order from its blocks: ``pair(k, j)``
+    (q, q) of predictors :math:`k \\le j`, ``cross(k)`` (q, m) of predictor
+    :math:`k` with the other parameters, and ``extra`` (m, m) of those."""
+    out = np.empty((size, size))
+    for k in range(K):
+        rows = slice(k * q, (k + 1) * q)
+        for j in range(k, K):
+            block = pair(k, j)
+            out[rows, j * q : (j + 1) * q] = block
+            out[j * q : (j + 1) * q, rows] = block.T
+        block = cross(k)
+        out[rows, K * q :] = block
+        out[K * q :, rows] = block.T
+    out[K * q :, K * q :] = extra
+    return out
 
 
 def _group_block(Vk, tk, Vj, tj, intercept: bool, center) -> np.ndarray:
