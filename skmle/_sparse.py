@@ -154,13 +154,18 @@ def constant_columns(X) -> tuple[np.ndarray, np.ndarray]:
 
 def refuse_sparse_sandwich(X, estimator) -> None:
     """ValueError for a sandwich covariance (``cov_type`` other than
-    ``"nonrobust"``) of sparse ``X``: its meat is summed from the per-row scores,
-    an n x p dense matrix, which the sparse fit never forms."""
+    ``"nonrobust"``) of sparse ``X`` where the estimator's per-row scores are
+    only dense (n x p): its ``_score_rows`` is not marked
+    :func:`~skmle.inference.sandwich_sparse.sparse_sandwich`, whose scores sum
+    the meat from sparse products of per-row score factors."""
     cov_type = getattr(estimator, "cov_type", "nonrobust")
-    if sp.issparse(X) and cov_type != "nonrobust":
-        raise ValueError(
-            f"{type(estimator).__name__}(cov_type={cov_type!r}) does not accept "
-            "sparse X: the sandwich covariance is summed from the per-row scores, "
-            "an n x p dense matrix. Use cov_type='nonrobust' with sparse X, or "
-            "densify it with X.toarray() if it fits in memory."
-        )
+    if not sp.issparse(X) or cov_type == "nonrobust":
+        return
+    if getattr(type(estimator)._score_rows, "sparse_sandwich", False):
+        return
+    raise ValueError(
+        f"{type(estimator).__name__}(cov_type={cov_type!r}) does not accept "
+        "sparse X: its sandwich covariance is summed from the per-row scores, "
+        "an n x p dense matrix. Use cov_type='nonrobust' with sparse X, or "
+        "densify it with X.toarray() if it fits in memory."
+    )

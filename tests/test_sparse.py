@@ -237,13 +237,3 @@ def test_count_regressors_sparse_match_statsmodels_and_dense(fair, solver):
         agree(sparse.coef_se_, full.coef_se_, digits)
         agree(sparse.loglik_, full.loglik_, 1e-12)
         agree(sparse.predict(X[:20]), full.predict(dense[:20]), digits)
-
-
-@pytest.mark.parametrize(
-    "estimator",
-    [LogisticGD(cov_type="HC0"), LinearGaussianRegressor(cov_type="HC1")],
-)
-def test_sparse_sandwich_covariance_is_refused_with_the_reason(estimator):
-    X = sp.random(40, 3, density=0.5, format="csr", random_state=0)
-    with pytest.raises(ValueError, match="per-row scores, an n x p dense matrix"):
-        estimator.fit(X, np.arange(40) % 2)

@@ -42,6 +42,7 @@ from skmle.inference.prediction import (
     linear_predictor_se,
     mean_interval,
 )
+from skmle.inference.sandwich_sparse import RowScores, sparse_sandwich
 from skmle.optim import OptimizeResult
 
 
@@ -49,7 +50,12 @@ def location_scores(batch: Batch, model, theta: np.ndarray) -> np.ndarray:
     """The per-row scores of the location, ``[intercept, coef]`` (or ``coef``),
     the coordinates of :func:`~skmle.estimators.least_squares.location_information`:
     :math:`-s^{-1} \\partial_z \\log p(z_i)\\, [1, x_i]`."""
-    scores = model.scores(theta, batch)
+    return location_columns(model.scores(theta, batch), model)
+
+
+def location_columns(scores: np.ndarray, model) -> np.ndarray:
+    """The columns of the location in rows of ``theta``'s ``scores``, the
+    intercept first (:func:`location_scores`)."""
     d = model.n_features
     if model.fit_intercept:
         return np.column_stack([scores[:, d], scores[:, :d]])
@@ -238,9 +244,11 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             ),
         )
 
+    @sparse_sandwich
     def _score_rows(self, objective: LinearObjective, result: OptimizeResult):
         """:func:`location_scores` at the fit, in the information's coordinates."""
-        return partial(location_scores, model=objective.model, theta=self.theta_)
+        model = objective.model
+        return RowScores(model, self.theta_, partial(location_columns, model=model))
 
     # -- prediction ------------------------------------------------------------------
     @rowwise

@@ -19,6 +19,7 @@ from skmle.data import Batch
 from skmle.estimators.logistic_baseline import LogisticBaselineMixin
 from skmle.estimators.logistic_outcome import SEPARATED, SINGULAR_MESSAGE
 from skmle.inference import Information, WaldSpec
+from skmle.inference.sandwich_sparse import RowScores, sparse_sandwich
 from skmle.models.logistic import LogisticLogLikelihood
 from skmle.optim import OptimizeResult
 
@@ -28,7 +29,12 @@ def free_scores(
 ) -> np.ndarray:
     """The per-row scores in free coordinates, :math:`B^\\top s_i` for each row
     (each column of coefficients centred across classes, class 0 dropped)."""
-    scores = model.scores(theta, batch)
+    return free_columns(model.scores(theta, batch), model)
+
+
+def free_columns(scores: np.ndarray, model: LogisticLogLikelihood) -> np.ndarray:
+    """:math:`B^\\top s` of each row :math:`s` of ``theta``'s ``scores``
+    (:func:`free_scores`)."""
     if model.binary:
         return scores
     rows = scores.reshape(scores.shape[0], model.n_rows, model.row_size)
@@ -65,10 +71,13 @@ class LogisticInferenceMixin(LogisticBaselineMixin):
             singular_message=SINGULAR_MESSAGE,
         )
 
+    @sparse_sandwich
     def _score_rows(self, objective, result: OptimizeResult):
         """:func:`free_scores` at the solution, in the objective's (possibly
         centred) coordinates."""
-        return partial(free_scores, model=objective.model, theta=result.learned.at)
+        model = objective.model
+        columns = partial(free_columns, model=model)
+        return RowScores(model, result.learned.at, columns)
 
     def loglik_function(self, X, y=None, sample_weight=None):
         """The log-likelihood bound to data, as a function of ``theta`` for the

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from functools import partial
 
 import numpy as np
 from scipy import stats
@@ -21,6 +20,7 @@ from skmle.estimators.count_base import (
     poisson_start,
 )
 from skmle.inference import COV_TYPES, Information, WaldSpec
+from skmle.inference.sandwich_sparse import RowScores, sparse_sandwich
 from skmle.models.negative_binomial import NegativeBinomialLogLikelihood
 from skmle.models.objective import Objective
 from skmle.optim import newton
@@ -236,11 +236,12 @@ class NegativeBinomialRegressor(
             transform=transform,
         )
 
+    @sparse_sandwich
     def _score_rows(self, objective, result):
         centred = self._centred(objective)
-        if centred is None:
-            return super()._score_rows(objective, result)
-        return partial(centred[0].scores, centred[1])
+        return (
+            RowScores(*centred) if centred else RowScores(objective.model, self.theta_)
+        )
 
     def predict_dist(self, X, offset=None):
         """The fitted distribution of each row's count, a frozen

@@ -4,7 +4,6 @@ standard errors."""
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 
 import numpy as np
 from scipy import stats
@@ -19,6 +18,7 @@ from skmle.estimators.count_base import (
     poisson_start,
 )
 from skmle.inference import COV_TYPES, Information, WaldSpec
+from skmle.inference.sandwich_sparse import RowScores, sparse_sandwich
 from skmle.models.objective import Objective
 from skmle.models.poisson import PoissonLogLikelihood
 from skmle.optim import OptimizeResult, newton
@@ -195,10 +195,11 @@ class PoissonMLERegressor(
             transform=model.reported_columns,
         )
 
+    @sparse_sandwich
     def _score_rows(self, objective, result):
         """The per-row scores in the coordinates of the information (centred,
         where the objective is)."""
-        return partial(objective.model.scores, result.learned.at)
+        return RowScores(objective.model, result.learned.at)
 
     def _set_theta(self, theta) -> None:
         coef, intercept = self.model_.split(theta)

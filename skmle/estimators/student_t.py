@@ -26,6 +26,7 @@ from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constr
 from skmle.estimators.student_t_em import solve_em
 from skmle.inference import COV_TYPES, Information, WaldSpec
 from skmle.inference.normal_t import normal_t_interval
+from skmle.inference.sandwich_sparse import RowScores, sparse_sandwich
 from skmle.models.student_t import DF_BOUNDS, StudentTLogLikelihood
 from skmle.optim import OptimizeResult, Status
 
@@ -378,9 +379,9 @@ class StudentTRegressor(LinearRegressorBase):
             ),
         )
 
+    @sparse_sandwich
     def _score_rows(self, objective: LinearObjective, result: OptimizeResult):
-        model, theta = self._information_model()
-        return partial(model.scores, theta)
+        return RowScores(*self._information_model())
 
 
 def _squared_residuals(batch, coef: np.ndarray, intercept: float) -> float:

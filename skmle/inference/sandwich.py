@@ -35,6 +35,13 @@ row's score is whitened first, :math:`G^\\top s_i` with :math:`I^{-1} = G
 G^\\top` (:meth:`~skmle.inference.Information.whiten`), so that what is summed is
 the middle :math:`G^\\top M G` of :math:`V = (JG)(G^\\top M G)(JG)^\\top`: the
 raw :math:`M` of uncentred columns would lose the digits that centring keeps.
+
+Sparse rows (a ``scipy.sparse`` ``X``) have no dense scores: where the scores
+are :class:`~skmle.inference.sandwich_sparse.RowScores` (an estimator whose
+model gives the per-row factors of a linear predictor) the meat of their
+batches is summed from sparse products instead, :math:`M` in ``theta``'s
+coordinates, then mapped and whitened once (:mod:`skmle.inference.sandwich_sparse`);
+other scores refuse sparse rows with a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -46,7 +53,9 @@ from typing import Any
 
 import numpy as np
 
+from skmle._sparse import is_sparse
 from skmle.data import Batch
+from skmle.inference.sandwich_sparse import SPARSE_SCORES_MESSAGE, RowScores
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
 """The covariance types an estimator with ``cov_type`` accepts."""
@@ -163,6 +172,7 @@ def weighted_score_products(
 ) -> np.ndarray:
     """:math:`\\sum_i w_i s_i s_i^\\top` over the rows of ``batch`` (of the
     scores whitened by ``whiten``, if given), :data:`SCORE_ROWS` rows at a time."""
+    _refuse_sparse_rows(batch)
     total = 0.0
     for start in range(0, batch.X.shape[0], SCORE_ROWS):
         part = batch.take(slice(start, start + SCORE_ROWS))
@@ -185,11 +195,8 @@ def group_score_sums(
     :math:`g` has the same row in the sums of every batch, and the sums of
     disjoint batches add up: memory is (n_groups, p) per batch, never per row.
     """
-    if batch.groups is None:
-        raise ValueError(
-            'cov_type="cluster" needs the groups of the rows: fit(X, y, groups=...).'
-        )
-    codes = np.searchsorted(labels, batch.groups)
+    _refuse_sparse_rows(batch)
+    codes = _group_codes(batch, labels)
     total = 0.0
     for start in range(0, batch.X.shape[0], SCORE_ROWS):
         rows = slice(start, start + SCORE_ROWS)
@@ -199,6 +206,21 @@ def group_score_sums(
         np.add.at(sums, codes[rows], weighted)
         total = total + sums
     return np.asarray(total)
+
+
+def _refuse_sparse_rows(batch: Batch) -> None:
+    """ValueError for sparse rows reaching scores that are only dense."""
+    if is_sparse(batch.X):
+        raise ValueError(SPARSE_SCORES_MESSAGE)
+
+
+def _group_codes(batch: Batch, labels: np.ndarray) -> np.ndarray:
+    """Each row's group as its index into the sorted ``labels``."""
+    if batch.groups is None:
+        raise ValueError(
+            'cov_type="cluster" needs the groups of the rows: fit(X, y, groups=...).'
+        )
+    return np.searchsorted(labels, batch.groups)
 
 
 def _whitened(scores: np.ndarray, whiten: Whiten | None) -> np.ndarray:
@@ -237,6 +259,8 @@ def score_meat(
     -------
     ScoreMeat
     """
+    if isinstance(scores, RowScores):
+        return _row_scores_meat(sum_batches, scores, cov_type, n_obs, labels, whiten)
     if cov_type != "cluster":
         matrix = sum_batches(
             partial(weighted_score_products, scores=scores, whiten=whiten)
@@ -248,3 +272,53 @@ def score_meat(
         partial(group_score_sums, scores=scores, labels=labels, whiten=whiten)
     )
     return ScoreMeat(cov_type, sums.T @ sums, n_obs, len(labels))
+
+
+def _row_scores_meat(sum_batches, scores, cov_type, n_obs, labels, whiten):
+    """:func:`score_meat` of :class:`~skmle.inference.sandwich_sparse.RowScores`:
+    each batch adds to a dense part (whitened row by row, as above) or, with
+    sparse ``X``, to a part in ``theta``'s coordinates from the score factors,
+    mapped and whitened once at the end."""
+    if cov_type != "cluster":
+        dense, sparse = sum_batches(
+            partial(_products_either, scores=scores, whiten=whiten)
+        )
+        if np.ndim(sparse):
+            dense = dense + _whitened_meat(scores, sparse, whiten)
+        return ScoreMeat(cov_type, np.asarray(dense), n_obs)
+    if labels is None:
+        raise ValueError('cov_type="cluster" needs the distinct group labels.')
+    dense, sparse = sum_batches(
+        partial(_group_sums_either, scores=scores, labels=labels, whiten=whiten)
+    )
+    if sparse is None:
+        return ScoreMeat(cov_type, dense.T @ dense, n_obs, len(labels))
+    middle = _whitened_meat(scores, scores.cluster_products(sparse), whiten)
+    return ScoreMeat(cov_type, middle, n_obs, len(labels))
+
+
+def _whitened_meat(scores: RowScores, matrix: np.ndarray, whiten: Whiten | None):
+    """:math:`G^\\top T^\\top M T G` of a meat :math:`M` in ``theta``'s
+    coordinates, symmetric."""
+    middle = _whitened(_whitened(scores.congruence(matrix), whiten).T, whiten)
+    return (middle + middle.T) / 2.0
+
+
+def _products_either(batch: Batch, scores: RowScores, whiten: Whiten | None):
+    """``(whitened products, 0.0)`` of dense rows, ``(0.0, theta's products)``
+    of sparse ones."""
+    if is_sparse(batch.X):
+        return 0.0, scores.products(batch)
+    return weighted_score_products(batch, scores, whiten), 0.0
+
+
+def _group_sums_either(
+    batch: Batch, scores: RowScores, labels: np.ndarray, whiten: Whiten | None
+):
+    """The groups' sums of scores: ``(whitened sums, None)`` of dense rows,
+    ``(0.0, sparse sums in theta's coordinates)`` of sparse ones (a store's
+    batches are all dense or all sparse)."""
+    if is_sparse(batch.X):
+        codes = _group_codes(batch, labels)
+        return 0.0, scores.group_sums(batch, codes, len(labels))
+    return group_score_sums(batch, scores, labels, whiten), None

@@ -225,6 +225,21 @@ class LinearLogLikelihood(LogLikelihood):
         parts.extend(d[:, None] for d in d_noise)
         return np.hstack(parts)
 
+    def score_factors(
+        self, theta: np.ndarray, batch: Batch
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The factors of :meth:`scores` (:mod:`skmle.inference.sandwich_sparse`):
+        :math:`a_i = -s^{-1} \\partial_z \\log p(z_i)`, shape (n, 1), and the
+        noise parameters' scores :math:`b_i` (:math:`\\partial_{\\log s}`, then
+        any shape parameter), shape (n, m); row :math:`i` of :meth:`scores` is
+        :math:`[a_i x_i, a_i, b_i]`."""
+        z = self.standardised_residuals(theta, batch)
+        if z is None:
+            raise ValueError("The scores are not finite at these parameters.")
+        _, s_d_r, *d_noise = self.noise_terms_at(z, theta)
+        d_eta = -np.exp(-self.unpack(theta)[2]) * s_d_r
+        return d_eta[:, None], np.column_stack(d_noise)
+
     def design_hessian(
         self, batch: Batch, eta_eta: np.ndarray, eta_scale: np.ndarray, scale_scale
     ) -> np.ndarray:

@@ -184,6 +184,14 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
             X = np.column_stack([X, np.ones(X.shape[0])])
         return (resid[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
 
+    def score_factors(self, theta, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """The factors of :meth:`scores` (:mod:`skmle.inference.sandwich_sparse`):
+        the gradient :math:`r_{ik}` in each class row's ``eta``, shape (n,
+        n_rows), and no other parameter's, shape (n, 0)."""
+        eta = self.linear_predictor(theta, batch.X)
+        resid = np.reshape(eta_terms(eta, batch.y)[1], (eta.shape[0], -1))
+        return resid, np.zeros((eta.shape[0], 0))
+
     def _chain(self, X: np.ndarray, weighted_resid: np.ndarray) -> np.ndarray:
         """Gradient in ``theta`` from the weighted gradient in ``eta``.
 

@@ -135,6 +135,15 @@ class NegativeBinomialLogLikelihood(LogLinearLayout, LogLikelihood):
         _, d_eta, d_alpha = self.derivatives(theta, batch, second=False)
         return np.column_stack([self.design_scores(batch.X, d_eta), d_alpha])
 
+    def score_factors(
+        self, theta: np.ndarray, batch: Batch
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The factors of :meth:`scores` (:mod:`skmle.inference.sandwich_sparse`):
+        :math:`\\partial_\\eta \\log p_i`, shape (n, 1), and
+        :math:`\\partial_{\\log\\alpha} \\log p_i`, shape (n, 1)."""
+        _, d_eta, d_alpha = self.derivatives(theta, batch, second=False)
+        return d_eta[:, None], d_alpha[:, None]
+
     def hessian(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
         *_, d2_eta, d2_cross, d2_alpha = self.derivatives(theta, batch)
         w, k = batch.sample_weight, self.n_linear

@@ -88,6 +88,14 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
         resid = poisson_terms(self.eta(theta, batch), batch.y)[1]
         return self.design_scores(batch.X, resid)
 
+    def score_factors(
+        self, theta: np.ndarray, batch: Batch
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The factors of :meth:`scores` (:mod:`skmle.inference.sandwich_sparse`):
+        :math:`y_i - \\mu_i`, shape (n, 1), and no other parameter's, (n, 0)."""
+        resid = poisson_terms(self.eta(theta, batch), batch.y)[1]
+        return resid[:, None], np.zeros((resid.shape[0], 0))
+
     def hessian(self, theta: np.ndarray, batch: Batch) -> np.ndarray:
         mu = poisson_terms(self.eta(theta, batch), batch.y)[2]
         if is_sparse(batch.X):
