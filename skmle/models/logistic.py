@@ -260,7 +260,9 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         sampled_weight = 0.0
         for index, rows in enumerate(row_chunks(n)):
             w = weight[rows]
-            loglik_obs, resid, prob, curv = eta_terms(eta[rows], y[rows])
+            loglik_obs, resid, prob, curv = eta_terms(
+                eta[rows], y[rows], curvature=exact is not None
+            )
             loglik += float(w @ loglik_obs)
             weighted = resid * (w if resid.ndim == 1 else w[:, None])
             X_rows = self.centred(X[rows])

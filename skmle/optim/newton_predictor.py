@@ -101,7 +101,8 @@ from scipy import linalg
 from skmle._blas import single_blas_thread
 from skmle._linalg import scaled_cholesky, solve_information
 from skmle.optim.loop import Step, Stop
-from skmle.optim.predictor_search import line_search, speculative_step
+from skmle.optim.predictor_search import line_search, quasi_step, speculative_step
+from skmle.optim.quasi_newton import QuasiNewtonDirections
 from skmle.optim.result import Learned
 from skmle.status import Status
 
@@ -139,6 +140,9 @@ that computes the information costs little more than the gradient's."""
 SLOW_SHRINK = 0.1
 """A decrement squared that is more than this fraction of the previous one has
 not shrunk quadratically: then ``recession_reason`` is asked."""
+QUASI_FROM = FREEZE_FROM
+"""Free parameters from which a function's ``preconditioner`` is used for a
+quasi-Newton phase before the exact Newton steps (see ``preconditioner``)."""
 PREDICTOR_METHODS = ("predictor", "value_at", "line_terms", "newton_system")
 """What an objective offers for this step."""
 
@@ -175,6 +179,10 @@ class Point(NamedTuple):
     """Whether ``information`` is exact (not the cheaper approximation)."""
     frozen: bool = False
     """Whether ``information`` is the previous iterate's (a chord step)."""
+    rhs: np.ndarray | None = None
+    """The gradient in the function's coordinates (quasi-Newton points)."""
+    quasi: bool = False
+    """Whether the direction is a quasi-Newton one (no information here)."""
 
 
 def status_stop(reason: Status) -> Stop:
@@ -205,6 +213,9 @@ class PredictorNewtonStep(Step):
         self.previous_reason = None
         self.reference, self.reference_decrement2, self.chord_steps = None, 0.0, 0
         self.factored = None
+        self.preconditioner = getattr(function, "preconditioner", None)
+        self.quasi: QuasiNewtonDirections | None = None
+        self.quasi_start = None
 
     def solve(self, information: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """:func:`~skmle._linalg.solve_information`, keeping the last Cholesky
@@ -249,7 +260,67 @@ class PredictorNewtonStep(Step):
         )
 
     def start(self, theta: np.ndarray) -> Point:
-        return self.newton_point(theta, self.function.predictor(theta), exact=False)
+        eta = self.function.predictor(theta)
+        self.quasi = self.start_quasi(theta, eta)
+        if self.quasi is None:
+            return self.newton_point(theta, eta, exact=False)
+        point = self.quasi_direction(self.quasi_point(theta, eta))
+        self.quasi_start = self.quasi.history[0]
+        if not self.quasi_start > self.tol**2:
+            # Already near a maximum (a warm start): the exact verdict at once.
+            self.quasi = None
+            return self.newton_point(theta, eta)
+        return point
+
+    # -- the quasi-Newton phase (see skmle.optim.quasi_newton) ---------------------
+    def start_quasi(self, theta, eta) -> QuasiNewtonDirections | None:
+        """The L-BFGS memory over the function's ``preconditioner``, when it
+        offers one of at least :data:`QUASI_FROM` free parameters that
+        factorises; else None (exact Newton steps from the start)."""
+        if self.preconditioner is None or not self.approximate:
+            return None
+        matrix = self.preconditioner(theta, eta)
+        if matrix is None or matrix.shape[0] < QUASI_FROM:
+            return None
+        if not np.all(np.isfinite(matrix)):
+            return None
+        try:
+            return QuasiNewtonDirections(matrix)
+        except np.linalg.LinAlgError:
+            return None
+
+    def quasi_point(self, theta, eta) -> Point:
+        """Value and gradient only (no information); the direction follows
+        from the memory (:meth:`quasi_direction`)."""
+        value, grad, _, rhs = self.function.newton_system(theta, eta, exact=None)
+        zero = np.zeros_like(rhs)
+        return Point(theta, eta, value, grad, None, zero, zero, False, False, rhs, True)
+
+    def quasi_direction(self, point: Point) -> Point:
+        free_step, measure = self.quasi.direction(point.rhs)
+        self.quasi.record(measure)
+        direction = free_step if self.expand is None else self.expand(free_step)
+        return point._replace(free_step=free_step, direction=direction)
+
+    def quasi_advance(self, point: Point, step_eta) -> Point:
+        """One quasi-Newton step; where the phase ends (or no step raises the
+        objective), the exact Newton system at the point reached instead."""
+        search = quasi_step if self.quasi.pairs else line_search
+        new, _ = search(
+            self.function, point, self.decrement2, step_eta, self.quasi_point
+        )
+        if new is None:  # no step raises f: the exact information decides
+            self.quasi = None
+            return self.newton_point(point.theta, point.eta)
+        length = float((new.theta - point.theta) @ point.direction) / float(
+            point.direction @ point.direction
+        )
+        self.quasi.update(length * point.free_step, point.rhs - new.rhs)
+        new = self.quasi_direction(new)
+        if self.quasi.finished(self.quasi_start) is None:
+            return new
+        self.quasi = None
+        return self.newton_point(new.theta, new.eta)
 
     def rule(self, point: Point) -> str | None:
         # The squared Newton decrement: g^T I^{-1} g, twice the gain a full
@@ -258,9 +329,9 @@ class PredictorNewtonStep(Step):
         if self.start_decrement2 is None:
             self.start_decrement2 = decrement2
         self.decrement2 = decrement2
-        self.small = small = decrement2 <= self.tol**2
-        if point.frozen:  # the verdict needs this point's own information
-            return None
+        self.small = small = decrement2 <= self.tol**2 and not point.quasi
+        if point.frozen or point.quasi:  # the verdict needs this point's own
+            return None  # exact information
         if decrement2 <= FULL_PRECISION**2 * self.start_decrement2:
             return "Newton decrement at full precision"
         if small and self.previous_small:
@@ -286,6 +357,7 @@ class PredictorNewtonStep(Step):
         )
         if (
             self.recession_reason is not None
+            and not point.quasi  # linear convergence: slow by nature
             and slow
             and decrement2 <= APPROXIMATE_ABOVE
         ):
@@ -299,6 +371,8 @@ class PredictorNewtonStep(Step):
                 return status_stop(reason)
             self.previous_reason = reason
         self.previous_decrement2 = decrement2
+        if point.quasi:
+            return self.quasi_advance(point, step_eta)
         search = speculative_step if self.speculate else line_search
         exact = slope <= APPROXIMATE_ABOVE
         if point.frozen:  # predicted next: the reference's times this decrement
