@@ -179,7 +179,9 @@ class LogisticObjective(DiagonalPriorObjective):
             return loglik, grad, info, int(not separated)
 
         loglik, grad, info, not_separated = self._map_eta(per_batch, eta)
-        return loglik, grad, info + model.prior_information(), not_separated == 0
+        if exact is not None:  # None: no information asked (see newton_terms)
+            info = info + model.prior_information()
+        return loglik, grad, info, not_separated == 0
 
     def newton_system(self, theta: np.ndarray, eta: np.ndarray, exact: bool = True):
         """Mean objective and gradient, and the Newton system in free coordinates.

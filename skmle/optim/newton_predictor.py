@@ -40,8 +40,28 @@ The function supplies, in place of the generic ``value``/``hessian``:
     True if ``newton_system(theta, eta, exact=False)`` may return a cheaper,
     approximate ``information`` (the value and gradient still exact), and
     ``newton_system(theta, eta, exact=None)`` skips the information (any
-    matrix of its shape; the solver reuses the previous one, see
-    :data:`FREEZE_BELOW`).
+    matrix of its shape, or a scalar; the solver reuses the previous one, see
+    :data:`FREEZE_BELOW`, or needs none, see ``preconditioner``).
+``preconditioner(theta, eta) -> matrix or None`` (optional, with
+    ``approximate_information``)
+    A cheap symmetric positive definite approximation :math:`M` of the
+    information per unit of weight, in the coordinates of ``newton_system``
+    (for multinomial logistic regression the Kronecker factorisation of
+    :mod:`~skmle.models.logistic_precondition`, exact at the intercept-only
+    fit). With at least :data:`~skmle.optim.newton_quasi_phase.QUASI_FROM`
+    free parameters the solver starts with a *quasi-Newton phase*
+    (:mod:`~skmle.optim.newton_quasi_phase`): L-BFGS directions over
+    :math:`H_0 = M^{-1}` (:mod:`~skmle.optim.quasi_newton`), each iteration one value-and-gradient
+    pass (``exact=None``) and :math:`X d`, no information. The phase ends
+    where the preconditioned decrement :math:`\\mu`, :math:`\\mu^2 = g^\\top
+    M^{-1} g`, is below :data:`~skmle.optim.quasi_newton.FINISH` times its
+    start (or stalls, or after :data:`~skmle.optim.quasi_newton.MAX_STEPS`
+    steps, or when no step raises the objective): the exact Newton system is
+    computed at the point reached, and from there the iterations below
+    continue. Points of the phase never stop the fit as converged: the
+    verdict, and the standard errors, come from that exact information. A
+    start where :math:`\\mu \\le` ``tol`` (a warm start at the maximum) skips
+    the phase.
 ``line_search_reads_data`` (optional attribute, default False)
     True if a ``value_at`` costs as much as a ``newton_system`` (the data are
     read again, as on Dask workers), so that verifying a corrected step length
@@ -74,6 +94,11 @@ Newton's method converges quadratically: the step from the first to the second
 costs one pass and takes :math:`\\lambda` to about :math:`\\lambda^2`, from
 half the digits to nearly all of them. Where a decrement is already below a
 billionth of the first one (:data:`FULL_PRECISION`), that step is not taken.
+After a quasi-Newton phase (``preconditioner``) this is the usual verdict: the
+phase has polished the point until one exact information there confirms it,
+so a fit computes the information once. At the intercept-only start the
+multinomial preconditioner is the exact information, so the first decrement
+is the exact one there too.
 
 Two refinements save passes over the data. Once a full step has needed no
 correction (Newton's quadratic phase), the next trial point's Newton system is
@@ -93,7 +118,7 @@ standard errors) computes it again.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import linalg
@@ -101,8 +126,8 @@ from scipy import linalg
 from skmle._blas import single_blas_thread
 from skmle._linalg import scaled_cholesky, solve_information
 from skmle.optim.loop import Step, Stop
-from skmle.optim.predictor_search import line_search, quasi_step, speculative_step
-from skmle.optim.quasi_newton import QuasiNewtonDirections
+from skmle.optim.newton_quasi_phase import QuasiNewtonPhase
+from skmle.optim.predictor_search import Point, line_search, speculative_step
 from skmle.optim.result import Learned
 from skmle.status import Status
 
@@ -140,9 +165,6 @@ that computes the information costs little more than the gradient's."""
 SLOW_SHRINK = 0.1
 """A decrement squared that is more than this fraction of the previous one has
 not shrunk quadratically: then ``recession_reason`` is asked."""
-QUASI_FROM = FREEZE_FROM
-"""Free parameters from which a function's ``preconditioner`` is used for a
-quasi-Newton phase before the exact Newton steps (see ``preconditioner``)."""
 PREDICTOR_METHODS = ("predictor", "value_at", "line_terms", "newton_system")
 """What an objective offers for this step."""
 
@@ -163,28 +185,6 @@ class LinearPredictorFunction(Protocol):
     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]: ...
 
 
-class Point(NamedTuple):
-    """An iterate with its Newton system solved."""
-
-    theta: np.ndarray
-    eta: Any
-    value: float
-    grad: np.ndarray
-    information: np.ndarray
-    free_step: np.ndarray
-    """Solution of the Newton system, in the function's coordinates."""
-    direction: np.ndarray
-    """``free_step`` as a direction in ``theta``."""
-    exact: bool
-    """Whether ``information`` is exact (not the cheaper approximation)."""
-    frozen: bool = False
-    """Whether ``information`` is the previous iterate's (a chord step)."""
-    rhs: np.ndarray | None = None
-    """The gradient in the function's coordinates (quasi-Newton points)."""
-    quasi: bool = False
-    """Whether the direction is a quasi-Newton one (no information here)."""
-
-
 def status_stop(reason: Status) -> Stop:
     """A ``stop_reason``/``recession_reason`` answer as a :class:`Stop`.
 
@@ -196,7 +196,7 @@ def status_stop(reason: Status) -> Stop:
     return Stop(reason, f"the objective reports no maximum: {reason.value}")
 
 
-class PredictorNewtonStep(Step):
+class PredictorNewtonStep(QuasiNewtonPhase, Step):
     """Newton's method with the line search on ``eta`` and the decrement rule."""
 
     stalled_message = "no step raises the objective (floating-point precision)"
@@ -213,9 +213,6 @@ class PredictorNewtonStep(Step):
         self.previous_reason = None
         self.reference, self.reference_decrement2, self.chord_steps = None, 0.0, 0
         self.factored = None
-        self.preconditioner = getattr(function, "preconditioner", None)
-        self.quasi: QuasiNewtonDirections | None = None
-        self.quasi_start = None
 
     def solve(self, information: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """:func:`~skmle._linalg.solve_information`, keeping the last Cholesky
@@ -261,66 +258,8 @@ class PredictorNewtonStep(Step):
 
     def start(self, theta: np.ndarray) -> Point:
         eta = self.function.predictor(theta)
-        self.quasi = self.start_quasi(theta, eta)
-        if self.quasi is None:
-            return self.newton_point(theta, eta, exact=False)
-        point = self.quasi_direction(self.quasi_point(theta, eta))
-        self.quasi_start = self.quasi.history[0]
-        if not self.quasi_start > self.tol**2:
-            # Already near a maximum (a warm start): the exact verdict at once.
-            self.quasi = None
-            return self.newton_point(theta, eta)
-        return point
-
-    # -- the quasi-Newton phase (see skmle.optim.quasi_newton) ---------------------
-    def start_quasi(self, theta, eta) -> QuasiNewtonDirections | None:
-        """The L-BFGS memory over the function's ``preconditioner``, when it
-        offers one of at least :data:`QUASI_FROM` free parameters that
-        factorises; else None (exact Newton steps from the start)."""
-        if self.preconditioner is None or not self.approximate:
-            return None
-        matrix = self.preconditioner(theta, eta)
-        if matrix is None or matrix.shape[0] < QUASI_FROM:
-            return None
-        if not np.all(np.isfinite(matrix)):
-            return None
-        try:
-            return QuasiNewtonDirections(matrix)
-        except np.linalg.LinAlgError:
-            return None
-
-    def quasi_point(self, theta, eta) -> Point:
-        """Value and gradient only (no information); the direction follows
-        from the memory (:meth:`quasi_direction`)."""
-        value, grad, _, rhs = self.function.newton_system(theta, eta, exact=None)
-        zero = np.zeros_like(rhs)
-        return Point(theta, eta, value, grad, None, zero, zero, False, False, rhs, True)
-
-    def quasi_direction(self, point: Point) -> Point:
-        free_step, measure = self.quasi.direction(point.rhs)
-        self.quasi.record(measure)
-        direction = free_step if self.expand is None else self.expand(free_step)
-        return point._replace(free_step=free_step, direction=direction)
-
-    def quasi_advance(self, point: Point, step_eta) -> Point:
-        """One quasi-Newton step; where the phase ends (or no step raises the
-        objective), the exact Newton system at the point reached instead."""
-        search = quasi_step if self.quasi.pairs else line_search
-        new, _ = search(
-            self.function, point, self.decrement2, step_eta, self.quasi_point
-        )
-        if new is None:  # no step raises f: the exact information decides
-            self.quasi = None
-            return self.newton_point(point.theta, point.eta)
-        length = float((new.theta - point.theta) @ point.direction) / float(
-            point.direction @ point.direction
-        )
-        self.quasi.update(length * point.free_step, point.rhs - new.rhs)
-        new = self.quasi_direction(new)
-        if self.quasi.finished(self.quasi_start) is None:
-            return new
-        self.quasi = None
-        return self.newton_point(new.theta, new.eta)
+        point = self.start_quasi_phase(theta, eta)
+        return self.newton_point(theta, eta, exact=False) if point is None else point
 
     def rule(self, point: Point) -> str | None:
         # The squared Newton decrement: g^T I^{-1} g, twice the gain a full

@@ -27,9 +27,34 @@ Both return ``(new point or None, plain)``: None if no step raises :math:`f`,
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from skmle.optim.line_search import armijo_or_flat_slope, backtrack
+
+
+class Point(NamedTuple):
+    """An iterate with its Newton system solved."""
+
+    theta: np.ndarray
+    eta: Any
+    value: float
+    grad: np.ndarray
+    information: np.ndarray
+    free_step: np.ndarray
+    """Solution of the Newton system, in the function's coordinates."""
+    direction: np.ndarray
+    """``free_step`` as a direction in ``theta``."""
+    exact: bool
+    """Whether ``information`` is exact (not the cheaper approximation)."""
+    frozen: bool = False
+    """Whether ``information`` is the previous iterate's (a chord step)."""
+    rhs: np.ndarray | None = None
+    """The gradient in the function's coordinates (quasi-Newton points)."""
+    quasi: bool = False
+    """Whether the direction is a quasi-Newton one (no information here)."""
+
 
 ETA_HALVINGS = 40
 """Halvings of the backtracking from :math:`t = 1/2` before the search gives up.

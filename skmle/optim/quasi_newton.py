@@ -75,7 +75,8 @@ class QuasiNewtonDirections:
             raise np.linalg.LinAlgError("the preconditioner is singular")
         self.factor, self.scale = factored
         self.pairs: deque = deque(maxlen=MEMORY)
-        self.steps, self.history = 0, []
+        self.history: list[float] = []
+        """:math:`\\mu^2` at the start and after each step."""
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """:math:`M^{-1} r`."""
@@ -104,9 +105,13 @@ class QuasiNewtonDirections:
         return r, max(measure, 0.0)
 
     def record(self, measure: float) -> None:
-        """Count a step and keep its :math:`\\mu^2`."""
-        self.steps += 1
+        """Keep :math:`\\mu^2` at a new point (the start, or after a step)."""
         self.history.append(measure)
+
+    @property
+    def steps(self) -> int:
+        """Quasi-Newton steps taken."""
+        return len(self.history) - 1
 
     def finished(self, start_measure: float) -> str | None:
         """Why the quasi-Newton phase should end here, or None."""
