@@ -30,7 +30,11 @@ import numpy as np
 from skmle._threads import available_threads, thread_map
 from skmle.data import Batch, add_results
 from skmle.models.logistic import LogisticLogLikelihood
-from skmle.models.logistic_precondition import kronecker_information, kronecker_terms
+from skmle.models.logistic_precondition import (
+    kronecker_information,
+    kronecker_terms,
+    sampled_information,
+)
 from skmle.models.logistic_separation import recession_status, step_margins
 from skmle.models.objective import Objective
 from skmle.status import Status
@@ -211,6 +215,12 @@ class LogisticObjective(DiagonalPriorObjective):
         A, gram = self._map_eta(lambda b, e: kronecker_terms(model, e, b), eta)
         total = kronecker_information(A, gram, self.total_weight)
         return (total + model.prior_information()) / self.total_weight
+
+    def sampled_preconditioner(self, theta: np.ndarray) -> np.ndarray | None:
+        """:func:`~skmle.models.logistic_precondition.sampled_information`: the
+        exact information of a uniform sample of the rows at ``theta``, per
+        unit of weight, or None."""
+        return sampled_information(self, theta)
 
     def solution_information(self, theta: np.ndarray, learned=None) -> np.ndarray:
         """The total information (free coordinates, prior included) at ``theta``.

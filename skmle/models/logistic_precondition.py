@@ -61,3 +61,31 @@ def kronecker_information(
     class-major as the free coordinates, from :func:`kronecker_terms` summed
     over the batches."""
     return np.kron(A_total / total_weight, gram)
+
+
+SAMPLE_PER_PARAMETER = 16
+"""Rows of the sample of :func:`sampled_information` per free parameter."""
+
+
+def sampled_information(objective, theta: np.ndarray) -> np.ndarray | None:
+    """The information at ``theta`` of a uniform sample of the rows, per unit
+    of weight, prior included (free coordinates), or None.
+
+    :math:`\\hat I = I_S / w_S + A_\\pi / W` with :math:`I_S` the exact information
+    of the sampled rows :math:`S` (:data:`SAMPLE_PER_PARAMETER` per free
+    parameter, drawn once with a fixed seed, from any store), :math:`w_S`
+    their weight, :math:`A_\\pi` the prior's information and :math:`W` the total
+    weight. None for two classes, or where the sample would hold more than
+    half of the rows (then it costs about as much as the exact information).
+    """
+    model = objective.model
+    size = SAMPLE_PER_PARAMETER * model.n_free
+    if model.binary or 2 * size > objective.rows.n_rows:
+        return None
+    batch = objective.rows.sample(size, random_state=0)
+    weight = float(batch.sample_weight.sum())
+    if not weight > 0:
+        return None
+    eta = model.linear_predictor(theta, batch.X)
+    info = model.newton_terms(eta, batch)[2]
+    return info / weight + model.prior_information() / objective.total_weight

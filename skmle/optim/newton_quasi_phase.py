@@ -72,6 +72,20 @@ class QuasiNewtonPhase:
         except np.linalg.LinAlgError:
             return None
 
+    def refresh(self, point: Point) -> None:
+        """Restart the memory over the function's ``sampled_preconditioner``
+        at ``point`` where it offers one that factorises (see
+        :data:`~skmle.optim.quasi_newton.REFRESH`); asked once."""
+        self.quasi.refreshed = True
+        sampled = getattr(self.function, "sampled_preconditioner", None)
+        matrix = None if sampled is None else sampled(point.theta)
+        if matrix is None or not np.all(np.isfinite(matrix)):
+            return
+        try:
+            self.quasi = self.quasi.restarted(matrix)
+        except np.linalg.LinAlgError:
+            pass
+
     def quasi_point(self, theta, eta) -> Point:
         """Value and gradient only (no information); the direction follows
         from the memory (:meth:`quasi_direction`)."""
@@ -99,6 +113,8 @@ class QuasiNewtonPhase:
             point.direction @ point.direction
         )
         self.quasi.update(length * point.free_step, point.rhs - new.rhs)
+        if self.quasi.refresh_due(self.quasi_start):
+            self.refresh(new)
         new = self.quasi_direction(new)
         if self.quasi.finished(self.quasi_start) is None:
             return new

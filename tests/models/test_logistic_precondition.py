@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
-from scipy.special import softmax
+from scipy.special import log_softmax, softmax
 
 from skmle.data import Batch
 from skmle.models.logistic import LogisticLogLikelihood
 from skmle.models.logistic_objective import LogisticObjective
 from skmle.models.logistic_precondition import kronecker_information, kronecker_terms
+from skmle.models.logistic_terms import eta_terms
 
 
 def data(n=500, d=3, K=4, seed=0):
@@ -97,3 +98,16 @@ def test_objective_offers_it_per_unit_weight_with_the_prior():
         LogisticLogLikelihood(3, 2), [Batch.from_arrays(X, y % 2)]
     )
     assert binary.preconditioner(np.zeros(4), binary.predictor(np.zeros(4))) is None
+
+
+def test_gradient_pass_softmax_matches_scipy_at_extreme_scores():
+    # eta_terms(curvature=False), the quasi-Newton phase's pass: one exponential
+    # per entry, no overflow at scores of +-800.
+    rng = np.random.default_rng(6)
+    eta = rng.standard_normal((300, 5)) * 400.0
+    y = rng.integers(0, 5, 300)
+    loglik_obs, resid, prob, curv = eta_terms(eta, y, curvature=False)
+    assert curv is None
+    assert_allclose(loglik_obs, log_softmax(eta, axis=1)[np.arange(300), y], rtol=1e-13)
+    assert_allclose(prob, softmax(eta, axis=1), rtol=1e-13, atol=1e-300)
+    assert_allclose(resid, np.eye(5)[y] - softmax(eta, axis=1), atol=1e-15)
