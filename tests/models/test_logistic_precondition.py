@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.special import log_softmax, softmax
 
+import skmle.models.logistic_precondition as logistic_precondition
 from skmle.data import Batch
 from skmle.models.logistic import LogisticLogLikelihood
 from skmle.models.logistic_objective import LogisticObjective
@@ -111,3 +112,22 @@ def test_gradient_pass_softmax_matches_scipy_at_extreme_scores():
     assert_allclose(loglik_obs, log_softmax(eta, axis=1)[np.arange(300), y], rtol=1e-13)
     assert_allclose(prob, softmax(eta, axis=1), rtol=1e-13, atol=1e-300)
     assert_allclose(resid, np.eye(5)[y] - softmax(eta, axis=1), atol=1e-15)
+
+
+def test_sampled_information_is_the_sample_rows_closed_form(monkeypatch):
+    monkeypatch.setattr(logistic_precondition, "SAMPLE_PER_PARAMETER", 4)
+    X, y, weight = data(n=400, seed=7)
+    model = LogisticLogLikelihood(3, 4, alpha=0.5)
+    objective = LogisticObjective(model, [Batch.from_arrays(X, y, weight)])
+    theta = np.random.default_rng(8).standard_normal(model.n_params) * 0.3
+    info = objective.sampled_preconditioner(theta)
+    sample = objective.rows.sample(4 * model.n_free, random_state=0)
+    assert sample.X.shape[0] == 48
+    prob = softmax(model.linear_predictor(theta, sample.X), axis=1)
+    expected = per_row_information(sample.X, sample.sample_weight, prob, model)
+    prior = np.kron(np.eye(3) - 0.25, np.diag([0.5, 0.5, 0.5, 0.0]))
+    expected = expected / sample.sample_weight.sum() + prior / weight.sum()
+    assert_allclose(info, expected, rtol=1e-11)
+    # a sample of more than half the rows is not worth it
+    monkeypatch.setattr(logistic_precondition, "SAMPLE_PER_PARAMETER", 20)
+    assert objective.sampled_preconditioner(theta) is None

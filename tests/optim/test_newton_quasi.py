@@ -14,11 +14,13 @@ from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 
+import skmle.models.logistic_precondition as logistic_precondition
 import skmle.optim.newton_predictor as newton_predictor
 import skmle.optim.newton_quasi_phase as newton_quasi_phase
 import skmle.optim.quasi_newton as quasi_newton
 from skmle import LogisticGD, chunked
 from skmle.estimators.logistic import PerfectSeparationWarning
+from skmle.models.logistic_objective import LogisticObjective
 from skmle.optim.quasi_newton import QuasiNewtonDirections
 
 
@@ -181,3 +183,27 @@ def test_two_loop_direction_satisfies_the_secant_condition():
 def test_singular_preconditioner_is_refused():
     with pytest.raises(np.linalg.LinAlgError):
         QuasiNewtonDirections(np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("storage", ["memory", "chunked"])
+def test_restart_on_a_sampled_information_reaches_mnlogit(
+    points, mnlogit, monkeypatch, storage
+):
+    # 4 rows per free parameter: a 144-row sample of 944, so the phase
+    # restarts on its information once the preconditioned decrement is small.
+    monkeypatch.setattr(logistic_precondition, "SAMPLE_PER_PARAMETER", 4)
+    asked = []
+    original = LogisticObjective.sampled_preconditioner
+
+    def spy(self, theta):
+        matrix = original(self, theta)
+        asked.append(matrix is not None)
+        return matrix
+
+    monkeypatch.setattr(LogisticObjective, "sampled_preconditioner", spy)
+    X, y = anes96()
+    data = X if storage == "memory" else chunked(X, chunk_size=300)
+    model = LogisticGD().fit(data, y)
+    assert asked == [True] and model.converged_
+    assert points["verdicts"] == [(True, False, False)]
+    assert_mnlogit(model, mnlogit)
