@@ -51,10 +51,12 @@ The function supplies, in place of the generic ``value``/``hessian``:
     fit). With at least :data:`~skmle.optim.newton_quasi_phase.QUASI_FROM`
     free parameters the solver starts with a *quasi-Newton phase*
     (:mod:`~skmle.optim.newton_quasi_phase`): L-BFGS directions over
-    :math:`H_0 = M^{-1}` (:mod:`~skmle.optim.quasi_newton`), each iteration one value-and-gradient
-    pass (``exact=None``) and :math:`X d`, no information. The phase ends
-    where the preconditioned decrement :math:`\\mu`, :math:`\\mu^2 = g^\\top
-    M^{-1} g`, is below :data:`~skmle.optim.quasi_newton.FINISH` times its
+    :math:`H_0 = M^{-1}` (:mod:`~skmle.optim.quasi_newton`), each iteration
+    one value-and-gradient pass (``exact=None``) and :math:`X d`, no
+    information; once closer, the function's ``sampled_preconditioner``
+    (optional: the exact information of a row sample) replaces :math:`M`.
+    The phase ends where the quasi-Newton decrement :math:`\\mu`,
+    :math:`\\mu^2 = g^\\top H g`, is below :data:`~skmle.optim.quasi_newton.FINISH` times its
     start (or stalls, or after :data:`~skmle.optim.quasi_newton.MAX_STEPS`
     steps, or when no step raises the objective): the exact Newton system is
     computed at the point reached, and from there the iterations below

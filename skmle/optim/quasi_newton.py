@@ -19,10 +19,12 @@ with :math:`s_k` the step and :math:`y_k = g_k - g_{k+1}` the fall of the gradie
 (the objective is maximised, so :math:`y_k^\\top s_k > 0` where it is concave
 along the step). Only the :data:`MEMORY` latest pairs are kept.
 
-The progress measure is the *preconditioned decrement*
-:math:`\\mu^2 = g^\\top M^{-1} g`: the Newton decrement with :math:`M` in place
-of the information. It never declares convergence; it says when an exact
-information is worth its pass (see :data:`FINISH`).
+The progress measure is the *quasi-Newton decrement*
+:math:`\\mu^2 = g^\\top H g = g^\\top d`: the Newton decrement with the L-BFGS
+inverse in place of the inverse information (at the start, with no pairs,
+:math:`g^\\top M^{-1} g`), free with the direction. It never declares
+convergence; it says when an exact information is worth its pass (see
+:data:`FINISH`).
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ FINISH = 1e-10
 """The quasi-Newton phase ends where :math:`\\mu \\le` this times its value at
 the start: the exact information is then computed there, and the Newton
 decrement it gives is below :data:`~skmle.optim.newton_predictor.FULL_PRECISION`
-times the start's unless :math:`M` misjudges the curvature at the maximum by a
-factor of more than :math:`(10^{-9}/10^{-10})^2 = 100`."""
+times the start's unless :math:`H` misjudges the curvature at the maximum by a
+factor of more than :math:`(10^{-9}/10^{-10})^2 = 100` (measured: the exact
+decrement there was 2e-11 to 1.1e-10 of the start's on five problems)."""
 MAX_STEPS = 200
 """At most this many quasi-Newton steps; then exact Newton steps take over."""
 STALL_STEPS = 8
@@ -89,7 +92,9 @@ class QuasiNewtonDirections:
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """:math:`M^{-1} r`."""
         with single_blas_thread():
-            return self.scale * linalg.cho_solve((self.factor, True), self.scale * rhs)
+            return self.scale * linalg.cho_solve(
+                (self.factor, True), self.scale * rhs, check_finite=False
+            )
 
     def update(self, step: np.ndarray, fall: np.ndarray) -> None:
         """Store the pair (:math:`s`, :math:`y`) if it carries curvature."""
@@ -98,8 +103,8 @@ class QuasiNewtonDirections:
             self.pairs.append((step, fall, 1.0 / curvature))
 
     def direction(self, rhs: np.ndarray) -> tuple[np.ndarray, float]:
-        """:math:`H g` by the two-loop recursion, and :math:`\\mu^2 = g^\\top
-        M^{-1} g`."""
+        """:math:`d = H g` by the two-loop recursion, and :math:`\\mu^2 =
+        g^\\top d`."""
         q = np.array(rhs, dtype=float)
         alphas = []
         for s, y, rho in reversed(self.pairs):
@@ -109,8 +114,7 @@ class QuasiNewtonDirections:
         r = self.solve(q)
         for (s, y, rho), alpha in zip(self.pairs, reversed(alphas), strict=True):
             r += (alpha - rho * float(y @ r)) * s
-        measure = float(rhs @ (r if not self.pairs else self.solve(rhs)))
-        return r, max(measure, 0.0)
+        return r, max(float(rhs @ r), 0.0)
 
     def record(self, measure: float) -> None:
         """Keep :math:`\\mu^2` at a new point (the start, or after a step)."""
