@@ -5,7 +5,11 @@ the function offers a ``preconditioner`` :math:`M` (a cheap approximate
 information) of at least :data:`QUASI_FROM` free parameters: L-BFGS directions
 over :math:`H_0 = M^{-1}` (:mod:`~skmle.optim.quasi_newton`), each step one pass
 for the value and gradient (``newton_system(..., exact=None)``) and one for
-:math:`X d`, instead of a pass for the exact information. Its points carry no
+:math:`X d`, instead of a pass for the exact information. Once the
+quasi-Newton decrement is below :data:`~skmle.optim.quasi_newton.REFRESH`
+times the start's, the function's ``sampled_preconditioner`` (the exact
+information of a uniform sample of rows, where it offers one) replaces
+:math:`M`, once (:meth:`QuasiNewtonPhase.refresh`). Its points carry no
 information and never stop the fit as converged. Where the phase ends (see
 :meth:`QuasiNewtonDirections.finished
 <skmle.optim.quasi_newton.QuasiNewtonDirections.finished>`), or no step raises

@@ -86,8 +86,8 @@ class QuasiNewtonDirections:
         self.factor, self.scale = factored
         self.pairs: deque = deque(maxlen=MEMORY)
         self.history: list[float] = []
-        self.earlier_steps, self.refreshed = 0, False
         """:math:`\\mu^2` at the start and after each step."""
+        self.earlier_steps, self.refreshed = 0, False
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """:math:`M^{-1} r`."""
@@ -147,10 +147,10 @@ class QuasiNewtonDirections:
         """Why the quasi-Newton phase should end here, or None."""
         measure = self.history[-1]
         if measure <= FINISH**2 * start_measure:
-            return "preconditioned decrement at full precision"
+            return "quasi-Newton decrement at full precision"
         if self.steps >= MAX_STEPS:
             return f"{MAX_STEPS} quasi-Newton steps"
         if len(self.history) > STALL_STEPS:  # measured with one preconditioner
             if measure > 0.5 * self.history[-1 - STALL_STEPS]:
-                return "preconditioned decrement stalled"
+                return "quasi-Newton decrement stalled"
         return None

@@ -190,7 +190,7 @@ def test_restart_on_a_sampled_information_reaches_mnlogit(
     points, mnlogit, monkeypatch, storage
 ):
     # 4 rows per free parameter: a 144-row sample of 944, so the phase
-    # restarts on its information once the preconditioned decrement is small.
+    # restarts on its information once the quasi-Newton decrement is small.
     monkeypatch.setattr(logistic_precondition, "SAMPLE_PER_PARAMETER", 4)
     asked = []
     original = LogisticObjective.sampled_preconditioner
