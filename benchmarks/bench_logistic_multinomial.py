@@ -4,14 +4,17 @@ against scikit-learn's ``LogisticRegression(C=np.inf)`` at the same optimum.
 Two problems, features standard normal, coefficients of standard deviation
 ``1.5 / sqrt(d)``, labels drawn from the softmax:
 
-- ``wide``: 20 classes, 50 features, 100,000 rows (969 free parameters): the
-  information matrix of Newton's method is 969 x 969, all its blocks one matrix
-  product of the class-pair weights with the rows' distinct products per block
-  of rows (``skmle.models.logistic_information``), computed exactly twice per
-  fit (the last steps reuse one, see ``skmle.optim.newton_predictor``); the
-  standard errors need its inverse.
+- ``wide``: 20 classes, 50 features, 100,000 rows (969 free parameters). The
+  exact information matrix, 969 x 969, is one matrix product of the class-pair
+  weights with the rows' distinct products per block of rows
+  (``skmle.models.logistic_information``), about 2.5e10 multiply-adds: skmle
+  computes it once, at the returned point, for the stopping rule and the
+  standard errors. The iterations before are L-BFGS steps preconditioned by the
+  Kronecker-factored information at the start, then by the information of a
+  15,504-row sample (``skmle.optim.newton_quasi_phase``), each about one
+  gradient.
 - ``many features``: 10 classes, 200 features, 5,000 rows (1,809 free
-  parameters).
+  parameters; too few rows for the sampled restart).
 
 scikit-learn runs ``solver="lbfgs"`` with ``tol=1e-8`` (it then reaches the
 same log-likelihood as skmle to about 1e-13, see the gap column). The fits

@@ -79,7 +79,16 @@ class LogisticGD(
     the intercepts back; only truly collinear columns then warn. With more
     than two classes the information is one SYRK of the class-scaled rows per
     block of rows, :math:`O(n (K-1)^2 d^2)` time and :math:`O((K-1)^2 d^2)`
-    memory. ``"lbfgs"`` suits very many features; ``"gd"`` is plain gradient
+    memory. With more than two classes and at least 256 free parameters
+    the exact information is computed once, at the end: the iterations before
+    are L-BFGS steps preconditioned by the Kronecker-factored information at
+    the intercept-only fit, :math:`(\\mathrm{diag}(\\bar p) - \\bar p \\bar
+    p^\\top) \\otimes \\tilde X^\\top W \\tilde X`, then (with more than 32
+    rows per parameter) by the information of a uniform sample of 16 rows per
+    parameter; each step costs about one gradient
+    (:mod:`skmle.optim.newton_quasi_phase`). The stopping rule and the standard
+    errors come from the exact information at the returned point.
+    ``"lbfgs"`` suits very many features; ``"gd"`` is plain gradient
     ascent with a fixed ``learning_rate`` or an Armijo line search. All reach the
     same maximum. The class keeps "GD" in its name because it is the family's
     member fitted by ascent on a log-likelihood, and gradient ascent is the method

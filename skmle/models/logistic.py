@@ -250,9 +250,10 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         sample of the rows, one chunk in :data:`SAMPLED_CHUNKS` (scaled up by
         the ratio of total to sampled weight), in about a third of the time: a
         Newton direction far from the maximum needs no more. With
-        ``exact=None`` no information is computed (``info`` is zero): the
-        solver reuses an earlier one. The log-likelihood, gradient and
-        separation test always use every row.
+        ``exact=None`` no information is computed (``info`` is the scalar
+        0.0): the solver reuses an earlier one, or needs none (its
+        quasi-Newton phase). The log-likelihood, gradient and separation test
+        always use every row.
         """
         if is_sparse(batch.X):
             return sparse_newton_terms(self, eta, batch, exact)
@@ -261,14 +262,18 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         classes = [0] if self.binary else list(range(1, self.n_classes))
         loglik = 0.0
         grad = np.zeros(self.n_params)
-        info = np.zeros((self.n_free, self.n_free))
+        # No information asked: a scalar zero, not an (n_free, n_free) array
+        # to allocate, add up over the batches and scale on every pass.
+        info = 0.0 if exact is None else np.zeros((self.n_free, self.n_free))
         separated = True
         scratch = np.empty((min(CHUNK_ROWS, n), self.n_features))
         every = 1 if exact else SAMPLED_CHUNKS
         sampled_weight = 0.0
         for index, rows in enumerate(row_chunks(n)):
             w = weight[rows]
-            loglik_obs, resid, prob, curv = eta_terms(eta[rows], y[rows])
+            loglik_obs, resid, prob, curv = eta_terms(
+                eta[rows], y[rows], curvature=exact is not None
+            )
             loglik += float(w @ loglik_obs)
             weighted = resid * (w if resid.ndim == 1 else w[:, None])
             X_rows = self.centred(X[rows])

@@ -30,6 +30,11 @@ import numpy as np
 from skmle._threads import available_threads, thread_map
 from skmle.data import Batch, add_results
 from skmle.models.logistic import LogisticLogLikelihood
+from skmle.models.logistic_precondition import (
+    kronecker_information,
+    kronecker_terms,
+    sampled_information,
+)
 from skmle.models.logistic_separation import recession_status, step_margins
 from skmle.models.objective import Objective
 from skmle.status import Status
@@ -178,7 +183,9 @@ class LogisticObjective(DiagonalPriorObjective):
             return loglik, grad, info, int(not separated)
 
         loglik, grad, info, not_separated = self._map_eta(per_batch, eta)
-        return loglik, grad, info + model.prior_information(), not_separated == 0
+        if exact is not None:  # None: no information asked (see newton_terms)
+            info = info + model.prior_information()
+        return loglik, grad, info, not_separated == 0
 
     def newton_system(self, theta: np.ndarray, eta: np.ndarray, exact: bool = True):
         """Mean objective and gradient, and the Newton system in free coordinates.
@@ -195,6 +202,25 @@ class LogisticObjective(DiagonalPriorObjective):
         grad = (grad + prior_grad) / self.total_weight
         value = (loglik + self._prior_value(theta)) / self.total_weight
         return value, grad, info / self.total_weight, model.to_free(grad)
+
+    def preconditioner(self, theta: np.ndarray, eta: np.ndarray) -> np.ndarray | None:
+        """The Kronecker approximation of the information at ``theta`` per unit
+        of weight, prior included (free coordinates, as :meth:`newton_system`'s;
+        :mod:`~skmle.models.logistic_precondition`), for the quasi-Newton phase
+        of :func:`~skmle.optim.newton`; None for two classes (no classes to
+        factor out)."""
+        model = self.model
+        if model.binary:
+            return None
+        A, gram = self._map_eta(lambda b, e: kronecker_terms(model, e, b), eta)
+        total = kronecker_information(A, gram, self.total_weight)
+        return (total + model.prior_information()) / self.total_weight
+
+    def sampled_preconditioner(self, theta: np.ndarray) -> np.ndarray | None:
+        """:func:`~skmle.models.logistic_precondition.sampled_information`: the
+        exact information of a uniform sample of the rows at ``theta``, per
+        unit of weight, or None."""
+        return sampled_information(self, theta)
 
     def solution_information(self, theta: np.ndarray, learned=None) -> np.ndarray:
         """The total information (free coordinates, prior included) at ``theta``.

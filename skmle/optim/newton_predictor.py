@@ -40,8 +40,30 @@ The function supplies, in place of the generic ``value``/``hessian``:
     True if ``newton_system(theta, eta, exact=False)`` may return a cheaper,
     approximate ``information`` (the value and gradient still exact), and
     ``newton_system(theta, eta, exact=None)`` skips the information (any
-    matrix of its shape; the solver reuses the previous one, see
-    :data:`FREEZE_BELOW`).
+    matrix of its shape, or a scalar; the solver reuses the previous one, see
+    :data:`FREEZE_BELOW`, or needs none, see ``preconditioner``).
+``preconditioner(theta, eta) -> matrix or None`` (optional, with
+    ``approximate_information``)
+    A cheap symmetric positive definite approximation :math:`M` of the
+    information per unit of weight, in the coordinates of ``newton_system``
+    (for multinomial logistic regression the Kronecker factorisation of
+    :mod:`~skmle.models.logistic_precondition`, exact at the intercept-only
+    fit). With at least :data:`~skmle.optim.newton_quasi_phase.QUASI_FROM`
+    free parameters the solver starts with a *quasi-Newton phase*
+    (:mod:`~skmle.optim.newton_quasi_phase`): L-BFGS directions over
+    :math:`H_0 = M^{-1}` (:mod:`~skmle.optim.quasi_newton`), each iteration
+    one value-and-gradient pass (``exact=None``) and :math:`X d`, no
+    information; once closer, the function's ``sampled_preconditioner``
+    (optional: the exact information of a row sample) replaces :math:`M`.
+    The phase ends where the quasi-Newton decrement :math:`\\mu`,
+    :math:`\\mu^2 = g^\\top H g`, is below :data:`~skmle.optim.quasi_newton.FINISH` times its
+    start (or stalls, or after :data:`~skmle.optim.quasi_newton.MAX_STEPS`
+    steps, or when no step raises the objective): the exact Newton system is
+    computed at the point reached, and from there the iterations below
+    continue. Points of the phase never stop the fit as converged: the
+    verdict, and the standard errors, come from that exact information. A
+    start where :math:`\\mu \\le` ``tol`` (a warm start at the maximum) skips
+    the phase.
 ``line_search_reads_data`` (optional attribute, default False)
     True if a ``value_at`` costs as much as a ``newton_system`` (the data are
     read again, as on Dask workers), so that verifying a corrected step length
@@ -74,6 +96,11 @@ Newton's method converges quadratically: the step from the first to the second
 costs one pass and takes :math:`\\lambda` to about :math:`\\lambda^2`, from
 half the digits to nearly all of them. Where a decrement is already below a
 billionth of the first one (:data:`FULL_PRECISION`), that step is not taken.
+After a quasi-Newton phase (``preconditioner``) this is the usual verdict: the
+phase has polished the point until one exact information there confirms it,
+so a fit computes the information once. At the intercept-only start the
+multinomial preconditioner is the exact information, so the first decrement
+is the exact one there too.
 
 Two refinements save passes over the data. Once a full step has needed no
 correction (Newton's quadratic phase), the next trial point's Newton system is
@@ -93,7 +120,7 @@ standard errors) computes it again.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import linalg
@@ -101,7 +128,8 @@ from scipy import linalg
 from skmle._blas import single_blas_thread
 from skmle._linalg import scaled_cholesky, solve_information
 from skmle.optim.loop import Step, Stop
-from skmle.optim.predictor_search import line_search, speculative_step
+from skmle.optim.newton_quasi_phase import QuasiNewtonPhase
+from skmle.optim.predictor_search import Point, line_search, speculative_step
 from skmle.optim.result import Learned
 from skmle.status import Status
 
@@ -159,24 +187,6 @@ class LinearPredictorFunction(Protocol):
     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]: ...
 
 
-class Point(NamedTuple):
-    """An iterate with its Newton system solved."""
-
-    theta: np.ndarray
-    eta: Any
-    value: float
-    grad: np.ndarray
-    information: np.ndarray
-    free_step: np.ndarray
-    """Solution of the Newton system, in the function's coordinates."""
-    direction: np.ndarray
-    """``free_step`` as a direction in ``theta``."""
-    exact: bool
-    """Whether ``information`` is exact (not the cheaper approximation)."""
-    frozen: bool = False
-    """Whether ``information`` is the previous iterate's (a chord step)."""
-
-
 def status_stop(reason: Status) -> Stop:
     """A ``stop_reason``/``recession_reason`` answer as a :class:`Stop`.
 
@@ -188,7 +198,7 @@ def status_stop(reason: Status) -> Stop:
     return Stop(reason, f"the objective reports no maximum: {reason.value}")
 
 
-class PredictorNewtonStep(Step):
+class PredictorNewtonStep(QuasiNewtonPhase, Step):
     """Newton's method with the line search on ``eta`` and the decrement rule."""
 
     stalled_message = "no step raises the objective (floating-point precision)"
@@ -249,7 +259,9 @@ class PredictorNewtonStep(Step):
         )
 
     def start(self, theta: np.ndarray) -> Point:
-        return self.newton_point(theta, self.function.predictor(theta), exact=False)
+        eta = self.function.predictor(theta)
+        point = self.start_quasi_phase(theta, eta)
+        return self.newton_point(theta, eta, exact=False) if point is None else point
 
     def rule(self, point: Point) -> str | None:
         # The squared Newton decrement: g^T I^{-1} g, twice the gain a full
@@ -258,9 +270,9 @@ class PredictorNewtonStep(Step):
         if self.start_decrement2 is None:
             self.start_decrement2 = decrement2
         self.decrement2 = decrement2
-        self.small = small = decrement2 <= self.tol**2
-        if point.frozen:  # the verdict needs this point's own information
-            return None
+        self.small = small = decrement2 <= self.tol**2 and not point.quasi
+        if point.frozen or point.quasi:  # the verdict needs this point's own
+            return None  # exact information
         if decrement2 <= FULL_PRECISION**2 * self.start_decrement2:
             return "Newton decrement at full precision"
         if small and self.previous_small:
@@ -286,6 +298,7 @@ class PredictorNewtonStep(Step):
         )
         if (
             self.recession_reason is not None
+            and not point.quasi  # linear convergence: slow by nature
             and slow
             and decrement2 <= APPROXIMATE_ABOVE
         ):
@@ -299,6 +312,8 @@ class PredictorNewtonStep(Step):
                 return status_stop(reason)
             self.previous_reason = reason
         self.previous_decrement2 = decrement2
+        if point.quasi:
+            return self.quasi_advance(point, step_eta)
         search = speculative_step if self.speculate else line_search
         exact = slope <= APPROXIMATE_ABOVE
         if point.frozen:  # predicted next: the reference's times this decrement

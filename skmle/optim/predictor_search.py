@@ -5,8 +5,9 @@ For an objective that sees ``theta`` only through :math:`\\eta = X\\theta`,
 known, the objective and its derivatives in :math:`t` at any step length cost no
 product with :math:`X`, and the accepted :math:`\\eta` is reused by the next
 iteration. :func:`line_search` and :func:`speculative_step` are the two ways
-:class:`~skmle.optim.newton_predictor.PredictorNewtonStep` takes a step (steps 4
-and 5 of that module's docstring):
+:class:`~skmle.optim.newton_predictor.PredictorNewtonStep` takes a Newton step
+(steps 4 and 5 of that module's docstring; :func:`quasi_step` takes its
+quasi-Newton steps):
 
 - take the full step :math:`t = 1` if it passes
   :func:`~skmle.optim.line_search.armijo_or_flat_slope`, else backtrack from
@@ -26,9 +27,34 @@ Both return ``(new point or None, plain)``: None if no step raises :math:`f`,
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from skmle.optim.line_search import armijo_or_flat_slope, backtrack
+
+
+class Point(NamedTuple):
+    """An iterate with its Newton system solved."""
+
+    theta: np.ndarray
+    eta: Any
+    value: float
+    grad: np.ndarray
+    information: np.ndarray
+    free_step: np.ndarray
+    """Solution of the Newton system, in the function's coordinates."""
+    direction: np.ndarray
+    """``free_step`` as a direction in ``theta``."""
+    exact: bool
+    """Whether ``information`` is exact (not the cheaper approximation)."""
+    frozen: bool = False
+    """Whether ``information`` is the previous iterate's (a chord step)."""
+    rhs: np.ndarray | None = None
+    """The gradient in the function's coordinates (quasi-Newton points)."""
+    quasi: bool = False
+    """Whether the direction is a quasi-Newton one (no information here)."""
+
 
 ETA_HALVINGS = 40
 """Halvings of the backtracking from :math:`t = 1/2` before the search gives up.
@@ -134,3 +160,19 @@ def speculative_step(function, point, slope: float, step_eta, newton_point):
         return full, True
     trial = point_at(newton_point, point, corrected, step_eta)
     return (trial if trial.value > full.value else full), False
+
+
+def quasi_step(function, point, slope: float, step_eta, newton_point):
+    """The full step judged by the value and gradient at the trial point, for
+    a quasi-Newton direction (:mod:`skmle.optim.quasi_newton`).
+
+    One pass over the data when the full step passes (the usual case once the
+    L-BFGS memory holds a few pairs). No corrected length is tried: the memory
+    learns the curvature along the step instead. Otherwise backtracking from
+    :math:`t = 1/2`, as :func:`line_search`.
+    """
+    full = point_at(newton_point, point, 1.0, step_eta)
+    full_slope = float(full.grad @ point.direction) if np.isfinite(full.value) else None
+    if armijo_or_flat_slope(point.value, full.value, slope, new_slope=full_slope):
+        return full, True
+    return _backtracked(function, point, slope, step_eta, newton_point)

@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose
 from scipy.special import softmax
 
 import skmle.optim.newton_predictor as newton_predictor
+import skmle.optim.newton_quasi_phase as newton_quasi_phase
 from skmle import LogisticGD
 from skmle.models.logistic_information import information_blocks
 
@@ -58,6 +59,9 @@ def test_chord_steps_reach_the_mnlogit_optimum_and_standard_errors(monkeypatch):
         return point
 
     monkeypatch.setattr(newton_predictor.PredictorNewtonStep, "newton_point", spy)
+    # Exact Newton steps from the start (no quasi-Newton phase, which this
+    # size would otherwise take: tests/optim/test_newton_quasi.py).
+    monkeypatch.setattr(newton_quasi_phase, "QUASI_FROM", 10**9)
     model = LogisticGD().fit(X, y)
     assert any(frozen) and model.converged_
     reference = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton")
