@@ -249,3 +249,15 @@ def test_sparse_sandwich_covariance_is_refused_with_the_reason(estimator):
     X = sp.random(40, 3, density=0.5, format="csr", random_state=0)
     with pytest.raises(ValueError, match="per-row scores, an n x p dense matrix"):
         estimator.fit(X, np.arange(40) % 2)
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 4096, 4097, 20_000, 70_001])
+def test_sampled_rows_are_the_dense_paths_chunks(n_rows):
+    """The sparse sampled information takes the rows of the dense path's chunks
+    0, SAMPLED_CHUNKS, 2 SAMPLED_CHUNKS, ... (the slices of row_chunks)."""
+    from skmle.models.logistic_sparse import sampled_rows
+    from skmle.models.logistic_terms import SAMPLED_CHUNKS, row_chunks
+
+    chunks = list(row_chunks(n_rows))[::SAMPLED_CHUNKS]
+    expected = [i for rows in chunks for i in range(n_rows)[rows]]
+    np.testing.assert_array_equal(sampled_rows(n_rows), expected)

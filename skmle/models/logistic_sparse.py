@@ -18,7 +18,7 @@ import numpy as np
 
 from skmle._sparse import rmatvec, weighted_gram
 from skmle.models.logistic_separation import correctly_separated
-from skmle.models.logistic_terms import SAMPLED_CHUNKS, eta_terms, row_chunks
+from skmle.models.logistic_terms import CHUNK_ROWS, SAMPLED_CHUNKS, eta_terms
 
 
 def sparse_chain(X, weighted_resid, center, fit_intercept: bool) -> np.ndarray:
@@ -61,9 +61,11 @@ def sparse_information_blocks(
 
 def sampled_rows(n_rows: int) -> np.ndarray:
     """The rows of the sampled information: one chunk of rows in
-    :data:`SAMPLED_CHUNKS`, as the dense path samples them."""
-    chunks = list(row_chunks(n_rows))[::SAMPLED_CHUNKS]
-    return np.concatenate([np.arange(n_rows)[rows] for rows in chunks])
+    :data:`SAMPLED_CHUNKS`, as the dense path samples them (the chunks of
+    :func:`~skmle.models.logistic_terms.row_chunks` numbered 0, SAMPLED_CHUNKS,
+    2 SAMPLED_CHUNKS, ...)."""
+    chunk = np.arange(n_rows) // CHUNK_ROWS
+    return np.flatnonzero(chunk % SAMPLED_CHUNKS == 0)
 
 
 def sparse_newton_terms(model, eta: np.ndarray, batch, exact: bool | None = True):
