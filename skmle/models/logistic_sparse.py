@@ -80,13 +80,11 @@ def sparse_newton_terms(model, eta: np.ndarray, batch, exact: bool | None = True
     separated = correctly_separated(eta, y, weight)
     if exact is None:  # the solver reuses an earlier information
         return loglik, grad, np.zeros((model.n_free, model.n_free)), separated
-    if exact:
-        rows = slice(None)
-    else:
-        rows = sampled_rows(X.shape[0])
+    # A view of all rows (X[:] would copy a sparse X), or a copy of the sampled.
+    rows = slice(None) if exact else sampled_rows(X.shape[0])
     w = weight[rows]
     info = sparse_information_blocks(
-        X[rows],
+        X if exact else X[rows],
         model.center,
         model.fit_intercept,
         w,
