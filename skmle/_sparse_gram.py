@@ -71,8 +71,10 @@ def compiled_kernel():
 
 def canonical_csr(X):
     """``X`` as CSR with sorted, unique column indices per row (a copy only when
-    ``X`` is not so already)."""
-    X = sp.csr_array(X)
+    ``X`` is not so already; the same object when it is, whose format flag scipy
+    then caches)."""
+    if X.format != "csr":
+        X = sp.csr_array(X)
     if not X.has_canonical_format:
         X = X.copy()
         X.sum_duplicates()
