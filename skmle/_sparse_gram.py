@@ -34,6 +34,7 @@ All three sum the same products (in another order: they agree to rounding).
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,9 +47,20 @@ PAIR_PASSES_FACTOR = 4
 products are at most this many times the :math:`\\sum_i L_i^2` needed."""
 
 
-@functools.cache
+KERNEL_LOCK = threading.Lock()
+"""Blocks of rows in parallel threads ask for the kernel at once: one compiles it
+(or loads it from numba's cache), the others wait for it."""
+
+
 def compiled_kernel():
     """The numba-compiled upper-triangle accumulation, or None without numba."""
+    with KERNEL_LOCK:
+        return make_kernel()
+
+
+@functools.cache
+def make_kernel():
+    """:func:`compiled_kernel`, made once per process."""
     try:
         import numba
     except ImportError:

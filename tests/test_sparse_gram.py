@@ -134,3 +134,15 @@ def test_logistic_fit_on_the_compiled_route_matches_statsmodels(no_small_route):
     np.testing.assert_allclose(fit.loglik_, ref.llf, 1e-12)
     se = np.r_[fit.intercept_se_, fit.coef_se_[0]]
     np.testing.assert_allclose(se, ref.bse, 1e-6)
+
+
+def test_blocks_in_parallel_threads_sum_to_the_whole():
+    """Two blocks of rows in the process's threads (as the in-memory objectives
+    run them), their Grams summed: the dense product of all rows."""
+    from skmle._threads import thread_map
+
+    X = random_csr(2_000, 30, 0.2, seed=4)
+    factor = np.random.default_rng(5).random(2_000)
+    halves = [slice(0, 1_000), slice(1_000, 2_000)]
+    parts = thread_map(lambda rows: compiled_gram(X[rows], factor[rows]), halves)
+    assert_gram(parts[0] + parts[1], X, factor)
