@@ -67,13 +67,14 @@ def make_kernel():
         return None
 
     def upper_gram(indptr, indices, data, factor, d):  # pragma: no cover (compiled)
-        gram = np.zeros((d, d))
+        gram = np.zeros(d * d)  # flat: the cell (a, b) at a d + b
         for i in range(indptr.size - 1):
-            for p in range(indptr[i], indptr[i + 1]):
-                a, value = indices[p], factor[i] * data[p]
-                for q in range(p, indptr[i + 1]):
-                    gram[a, indices[q]] += value * data[q]
-        return gram
+            start, stop, f = indptr[i], indptr[i + 1], factor[i]
+            for p in range(start, stop):
+                cell, value = indices[p] * d, f * data[p]
+                for q in range(p, stop):
+                    gram[cell + indices[q]] += value * data[q]
+        return gram.reshape(d, d)
 
     try:  # cached on disk, where a cache directory is writable
         return numba.njit(nogil=True, cache=True)(upper_gram)
