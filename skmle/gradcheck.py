@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -14,6 +16,8 @@ def check_gradient(
     params: np.ndarray | None = None,
     eps: float = 1e-6,
     random_state=None,
+    sample_weight=None,
+    offset=None,
 ) -> float:
     """Largest relative error of an estimator's gradient against finite differences.
 
@@ -43,6 +47,12 @@ def check_gradient(
         Relative step of the finite differences.
     random_state : int, RandomState instance or None, default=None
         Seeds the random point.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows, as at ``fit``.
+    offset : array-like of shape (n_samples,), default=None
+        A known term of the linear predictor (a log exposure), for the count
+        regressors (:class:`~skmle.PoissonMLERegressor`,
+        :class:`~skmle.NegativeBinomialRegressor`), as at their ``fit``.
 
     Returns
     -------
@@ -56,11 +66,20 @@ def check_gradient(
     >>> check_gradient(GaussianMLE(), X, random_state=0) < 1e-6
     True
     """
-    objective = estimator.loglik_function(X, y)
+    data = (X, y, sample_weight)
+    sides = {}
+    if offset is not None:
+        if "offset" not in inspect.signature(estimator.loglik_function).parameters:
+            raise ValueError(
+                f"{type(estimator).__name__} takes no offset; only the count "
+                "regressors (PoissonMLERegressor, NegativeBinomialRegressor) do."
+            )
+        sides["offset"] = offset
+    objective = estimator.loglik_function(*data, **sides)
     n_params = objective.model.n_params
     if params is None:
         rng = check_random_state(random_state)
-        start = estimator.initial_params(X, y)
+        start = estimator.initial_params(*data, **sides)
         params = start + 0.1 * rng.standard_normal(start.shape)
     theta = np.asarray(params, dtype=float)
     if theta.shape != (n_params,):

@@ -14,7 +14,6 @@ import skmle
 from skmle import (
     EMGaussianMixture,
     GaussianMLE,
-    LaplaceRegressor,
     LinearGaussianRegressor,
     LogisticGD,
     StudentTRegressor,
@@ -173,7 +172,6 @@ def test_student_t_sparse_matches_dense(fair, solver):
     [
         (GaussianMLE(), "density of X"),
         (EMGaussianMixture(n_components=2), "density of X"),
-        (LaplaceRegressor(), "least-absolute-deviation"),
         (skmle.MLPClassifierMLE(), "no sparse products yet"),
     ],
 )

@@ -364,4 +364,9 @@ def map_rows(function: Callable[[np.ndarray], np.ndarray], X, probe: np.ndarray)
             function, drop_axis=list(range(1, X.ndim)), dtype=probe.dtype, meta=meta
         )
     chunks = (X.chunks[0], *((n,) for n in probe.shape[1:]))
-    return X.map_blocks(function, chunks=chunks, dtype=probe.dtype, meta=meta)
+    # An output row with more axes than an input row (a class's interval per
+    # row: (n, K, 2) from (n, d)) gets its extra axes as new ones.
+    new_axis = list(range(X.ndim, probe.ndim)) if probe.ndim > X.ndim else None
+    return X.map_blocks(
+        function, chunks=chunks, dtype=probe.dtype, meta=meta, new_axis=new_axis
+    )

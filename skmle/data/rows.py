@@ -100,8 +100,12 @@ def sample_indices(n_rows: int, size: int, random_state=None) -> np.ndarray:
     rng = (
         random_state
         if isinstance(random_state, np.random.RandomState | np.random.Generator)
-        else np.random.RandomState(random_state)
+        else np.random.default_rng(random_state)
     )
+    if isinstance(rng, np.random.Generator):
+        # Floyd's algorithm: time in the size of the sample, not of the rows
+        # (a RandomState permutes all of them).
+        return np.sort(rng.choice(n_rows, size=size, replace=False, shuffle=False))
     return np.sort(rng.choice(n_rows, size=size, replace=False))
 
 

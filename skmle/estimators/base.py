@@ -170,10 +170,16 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTes
         """Validate training rows into a :class:`Batch`."""
         if not self._accept_sparse:
             refuse_sparse(X, type(self).__name__, dense_only_reason(self))
-        refuse_sparse_sandwich(X, self)
+        self._refuse_sparse_covariance(X)
         X, y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         return Batch(X, y, sample_weight)
+
+    def _refuse_sparse_covariance(self, X) -> None:
+        """ValueError when ``cov_type`` needs what sparse ``X`` does not give
+        (:func:`skmle._sparse.refuse_sparse_sandwich`; an estimator whose
+        sandwich is a weighted Gram matrix overrides it)."""
+        refuse_sparse_sandwich(X, self)
 
     def _fit_chunk(self, X, y=None, sample_weight=None, check=True) -> Batch:
         """:meth:`_fit_batch` for one chunk of a larger data set (on a worker, for
@@ -359,7 +365,9 @@ class GradientAscentMixin(LikelihoodFunctionMixin, FitReportMixin, HypothesisTes
         if spec is None:
             return
         cov_type = getattr(self, "cov_type", "nonrobust")
-        if cov_type != "nonrobust" and spec.information is not None:
+        # A spec with its own meat (a closed form) keeps it.
+        own_meat = spec.meat is not None
+        if cov_type != "nonrobust" and spec.information is not None and not own_meat:
             meat = partial(
                 score_meat,
                 objective.sum_batches,

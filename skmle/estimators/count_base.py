@@ -16,6 +16,7 @@ import dataclasses
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from skmle._blas import single_blas_thread
@@ -192,6 +193,30 @@ class CountRegressorMixin:
         )
         model, theta = self.model_, self.theta_
         return float(rows.map_sum(lambda b: model.loglik(theta, b)))
+
+    def _raw_coordinates(self):
+        """A clone whose objective is a function of ``theta`` for the raw
+        features, as ``theta_`` is: without the centring that
+        ``solver="newton"`` applies to its own iterates."""
+        work = clone(self)
+        return work.set_params(solver="lbfgs") if self.solver == "newton" else work
+
+    def loglik_function(self, X, y=None, sample_weight=None, offset=None):
+        """The objective the solvers maximise, bound to data and an ``offset``, as
+        a function of ``theta`` for the raw features (as ``theta_`` is)
+        (:meth:`~skmle.estimators.likelihood_api.LikelihoodFunctionMixin.loglik_function`;
+        :func:`skmle.check_gradient` passes its ``offset`` here)."""
+        sides = {} if offset is None else {"offset": offset}
+        work = self._raw_coordinates()
+        return work._objective_for_data(X, y, sample_weight, **sides)
+
+    def initial_params(self, X, y=None, sample_weight=None, offset=None):
+        """Where the solvers start on these data and this ``offset``
+        (:meth:`~skmle.estimators.likelihood_api.LikelihoodFunctionMixin.initial_params`)."""
+        work = self._raw_coordinates()
+        sides = {} if offset is None else {"offset": offset}
+        objective = work._objective_for_data(X, y, sample_weight, **sides)
+        return np.asarray(work._initial_theta(objective), dtype=float)
 
     def deviance(self, X, y, sample_weight=None, offset=None) -> float:
         """The deviance :math:`2\\sum_i w_i [\\log p(y_i; \\mu_i = y_i) -

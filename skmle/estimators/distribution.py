@@ -131,6 +131,8 @@ class DistributionMLE(
         "solver": [StrOptions({"auto", *GENERIC_SOLVERS})],
         "cov_type": [StrOptions(set(COV_TYPES))],
     }
+    _log_coordinate_blocks = ("rate", "shape", "scale", "a", "b", "sigma", "df")
+    """Blocks a family may hold as logarithms in ``theta_`` (profiled there)."""
 
     def __init__(
         self,

@@ -298,7 +298,9 @@ class LinearRegressorBase(GradientAscentMixin, RegressorMixin, BaseEstimator):
             Gaussian noise gives :math:`\\hat y \\pm q \\sqrt{\\mathrm{se}^2 +
             \\hat\\sigma^2}`; Laplace noise the central quantiles of
             :math:`\\hat y + N(0, \\mathrm{se}^2) + \\mathrm{Laplace}(0, \\hat s)`
-            (:func:`~skmle.inference.prediction.normal_laplace_cdf`).
+            (:func:`~skmle.inference.prediction.normal_laplace_cdf`); Student's t
+            noise those of :math:`\\hat y + N(0, \\mathrm{se}^2) + \\hat s
+            T_{\\hat\\nu}` (:func:`~skmle.inference.normal_t.normal_t_cdf_pdf`).
 
         :math:`q` is the standard normal's ``1 - alpha/2`` quantile, or
         Student's t's with the residual degrees of freedom where the estimator

@@ -11,6 +11,7 @@ from skmle._sklearn_compat import check_sample_weight
 from skmle.data import Batch, rowwise
 from skmle.inference import check_alpha
 from skmle.inference.prediction import design_rows, linear_predictor_se, mean_interval
+from skmle.inference.softmax_interval import softmax_probability_interval
 
 
 class LogisticPredictionMixin:
@@ -107,11 +108,11 @@ class LogisticPredictionMixin:
 
     @rowwise
     def predict_proba_interval(self, X, alpha: float = 0.05):
-        """Confidence interval for the probability of ``classes_[1]`` of each row.
+        """Confidence intervals for the class probabilities of each row.
 
         The delta method on the logit scale, mapped through the logistic
-        function: with :math:`\\hat\\eta = x_1^\\top \\hat\\beta` (the log-odds,
-        :meth:`decision_function`) and
+        function. For two classes, with :math:`\\hat\\eta = x_1^\\top \\hat\\beta`
+        (the log-odds of ``classes_[1]``, :meth:`decision_function`) and
         :math:`\\mathrm{se}(\\hat\\eta) = \\sqrt{x_1^\\top V x_1}`, :math:`V` =
         ``params_cov_`` (of ``cov_type``; with a prior, the Laplace
         approximation's posterior covariance), the interval is
@@ -123,7 +124,12 @@ class LogisticPredictionMixin:
         (0, 1), unlike the delta method on the probability scale
         (:math:`\\hat p \\pm z\\, \\hat p (1 - \\hat p)\\, \\mathrm{se}`), and it is
         statsmodels' ``Logit(...).fit().get_prediction(X).summary_frame(alpha)``
-        ``ci_lower``/``ci_upper`` (its default, "endpoint" method).
+        ``ci_lower``/``ci_upper`` (its default, "endpoint" method). For more
+        classes the same is done for each class's log-odds against the rest,
+        :math:`\\ell_k = \\log(p_k / (1 - p_k))`, whose gradient in the linear
+        predictors is :math:`1` for class :math:`k` and :math:`-p_j/(1 - p_k)`
+        for the others (:mod:`skmle.inference.softmax_interval`); the intervals
+        of the classes of one row are marginal, each of level ``1 - alpha``.
 
         Parameters
         ----------
@@ -135,28 +141,33 @@ class LogisticPredictionMixin:
 
         Returns
         -------
-        ndarray of shape (n_samples, 2)
-            Lower and upper limits; NaN where the standard errors are undefined
-            (separable classes).
+        ndarray of shape (n_samples, 2) for two classes, else (n_samples, n_classes, 2)
+            Lower and upper limits (of ``classes_[1]`` for two classes, else of
+            each class in the order of ``classes_``); NaN where the standard
+            errors are undefined (separable classes).
 
         Raises
         ------
         ValueError
-            For more than two classes (the interval of one probability of a
-            softmax is not given by one linear predictor), or an invalid
-            ``alpha``.
+            For an invalid ``alpha``.
         """
         alpha = check_alpha(alpha)
         check_is_fitted(self)
-        if not self.model_.binary:
-            raise ValueError(
-                "predict_proba_interval is defined for two classes; with "
-                f"{len(self.classes_)} classes fit one class against the rest."
-            )
         X = self._validate_for_scoring(X)
         eta = self.decision_function(X)
-        # The covariance in the inference path's order, [coef, intercept]
-        # (:meth:`_inference_blocks`), whatever order params_cov_ reports.
-        covariance = self.__dict__["_params_cov"].matrix()
-        se = linear_predictor_se(design_rows(X, self.model_.fit_intercept), covariance)
+        rows = design_rows(X, self.model_.fit_intercept)
+        covariance = self._theta_covariance()
+        if not self.model_.binary:
+            return softmax_probability_interval(rows, eta, covariance, alpha)
+        se = linear_predictor_se(rows, covariance)
         return mean_interval(eta, se, alpha, inverse_link=expit)
+
+    def _theta_covariance(self) -> np.ndarray:
+        """The covariance of ``theta_`` in its own order (class-major rows
+        ``[w_k, b_k]``), from the inference path's (its blocks
+        ``[coef, intercept]``, whatever order ``params_cov_`` reports)."""
+        matrix = self.__dict__["_params_cov"].matrix()
+        positions = np.concatenate(list(self._inference_blocks().values()))
+        covariance = np.empty_like(matrix)
+        covariance[np.ix_(positions, positions)] = matrix
+        return covariance

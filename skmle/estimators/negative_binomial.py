@@ -4,6 +4,7 @@ with the coefficients by maximum likelihood."""
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from functools import partial
 
 import numpy as np
@@ -24,6 +25,10 @@ from skmle.models.negative_binomial import NegativeBinomialLogLikelihood
 from skmle.models.objective import Objective
 from skmle.optim import newton
 
+POISSON_LIMIT = 1e-6
+"""A fit whose extra variance :math:`\\alpha \\sum_i w_i \\mu_i^2` is below this
+fraction of the Poisson variance :math:`\\sum_i w_i \\mu_i` has gone to the
+Poisson limit."""
 MIN_START_ALPHA = 1e-2
 """The smallest dispersion a fit starts from (the moment estimate can be 0 or
 negative on underdispersed data)."""
@@ -107,6 +112,9 @@ class NegativeBinomialRegressor(
         "cov_type": [StrOptions(set(COV_TYPES))],
     }
 
+    _log_coordinate_blocks = ("alpha",)
+    """Held in ``theta_`` as its logarithm (profiled there)."""
+
     def __init__(
         self,
         fit_intercept=True,
@@ -146,6 +154,36 @@ class NegativeBinomialRegressor(
         excess, squares = objective.sum_batches(moments)
         alpha = max(excess / squares, MIN_START_ALPHA) if squares > 0 else 1.0
         return np.append(poisson.uncentre(centred), np.log(alpha))
+
+    def _store_result(self, result, objective) -> None:
+        """Store the fit, and warn where :math:`\\hat\\alpha` has gone to its
+        boundary 0 (:data:`POISSON_LIMIT`): on equi- or underdispersed counts
+        the likelihood rises as :math:`\\alpha \\to 0`, the maximum is the
+        Poisson regression's, and the Wald test of :math:`\\alpha` does not
+        apply there."""
+        super()._store_result(result, objective)
+        model, theta = self.model_, self.theta_
+
+        def variances(b):  # weighted sums of the Poisson variance and mu^2
+            with np.errstate(over="ignore"):
+                mu = np.exp(model.eta(theta, b))
+            return np.array([b.sample_weight @ mu, b.sample_weight @ mu**2])
+
+        poisson, squares = objective.sum_batches(variances)
+        if not self.alpha_ * squares < POISSON_LIMIT * poisson:
+            return
+        warnings.warn(
+            f"{type(self).__name__}: the dispersion's estimate is at its lower "
+            f"bound 0 (alpha_ = {self.alpha_:.3g}): the counts show no "
+            "overdispersion, and the fit is the Poisson regression "
+            "(PoissonMLERegressor gives the same coefficients and standard "
+            "errors). alpha_'s Wald test and interval do not apply on the "
+            "boundary; a likelihood-ratio test of alpha = 0 against the Poisson "
+            "fit has the 50:50 mixture of chi2(0) and chi2(1) as its null "
+            "distribution.",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _set_theta(self, theta) -> None:
         coef, intercept = self.model_.split(theta)

@@ -25,6 +25,7 @@ from skmle.estimators.linear_fit import LinearObjective
 from skmle.estimators.linear_regressor import LinearRegressorBase, solver_constraint
 from skmle.estimators.student_t_em import solve_em
 from skmle.inference import COV_TYPES, Information, WaldSpec
+from skmle.inference.normal_t import normal_t_interval
 from skmle.models.student_t import DF_BOUNDS, StudentTLogLikelihood
 from skmle.optim import OptimizeResult, Status
 
@@ -121,6 +122,8 @@ class StudentTRegressor(LinearRegressorBase):
     """
 
     _model_class = StudentTLogLikelihood
+    _log_coordinate_blocks = ("scale", "df")
+    """Held in ``theta_`` as logarithms (profiled there)."""
     _own_solvers = ("em",)
     _generic_solvers = GENERIC_SOLVERS
 
@@ -233,6 +236,15 @@ class StudentTRegressor(LinearRegressorBase):
 
     def _dist_scale(self) -> float:
         return self.scale_
+
+    def _observation_interval(self, eta, se, alpha: float) -> np.ndarray:
+        """The central quantiles of :math:`\\hat y + N(0, \\mathrm{se}^2) + \\hat s
+        T_{\\hat\\nu}`: the estimate's error, asymptotically normal, plus the new
+        Student's t noise, independent of it
+        (:func:`~skmle.inference.normal_t.normal_t_interval`). The uncertainty
+        of :math:`\\hat s` and :math:`\\hat\\nu` is left out (of order
+        :math:`1/\\sqrt n` in the width, like the plug-in interval's)."""
+        return normal_t_interval(eta, se, self.scale_, self.df_, alpha)
 
     @property
     def _distribution(self):

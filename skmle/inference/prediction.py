@@ -35,6 +35,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special, stats
 
+from skmle.inference.quantile_search import symmetric_quantile
 from skmle.inference.small_sample import critical_value
 
 KINDS = ("plugin", "mean", "observation")
@@ -161,37 +162,31 @@ def normal_laplace_quantile(
     two terms (the union bound :math:`P(N + L > a + b) \\le P(N > a) + P(L >
     b)`); each step narrows that bracket by the sign of :math:`F - p` and takes
     the Newton step where it stays inside, the midpoint elsewhere, from the
-    normal quantile of the same variance, until the step reaches rounding.
+    normal quantile of the same variance, until the step reaches rounding
+    (:func:`~skmle.inference.quantile_search.symmetric_quantile`).
     """
     tau = np.asarray(sd, dtype=float)
     tail = 0.5 * (1.0 + prob)
-    low = np.zeros_like(tau)
     high = stats.norm.ppf(tail) * tau + stats.laplace.ppf(tail, scale=scale)
     # Start from the normal quantile of the same variance, tau^2 + 2 s^2 (the
     # Laplace quantile itself where tau = 0).
     z = np.where(
         tau > 0,
-        np.clip(stats.norm.ppf(prob) * np.sqrt(tau**2 + 2.0 * scale**2), low, high),
+        stats.norm.ppf(prob) * np.sqrt(tau**2 + 2.0 * scale**2),
         stats.laplace.ppf(prob, scale=scale),
     )
     positive = tau > 0
-    for _ in range(n_iter):
+
+    def excess_and_density(z):
         u, left, right = _normal_laplace_tails(z, scale, tau)
         with np.errstate(invalid="ignore"):
             excess = special.ndtr(u) - 0.5 * left + 0.5 * right - prob
             density = (left + right) / (2.0 * scale)
         excess = np.where(positive, excess, stats.laplace.cdf(z, scale=scale) - prob)
         density = np.where(positive, density, stats.laplace.pdf(z, scale=scale))
-        low = np.where(excess < 0, z, low)
-        high = np.where(excess < 0, high, z)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = z - excess / density
-        inside = (step >= low) & (step <= high)
-        new = np.where(inside, step, 0.5 * (low + high))
-        if np.all(np.abs(new - z) <= 4.0 * np.finfo(float).eps * np.abs(z)):
-            return new
-        z = new
-    return z
+        return excess, density
+
+    return symmetric_quantile(excess_and_density, high, z, n_iter)
 
 
 def normal_laplace_interval(

@@ -35,60 +35,9 @@ from skmle.inference.profile import (
     profile_on_grid,
     profile_point,
 )
+from skmle.inference.profile_refit import contrast_refit, is_linear_regressor
 from skmle.inference.restrictions import parameter_row
 from skmle.inference.summary import check_alpha
-
-
-def _is_linear_regressor(estimator) -> bool:
-    """A regressor whose reported parameters are its ``coef_`` and
-    ``intercept_`` alone (a scale or shape parameter has no offset form)."""
-    coef = getattr(estimator, "coef_", None)
-    return (
-        set(estimator.param_blocks()) <= {"coef", "intercept"}
-        and hasattr(estimator, "fit_intercept")
-        and coef is not None
-        and np.ndim(coef) == 1
-        and estimator.__sklearn_tags__().estimator_type == "regressor"
-    )
-
-
-def _contrast_refit(estimator, X, y, row, std_errs, sample_weight=None):
-    """Profile of :math:`r^\\top\\beta` of a linear regressor, by refitting it.
-
-    With :math:`\\beta = (w, b)` over the design :math:`Z = [X, 1]` and
-    :math:`r^\\top\\beta = v` solved for the coordinate :math:`i` with the
-    largest :math:`|r_i|\\,\\mathrm{se}_i` (the one whose uncertainty dominates
-    the combination's: solving for another would move the response by a huge
-    multiple of a column the others nearly reproduce), the model is a
-    regression of :math:`y - (v/r_i) z_i` on the columns
-    :math:`z_j - (r_j/r_i) z_i`, :math:`j \\ne i`; so the
-    estimator's own exact solver gives the profile. This is how models without a
-    Hessian (least absolute deviations, whose log-likelihood has kinks) are
-    profiled, and it keeps the digits of an ill-conditioned design (Longley),
-    where Newton's method on ``theta`` stalls. The intercept stays the
-    estimator's own wherever the restriction leaves it out.
-    """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    n_features = X.shape[1]
-    intercept = bool(estimator.fit_intercept)
-    Z = np.hstack([X, np.ones((X.shape[0], 1))]) if intercept else X
-    spread = np.abs(row) * np.where(np.isfinite(std_errs), std_errs, 1.0)
-    i = int(np.argmax(np.where(row != 0, spread, -1.0)))
-    others = [j for j in range(Z.shape[1]) if j != i]
-    columns = Z[:, others] - np.outer(Z[:, i], row[others] / row[i])
-    keep_intercept = intercept and i != n_features and row[n_features] == 0
-    if keep_intercept:
-        columns = columns[:, :-1]  # the column of ones, left as it was
-        if columns.shape[1] == 0:  # the intercept alone: as an explicit column
-            columns, keep_intercept = np.ones((X.shape[0], 1)), False
-
-    def evaluate(value, start):
-        model = estimator.__sklearn_clone__().set_params(fit_intercept=keep_intercept)
-        model.fit(columns, y - (value / row[i]) * Z[:, i], sample_weight=sample_weight)
-        return model.loglik_, start
-
-    return evaluate
 
 
 class Profiler:
@@ -138,7 +87,26 @@ class Profiler:
             rtol=1e-12,
             atol=0.0,
         )
-        if not np.any(self.coordinates):
+        # A positive parameter held in theta_ as its logarithm (a scale, a
+        # dispersion, degrees of freedom: the blocks an estimator lists in
+        # _log_coordinate_blocks): its likelihood-ratio interval is exp of
+        # theta_j's, since the interval does not change under a monotone map.
+        logged = set(getattr(estimator, "_log_coordinate_blocks", ()))
+        in_logged = np.concatenate(
+            [np.full(np.size(idx), name in logged) for name, idx in blocks.items()]
+        )
+        self.log_coordinates = np.zeros(len(self.names), dtype=bool)
+        reported = self.estimates[:listed]
+        with np.errstate(over="ignore"):
+            self.log_coordinates[:listed] = (
+                in_logged
+                & ~self.coordinates[:listed]
+                & (reported > 0)
+                & np.isclose(
+                    np.exp(self.theta_hat[self.indices]), reported, rtol=1e-12, atol=0.0
+                )
+            )
+        if not np.any(self.coordinates | self.log_coordinates):
             raise ValueError(
                 f"The parameters {type(estimator).__name__} reports are not "
                 "coordinates of theta_ (they are a transform of it): their profile "
@@ -178,8 +146,19 @@ class Profiler:
         return self._flat
 
     def evaluator(self, param):
-        """``(evaluate, estimate, name, std_err)`` for one parameter."""
+        """``(evaluate, estimate, name, std_err, log_scale)`` for one parameter:
+        ``log_scale`` when it is reported as :math:`e^{\\theta_j}`, whose
+        ``evaluate`` takes the reported value."""
         row, name = parameter_row(param, self.names)
+        logs = np.flatnonzero(row[: self.log_coordinates.size] * self.log_coordinates)
+        if logs.size:
+            if logs.size != 1 or np.count_nonzero(row) != 1 or row[logs[0]] != 1.0:
+                raise ValueError(
+                    f"{name} combines a parameter reported as exp(theta_j) with "
+                    "others: only the parameter itself has a profile interval "
+                    "(use the Wald interval)."
+                )
+            return self._log_evaluator(int(logs[0]), name)
         if np.any(row[~self.coordinates]):
             raise ValueError(
                 f"{name} is not a coordinate of theta_ (it is reported as a "
@@ -192,16 +171,16 @@ class Profiler:
         single = np.flatnonzero(row)
         coordinate = single.size == 1 and row[single[0]] == 1.0
         estimator, objective = self.estimator, self.objective
-        if _is_linear_regressor(estimator) and row.size >= 2:
+        if is_linear_regressor(estimator) and row.size >= 2:
             # The row and the errors over the design [X, 1]: theta_ holds the
             # coefficients, then the intercept, in that order.
             z_row, z_errs = np.zeros(row.size), np.ones(row.size)
             z_row[self.indices] = row
             z_errs[self.indices] = self.std_errs
-            refit = _contrast_refit(
+            refit = contrast_refit(
                 estimator, self.X, self.y, z_row, z_errs, self.sample_weight
             )
-            return refit, estimate, name, std_err
+            return refit, estimate, name, std_err, False
         flat = self.flat
         if coordinate and not flat.size:
             index = int(self.indices[single[0]])
@@ -209,7 +188,7 @@ class Profiler:
             def evaluate(value, start):
                 return profile_point(objective, index, value, start)
 
-            return evaluate, estimate, name, std_err
+            return evaluate, estimate, name, std_err, False
         contrast = np.zeros(self.theta_hat.size)
         np.add.at(contrast, self.indices, row[: self.indices.size])
         contrast -= flat @ (flat.T @ contrast)
@@ -227,7 +206,30 @@ class Profiler:
         def evaluate(value, start):
             return contrast_point(objective, contrast, value, start, basis)
 
-        return evaluate, estimate, name, std_err
+        return evaluate, estimate, name, std_err, False
+
+    def _log_evaluator(self, j: int, name: str):
+        """:meth:`evaluator` of the reported parameter ``j`` :math:`= e^{\\theta_i}`:
+        the profile in :math:`\\theta_i = \\log` of the reported value (none
+        for a value at or below 0, outside the parameter space)."""
+        with np.errstate(all="ignore"):
+            flat = self.flat.size
+        if flat:  # then holding theta_j does not hold the reported value
+            raise ValueError(
+                f"{name} is not a coordinate of theta_, and the exp(theta_j) it "
+                "equals is not identified (the log-likelihood is flat along some "
+                "directions of theta_, as a mixture's log-weights are): its profile "
+                "likelihood is not available; use the Wald interval."
+            )
+        index, objective = int(self.indices[j]), self.objective
+        estimate, std_err = float(self.estimates[j]), float(self.std_errs[j])
+
+        def evaluate(value, start):
+            if not value > 0:
+                return -np.inf, start
+            return profile_point(objective, index, float(np.log(value)), start)
+
+        return evaluate, estimate, name, std_err, True
 
     def _bounded(self, evaluate, name: str):
         """``evaluate``, refusing a profile above the fitted maximum."""
@@ -250,10 +252,22 @@ class Profiler:
     def interval(self, param, alpha: float, evaluated=None) -> tuple[float, float]:
         """The likelihood-ratio interval of ``param`` at level ``1 - alpha``
         (``evaluated``: :meth:`evaluator`'s answer for it, when at hand)."""
-        solve, estimate, name, std_err = evaluated or self.evaluator(param)
+        solve, estimate, name, std_err, log_scale = evaluated or self.evaluator(param)
         evaluate = self._bounded(solve, name)
         evaluate(estimate, self.theta_hat)  # at the estimate: the maximum itself
         drop = 0.5 * stats.chi2.ppf(1.0 - alpha, df=1)
+        if log_scale:  # searched in log(value), where the profile is smoother
+            relative = std_err / estimate
+            ends = likelihood_ratio_interval(
+                lambda u, start: evaluate(float(np.exp(u)), start),
+                float(np.log(estimate)),
+                self.theta_hat,
+                self.loglik_max - drop,
+                (relative if np.isfinite(relative) and relative > 0 else 0.1)
+                * np.sqrt(2.0 * drop),
+                name,
+            )
+            return float(np.exp(ends[0])), float(np.exp(ends[1]))
         scale = std_err if np.isfinite(std_err) and std_err > 0 else 0.1
         return likelihood_ratio_interval(
             evaluate,
@@ -300,9 +314,10 @@ def profile_intervals(
         intervals = [profiler.interval(param, alpha) for param in params]
         return np.array(intervals, dtype=float).reshape(-1, 2)
     intervals = np.full((len(profiler.names), 2), np.nan)
-    for j in np.flatnonzero(profiler.coordinates):
+    profiled = profiler.coordinates | profiler.log_coordinates
+    for j in np.flatnonzero(profiled):
         intervals[j] = profiler.interval(int(j), alpha)
-    skipped = [profiler.names[j] for j in np.flatnonzero(~profiler.coordinates)]
+    skipped = [profiler.names[j] for j in np.flatnonzero(~profiled)]
     if skipped:
         warnings.warn(
             f"No profile interval for {skipped}: reported as transforms of theta_, "
@@ -370,7 +385,7 @@ def profile_likelihood(
     alpha = check_alpha(alpha)
     profiler = Profiler(estimator, X, y, sample_weight)
     evaluated = profiler.evaluator(param)
-    evaluate, estimate, name, std_err = evaluated
+    evaluate, estimate, name, std_err, log_scale = evaluated
     lr_interval = profiler.interval(param, alpha, evaluated)
     half = stats.norm.ppf(1.0 - alpha / 2.0) * std_err
     wald_interval = (estimate - half, estimate + half)
@@ -378,7 +393,10 @@ def profile_likelihood(
         low = min(lr_interval[0], wald_interval[0])
         high = max(lr_interval[1], wald_interval[1])
         margin = 0.3 * (high - low)
-        values = np.linspace(low - margin, high + margin, n_points)
+        start = low - margin
+        if log_scale and not start > 0:  # a positive parameter: stay inside
+            start = 0.5 * lr_interval[0]
+        values = np.linspace(start, high + margin, n_points)
     values = np.asarray(values, dtype=float)
     return ProfileLikelihood(
         name=name,

@@ -30,10 +30,15 @@ The linear part is laid out as in :mod:`skmle.models.poisson`.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import digamma, gammaln, xlogy, zeta
+from scipy.special import gammaln, xlogy
 
 from skmle._sparse import is_sparse
 from skmle.models.base import Batch, LogLikelihood
+from skmle.models.gamma_ratios import (
+    digamma_difference,
+    log_gamma_ratio,
+    trigamma_difference,
+)
 from skmle.models.log_linear import LogLinearLayout
 from skmle.models.logistic_information import weighted_gram
 from skmle.models.poisson import ETA_BOUND
@@ -88,8 +93,10 @@ class NegativeBinomialLogLikelihood(LogLinearLayout, LogLikelihood):
         r = 1.0 / alpha
         counts = np.unique(y, return_inverse=True)
         values, index = counts
-        log_gammas = gammaln(values + r) - gammaln(r) - gammaln(values + 1.0)
-        loglik = log_gammas[index] + y * (eta + log_alpha) - (y + r) * log1p
+        # log Gamma(y + r) - log Gamma(r) + y log(alpha), without cancellation
+        # near the Poisson limit (skmle.models.gamma_ratios).
+        log_gammas = log_gamma_ratio(values, r) - gammaln(values + 1.0)
+        loglik = log_gammas[index] + y * eta - (y + r) * log1p
         if abs(log_alpha) > LOG_ALPHA_BOUND:
             loglik = np.full_like(loglik, -np.inf)
         loglik[eta > ETA_BOUND] = -np.inf
@@ -104,13 +111,13 @@ class NegativeBinomialLogLikelihood(LogLinearLayout, LogLikelihood):
         r = 1.0 / alpha
         q = 1.0 + alpha_mu
         d_eta = (y - mu) / q
-        digammas = digamma(values + r) - digamma(r)
+        digammas = digamma_difference(values, r)
         f_r = digammas[index] - log1p + alpha * (mu - y) / q
         if not second:
             return loglik, d_eta, -r * f_r
-        # zeta(2, x) is the trigamma function psi'(x).
-        trigammas = zeta(2.0, values + r) - zeta(2.0, r)
-        f_rr = trigammas[index] + 1.0 / r - 1.0 / (r + mu) - (mu - y) / (r + mu) ** 2
+        trigammas = trigamma_difference(values, r)
+        # 1/r - 1/(r + mu) as mu / (r (r + mu)): no cancellation for large r.
+        f_rr = trigammas[index] + mu / (r * (r + mu)) - (mu - y) / (r + mu) ** 2
         d2_eta = -mu * (1.0 + alpha * y) / q**2
         d2_cross = -alpha_mu * (y - mu) / q**2
         d2_alpha = r * f_r + r**2 * f_rr
@@ -148,10 +155,9 @@ class NegativeBinomialLogLikelihood(LogLinearLayout, LogLikelihood):
         alpha = np.exp(self.log_alpha(theta))
         r = 1.0 / alpha
         return (
-            gammaln(y + r)
-            - gammaln(r)
+            log_gamma_ratio(y, r)
             - gammaln(y + 1.0)
-            + xlogy(y, alpha * y)
+            + xlogy(y, y)
             - (y + r) * np.log1p(alpha * y)
         )
 

@@ -36,7 +36,9 @@ def test_every_store_is_rows_and_sums_alike(arrays):
 
 def test_sample_is_uniform_without_replacement_and_the_same_in_every_store(arrays):
     X, y, w = arrays
-    expected = np.sort(np.random.RandomState(3).choice(37, size=12, replace=False))
+    expected = np.sort(
+        np.random.default_rng(3).choice(37, size=12, replace=False, shuffle=False)
+    )
     for rows in stores(X, y, w):
         sample = rows.sample(12, random_state=3)
         np.testing.assert_array_equal(sample.X, X[expected])
@@ -55,7 +57,9 @@ def test_dask_store_meets_the_protocol(arrays):
     assert rows.n_rows == 37
     assert rows.total_weight == pytest.approx(w.sum(), rel=1e-14)
     np.testing.assert_allclose(rows.map_sum(lambda b: b.sample_weight @ b.X), w @ X)
-    expected = np.sort(np.random.RandomState(3).choice(37, size=12, replace=False))
+    expected = np.sort(
+        np.random.default_rng(3).choice(37, size=12, replace=False, shuffle=False)
+    )
     np.testing.assert_array_equal(rows.sample(12, random_state=3).X, X[expected])
 
 

@@ -128,3 +128,71 @@ def test_a_shifted_feature_gives_the_same_fit_and_errors():
     assert model.alpha_ == pytest.approx(plain.alpha_, rel=1e-8)
     np.testing.assert_allclose(model.coef_se_, plain.coef_se_, rtol=1e-8)
     assert model.alpha_se_ == pytest.approx(plain.alpha_se_, rel=1e-8)
+
+
+# -- the Poisson limit: alpha -> 0 --------------------------------------------------
+def _cpunish():
+    data = sm.datasets.cpunish.load_pandas()
+    X = data.exog.copy()
+    X["INCOME"] = np.log(X["INCOME"])
+    return X.to_numpy(float), data.endog.to_numpy(float)
+
+
+def _nb_loglik_by_sums(X, y, coef, intercept, alpha):
+    """NB2's log-likelihood for integer counts, with log Gamma(y + r) / Gamma(r)
+    as the exact sum of log(r + j) over j < y (``math.fsum``), free of the
+    cancellation near the Poisson limit."""
+    import math
+
+    eta = X @ coef + intercept
+    r = 1.0 / alpha
+    total = []
+    for yi, ei in zip(y, eta, strict=True):
+        gammas = math.fsum(math.log1p(alpha * j) for j in range(int(yi)))
+        mu = math.exp(ei)
+        total.append(
+            gammas - math.lgamma(yi + 1) + yi * ei - (yi + r) * math.log1p(alpha * mu)
+        )
+    return math.fsum(total)
+
+
+def test_underdispersed_counts_reach_the_poisson_fit_and_say_so():
+    """On cpunish (17 states' executions) the NB2 likelihood rises towards
+    alpha = 0; the fit used to report a positive log-likelihood (+60.6) from
+    rounding noise in log Gamma(y + 1/alpha) - log Gamma(1/alpha)."""
+    from skmle import PoissonMLERegressor
+
+    X, y = _cpunish()
+    with pytest.warns(UserWarning, match="lower bound 0"):
+        model = NegativeBinomialRegressor().fit(X, y)
+    poisson = sm.GLM(y, sm.add_constant(X, prepend=False),
+                     family=sm.families.Poisson()).fit(tol=1e-14)  # fmt: skip
+    assert model.converged_
+    assert model.loglik_ == pytest.approx(poisson.llf, rel=1e-12)
+    np.testing.assert_allclose(
+        np.r_[model.coef_, model.intercept_], poisson.params, rtol=1e-6
+    )
+    ours = PoissonMLERegressor().fit(X, y)
+    np.testing.assert_allclose(model.coef_se_, ours.coef_se_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("log_alpha", [-1.0, -12.0, -25.0, -40.0])
+def test_loglik_and_dispersion_score_near_the_poisson_limit(log_alpha):
+    X, y = _cpunish()
+    poisson = sm.GLM(y, sm.add_constant(X, prepend=False),
+                     family=sm.families.Poisson()).fit(tol=1e-14)  # fmt: skip
+    coef, intercept = poisson.params[:-1], poisson.params[-1]
+    function = NegativeBinomialRegressor().loglik_function(X, y)
+    theta = np.r_[coef, intercept, log_alpha]
+    alpha = np.exp(log_alpha)
+    expected = _nb_loglik_by_sums(X, y, coef, intercept, alpha)
+    assert function.loglik(theta) == pytest.approx(expected, rel=1e-12)
+    # The score in log alpha against a central difference of the exact sums.
+    h = 1e-3
+    numeric = (
+        _nb_loglik_by_sums(X, y, coef, intercept, alpha * np.exp(h))
+        - _nb_loglik_by_sums(X, y, coef, intercept, alpha * np.exp(-h))
+    ) / (2 * h)
+    _, grad = function.value_and_grad(theta)
+    score = grad[-1] * function.total_weight
+    assert score == pytest.approx(numeric, rel=1e-5, abs=1e-12)

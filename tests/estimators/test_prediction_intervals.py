@@ -226,11 +226,62 @@ def test_logistic_interval_is_a_finite_difference_delta_method():
     np.testing.assert_allclose(lazy.compute(), expected, rtol=1e-7)
 
 
-def test_logistic_interval_needs_two_classes():
-    X, y = spector()
-    model = LogisticGD().fit(X, (X[:, 0] > np.median(X[:, 0])) + y)
-    with pytest.raises(ValueError, match="two classes"):
-        model.predict_proba_interval(X)
+def anes96():
+    data = sm.datasets.anes96.load_pandas()
+    X = data.exog[["logpopul", "age", "educ", "income"]].to_numpy(float)
+    return X, data.endog.to_numpy(int)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_multinomial_intervals_equal_a_delta_method_on_statsmodels_mnlogit(cov_type):
+    """Seven party identifications (anes96): statsmodels' MNLogit estimates and
+    covariance, the log-odds of each class against the rest differentiated by
+    central differences of its own ``predict``, and the endpoint interval."""
+    X, y = anes96()
+    design = sm.add_constant(X, prepend=False)
+    result = sm.MNLogit(y, design).fit(
+        method="newton", tol=1e-12, disp=0, cov_type=cov_type
+    )
+    flat = np.asarray(result.params).ravel(order="F")  # the order of cov_params
+    covariance = np.asarray(result.cov_params())
+    np.testing.assert_allclose(
+        np.sqrt(np.diag(covariance)), np.asarray(result.bse).ravel(order="F")
+    )
+    rows = design[:40]
+    shape = result.params.shape
+
+    def log_odds(params):
+        p = result.model.predict(params.reshape(shape, order="F"), rows)
+        return np.log(p / (1 - p))
+
+    step = 1e-6
+    jacobian = np.stack(
+        [
+            (log_odds(flat + step * e) - log_odds(flat - step * e)) / (2 * step)
+            for e in np.eye(flat.size)
+        ],
+        axis=-1,
+    )
+    se = np.sqrt(np.einsum("ikm,mn,ikn->ik", jacobian, covariance, jacobian))
+    z = stats.norm.ppf(0.95)
+    centre = log_odds(flat)
+    expected = np.stack([expit(centre - z * se), expit(centre + z * se)], axis=-1)
+
+    model = LogisticGD(tol=1e-10, cov_type=cov_type).fit(X, y)
+    got = model.predict_proba_interval(X[:40], alpha=0.1)
+    assert got.shape == (40, 7, 2)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    lazy = model.predict_proba_interval(da.from_array(X[:40], chunks=(15, 4)))
+    np.testing.assert_allclose(lazy.compute(), model.predict_proba_interval(X[:40]))
+
+
+def test_multinomial_intervals_hold_the_estimate():
+    X, y = anes96()
+    model = LogisticGD().fit(X, y)
+    limits = model.predict_proba_interval(X)
+    p = model.predict_proba(X)
+    assert np.all(limits[..., 0] < p) and np.all(p < limits[..., 1])
+    assert np.all((limits > 0) & (limits < 1))
 
 
 def test_plot_draws_the_band_of_the_kind_asked_for():

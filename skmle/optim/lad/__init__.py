@@ -53,7 +53,10 @@ starts), :mod:`~skmle.optim.lad.folds` (:class:`Fold`: which rows are folded),
 :mod:`~skmle.optim.lad.scaling` (:class:`LADScaling`),
 :mod:`~skmle.optim.lad.passes` (per-part sums, :class:`SummedPasses`),
 :mod:`~skmle.optim.lad.certificates` (duality gaps),
-:mod:`~skmle.optim.lad.subgradient` and :mod:`~skmle.optim.lad.quantiles`.
+:mod:`~skmle.optim.lad.subgradient`, :mod:`~skmle.optim.lad.quantiles` and
+:mod:`~skmle.optim.lad.sparse_rows` (the products that differ for a
+``scipy.sparse`` design: every solver takes CSR rows, which are scaled for the
+LP but never centred or densified).
 """
 
 from skmle.optim.lad.certificates import band_duality_gap, relative_duality_gap

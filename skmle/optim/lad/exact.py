@@ -24,6 +24,7 @@ from skmle.optim.lad.folds import Fold, leverage_metric, leverage_scale
 from skmle.optim.lad.interior import interior_then_vertex
 from skmle.optim.lad.passes import _ArrayPasses
 from skmle.optim.lad.scaling import LADScaling
+from skmle.optim.lad.sparse_rows import absolute, stack_rows, take_rows
 
 DIRECT_ROWS = 1000
 """Up to ``max(DIRECT_ROWS, 20 * n_features)`` rows the LP is solved in one go."""
@@ -135,7 +136,7 @@ def least_absolute_deviations(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
         The design, with a column of ones if an intercept is wanted.
     y : ndarray of shape (n_samples,)
     sample_weight : ndarray of shape (n_samples,)
@@ -155,7 +156,7 @@ def least_absolute_deviations(
     """
     keep = sample_weight > 0
     if not np.all(keep):
-        X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
+        X, y, sample_weight = take_rows(X, keep), y[keep], sample_weight[keep]
     scaling = LADScaling.from_arrays(X, y, sample_weight)
     # The products here are tall and thin (p columns): a second BLAS thread saves
     # little, and on a busy machine its spin-waiting costs several times that.
@@ -250,7 +251,7 @@ def _sampled_banded_lad(passes: LADPasses, p: int, n: int) -> LADResult:
     m = int(min(n / 2, SAMPLE_FACTOR * n ** (2.0 / 3.0) * np.sqrt(p)))
     X, y, w = passes.sample(max(m, 20 * p))
     keep = w > 0
-    X, y, w = X[keep], y[keep], w[keep]
+    X, y, w = take_rows(X, keep), y[keep], w[keep]
     start = banded_lad(_ArrayPasses(X, y, w), p)
     n_iter = start.n_iter
     metric = leverage_metric(X, w)
@@ -280,7 +281,7 @@ def _sampled_banded_lad(passes: LADPasses, p: int, n: int) -> LADResult:
             # The flipped rows leave their glob for the band (the same rows
             # fold.repairing(candidate) keeps in the band from now on).
             X_f, y_f, w_f, signs = flipped
-            X, y, w = np.vstack([X, X_f]), np.append(y, y_f), np.append(w, w_f)
+            X, y, w = stack_rows([X, X_f]), np.append(y, y_f), np.append(w, w_f)
             rhs = rhs + X_f.T @ (w_f * signs)
             fold = fold.repairing(candidate)
         share *= 2
@@ -364,7 +365,7 @@ def _certified(X, y, w, rhs, dual, coef, rtol: float = LP_GAP_RTOL) -> bool:
     value = float(y @ dual)
     size = max(float(w @ np.abs(y)), abs(primal), abs(value), np.finfo(float).tiny)
     in_box = bool(np.all(np.abs(dual) <= w * (1.0 + rtol) + rtol))
-    column_size = np.abs(X).T @ w + np.abs(rhs) + 1.0
+    column_size = absolute(X).T @ w + np.abs(rhs) + 1.0
     balanced = bool(np.all(np.abs(X.T @ dual - rhs) <= rtol * column_size))
     return in_box and balanced and abs(primal - value) <= rtol * size
 

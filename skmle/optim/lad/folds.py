@@ -14,6 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
+from skmle._sparse import weighted_gram
+from skmle.optim.lad.sparse_rows import (
+    is_sparse,
+    row_norms_squared,
+    settled_residuals,
+    take_rows,
+)
+
+LEVERAGE_ROWS = 4096
+"""Rows of a sparse design whose leverages are computed at once."""
+
 
 @dataclass(frozen=True)
 class Fold:
@@ -52,7 +63,10 @@ def leverage_metric(X: np.ndarray, w: np.ndarray) -> np.ndarray | None:
     """:math:`L^{-\\top}` for the Cholesky factor :math:`L` of :math:`G = X^\\top W
     X / \\sum w` (a tiny ridge keeps it definite), so that
     :math:`\\lVert L^{-1} x \\rVert^2 = x^\\top G^{-1} x`; None if it fails."""
-    gram = (X * (w / w.sum())[:, None]).T @ X
+    if is_sparse(X):
+        gram = weighted_gram(X, w / w.sum(), False)
+    else:
+        gram = (X * (w / w.sum())[:, None]).T @ X
     ridge = 1e-12 * max(float(np.trace(gram)), np.finfo(float).tiny) / X.shape[1]
     try:
         factor = linalg.cholesky(gram + ridge * np.eye(X.shape[1]), lower=True)
@@ -63,10 +77,24 @@ def leverage_metric(X: np.ndarray, w: np.ndarray) -> np.ndarray | None:
 
 
 def leverage_scale(X: np.ndarray, metric: np.ndarray | None) -> np.ndarray:
-    """:math:`s_i = \\lVert M^\\top x_i \\rVert` (ones when ``metric`` is None)."""
+    """:math:`s_i = \\lVert M^\\top x_i \\rVert` (ones when ``metric`` is None);
+    for sparse ``X`` :data:`LEVERAGE_ROWS` rows at a time (:math:`XM` is dense)."""
     if metric is None:
         return np.ones(X.shape[0])
-    Z = X @ metric
+    if is_sparse(X):
+        step = LEVERAGE_ROWS
+        return np.concatenate(
+            [
+                _leverage(X[start : start + step], metric)
+                for start in range(0, X.shape[0], step)
+            ]
+            or [np.zeros(0)]
+        )
+    return _leverage(X, metric)
+
+
+def _leverage(X, metric: np.ndarray) -> np.ndarray:
+    Z = np.asarray(X @ metric)
     Z *= Z
     return np.sqrt(Z @ np.ones(Z.shape[1]))
 
@@ -85,17 +113,16 @@ def fold_signs(X: np.ndarray, y: np.ndarray, w: np.ndarray, fold: Fold) -> np.nd
         inside = absolute <= fold.threshold
     else:
         norm = np.linalg.norm(fold.metric, 2)
-        inside = absolute <= fold.threshold * norm * np.sqrt(
-            np.einsum("ij,ij->i", X, X)
-        )
+        inside = absolute <= fold.threshold * norm * np.sqrt(row_norms_squared(X))
         rows = np.flatnonzero(inside)
         inside[rows] = absolute[rows] <= fold.threshold * leverage_scale(
-            X[rows], fold.metric
+            take_rows(X, rows), fold.metric
         )
     signs = np.where((w > 0) & ~inside, np.sign(residuals), 0.0)
     if fold.repaired is not None:
         rows = np.flatnonzero(signs)
-        flipped = signs[rows, None] * (y[rows, None] - X[rows] @ fold.repaired.T) < 0
+        fitted = take_rows(X, rows) @ fold.repaired.T
+        flipped = signs[rows, None] * (y[rows, None] - fitted) < 0
         signs[rows[np.any(flipped, axis=1)]] = 0.0
     return signs
 
@@ -108,7 +135,7 @@ def fold_band_sums(
     (:math:`\\sigma_i` their signs)."""
     signs = fold_signs(X, y, w, fold)
     near = (w > 0) & (signs == 0)
-    return [X[near]], [y[near]], [w[near]], -(X.T @ (w * signs))
+    return [take_rows(X, near)], [y[near]], [w[near]], -(X.T @ (w * signs))
 
 
 def fold_check_sums(
@@ -127,10 +154,10 @@ def fold_check_sums(
     empty when more than ``limit`` rows of this part flipped (then the band is
     widened instead: what is gathered stays bounded).
     """
-    new = y - X @ candidate
+    new = settled_residuals(X, y, candidate)
     # Only a row whose residual changes sign between the two fits can have flipped.
     rows = np.flatnonzero((w > 0) & ((y - X @ fold.coef) * new < 0))
-    signs = fold_signs(X[rows], y[rows], w[rows], fold)
+    signs = fold_signs(take_rows(X, rows), y[rows], w[rows], fold)
     flipped = signs * new[rows] < 0
     count = int(np.count_nonzero(flipped))
     if count > limit:
@@ -139,7 +166,7 @@ def fold_check_sums(
     return (
         count,
         float(w @ np.abs(new)),
-        [X[rows]],
+        [take_rows(X, rows)],
         [y[rows]],
         [w[rows]],
         [signs[flipped]],

@@ -25,6 +25,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import linalg
 
+from skmle.optim.lad.sparse_rows import gram, is_sparse, take_rows
+
 IPM_TOL = 1e-10
 """Relative primal and dual infeasibility and duality gap at which the method stops."""
 
@@ -51,12 +53,20 @@ def interior_point_lad(
     ndarray of shape (n_features,) or None
         :math:`\\beta = -\\lambda`; None when the method does not converge.
     """
+    # A row at its bound has x or v tiny: z / x overflows (its d is then 0), and
+    # a step that runs out of the double range ends in the checks below (None).
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _mehrotra(X, y, w, rhs)
+
+
+def _mehrotra(X, y, w, rhs) -> np.ndarray | None:
+    """The iteration of :func:`interior_point_lad`."""
     n = X.shape[0]
     c, u = -y, 2.0 * w
     b = rhs + X.T @ w
     x = 0.5 * u
     v = u - x
-    lam = linalg.lstsq(X, c, check_finite=False)[0]
+    lam = _least_squares_start(X, c)
     slack = c - X @ lam
     shift = 0.1 * float(np.mean(np.abs(slack))) + 1e-3
     z, s = np.maximum(slack, 0.0) + shift, np.maximum(-slack, 0.0) + shift
@@ -72,8 +82,10 @@ def interior_point_lad(
         ):
             return -lam
         d = 1.0 / (z / x + s / v)
+        if not np.all(np.isfinite(d)):
+            return None
         try:
-            factor = linalg.cho_factor((X * d[:, None]).T @ X, check_finite=False)
+            factor = linalg.cho_factor(_normal_matrix(X, d), check_finite=False)
         except linalg.LinAlgError:
             return None
 
@@ -94,6 +106,19 @@ def interior_point_lad(
         if not (np.all(x > 0) and np.all(v > 0) and np.all(np.isfinite(lam))):
             return None
     return None
+
+
+def _least_squares_start(X, c: np.ndarray) -> np.ndarray:
+    """:math:`\\arg\\min_\\lambda \\lVert c - X\\lambda \\rVert` (any start will do:
+    for sparse ``X`` from the normal equations, minimum-norm when singular)."""
+    if not is_sparse(X):
+        return linalg.lstsq(X, c, check_finite=False)[0]
+    return linalg.lstsq(gram(X, np.ones(X.shape[0])), X.T @ c, check_finite=False)[0]
+
+
+def _normal_matrix(X, d: np.ndarray) -> np.ndarray:
+    """:math:`X^\\top D X`."""
+    return gram(X, d) if is_sparse(X) else (X * d[:, None]).T @ X
 
 
 def _newton(point, r_xz, r_vs):
@@ -144,7 +169,8 @@ def interior_then_vertex(
     limit = np.partition(np.abs(residuals), size - 1)[size - 1]
     core = np.abs(residuals) <= limit
     signs = np.where(core, 0.0, np.sign(residuals))
-    candidate = vertex(X[core], y[core], w[core], rhs - X.T @ (w * signs))
+    core_rows = take_rows(X, core)
+    candidate = vertex(core_rows, y[core], w[core], rhs - X.T @ (w * signs))
     if candidate is None or np.any(signs * (y - X @ candidate) < 0):
         return None
     return candidate

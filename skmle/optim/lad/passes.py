@@ -18,6 +18,12 @@ import numpy as np
 from skmle.optim.lad.folds import fold_band_sums, fold_check_sums
 from skmle.optim.lad.quantiles import key_bucket, key_histogram, select_by_passes
 from skmle.optim.lad.scaling import LADScaling
+from skmle.optim.lad.sparse_rows import (
+    gram,
+    settled_residuals,
+    stack_rows,
+    take_rows,
+)
 
 SAMPLE_SEED = 0
 """The seed of the row samples that start the banded solver (a fit is reproducible)."""
@@ -47,11 +53,9 @@ def irls_sums(
     else:
         absolute = np.abs(y - X @ coef)
         v = w / np.maximum(absolute, floor)
-    root = np.sqrt(v)
-    Z = X * root[:, None]
     return (
-        Z.T @ Z,
-        Z.T @ (root * y),
+        gram(X, v),
+        X.T @ (v * y),
         float(w @ absolute),
         float(w.sum()),
         int(np.count_nonzero(w > 0)),
@@ -71,7 +75,7 @@ def band_sums(
     positive = w > 0
     near = positive & (np.abs(residuals) <= threshold)
     folded = np.where(positive & ~near, w * np.sign(residuals), 0.0)
-    return [X[near]], [y[near]], [w[near]], -(X.T @ folded)
+    return [take_rows(X, near)], [y[near]], [w[near]], -(X.T @ folded)
 
 
 def check_sums(
@@ -90,7 +94,7 @@ def check_sums(
     rows, ``[their |r_i| at coef]`` and :math:`\\sum_i w_i |r_i|` at ``candidate``.
     """
     residuals = y - X @ coef
-    new = y - X @ candidate
+    new = settled_residuals(X, y, candidate)
     folded = (w > 0) & (np.abs(residuals) > threshold)
     flipped = folded & (residuals * new < 0)
     return (
@@ -144,7 +148,7 @@ class _ArrayPasses:
         n = self.X.shape[0]
         rng = np.random.default_rng(SAMPLE_SEED)
         rows = np.sort(rng.choice(n, size=min(n_rows, n), replace=False))
-        return self.X[rows], self.y[rows], self.w[rows]
+        return take_rows(self.X, rows), self.y[rows], self.w[rows]
 
 
 # -- the same passes over parts of the data, each part read where it lives ---------
@@ -182,7 +186,7 @@ def _fold_check_part(part, rows, fold, candidate, limit, scaling=None):
 def _positive_rows_part(part, rows, scaling=None):
     design, y, w = _scaled_rows(part, rows, scaling)
     positive = w > 0
-    return [design[positive]], [y[positive]], [w[positive]]
+    return [take_rows(design, positive)], [y[positive]], [w[positive]]
 
 
 def _histogram_part(part, rows, coef, by_count, prefix, level, scaling=None):
@@ -263,7 +267,7 @@ class SummedPasses:
 
     def band(self, coef, threshold):
         X, y, w, rhs = self._sum(_band_part, coef=coef, threshold=threshold)
-        return np.concatenate(X), np.concatenate(y), np.concatenate(w), rhs
+        return stack_rows(X), np.concatenate(y), np.concatenate(w), rhs
 
     def check(self, coef, threshold, candidate):
         n_flipped, reach, objective = self._sum(
@@ -273,20 +277,21 @@ class SummedPasses:
 
     def all_rows(self):
         X, y, w = self._sum(_positive_rows_part)
-        return np.concatenate(X), np.concatenate(y), np.concatenate(w)
+        return stack_rows(X), np.concatenate(y), np.concatenate(w)
 
     def n_positive(self):
         return self._sum(_count_part)
 
     def fold_band(self, fold):
         X, y, w, rhs = self._sum(_fold_band_part, fold=fold)
-        return np.concatenate(X), np.concatenate(y), np.concatenate(w), rhs
+        return stack_rows(X), np.concatenate(y), np.concatenate(w), rhs
 
     def fold_check(self, fold, candidate, limit):
         count, objective, *flipped = self._sum(
             _fold_check_part, fold=fold, candidate=candidate, limit=limit
         )
-        return count, objective, tuple(np.concatenate(rows) for rows in flipped)
+        X, *rest = flipped
+        return count, objective, (stack_rows(X), *(np.concatenate(r) for r in rest))
 
 
 def _scaled_sample(n_rows, sample, scaling):

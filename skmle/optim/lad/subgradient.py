@@ -6,10 +6,13 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+import scipy.sparse as sp
 
+from skmle._sparse import column_moments
 from skmle.optim.lad.certificates import relative_duality_gap
 from skmle.optim.lad.passes import _ArrayPasses
 from skmle.optim.lad.quantiles import weighted_median
+from skmle.optim.lad.sparse_rows import is_sparse, take_rows
 from skmle.optim.result import Callback, OptimizeResult
 
 GROW_AFTER = 10
@@ -36,7 +39,8 @@ def subgradient_lad(
     start: tuple[np.ndarray, float] | None = None,
     callback: Callback | None = None,
 ) -> tuple[OptimizeResult, np.ndarray, float]:
-    """Subgradient ascent on :math:`f(\\beta) = -\\sum_i w_i |r_i| / W`, in memory.
+    """Subgradient ascent on :math:`f(\\beta) = -\\sum_i w_i |r_i| / W`, in memory
+    (``X`` dense or ``scipy.sparse``).
 
     Standardises the features (weighted mean 0 and variance 1, or root mean
     square 1 without an intercept), starts from :math:`\\beta = 0` and the
@@ -54,13 +58,22 @@ def subgradient_lad(
     """
     w = sample_weight
     total = float(w.sum())
-    x_mean = (w @ X) / total if fit_intercept else np.zeros(X.shape[1])
-    x_scale = np.sqrt((w @ (X - x_mean) ** 2) / total)
+    design = X
+    if is_sparse(X):
+        x_mean, x_scale = column_moments(X, w)
+        if not fit_intercept:
+            x_mean, x_scale = np.zeros(X.shape[1]), np.hypot(x_scale, x_mean)
+        else:
+            design = sp.csr_array(sp.hstack([X, np.ones((X.shape[0], 1))]))
+    else:
+        x_mean = (w @ X) / total if fit_intercept else np.zeros(X.shape[1])
+        x_scale = np.sqrt((w @ (X - x_mean) ** 2) / total)
+        if fit_intercept:
+            design = np.column_stack([X, np.ones(X.shape[0])])
     if start is None:
         start = (np.zeros(X.shape[1]), weighted_median(y, w) if fit_intercept else 0.0)
     keep = w > 0
-    design = np.column_stack([X, np.ones(X.shape[0])]) if fit_intercept else X
-    passes = _ArrayPasses(design[keep], y[keep], w[keep])
+    passes = _ArrayPasses(take_rows(design, keep), y[keep], w[keep])
 
     def sums(coef, intercept):
         return subgradient_sums(X, y, w, coef, intercept)
