@@ -15,14 +15,17 @@ solvers use to condition the problem), which for sparse :math:`X` is never forme
     (X - 1c^\\top)^\\top F (X - 1c^\\top) = X^\\top F X - g c^\\top - c g^\\top
         + (1^\\top f)\\, c c^\\top, \\qquad g = X^\\top f.
 
-Only vectors of length n and matrices of size d x d are dense; the sparse
-products are scipy's (CSR rows, the Gram as one sparse-sparse product).
+Only vectors of length n and matrices of size d x d are dense; the products
+with vectors are scipy's (CSR rows), the Gram :math:`X^\\top F X` is summed over
+the pairs of nonzeros of each row (:func:`skmle._sparse_gram.sparse_gram`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
+from skmle._sparse_gram import sparse_gram
 
 SPARSE_FORMATS = ("csr", "csc")
 """The sparse formats the linear-predictor estimators take (CSC is converted to
@@ -104,14 +107,13 @@ def weighted_gram(
     """:math:`\\tilde X^\\top \\mathrm{diag}(f)\\tilde X`, :math:`\\tilde X = [X - 1c^\\top,
     1]` (without the column of ones when not ``fit_intercept``), for sparse ``X``.
 
-    The block of ``X`` is one sparse product :math:`X^\\top (f \\odot X)`, made dense
-    (d x d); the intercept's row is :math:`X^\\top f` and its corner
+    The block of ``X`` is :func:`~skmle._sparse_gram.sparse_gram` (dense, d x d,
+    summed over the pairs of nonzeros of each row); the intercept's row is :math:`X^\\top f` and its corner
     :math:`\\sum_i f_i`; the centre enters as the rank-two correction above.
     """
     d = X.shape[1]
     out = np.empty((d + fit_intercept, d + fit_intercept))
-    scaled = sp.csr_array(X.multiply(factor[:, None]))
-    gram = (X.T @ scaled).toarray()
+    gram = sparse_gram(X, factor)
     cross = np.asarray(X.T @ factor)
     total = float(factor.sum())
     if center is not None:

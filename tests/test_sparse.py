@@ -237,3 +237,15 @@ def test_count_regressors_sparse_match_statsmodels_and_dense(fair, solver):
         agree(sparse.coef_se_, full.coef_se_, digits)
         agree(sparse.loglik_, full.loglik_, 1e-12)
         agree(sparse.predict(X[:20]), full.predict(dense[:20]), digits)
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 4096, 4097, 20_000, 70_001])
+def test_sampled_rows_are_the_dense_paths_chunks(n_rows):
+    """The sparse sampled information takes the rows of the dense path's chunks
+    0, SAMPLED_CHUNKS, 2 SAMPLED_CHUNKS, ... (the slices of row_chunks)."""
+    from skmle.models.logistic_sparse import sampled_rows
+    from skmle.models.logistic_terms import SAMPLED_CHUNKS, row_chunks
+
+    chunks = list(row_chunks(n_rows))[::SAMPLED_CHUNKS]
+    expected = [i for rows in chunks for i in range(n_rows)[rows]]
+    np.testing.assert_array_equal(sampled_rows(n_rows), expected)

@@ -18,7 +18,7 @@ import numpy as np
 
 from skmle._sparse import rmatvec, weighted_gram
 from skmle.models.logistic_separation import correctly_separated
-from skmle.models.logistic_terms import SAMPLED_CHUNKS, eta_terms, row_chunks
+from skmle.models.logistic_terms import CHUNK_ROWS, SAMPLED_CHUNKS, eta_terms
 
 
 def sparse_chain(X, weighted_resid, center, fit_intercept: bool) -> np.ndarray:
@@ -61,9 +61,11 @@ def sparse_information_blocks(
 
 def sampled_rows(n_rows: int) -> np.ndarray:
     """The rows of the sampled information: one chunk of rows in
-    :data:`SAMPLED_CHUNKS`, as the dense path samples them."""
-    chunks = list(row_chunks(n_rows))[::SAMPLED_CHUNKS]
-    return np.concatenate([np.arange(n_rows)[rows] for rows in chunks])
+    :data:`SAMPLED_CHUNKS`, as the dense path samples them (the chunks of
+    :func:`~skmle.models.logistic_terms.row_chunks` numbered 0, SAMPLED_CHUNKS,
+    2 SAMPLED_CHUNKS, ...)."""
+    chunk = np.arange(n_rows) // CHUNK_ROWS
+    return np.flatnonzero(chunk % SAMPLED_CHUNKS == 0)
 
 
 def sparse_newton_terms(model, eta: np.ndarray, batch, exact: bool | None = True):
@@ -78,13 +80,11 @@ def sparse_newton_terms(model, eta: np.ndarray, batch, exact: bool | None = True
     separated = correctly_separated(eta, y, weight)
     if exact is None:  # the solver reuses an earlier information
         return loglik, grad, np.zeros((model.n_free, model.n_free)), separated
-    if exact:
-        rows = slice(None)
-    else:
-        rows = sampled_rows(X.shape[0])
+    # A view of all rows (X[:] would copy a sparse X), or a copy of the sampled.
+    rows = slice(None) if exact else sampled_rows(X.shape[0])
     w = weight[rows]
     info = sparse_information_blocks(
-        X[rows],
+        X if exact else X[rows],
         model.center,
         model.fit_intercept,
         w,
