@@ -49,7 +49,8 @@ DENSITY_REASON = (
 NOT_YET_REASON = (
     "its model computes no sparse products yet (sparse X is taken by the "
     "linear-predictor estimators: LogisticGD, LinearGaussianRegressor, "
-    "StudentTRegressor, PoissonMLERegressor, NegativeBinomialRegressor)"
+    "LaplaceRegressor, StudentTRegressor, PoissonMLERegressor, "
+    "NegativeBinomialRegressor)"
 )
 
 
