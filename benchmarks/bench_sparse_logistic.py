@@ -186,10 +186,7 @@ def bench(quick: bool, repeats: int | None) -> list[dict]:
     print(
         f"  ratio to the fastest reference: {ours_median / fastest:.3f} (target <= 0.5)"
     )
-    print(
-        f"  skmle's first fit in this process (before the rounds): "
-        f"{first_fit:.3f} s"
-    )
+    print(f"  skmle's first fit in this process (before the rounds): {first_fit:.3f} s")
     return out
 
 
