@@ -15,8 +15,13 @@ symmetric). scipy's sparse-sparse product :math:`X^\\top (f \\odot X)` computes 
 same sums but builds a sparse result, with a symbolic pass first, that is then made
 dense; for rows with few nonzeros and a dense :math:`G` that is most of its cost.
 
-Two ways (:func:`sparse_gram` picks):
+Three ways (:func:`sparse_gram` picks):
 
+0. by column groups, where the columns fall into a few contiguous groups that
+   hold at most one nonzero of each row (one-hot encoded categories,
+   :func:`skmle._sparse_groups.one_hot_groups`): each block of :math:`G` is then a
+   ``bincount`` into a small, cache-resident array
+   (:func:`skmle._sparse_groups.grouped_gram`), about ten times the next route;
 1. vectorised numpy: for each offset :math:`o = 0, 1, \\ldots, \\max_i L_i - 1`
    the pairs :math:`(p, p + o)` of the same row, summed into the linearised
    cells :math:`a d + b` of the upper triangle by ``np.bincount`` (cost
@@ -33,6 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
+from skmle._sparse_groups import grouped_gram, grouped_route_pays, one_hot_groups
 
 SMALL_PRODUCTS = 2_000_000
 """Below this many products :math:`\\sum_i L_i^2` scipy's product is taken (some
@@ -122,6 +129,9 @@ def sparse_gram(X, factor: np.ndarray) -> np.ndarray:
         X = X.astype(np.float64)
     if products(X) < SMALL_PRODUCTS:
         return product_gram(X, factor)
+    starts = one_hot_groups(X)
+    if starts is not None and grouped_route_pays(X, starts):
+        return grouped_gram(X, factor, starts)
     if pair_route_pays(X):
         return pair_gram(X, factor)
     return product_gram(X, factor)

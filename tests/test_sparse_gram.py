@@ -14,6 +14,7 @@ from skmle._sparse_gram import (
     product_gram,
     sparse_gram,
 )
+from skmle._sparse_groups import grouped_gram, one_hot_groups
 
 ROUTES = {"pair": pair_gram, "product": product_gram}
 
@@ -142,3 +143,57 @@ def test_blocks_in_parallel_threads_sum_to_the_whole():
     halves = [slice(0, 1_000), slice(1_000, 2_000)]
     parts = thread_map(lambda rows: pair_gram(X[rows], factor[rows]), halves)
     assert_gram(parts[0] + parts[1], X, factor)
+
+
+# -- the grouped route: one-hot column groups -----------------------------------------
+def assert_groups_hold_one_nonzero_per_row(X, starts):
+    group = np.searchsorted(starts, X.indices, side="right") - 1
+    row = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    pairs = row * len(starts) + group
+    assert np.unique(pairs).size == pairs.size
+
+
+@pytest.mark.parametrize("drop", [None, "first"])
+def test_one_hot_anes96_takes_the_grouped_route(monkeypatch, no_small_route, drop):
+    """statsmodels' anes96 categories one-hot encoded (with and without a
+    dropped reference level, which shifts the nonzeros' positions in the rows):
+    the groups found hold one nonzero of each row, and the Gram equals the dense
+    product with the other routes disabled."""
+    data = sm.datasets.anes96.load_pandas().data
+    codes = data[["TVnews", "educ", "income", "age", "popul"]].astype(int)
+    X = canonical_csr(OneHotEncoder(drop=drop).fit_transform(codes))
+    starts = one_hot_groups(X)
+    assert starts is not None and starts.size <= 5
+    assert_groups_hold_one_nonzero_per_row(X, starts)
+    monkeypatch.setattr(_sparse_gram, "pair_gram", None)  # must not be called
+    monkeypatch.setattr(_sparse_gram, "product_gram", None)
+    factor = np.random.default_rng(0).standard_normal(X.shape[0])
+    assert_gram(sparse_gram(X, factor), X, factor)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_grouped_gram_on_any_groups_it_finds(seed):
+    """Random sparse rows (values of any sign, empty rows): whatever groups
+    one_hot_groups finds hold one nonzero per row, and the grouped Gram is the
+    dense product, chunk boundaries included."""
+    X = random_csr(3_000, 30, 0.03, seed=seed)
+    starts = one_hot_groups(canonical_csr(X))
+    assert starts is not None
+    assert_groups_hold_one_nonzero_per_row(canonical_csr(X), starts)
+    factor = np.random.default_rng(seed).standard_normal(3_000)
+    assert_gram(grouped_gram(canonical_csr(X), factor, starts), X, factor)
+
+
+def test_grouped_gram_crosses_its_row_chunks(monkeypatch):
+    from skmle import _sparse_groups
+
+    monkeypatch.setattr(_sparse_groups, "ROWS_PER_CHUNK", 7)
+    X = canonical_csr(random_csr(50, 12, 0.2, seed=5))
+    starts = one_hot_groups(X)
+    factor = np.linspace(-1.0, 2.0, 50)
+    assert_gram(grouped_gram(X, factor, starts), X, factor)
+
+
+def test_too_many_groups_leave_the_grouped_route():
+    X = canonical_csr(random_csr(400, 300, 0.5, seed=6))  # dense rows
+    assert one_hot_groups(X) is None
