@@ -18,15 +18,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+from bench_logistic import alternate
 from bench_sparse_logistic import make_data
 
 from skmle import LaplaceRegressor
-
-SETTLE_S = 0.3
 
 
 def make_problem(n: int, n_columns: int, levels: int, seed: int = 0):
@@ -34,19 +32,6 @@ def make_problem(n: int, n_columns: int, levels: int, seed: int = 0):
     rng = np.random.default_rng(seed + 1)
     y = 1.0 + X @ rng.standard_normal(X.shape[1]) + rng.laplace(size=n)
     return X, y
-
-
-def alternate(fits: dict, repeats: int) -> dict:
-    """name -> (median seconds, last result), fits run in turn ``repeats`` times."""
-    times = {name: [] for name in fits}
-    results = {}
-    for _ in range(repeats):
-        for name, fit in fits.items():
-            time.sleep(SETTLE_S)
-            start = time.perf_counter()
-            results[name] = fit()
-            times[name].append(time.perf_counter() - start)
-    return {name: (float(np.median(times[name])), results[name]) for name in fits}
 
 
 def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
@@ -64,7 +49,8 @@ def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rows = alternate({"sparse": fit(X), "dense": fit(dense)}, repeats)
+        timed = alternate({"sparse": fit(X), "dense": fit(dense)}, repeats)
+        rows = {k: (float(np.median(t)), r) for k, (t, r) in timed.items()}
     (sparse_s, sparse_value), (dense_s, dense_value) = rows["sparse"], rows["dense"]
     gap = abs(sparse_value - dense_value) / dense_value
     label = f"LaplaceRegressor one-hot {n:,} x {X.shape[1]} CSR"

@@ -32,18 +32,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import time
 import warnings
 
 import numpy as np
+from bench_logistic import alternate, one_core
 from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 from skmle import LogisticGD
-
-SETTLE_S = 0.3
 
 
 def make_data(n_classes: int, n_features: int, n: int, seed: int = 0):
@@ -76,18 +72,6 @@ def competitors(X, y) -> dict:
         "skmle LogisticGD() + SEs": skmle_fit,
         "sklearn lbfgs": sklearn_fit,
     }
-
-
-def alternate(fits: dict, repeats: int) -> dict:
-    times = {name: [] for name in fits}
-    results = {}
-    for _ in range(repeats):
-        for name, fit in fits.items():
-            time.sleep(SETTLE_S)
-            start = time.perf_counter()
-            results[name] = fit()
-            times[name].append(time.perf_counter() - start)
-    return {name: (np.asarray(times[name]), results[name]) for name in fits}
 
 
 def bench(label: str, n_classes: int, n_features: int, n: int, repeats: int):
@@ -125,16 +109,6 @@ def bench(label: str, n_classes: int, n_features: int, n: int, repeats: int):
                 }
             )
     return out
-
-
-def one_core():
-    """Pin this process to one CPU and BLAS to one thread, for the duration."""
-    stack = contextlib.ExitStack()
-    cpus = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(cpus)})
-    stack.callback(os.sched_setaffinity, 0, cpus)
-    stack.enter_context(threadpool_limits(limits=1))
-    return stack
 
 
 def run(quick: bool = False, repeats: int | None = None, single_core: bool = False):

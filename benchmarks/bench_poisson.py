@@ -29,15 +29,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+from bench_logistic import alternate
 from scipy.special import gammaln
 
 from skmle import PoissonMLERegressor
 
-SETTLE_S = 0.3
 REFERENCE_TOL = 1e-10
 
 
@@ -93,21 +92,6 @@ def competitors(X, y, offset, y_plain) -> dict:
     }
 
 
-def alternate(fits: dict, repeats: int) -> dict:
-    """Run the fits in turn, ``repeats`` rounds, each after a pause of
-    :data:`SETTLE_S` (BLAS threads of the previous fit spin for a while);
-    name -> (times, last result)."""
-    times = {name: [] for name in fits}
-    results = {}
-    for _ in range(repeats):
-        for name, (fit, _) in fits.items():
-            time.sleep(SETTLE_S)
-            start = time.perf_counter()
-            results[name] = fit()
-            times[name].append(time.perf_counter() - start)
-    return {name: (np.asarray(times[name]), results[name]) for name in fits}
-
-
 def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
     n, d = (20_000, 20) if quick else (1_000_000, 50)
     repeats = repeats or (2 if quick else 5)
@@ -115,7 +99,7 @@ def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
     fits = competitors(X, y, offset, y_plain)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rows = alternate(fits, repeats)
+        rows = alternate({name: fit for name, (fit, _) in fits.items()}, repeats)
     medians = {name: float(np.median(times)) for name, (times, _) in rows.items()}
     best = {}
     for name, (_, (value, _)) in rows.items():

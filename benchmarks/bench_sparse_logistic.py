@@ -40,14 +40,12 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import log_expit
+from bench_logistic import alternate, loglik, one_core
 from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 from skmle import LogisticGD
 
 REFERENCE_TOL = 1e-8
-SETTLE_S = 0.3
 
 
 def make_data(n: int, n_columns: int = 10, levels: int = 100, seed: int = 0):
@@ -66,12 +64,6 @@ def make_data(n: int, n_columns: int = 10, levels: int = 100, seed: int = 0):
         shape=(n, n_columns * (levels - 1)),
     )
     return X, y
-
-
-def loglik(X, y, coef, intercept) -> float:
-    """Total Bernoulli log-likelihood of linear scores, in log space."""
-    eta = X @ np.ravel(coef) + intercept
-    return float(np.sum(log_expit(np.where(y == 1, eta, -eta))))
 
 
 def competitors(X, y) -> dict:
@@ -105,29 +97,6 @@ def competitors(X, y) -> dict:
         "sklearn lbfgs": sklearn_fit("lbfgs"),
         "glum binomial": glum_fit,
     }
-
-
-def alternate(fits: dict, repeats: int) -> dict:
-    """Run the fits in turn, ``repeats`` rounds; name -> (times, last result)."""
-    times = {name: [] for name in fits}
-    results = {}
-    for _ in range(repeats):
-        for name, fit in fits.items():
-            time.sleep(SETTLE_S)
-            start = time.perf_counter()
-            results[name] = fit()
-            times[name].append(time.perf_counter() - start)
-    return {name: (np.asarray(times[name]), results[name]) for name in fits}
-
-
-def one_core():
-    """Pin this process to one CPU and BLAS/OpenMP to one thread, for the duration."""
-    stack = contextlib.ExitStack()
-    cpus = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(cpus)})
-    stack.callback(os.sched_setaffinity, 0, cpus)
-    stack.enter_context(threadpool_limits(limits=1))
-    return stack
 
 
 def run(
