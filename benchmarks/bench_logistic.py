@@ -195,8 +195,11 @@ def run(
         return bench("moderate", n, d, repeats) + bench("easy", n, d, repeats)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(run, doc: str) -> None:
+    """Parse ``--quick``, ``--repeats N`` and ``--one-core`` and call
+    ``run(quick=, repeats=, single_core=)``: the command line of this script
+    and of the other logistic benchmarks."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument(
@@ -204,6 +207,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     run(quick=args.quick, repeats=args.repeats, single_core=args.one_core)
+
+
+def main() -> None:
+    command_line(run, __doc__)
 
 
 if __name__ == "__main__":

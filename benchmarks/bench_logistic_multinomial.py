@@ -30,12 +30,11 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import warnings
 
 import numpy as np
-from bench_logistic import alternate, one_core
+from bench_logistic import alternate, command_line, one_core
 from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
 
@@ -123,14 +122,7 @@ def run(quick: bool = False, repeats: int | None = None, single_core: bool = Fal
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument(
-        "--one-core", action="store_true", help="pin to one CPU, BLAS single-threaded"
-    )
-    args = parser.parse_args()
-    run(quick=args.quick, repeats=args.repeats, single_core=args.one_core)
+    command_line(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import time
@@ -40,7 +39,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from bench_logistic import alternate, loglik, one_core
+from bench_logistic import alternate, command_line, loglik, one_core
 from sklearn.linear_model import LogisticRegression
 
 from skmle import LogisticGD
@@ -160,14 +159,7 @@ def bench(quick: bool, repeats: int | None) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument(
-        "--one-core", action="store_true", help="pin to one CPU, BLAS single-threaded"
-    )
-    args = parser.parse_args()
-    run(quick=args.quick, repeats=args.repeats, single_core=args.one_core)
+    command_line(run, __doc__)
 
 
 if __name__ == "__main__":
