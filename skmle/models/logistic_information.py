@@ -31,7 +31,10 @@ def weighted_gram(
     half the work of a general product, and exactly symmetric). The intercept's
     row and column are :math:`X^\\top f` and :math:`\\sum_i f_i`. ``scratch``, a
     C-contiguous buffer of ``X``'s shape, receives the scaled copy (a contiguous
-    target is markedly faster to write than a column slice).
+    target is markedly faster to write than a column slice). A ``float32``
+    ``scratch`` (with ``nonnegative``) makes the products single precision:
+    twice as fast, each entry within about :math:`10^{-6}` of its own size, an
+    approximation for steering Newton steps only (the result is float64).
     """
     n, d = X.shape
     out = np.empty((d + fit_intercept, d + fit_intercept))
@@ -41,7 +44,7 @@ def weighted_gram(
         root = np.sqrt(factor)
         scaled = np.multiply(X, root[:, None], out=scratch)
         out[:d, :d] = scaled.T @ scaled
-        cross = root @ scaled if fit_intercept else None
+        cross = root.astype(scaled.dtype) @ scaled if fit_intercept else None
     else:
         scaled = np.multiply(X, factor[:, None], out=scratch)
         out[:d, :d] = X.T @ scaled

@@ -41,6 +41,9 @@ from skmle.status import Status
 
 MIN_ROWS_PER_THREAD = 16384
 """Below this many rows per thread, a sum over rows runs in the calling thread."""
+SINGLE_FROM_ROWS = 32768
+"""Rows from which a single-precision information (``single=True``) is offered:
+below, the information costs too little for its half to matter."""
 
 
 class DiagonalPriorObjective(Objective):
@@ -103,6 +106,14 @@ class LogisticObjective(DiagonalPriorObjective):
         self.n_threads = available_threads() if n_threads is None else int(n_threads)
         self._blocks = self.rows.resident_blocks(self.n_threads, MIN_ROWS_PER_THREAD)
         self._last_eta, self._last_separated = None, False
+
+    @property
+    def single_information(self) -> bool:
+        """Whether :meth:`newton_system` takes ``single=True``: for two classes
+        (the multinomial blocks come from one double-precision product, see
+        :func:`~skmle.models.logistic_information.information_blocks`), with
+        at least :data:`SINGLE_FROM_ROWS` rows."""
+        return self.model.binary and self.rows.n_rows >= SINGLE_FROM_ROWS
 
     @property
     def line_search_reads_data(self) -> bool:
@@ -173,12 +184,14 @@ class LogisticObjective(DiagonalPriorObjective):
             float(curvature) / self.total_weight,
         )
 
-    def information_at(self, eta: np.ndarray, exact: bool = True):
+    def information_at(self, eta: np.ndarray, exact: bool = True, single=False):
         """Total log-likelihood, gradient, information (prior included), separated."""
         model = self.model
 
         def per_batch(b, e):
-            loglik, grad, info, separated = model.newton_terms(e, b, exact=exact)
+            loglik, grad, info, separated = model.newton_terms(
+                e, b, exact=exact, single=single
+            )
             # Counted, not and-ed, so that the parts add like the other sums.
             return loglik, grad, info, int(not separated)
 
@@ -187,15 +200,23 @@ class LogisticObjective(DiagonalPriorObjective):
             info = info + model.prior_information()
         return loglik, grad, info, not_separated == 0
 
-    def newton_system(self, theta: np.ndarray, eta: np.ndarray, exact: bool = True):
+    def newton_system(
+        self,
+        theta: np.ndarray,
+        eta: np.ndarray,
+        exact: bool | None = True,
+        single: bool = False,
+    ):
         """Mean objective and gradient, and the Newton system in free coordinates.
 
         With ``exact=False`` the information is estimated from a sample of the
-        rows (see :meth:`LogisticLogLikelihood.newton_terms`).
+        rows, and with ``single=True`` its products are in single precision
+        (see :meth:`LogisticLogLikelihood.newton_terms`); either is an
+        approximation, never kept as :attr:`information`.
         """
         model = self.model
-        loglik, grad, info, separated = self.information_at(eta, exact)
-        if exact:
+        loglik, grad, info, separated = self.information_at(eta, exact, single)
+        if exact and not single:
             self.information, self.information_theta = info, np.array(theta)
         self._last_eta, self._last_separated = eta, separated
         _, prior_grad = model.log_prior_value_grad(theta)

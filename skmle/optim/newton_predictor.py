@@ -64,6 +64,14 @@ The function supplies, in place of the generic ``value``/``hessian``:
     verdict, and the standard errors, come from that exact information. A
     start where :math:`\\mu \\le` ``tol`` (a warm start at the maximum) skips
     the phase.
+``single_information`` (optional attribute, default False, with
+    ``approximate_information``)
+    True if ``newton_system(theta, eta, exact, single=True)`` computes the
+    information in single precision (half the flops of its products). The
+    solver asks for it where an information only steers the next step: while
+    the next point cannot be the last (see :data:`LAST_MARGIN`) and the
+    current information is well conditioned (:data:`SINGLE_RCOND`). Such a
+    point's information is not exact, as a sampled one.
 ``line_search_reads_data`` (optional attribute, default False)
     True if a ``value_at`` costs as much as a ``newton_system`` (the data are
     read again, as on Dask workers), so that verifying a corrected step length
@@ -124,6 +132,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 
 from skmle._blas import single_blas_thread
 from skmle._linalg import scaled_cholesky, solve_information
@@ -167,6 +176,23 @@ that computes the information costs little more than the gradient's."""
 SLOW_SHRINK = 0.1
 """A decrement squared that is more than this fraction of the previous one has
 not shrunk quadratically: then ``recession_reason`` is asked."""
+LAST_MARGIN = 1e4
+"""In Newton's quadratic phase the next squared decrement is about :math:`q
+\\lambda^4` (:math:`q` the largest ratio seen so far, 1 before any); the next
+point may be the last when this over ``LAST_MARGIN`` is at the full-precision
+threshold (:data:`FULL_PRECISION`): then its information is the result's, and
+exact."""
+SINGLE_RCOND = 1e-3
+"""A single-precision information (``single_information``) steers the next
+step only where the current one, Jacobi-scaled, has a reciprocal condition
+number (LAPACK's estimate) of at least this: its products, each within about
+:math:`10^{-6}` of its size, then move the step by about :math:`10^{-3}` of
+its length at most, and the next squared decrement by a factor of
+:math:`10^{-6}`."""
+SINGLE_RANGE = (1e-20, 1e20)
+"""Diagonal entries of the information per unit of weight (the mean squared
+scaled feature) within which single precision neither overflows nor loses
+small rows to underflow."""
 PREDICTOR_METHODS = ("predictor", "value_at", "line_terms", "newton_system")
 """What an objective offers for this step."""
 
@@ -209,6 +235,10 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
         self.recession_reason = getattr(function, "recession_reason", None)
         self.expand = getattr(function, "expand", None)
         self.approximate = bool(getattr(function, "approximate_information", False))
+        self.single = self.approximate and bool(
+            getattr(function, "single_information", False)
+        )
+        self.quadratic_ratio = 1.0
         self.speculate = False
         self.small = self.previous_small = False
         self.decrement2 = self.start_decrement2 = self.previous_decrement2 = None
@@ -229,13 +259,20 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
             return scale * linalg.cho_solve((factor, True), scale * rhs)
 
     def newton_point(
-        self, theta, eta, exact: bool = True, frozen: Point | None = None
+        self,
+        theta,
+        eta,
+        exact: bool = True,
+        frozen: Point | None = None,
+        single: bool = False,
     ) -> Point:
         exact = exact or not self.approximate
         if frozen is not None:  # value and gradient only: reuse the information
             exact, options = False, {"exact": None}
         else:
             options = {} if exact else {"exact": False}
+            if single:
+                options["single"], exact = True, False
         value, grad, information, rhs = self.function.newton_system(
             theta, eta, **options
         )
@@ -269,6 +306,10 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
         decrement2 = max(float(point.grad @ point.direction), 0.0)
         if self.start_decrement2 is None:
             self.start_decrement2 = decrement2
+        elif self.decrement2 and not (point.frozen or point.quasi):
+            self.quadratic_ratio = max(
+                self.quadratic_ratio, decrement2 / self.decrement2**2
+            )
         self.decrement2 = decrement2
         self.small = small = decrement2 <= self.tol**2 and not point.quasi
         if point.frozen or point.quasi:  # the verdict needs this point's own
@@ -342,6 +383,7 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
                 self.newton_point,
                 exact=exact,
                 frozen=self.reference if freeze else None,
+                single=not freeze and self.steers_only(point),
             ),
         )
         if new_point is None:
@@ -353,6 +395,29 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
         # quadratic phase: the next trial goes straight to the Newton system.
         self.speculate = plain
         return new_point
+
+    def steers_only(self, point: Point) -> bool:
+        """Whether the next information may be single precision: it will only
+        steer a step (the next point cannot be the last, see
+        :data:`LAST_MARGIN`; the decrement is above ``tol``) and this one is
+        well conditioned and in range (:data:`SINGLE_RCOND`,
+        :data:`SINGLE_RANGE`)."""
+        if not self.single or point.frozen or point.quasi or self.small:
+            return False
+        threshold = FULL_PRECISION**2 * self.start_decrement2
+        if self.quadratic_ratio * self.decrement2**2 <= LAST_MARGIN * threshold:
+            return False
+        if self.factored is None or self.factored[0] is not point.information:
+            return False
+        information, cholesky = self.factored
+        diagonal = np.diag(information)
+        low, high = SINGLE_RANGE
+        if cholesky is None or not (low <= diagonal.min() and diagonal.max() <= high):
+            return False
+        factor, scale = cholesky
+        scaled_norm = float(np.abs(information * np.outer(scale, scale)).sum(0).max())
+        rcond, status = lapack.dpocon(factor, scaled_norm, uplo="L")
+        return status == 0 and rcond >= SINGLE_RCOND
 
     def converged_when_stalled(self, point: Point) -> bool:
         # The rule met here once: the missing step would gain nothing measurable.
