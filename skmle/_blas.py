@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
 from threadpoolctl import ThreadpoolController
@@ -135,3 +135,15 @@ def single_blas_thread():
         yield
     finally:
         _leave(state)
+
+
+SMALL_PRODUCTS_UP_TO = 256
+"""Parameters up to which :func:`single_blas_thread_when_small` holds BLAS on one
+thread: below, the products are too small for more threads to pay."""
+
+
+def single_blas_thread_when_small(n_params: int):
+    """:func:`single_blas_thread` for at most :data:`SMALL_PRODUCTS_UP_TO`
+    parameters, else a context that leaves BLAS as it is: an information of
+    order 4,000 forms and factors about twice as fast on two threads."""
+    return single_blas_thread() if n_params <= SMALL_PRODUCTS_UP_TO else nullcontext()

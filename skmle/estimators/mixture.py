@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from skmle._blas import single_blas_thread
+from skmle._blas import single_blas_thread_when_small
 from skmle._sklearn_compat import Interval, StrOptions, validate_data
 from skmle.estimators.base import GradientAscentMixin
 from skmle.estimators.density import LogDensityMixin
@@ -305,8 +305,9 @@ default="kmeans"
         random_state = check_random_state(self.random_state)
         best = None
         # The E- and M-steps run BLAS on cache-sized chunks of rows, where threads
-        # cost more than they bring (as in scikit-learn's k-means).
-        with single_blas_thread():
+        # cost more than they bring (as in scikit-learn's k-means), unless the
+        # features are many (products of order n_features, two thousand say).
+        with single_blas_thread_when_small(model.n_features):
             for _ in range(n_init):
                 start = (
                     theta0

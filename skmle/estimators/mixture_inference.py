@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 
-from skmle._blas import single_blas_thread
+from skmle._blas import single_blas_thread_when_small
 from skmle.inference import Information, SingularInformation, WaldSpec
 from skmle.models.mixture_information import weight_mean_scores
 from skmle.optim import OptimizeResult
@@ -35,11 +35,12 @@ class MixtureInferenceMixin:
         model, theta = objective.model, result.theta
 
         def information() -> Information:
-            with single_blas_thread():
+            with single_blas_thread_when_small(theta.size):
                 parts = objective.sum_batches(
                     lambda batch: model.information_parts(theta, batch)
                 )
-                return Information.from_matrix(model.observed_information(theta, parts))
+                matrix = model.observed_information(theta, parts, overwrite=True)
+                return Information.from_matrix(matrix)
 
         def append_last_weight(columns: np.ndarray) -> np.ndarray:
             return np.insert(columns, K - 1, -columns[: K - 1].sum(axis=0), axis=0)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 
 from skmle._linalg import PIVOT_RTOL
 from skmle.inference.sandwich import ScoreMeat
@@ -36,10 +37,13 @@ the arithmetic."""
 
 
 def _upper_cholesky(matrix: np.ndarray) -> np.ndarray:
-    """The upper Cholesky factor :math:`R` of ``matrix``, :math:`A = R^\\top R`."""
+    """The upper Cholesky factor :math:`R` of the symmetric ``matrix``,
+    :math:`A = R^\\top R`; ``matrix`` may be overwritten."""
     if matrix.shape[0] <= SMALL:
         return np.linalg.cholesky(matrix).T
-    return linalg.cholesky(matrix, lower=False)
+    # The lower factor of the symmetric matrix's Fortran view is R^T in place:
+    # no copy of a matrix of order 4,000 (``matrix`` is overwritten).
+    return linalg.cholesky(matrix.T, lower=True, overwrite_a=True).T
 
 
 def _solve_transposed(r: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -93,8 +97,10 @@ class Information:
         if matrix.size and not np.all(diagonal > 0):
             raise SingularInformation("the information has a zero diagonal entry")
         scale = 1.0 / np.sqrt(diagonal)
+        scaled = matrix * scale[:, None]
+        scaled *= scale  # no outer product of the order of the matrix
         try:
-            r = _upper_cholesky(matrix * np.outer(scale, scale))
+            r = _upper_cholesky(scaled)
         except np.linalg.LinAlgError as error:
             raise SingularInformation(str(error)) from None
         return cls.from_triangular(r, scale)
@@ -135,8 +141,19 @@ class Information:
     def covariance_factor(self, transform: Transform | None = None) -> np.ndarray:
         """:math:`J G = J D R^{-1} / \\sqrt c`, whose rows' inner products are the
         covariance of the reported parameters."""
-        half = _solve_transposed(self.r, np.diag(self.scale)).T
-        return apply_transform(transform, half / np.sqrt(self.multiplier))
+        row_scale = self.scale / np.sqrt(self.multiplier)
+        if self.n_params <= SMALL:
+            half = _solve_transposed(self.r, np.diag(row_scale)).T
+        else:
+            # R^{-1} by LAPACK's trtri (a third of the flops of solving for
+            # the identity, and no dense right-hand side), its rows scaled in
+            # place: at 4,000 parameters each dense temporary cost more than
+            # the arithmetic.
+            half, status = lapack.dtrtri(self.r, lower=0)
+            if status != 0:  # pragma: no cover - from_triangular checked the pivots
+                raise SingularInformation("the triangular factor is singular")
+            half *= row_scale[:, None]
+        return apply_transform(transform, half)
 
     def whiten(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` times :math:`G = D R^{-1} / \\sqrt c`, for which :math:`I^{-1}
@@ -296,7 +313,7 @@ def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> ReportedCovar
             warnings.warn(meat.undefined_message, UserWarning, stacklevel + 1)
             return ReportedCovariance.undefined(positions.size)
         factor = information.covariance_factor(
-            lambda half: apply_transform(spec.transform, half)[positions]
+            lambda half: in_order(apply_transform(spec.transform, half), positions)
         )
         covariance = ReportedCovariance(
             factor, None if meat is None else meat.corrected()
@@ -307,6 +324,16 @@ def reported_covariance(spec: WaldSpec, *, stacklevel: int = 2) -> ReportedCovar
         warnings.warn(spec.singular_message, UserWarning, stacklevel=stacklevel + 1)
         return ReportedCovariance.undefined(positions.size)
     return covariance
+
+
+def in_order(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``rows[positions]``, or ``rows`` itself when that is every row in order
+    (no copy of a factor of order 4,000)."""
+    if positions.size == rows.shape[0] and np.array_equal(
+        positions, np.arange(rows.shape[0])
+    ):
+        return rows
+    return rows[positions]
 
 
 def split_blocks(spec: WaldSpec, variances: np.ndarray) -> dict[str, np.ndarray]:

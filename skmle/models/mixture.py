@@ -258,10 +258,12 @@ class GaussianMixtureLogLikelihood(LogLikelihood):
         (:func:`~skmle.models.mixture_information.information_parts`)."""
         return information_parts(self, theta, batch)
 
-    def observed_information(self, theta: np.ndarray, parts: tuple) -> np.ndarray:
+    def observed_information(
+        self, theta: np.ndarray, parts: tuple, overwrite: bool = False
+    ) -> np.ndarray:
         """:math:`-\\nabla^2 \\ell` in :math:`(\\pi_1..\\pi_{K-1}, \\mu)`, covariances
         fixed (:func:`~skmle.models.mixture_information.observed_information`)."""
-        return observed_information(self, theta, parts)
+        return observed_information(self, theta, parts, overwrite)
 
     def log_prior(self, theta: np.ndarray, total_weight: float):
         """The flat prior: ``reg_covar`` acts in :meth:`m_step`, not as a penalty.

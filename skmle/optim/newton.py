@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from skmle._blas import single_blas_thread_when_small
 from skmle.optim.loop import GradientPoint, GradientStep, run
 from skmle.optim.newton_predictor import PREDICTOR_METHODS, PredictorNewtonStep
 from skmle.optim.result import Callback, OptimizeResult, TwiceDifferentiable, require
@@ -99,6 +100,11 @@ def newton(
     if offers_predictor(function):
         require(function, *PREDICTOR_METHODS, solver="newton")
         step = PredictorNewtonStep(function, tol)
+        # Its passes run BLAS on one thread per worker anyway: taking that limit
+        # once, not at every pass and solve, saves threadpoolctl's tenth of a
+        # millisecond each time (a few per cent of a fit of 200,000 rows).
+        with single_blas_thread_when_small(np.size(theta0)):
+            return run(step, theta0, max_iter=max_iter, callback=callback)
     else:
         require(function, "value", "value_and_grad", "hessian", solver="newton")
         step = HessianNewtonStep(function, tol)

@@ -88,9 +88,13 @@ def run_case(case, n_samples, n_features, repeats):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# Best of at least two alternating runs: the first fit in a fresh process
+# touches memory the machine has not yet backed (on this virtual machine a
+# first-touch fault is several times dearer than a reuse), which the
+# reference, run after it, would not pay.
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "case, n_samples, repeats", [("gaussian", 10_000, 3), ("mixture", 2_500, 1)]
+    "case, n_samples, repeats", [("gaussian", 10_000, 3), ("mixture", 2_500, 2)]
 )
 def test_two_thousand_features_fit_in_little_memory_and_time(case, n_samples, repeats):
     result = run_case(case, n_samples, 2_000, repeats)
