@@ -71,6 +71,7 @@ from skmle.models.logistic_sparse import (
 from skmle.models.logistic_terms import (
     CHUNK_ROWS,
     SAMPLED_CHUNKS,
+    eta_chunks,
     eta_terms,
     loglik_obs_from_eta,
     row_chunks,
@@ -161,7 +162,7 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         weight, y = batch.sample_weight, batch.y
         return sum(
             float(weight[rows] @ loglik_obs_from_eta(eta[rows], y[rows]))
-            for rows in row_chunks(eta.shape[0])
+            for rows in eta_chunks(eta)
         )
 
     def loglik_grad(self, theta, batch: Batch):
@@ -241,6 +242,7 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         batch: Batch,
         exact: bool | None = True,
         single: bool = False,
+        along: tuple | None = None,
     ):
         """Log-likelihood, gradient, information and the separation test, in one pass.
 
@@ -264,7 +266,19 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         flops of its symmetric updates, for an information that only steers a
         step. The log-likelihood, gradient and separation test always use
         every row, in double precision.
+
+        ``along = (direction, step_out, eta_out)`` asks for all this at
+        ``eta + X direction`` (a Newton step's full trial point) instead of at
+        ``eta``: each chunk's predictor of ``direction`` is formed while the
+        chunk is in cache and written to ``step_out``, the sum to ``eta_out``
+        (arrays shaped as ``eta``), so the step costs no pass of its own.
         """
+        if along is not None:
+            direction, step_out, eta_out = along
+            if is_sparse(batch.X):
+                step_out[...] = self.linear_predictor(direction, batch.X)
+                np.add(eta, step_out, out=eta_out)
+                along, eta = None, eta_out
         if is_sparse(batch.X):
             return sparse_newton_terms(self, eta, batch, exact)
         X, y, weight = batch.X, batch.y, batch.sample_weight
@@ -282,14 +296,24 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         )
         every = 1 if exact else SAMPLED_CHUNKS
         sampled_weight = 0.0
+        if along is not None:
+            coef, intercept = self.split(direction)
+            coef, intercept = (
+                (coef[0], intercept[0]) if self.binary else (coef.T, intercept)
+            )
         for index, rows in enumerate(row_chunks(n)):
             w = weight[rows]
+            X_rows = self.centred(X[rows])
+            if along is None:
+                eta_rows = eta[rows]
+            else:
+                step_rows = np.add(X_rows @ coef, intercept, out=step_out[rows])
+                eta_rows = np.add(eta[rows], step_rows, out=eta_out[rows])
             loglik_obs, resid, prob, curv = eta_terms(
-                eta[rows], y[rows], curvature=exact is not None
+                eta_rows, y[rows], curvature=exact is not None
             )
             loglik += float(w @ loglik_obs)
             weighted = resid * (w if resid.ndim == 1 else w[:, None])
-            X_rows = self.centred(X[rows])
             grad += self._chain_centred(X_rows, weighted)
             if exact is not None and index % every == 0:
                 info += information_blocks(
@@ -302,7 +326,7 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
                     scratch[: w.size],
                 )
                 sampled_weight += float(w.sum())
-            separated = separated and correctly_separated(eta[rows], y[rows], w)
+            separated = separated and correctly_separated(eta_rows, y[rows], w)
         if every > 1 and sampled_weight > 0:
             info *= float(weight.sum()) / sampled_weight
         return loglik, grad, info, separated
@@ -316,7 +340,7 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         step of ``eta`` (for two classes :math:`-\\sum_i w_i p_i(1-p_i) s_i^2`).
         """
         totals = np.zeros(3)
-        for rows in row_chunks(eta.shape[0]):
+        for rows in eta_chunks(eta):
             weight, step = batch.sample_weight[rows], step_eta[rows]
             loglik_obs, resid, prob, curv = eta_terms(eta[rows], batch.y[rows])
             if step.ndim == 1:

@@ -214,9 +214,57 @@ class LogisticObjective(DiagonalPriorObjective):
         (see :meth:`LogisticLogLikelihood.newton_terms`); either is an
         approximation, never kept as :attr:`information`.
         """
+        totals = self.information_at(eta, exact, single)
+        return self._system(theta, eta, totals, exact and not single)
+
+    def newton_system_along(
+        self,
+        theta: np.ndarray,
+        eta: np.ndarray,
+        direction: np.ndarray,
+        exact: bool | None = True,
+        single: bool = False,
+    ):
+        """:meth:`newton_system` at ``theta + direction``, whose predictor is
+        formed inside the same pass over the rows (``along`` of
+        :meth:`LogisticLogLikelihood.newton_terms`). Returns ``(system,
+        eta + X direction, X direction)``. Rows held in memory only (where
+        ``eta`` is an array); elsewhere the predictor costs no pass anyway."""
+        if self._blocks is None:
+            step_eta = self.predictor(direction)
+            new_eta = eta + step_eta
+            return (
+                self.newton_system(theta + direction, new_eta, exact, single),
+                (new_eta),
+                step_eta,
+            )
         model = self.model
-        loglik, grad, info, separated = self.information_at(eta, exact, single)
-        if exact and not single:
+        step_eta, new_eta = np.empty_like(eta), np.empty_like(eta)
+
+        def per_block(block):
+            batch, rows = block
+            along = (direction, step_eta[rows], new_eta[rows])
+            loglik, grad, info, separated = model.newton_terms(
+                eta[rows], batch, exact=exact, single=single, along=along
+            )
+            return loglik, grad, info, int(not separated)
+
+        loglik, grad, info, not_separated = reduce(
+            add_results, thread_map(per_block, self._blocks)
+        )
+        if exact is not None:
+            info = info + model.prior_information()
+        totals = loglik, grad, info, not_separated == 0
+        system = self._system(theta + direction, new_eta, totals, exact and not single)
+        return system, new_eta, step_eta
+
+    def _system(self, theta, eta, totals, keep: bool):
+        """:meth:`newton_system`'s answer from the totals of
+        :meth:`information_at`; ``keep`` an exact information as
+        :attr:`information`."""
+        model = self.model
+        loglik, grad, info, separated = totals
+        if keep:
             self.information, self.information_theta = info, np.array(theta)
         self._last_eta, self._last_separated = eta, separated
         _, prior_grad = model.log_prior_value_grad(theta)

@@ -72,6 +72,12 @@ The function supplies, in place of the generic ``value``/``hessian``:
     the next point cannot be the last (see :data:`LAST_MARGIN`) and the
     current information is well conditioned (:data:`SINGLE_RCOND`). Such a
     point's information is not exact, as a sampled one.
+``newton_system_along(theta, eta, direction, **options) -> (system, eta, step_eta)``
+    (optional)
+    ``newton_system`` at ``theta + direction`` (same keywords and answer),
+    whose predictor ``eta + X direction`` is formed chunk by chunk inside the
+    same pass over the rows, and returned with :math:`X d` for the line search:
+    a speculative full step (below) then reads the rows once, not twice.
 ``line_search_reads_data`` (optional attribute, default False)
     True if a ``value_at`` costs as much as a ``newton_system`` (the data are
     read again, as on Dask workers), so that verifying a corrected step length
@@ -239,6 +245,7 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
             getattr(function, "single_information", False)
         )
         self.quadratic_ratio = 1.0
+        self.fused = callable(getattr(function, "newton_system_along", None))
         self.speculate = False
         self.small = self.previous_small = False
         self.decrement2 = self.start_decrement2 = self.previous_decrement2 = None
@@ -266,16 +273,42 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
         frozen: Point | None = None,
         single: bool = False,
     ) -> Point:
+        options, exact = self.system_options(exact, frozen, single)
+        system = self.function.newton_system(theta, eta, **options)
+        return self.point_from(theta, eta, system, exact, frozen)
+
+    def fused_point(
+        self,
+        point: Point,
+        exact: bool = True,
+        frozen: Point | None = None,
+        single: bool = False,
+    ) -> tuple[Point, Any]:
+        """The Newton system at the full step ``theta + direction`` and the
+        step's predictor :math:`X d`, from ``newton_system_along`` (one pass
+        over the rows for both)."""
+        options, exact = self.system_options(exact, frozen, single)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            system, eta, step_eta = self.function.newton_system_along(
+                point.theta, point.eta, point.direction, **options
+            )
+            theta = point.theta + point.direction
+            return self.point_from(theta, eta, system, exact, frozen), step_eta
+
+    def system_options(self, exact, frozen, single) -> tuple[dict, bool]:
+        """The keywords of ``newton_system`` and whether its information is
+        exact."""
         exact = exact or not self.approximate
         if frozen is not None:  # value and gradient only: reuse the information
-            exact, options = False, {"exact": None}
-        else:
-            options = {} if exact else {"exact": False}
-            if single:
-                options["single"], exact = True, False
-        value, grad, information, rhs = self.function.newton_system(
-            theta, eta, **options
-        )
+            return {"exact": None}, False
+        options = {} if exact else {"exact": False}
+        if single:
+            options["single"], exact = True, False
+        return options, exact
+
+    def point_from(self, theta, eta, system, exact: bool, frozen) -> Point:
+        """A :class:`Point` from ``newton_system``'s answer, its step solved."""
+        value, grad, information, rhs = system
         if frozen is not None:
             information = frozen.information
         if np.isfinite(value) and np.all(np.isfinite(information)):
@@ -333,16 +366,20 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
 
     def advance(self, point: Point) -> Point | Stop | None:
         slope = decrement2 = self.decrement2
-        step_eta = self.function.predictor(point.direction)
         slow = self.previous_decrement2 is not None and (
             decrement2 > SLOW_SHRINK * self.previous_decrement2
         )
-        if (
+        ask_recession = (
             self.recession_reason is not None
             and not point.quasi  # linear convergence: slow by nature
             and slow
             and decrement2 <= APPROXIMATE_ABOVE
-        ):
+        )
+        # A speculative full step forms X d inside its own pass (see
+        # speculative_step): no pass of its own for the predictor.
+        fuse = self.speculate and self.fused and not (point.quasi or ask_recession)
+        step_eta = None if fuse else self.function.predictor(point.direction)
+        if ask_recession:
             reason = self.recession_reason(
                 point.theta, point.eta, point.direction, step_eta
             )
@@ -374,17 +411,20 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
                 self.reference, self.reference_decrement2 = point, decrement2
                 self.chord_steps = 0
         self.chord_steps += freeze
+        options = {
+            "exact": exact,
+            "frozen": self.reference if freeze else None,
+            "single": not freeze and self.steers_only(point),
+        }
+        if fuse:
+            full, step_eta = self.fused_point(point, **options)
+            search = partial(speculative_step, full=full)
         new_point, plain = search(
             self.function,
             point,
             slope,
             step_eta,
-            partial(
-                self.newton_point,
-                exact=exact,
-                frozen=self.reference if freeze else None,
-                single=not freeze and self.steers_only(point),
-            ),
+            partial(self.newton_point, **options),
         )
         if new_point is None:
             return None

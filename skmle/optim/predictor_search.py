@@ -141,15 +141,20 @@ def line_search(function, point, slope: float, step_eta, newton_point):
     return point_at(newton_point, point, 1.0, step_eta), False
 
 
-def speculative_step(function, point, slope: float, step_eta, newton_point):
+def speculative_step(
+    function, point, slope: float, step_eta, newton_point, full: Point | None = None
+):
     """The full step judged by the Newton system at the trial point.
 
     The full step's value, slope and curvature come from ``newton_system`` there
     (:math:`\\varphi'(1) = \\nabla f^\\top d`, :math:`\\varphi''(1) = -s^\\top I s`
     with :math:`s` the free step and :math:`I` the new information), so an accepted
-    full step costs one pass over the data instead of two.
+    full step costs one pass over the data instead of two. ``full``, when
+    given, is that point already computed (with ``step_eta``, in one pass, by
+    ``newton_system_along``).
     """
-    full = point_at(newton_point, point, 1.0, step_eta)
+    if full is None:
+        full = point_at(newton_point, point, 1.0, step_eta)
     full_slope = float(full.grad @ point.direction) if np.isfinite(full.value) else None
     if not armijo_or_flat_slope(point.value, full.value, slope, new_slope=full_slope):
         return _backtracked(function, point, slope, step_eta, newton_point)
