@@ -33,7 +33,7 @@ from skmle._sparse import is_sparse
 from skmle.models.base import Batch, LogLikelihood
 from skmle.models.log_linear import LogLinearLayout, with_offset
 from skmle.models.logistic_information import weighted_gram
-from skmle.models.logistic_terms import CHUNK_ROWS, row_chunks
+from skmle.models.logistic_terms import CHUNK_ROWS, eta_chunks, row_chunks
 
 ETA_BOUND = 700.0
 """Beyond :math:`\\eta = 700` the mean :math:`e^\\eta` overflows a double: such a
@@ -122,7 +122,7 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
     def loglik_eta(self, eta: np.ndarray, batch: Batch) -> float:
         """Weighted log-likelihood of a batch from its linear predictor."""
         total = 0.0
-        for rows in row_chunks(eta.shape[0]):
+        for rows in eta_chunks(eta):
             terms = poisson_terms(with_offset(eta[rows], batch, rows), batch.y[rows])
             total += float(batch.sample_weight[rows] @ terms[0])
         return total
@@ -132,7 +132,7 @@ class PoissonLogLikelihood(LogLinearLayout, LogLikelihood):
         and :math:`\\varphi''(0) = -\\sum_i w_i \\mu_i s_i^2` along
         :math:`\\eta + t s`."""
         totals = np.zeros(3)
-        for rows in row_chunks(eta.shape[0]):
+        for rows in eta_chunks(eta):
             w, step = batch.sample_weight[rows], step_eta[rows]
             loglik, resid, mu = poisson_terms(
                 with_offset(eta[rows], batch, rows), batch.y[rows]
