@@ -60,6 +60,7 @@ import numpy as np
 
 from skmle._sparse import is_sparse
 from skmle.models.base import Batch, LogLikelihood
+from skmle.models.logistic_dense import dense_newton_terms
 from skmle.models.logistic_information import information_blocks
 from skmle.models.logistic_layout import LogisticLayout
 from skmle.models.logistic_separation import correctly_separated
@@ -70,7 +71,6 @@ from skmle.models.logistic_sparse import (
 )
 from skmle.models.logistic_terms import (
     CHUNK_ROWS,
-    SAMPLED_CHUNKS,
     eta_chunks,
     eta_terms,
     loglik_obs_from_eta,
@@ -273,63 +273,13 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         chunk is in cache and written to ``step_out``, the sum to ``eta_out``
         (arrays shaped as ``eta``), so the step costs no pass of its own.
         """
-        if along is not None:
-            direction, step_out, eta_out = along
-            if is_sparse(batch.X):
-                step_out[...] = self.linear_predictor(direction, batch.X)
-                np.add(eta, step_out, out=eta_out)
-                along, eta = None, eta_out
         if is_sparse(batch.X):
+            if along is not None:
+                direction, step_out, eta_out = along
+                step_out[...] = self.linear_predictor(direction, batch.X)
+                eta = np.add(eta, step_out, out=eta_out)
             return sparse_newton_terms(self, eta, batch, exact)
-        X, y, weight = batch.X, batch.y, batch.sample_weight
-        n = X.shape[0]
-        classes = [0] if self.binary else list(range(1, self.n_classes))
-        loglik = 0.0
-        grad = np.zeros(self.n_params)
-        # No information asked: a scalar zero, not an (n_free, n_free) array
-        # to allocate, add up over the batches and scale on every pass.
-        info = 0.0 if exact is None else np.zeros((self.n_free, self.n_free))
-        separated = True
-        scratch = np.empty(
-            (min(CHUNK_ROWS, n), self.n_features),
-            dtype=np.float32 if single else float,
-        )
-        every = 1 if exact else SAMPLED_CHUNKS
-        sampled_weight = 0.0
-        if along is not None:
-            coef, intercept = self.split(direction)
-            coef, intercept = (
-                (coef[0], intercept[0]) if self.binary else (coef.T, intercept)
-            )
-        for index, rows in enumerate(row_chunks(n)):
-            w = weight[rows]
-            X_rows = self.centred(X[rows])
-            if along is None:
-                eta_rows = eta[rows]
-            else:
-                step_rows = np.add(X_rows @ coef, intercept, out=step_out[rows])
-                eta_rows = np.add(eta[rows], step_rows, out=eta_out[rows])
-            loglik_obs, resid, prob, curv = eta_terms(
-                eta_rows, y[rows], curvature=exact is not None
-            )
-            loglik += float(w @ loglik_obs)
-            weighted = resid * (w if resid.ndim == 1 else w[:, None])
-            grad += self._chain_centred(X_rows, weighted)
-            if exact is not None and index % every == 0:
-                info += information_blocks(
-                    X_rows,
-                    self.fit_intercept,
-                    w,
-                    prob,
-                    curv,
-                    classes,
-                    scratch[: w.size],
-                )
-                sampled_weight += float(w.sum())
-            separated = separated and correctly_separated(eta_rows, y[rows], w)
-        if every > 1 and sampled_weight > 0:
-            info *= float(weight.sum()) / sampled_weight
-        return loglik, grad, info, separated
+        return dense_newton_terms(self, eta, batch, exact, single, along)
 
     def line_terms(self, eta: np.ndarray, step_eta: np.ndarray, batch: Batch):
         """Log-likelihood at ``eta`` and its derivatives along ``eta + t * step_eta``.

@@ -42,11 +42,13 @@ def row_chunks(n_rows: int, size: int = CHUNK_ROWS) -> Iterator[slice]:
 
 
 def eta_chunks(eta: np.ndarray) -> Iterator[slice]:
-    """:func:`row_chunks` for a sum over ``eta`` alone: about
-    :data:`ELEMENTWISE_ENTRIES` entries each, at least :data:`CHUNK_ROWS`
-    rows."""
+    """:func:`row_chunks` for the elementwise work on ``eta``: about
+    :data:`ELEMENTWISE_ENTRIES` entries each, in a whole number of chunks of
+    :data:`CHUNK_ROWS` rows (so that those chunks, cut out of these, are the
+    ones of :func:`row_chunks`)."""
     per_row = int(np.prod(eta.shape[1:]))
-    return row_chunks(eta.shape[0], max(CHUNK_ROWS, ELEMENTWISE_ENTRIES // per_row))
+    chunks = max(1, ELEMENTWISE_ENTRIES // (per_row * CHUNK_ROWS))
+    return row_chunks(eta.shape[0], chunks * CHUNK_ROWS)
 
 
 def eta_terms(eta: np.ndarray, y: np.ndarray, curvature: bool = True):
