@@ -31,12 +31,14 @@ few spreads) need; picking rows at random out of a large array costs about a
 microsecond each."""
 
 
-ELEMENTWISE_ENTRIES = 32768
-"""Entries of ``eta`` per chunk in the sums that read no ``X`` (the line
-search's, :func:`eta_chunks`): elementwise work only, where each NumPy call
-costs a microsecond or two, more while threads contend for the interpreter;
-eight times :data:`CHUNK_ROWS` halved the time of such a sum over 200,000 rows
-on two threads."""
+ELEMENTWISE_ENTRIES = 12288
+"""Entries of ``eta`` per chunk for the elementwise work (:func:`eta_chunks`):
+each NumPy call costs a microsecond or two, more while the threads of a pass
+contend for the interpreter, so three times :data:`CHUNK_ROWS` (for two
+classes) halves the time of such a sum over 200,000 rows on two threads; and
+its temporaries (96 KiB) stay below glibc's threshold for mapping memory
+afresh (128 KiB), so they are reused, not faulted in again (with 32,768
+entries a fit spent 28 ms instead of 10 in the kernel)."""
 
 
 def row_chunks(n_rows: int, size: int = CHUNK_ROWS) -> Iterator[slice]:
