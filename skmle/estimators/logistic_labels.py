@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 
+from skmle._finite import check_finite
 from skmle._sklearn_compat import check_sample_weight, validate_data, validating_chunk
 from skmle.data import Batch, distinct_values, is_large, row_store
 
@@ -60,8 +61,14 @@ class LogisticDataMixin:
 
     def _checked_labels(self, X, y):
         X, y = validate_data(
-            self, X, y, dtype=np.float64, accept_sparse=self._accept_sparse
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            accept_sparse=self._accept_sparse,
+            ensure_all_finite=False,
         )
+        check_finite(X, type(self).__name__)  # on every thread
         # As scikit-learn's classifiers: a continuous (non-integral float) y is
         # a ValueError here, before any fitting. Integer and boolean labels are
         # always classes (validate_data has made y one column), and the check
