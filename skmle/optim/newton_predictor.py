@@ -69,8 +69,10 @@ The function supplies, in place of the generic ``value``/``hessian``:
     True if ``newton_system(theta, eta, exact, single=True)`` computes the
     information in single precision (half the flops of its products). The
     solver asks for it where an information only steers the next step: while
-    the next point cannot be the last (see :data:`LAST_MARGIN`) and the
-    current information is well conditioned (:data:`SINGLE_RCOND`). Such a
+    the next point cannot be the last (see
+    :data:`~skmle.optim.newton_single.LAST_MARGIN`) and the current
+    information is well conditioned
+    (:data:`~skmle.optim.newton_single.SINGLE_RCOND`). Such a
     point's information is not exact, as a sampled one.
 ``newton_system_along(theta, eta, direction, **options) -> (system, eta, step_eta)``
     (optional)
@@ -138,12 +140,12 @@ from typing import Any, Protocol
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg import lapack
 
 from skmle._blas import single_blas_thread
 from skmle._linalg import scaled_cholesky, solve_information
 from skmle.optim.loop import Step, Stop
 from skmle.optim.newton_quasi_phase import QuasiNewtonPhase
+from skmle.optim.newton_single import SingleSteering
 from skmle.optim.predictor_search import Point, line_search, speculative_step
 from skmle.optim.result import Learned
 from skmle.status import Status
@@ -182,23 +184,6 @@ that computes the information costs little more than the gradient's."""
 SLOW_SHRINK = 0.1
 """A decrement squared that is more than this fraction of the previous one has
 not shrunk quadratically: then ``recession_reason`` is asked."""
-LAST_MARGIN = 1e4
-"""In Newton's quadratic phase the next squared decrement is about :math:`q
-\\lambda^4` (:math:`q` the largest ratio seen so far, 1 before any); the next
-point may be the last when this over ``LAST_MARGIN`` is at the full-precision
-threshold (:data:`FULL_PRECISION`): then its information is the result's, and
-exact."""
-SINGLE_RCOND = 1e-3
-"""A single-precision information (``single_information``) steers the next
-step only where the current one, Jacobi-scaled, has a reciprocal condition
-number (LAPACK's estimate) of at least this: its products, each within about
-:math:`10^{-6}` of its size, then move the step by about :math:`10^{-3}` of
-its length at most, and the next squared decrement by a factor of
-:math:`10^{-6}`."""
-SINGLE_RANGE = (1e-20, 1e20)
-"""Diagonal entries of the information per unit of weight (the mean squared
-scaled feature) within which single precision neither overflows nor loses
-small rows to underflow."""
 PREDICTOR_METHODS = ("predictor", "value_at", "line_terms", "newton_system")
 """What an objective offers for this step."""
 
@@ -230,7 +215,7 @@ def status_stop(reason: Status) -> Stop:
     return Stop(reason, f"the objective reports no maximum: {reason.value}")
 
 
-class PredictorNewtonStep(QuasiNewtonPhase, Step):
+class PredictorNewtonStep(QuasiNewtonPhase, SingleSteering, Step):
     """Newton's method with the line search on ``eta`` and the decrement rule."""
 
     stalled_message = "no step raises the objective (floating-point precision)"
@@ -414,7 +399,7 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
         options = {
             "exact": exact,
             "frozen": self.reference if freeze else None,
-            "single": not freeze and self.steers_only(point),
+            "single": not freeze and self.steers_only(point, FULL_PRECISION),
         }
         if fuse:
             full, step_eta = self.fused_point(point, **options)
@@ -435,29 +420,6 @@ class PredictorNewtonStep(QuasiNewtonPhase, Step):
         # quadratic phase: the next trial goes straight to the Newton system.
         self.speculate = plain
         return new_point
-
-    def steers_only(self, point: Point) -> bool:
-        """Whether the next information may be single precision: it will only
-        steer a step (the next point cannot be the last, see
-        :data:`LAST_MARGIN`; the decrement is above ``tol``) and this one is
-        well conditioned and in range (:data:`SINGLE_RCOND`,
-        :data:`SINGLE_RANGE`)."""
-        if not self.single or point.frozen or point.quasi or self.small:
-            return False
-        threshold = FULL_PRECISION**2 * self.start_decrement2
-        if self.quadratic_ratio * self.decrement2**2 <= LAST_MARGIN * threshold:
-            return False
-        if self.factored is None or self.factored[0] is not point.information:
-            return False
-        information, cholesky = self.factored
-        diagonal = np.diag(information)
-        low, high = SINGLE_RANGE
-        if cholesky is None or not (low <= diagonal.min() and diagonal.max() <= high):
-            return False
-        factor, scale = cholesky
-        scaled_norm = float(np.abs(information * np.outer(scale, scale)).sum(0).max())
-        rcond, status = lapack.dpocon(factor, scaled_norm, uplo="L")
-        return status == 0 and rcond >= SINGLE_RCOND
 
     def converged_when_stalled(self, point: Point) -> bool:
         # The rule met here once: the missing step would gain nothing measurable.

@@ -10,7 +10,7 @@ import statsmodels.api as sm
 from numpy.testing import assert_allclose
 from scipy.special import expit
 
-import skmle.optim.newton_predictor as newton_predictor
+import skmle.optim.newton_single as newton_single
 from skmle import LogisticGD
 from skmle.models.logistic_information import weighted_gram
 from skmle.models.logistic_objective import SINGLE_FROM_ROWS, LogisticObjective
@@ -103,7 +103,7 @@ def test_a_wrongly_predicted_last_point_recomputes_the_information(monkeypatch):
     # Never predict that the next point is the last (and no stop on tol): the
     # fit then stops at a point whose information was single, and the standard
     # errors must come from an exact one computed there.
-    monkeypatch.setattr(newton_predictor, "LAST_MARGIN", 0.0)
+    monkeypatch.setattr(newton_single, "LAST_MARGIN", 0.0)
     X, y = logistic_data(40_000, 8, seed=1)
     calls = record_precision(monkeypatch)
     model = LogisticGD(tol=1e-15).fit(X, y)
