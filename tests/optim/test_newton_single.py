@@ -112,3 +112,28 @@ def test_a_wrongly_predicted_last_point_recomputes_the_information(monkeypatch):
     # The standard errors agree with Logit's to 1e-9: not from that information
     # (2e-8 off when it is used), but from an exact one computed there.
     assert_matches_logit(model, logit(X, y))
+
+
+def test_timestamps_and_extreme_scales_with_single_steering(monkeypatch):
+    # Unix timestamps (1.7e9 plus a year of seconds), a column of scale 1e-6
+    # and one of 1e6: centred and Jacobi-scaled, the information is well
+    # conditioned, so single precision steers; the answer is still the MLE of
+    # statsmodels' Logit on standardised columns, mapped back.
+    rng = np.random.default_rng(5)
+    n = 60_000
+    X = np.column_stack(
+        [
+            1.7e9 + rng.uniform(0, 3.15e7, n),
+            rng.standard_normal(n) * 1e-6,
+            rng.standard_normal(n) * 1e6,
+        ]
+    )
+    score = (X[:, 0] - X[:, 0].mean()) * 8e-8 + X[:, 1] * 5e5 + X[:, 2] * 3e-7
+    y = (rng.random(n) < expit(score - 0.2)).astype(int)
+    calls = record_precision(monkeypatch)
+    model = LogisticGD().fit(X, y)
+    assert model.converged_ and any(calls)
+    mean, spread = X.mean(axis=0), X.std(axis=0)
+    reference = logit((X - mean) / spread, y)
+    assert_allclose(model.coef_.ravel(), reference.params[1:] / spread, rtol=1e-10)
+    assert_allclose(model.coef_se_.ravel(), reference.bse[1:] / spread, rtol=1e-9)
