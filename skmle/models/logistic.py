@@ -249,10 +249,12 @@ class LogisticLogLikelihood(LogisticLayout, LogLikelihood):
         Returns ``(loglik, grad, info, separated)``: the gradient in ``theta``, the
         information (negative Hessian) in free coordinates, and whether ``eta``
         puts every row with positive weight strictly on its own class's side
-        (:func:`correctly_separated`). The rows are taken in chunks of
-        :data:`CHUNK_ROWS`; each chunk of ``X`` is read from memory once, for the
-        gradient and for its share of the information matrix, whose scaled copy
-        goes into one reused buffer.
+        (:func:`correctly_separated`). Dense rows are taken in chunks
+        (:func:`~skmle.models.logistic_dense.dense_newton_terms`: the per-row
+        terms on larger ones, the products with ``X`` on :data:`CHUNK_ROWS`
+        rows); each chunk of ``X`` is read from memory once, for the gradient
+        and for its share of the information matrix, whose scaled copy goes
+        into one reused buffer.
 
         With ``exact=False`` the information is estimated from a systematic
         sample of the rows, one chunk in :data:`SAMPLED_CHUNKS` (scaled up by

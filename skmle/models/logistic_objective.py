@@ -184,18 +184,25 @@ class LogisticObjective(DiagonalPriorObjective):
             float(curvature) / self.total_weight,
         )
 
-    def information_at(self, eta: np.ndarray, exact: bool = True, single=False):
-        """Total log-likelihood, gradient, information (prior included), separated."""
+    def information_at(
+        self, eta: np.ndarray, exact: bool = True, single=False, along=None
+    ):
+        """Total log-likelihood, gradient, information (prior included),
+        separated; ``along = (direction, step_eta, new_eta)`` as in
+        :meth:`LogisticLogLikelihood.newton_terms` (rows in memory: the output
+        arrays are cut by block like ``eta``)."""
         model = self.model
 
-        def per_batch(b, e):
+        def per_batch(b, e, *outputs):
+            step = None if along is None else (along[0], *outputs)
             loglik, grad, info, separated = model.newton_terms(
-                e, b, exact=exact, single=single
+                e, b, exact=exact, single=single, along=step
             )
             # Counted, not and-ed, so that the parts add like the other sums.
             return loglik, grad, info, int(not separated)
 
-        loglik, grad, info, not_separated = self._map_eta(per_batch, eta)
+        arrays = (eta,) if along is None else (eta, *along[1:])
+        loglik, grad, info, not_separated = self._map_eta(per_batch, *arrays)
         if exact is not None:  # None: no information asked (see newton_terms)
             info = info + model.prior_information()
         return loglik, grad, info, not_separated == 0
@@ -233,28 +240,11 @@ class LogisticObjective(DiagonalPriorObjective):
         if self._blocks is None:
             step_eta = self.predictor(direction)
             new_eta = eta + step_eta
-            return (
-                self.newton_system(theta + direction, new_eta, exact, single),
-                (new_eta),
-                step_eta,
-            )
-        model = self.model
+            system = self.newton_system(theta + direction, new_eta, exact, single)
+            return system, new_eta, step_eta
         step_eta, new_eta = np.empty_like(eta), np.empty_like(eta)
-
-        def per_block(block):
-            batch, rows = block
-            along = (direction, step_eta[rows], new_eta[rows])
-            loglik, grad, info, separated = model.newton_terms(
-                eta[rows], batch, exact=exact, single=single, along=along
-            )
-            return loglik, grad, info, int(not separated)
-
-        loglik, grad, info, not_separated = reduce(
-            add_results, thread_map(per_block, self._blocks)
-        )
-        if exact is not None:
-            info = info + model.prior_information()
-        totals = loglik, grad, info, not_separated == 0
+        along = (direction, step_eta, new_eta)
+        totals = self.information_at(eta, exact, single, along)
         system = self._system(theta + direction, new_eta, totals, exact and not single)
         return system, new_eta, step_eta
 
