@@ -195,18 +195,22 @@ def run(
         return bench("moderate", n, d, repeats) + bench("easy", n, d, repeats)
 
 
-def command_line(run, doc: str) -> None:
-    """Parse ``--quick``, ``--repeats N`` and ``--one-core`` and call
-    ``run(quick=, repeats=, single_core=)``: the command line of this script
-    and of the other logistic benchmarks."""
+def command_line(run, doc: str, one_core: bool = True) -> None:
+    """Parse ``--quick``, ``--repeats N`` and (with ``one_core``) ``--one-core``
+    and call ``run(quick=, repeats=[, single_core=])``: the command line of this
+    script and of the other benchmarks that take no more."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument(
-        "--one-core", action="store_true", help="pin to one CPU, BLAS single-threaded"
-    )
+    if one_core:
+        parser.add_argument(
+            "--one-core",
+            action="store_true",
+            help="pin to one CPU, BLAS single-threaded",
+        )
     args = parser.parse_args()
-    run(quick=args.quick, repeats=args.repeats, single_core=args.one_core)
+    options = {"single_core": args.one_core} if one_core else {}
+    run(quick=args.quick, repeats=args.repeats, **options)
 
 
 def main() -> None:

@@ -18,12 +18,12 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 
 import numpy as np
 import statsmodels.api as sm
+from bench_logistic import command_line
 
 from skmle import NegativeBinomialRegressor
 
@@ -104,11 +104,7 @@ def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeats", type=int, default=None)
-    args = parser.parse_args()
-    run(quick=args.quick, repeats=args.repeats)
+    command_line(run, __doc__, one_core=False)
 
 
 if __name__ == "__main__":

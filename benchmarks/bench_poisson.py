@@ -28,11 +28,10 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import warnings
 
 import numpy as np
-from bench_logistic import alternate
+from bench_logistic import alternate, command_line
 from scipy.special import gammaln
 
 from skmle import PoissonMLERegressor
@@ -141,11 +140,7 @@ def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
-    parser.add_argument("--repeats", type=int, default=None)
-    args = parser.parse_args()
-    run(quick=args.quick, repeats=args.repeats)
+    command_line(run, __doc__, one_core=False)
 
 
 if __name__ == "__main__":
